@@ -1,0 +1,15 @@
+# Every dependency comes from a Debian package (scripts/setup-deps.sh installs them).
+find_package(PkgConfig REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(fmt REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(Catch2 2 REQUIRED)
+pkg_check_modules(SYSTEMC REQUIRED IMPORTED_TARGET systemc)
+pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
+pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
+# Verilator: the RTL placement core is verilated through its CMake package.
+set(SYSTEMC_INCLUDE /usr/include CACHE PATH "SystemC headers, for Verilator")
+set(SYSTEMC_LIBDIR /usr/lib/x86_64-linux-gnu CACHE PATH "SystemC library, for Verilator")
+find_package(verilator REQUIRED HINTS /usr/share/verilator $ENV{VERILATOR_ROOT})
+find_program(TSHARK_EXECUTABLE tshark)

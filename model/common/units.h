@@ -1,0 +1,49 @@
+#pragma once
+/// Typed quantities: durations, rates and sizes. No SystemC here, so the scenario loader and
+/// the plain-C++ protocol logic share them; the SystemC blocks convert with to_sc_time().
+#include <cstdint>
+
+namespace rnicsim {
+
+/// A span of simulated time, in picoseconds (SystemC's default resolution).
+struct Duration {
+  int64_t ps = 0;
+  static constexpr Duration from_ps(int64_t v) { return Duration{v}; }
+  static constexpr Duration from_ns(double v) { return Duration{static_cast<int64_t>(v * 1e3 + (v >= 0 ? 0.5 : -0.5))}; }
+  static constexpr Duration from_us(double v) { return from_ns(v * 1e3); }
+  static constexpr Duration from_ms(double v) { return from_ns(v * 1e6); }
+  static constexpr Duration from_s(double v) { return from_ns(v * 1e9); }
+  constexpr double ns() const { return static_cast<double>(ps) / 1e3; }
+  constexpr double us() const { return static_cast<double>(ps) / 1e6; }
+  constexpr double s() const { return static_cast<double>(ps) / 1e12; }
+  constexpr bool operator==(Duration o) const { return ps == o.ps; }
+  constexpr bool operator!=(Duration o) const { return ps != o.ps; }
+  constexpr bool operator<(Duration o) const { return ps < o.ps; }
+  constexpr bool operator<=(Duration o) const { return ps <= o.ps; }
+  constexpr bool operator>(Duration o) const { return ps > o.ps; }
+  constexpr bool operator>=(Duration o) const { return ps >= o.ps; }
+  constexpr Duration operator+(Duration o) const { return Duration{ps + o.ps}; }
+  constexpr Duration operator-(Duration o) const { return Duration{ps - o.ps}; }
+  constexpr Duration operator*(int64_t k) const { return Duration{ps * k}; }
+};
+
+/// A bit rate in bits per second.
+struct Rate {
+  uint64_t bps = 0;
+  static constexpr Rate from_gbps(double g) { return Rate{static_cast<uint64_t>(g * 1e9 + 0.5)}; }
+  constexpr double gbps() const { return static_cast<double>(bps) / 1e9; }
+  /// Time to serialise `bytes` at this rate, rounded up to a whole picosecond.
+  constexpr Duration time_for_bytes(uint64_t bytes) const {
+    // bytes*8e12/bps without overflow for frames and messages up to several GiB.
+    const unsigned __int128 num = static_cast<unsigned __int128>(bytes) * 8u * 1000000000000ull;
+    return Duration{static_cast<int64_t>((num + bps - 1) / bps)};
+  }
+  constexpr bool operator==(Rate o) const { return bps == o.bps; }
+  constexpr bool operator!=(Rate o) const { return bps != o.bps; }
+};
+
+constexpr uint64_t KiB = 1024;
+constexpr uint64_t MiB = 1024 * KiB;
+constexpr uint64_t GiB = 1024 * MiB;
+
+}  // namespace rnicsim

@@ -1,0 +1,62 @@
+#include "model/scenario/profiles.h"
+
+namespace rnicsim::scenario {
+namespace {
+
+/// Parameters shared by every profile; only the line rate and the pipeline clock differ.
+std::vector<ProfileParam> base_params(const std::string& rate, const std::string& clock_period) {
+  return {
+      {"line_rate", ParamKind::Rate, rate, "MAC and PHY rate"},
+      {"clock_period", ParamKind::Duration, clock_period,
+       "period of the offload pipelines' clock (TOE, DDP/RDMAP engine, placement)"},
+      {"mac_latency", ParamKind::Duration, "20ns", "MAC/PHY pipeline latency, each direction"},
+      {"mac_tx_queue", ParamKind::Count, "4", "frames the MAC transmit queue holds before back-pressure"},
+      {"toe_cycles_per_segment", ParamKind::Count, "8",
+       "TOE pipeline depth in cycles, per segment, each direction"},
+      {"engine_cycles_per_fpdu", ParamKind::Count, "6",
+       "DDP/RDMAP engine cycles to frame or parse one FPDU"},
+      {"placement_cycles_per_segment", ParamKind::Count, "4",
+       "placement unit cycles to check one tagged segment (plus one per 64-byte beat)"},
+      {"doorbell_latency", ParamKind::Duration, "400ns", "host MMIO doorbell write to the RNIC"},
+      {"wqe_size", ParamKind::Size, "64B", "work queue element fetched by DMA per posted operation"},
+      {"cqe_size", ParamKind::Size, "32B", "completion queue entry written by DMA"},
+      {"fw_neigh_update_cost", ParamKind::Duration, "300ns", "firmware: handle a NEIGH_UPDATE netevent"},
+      {"fw_connect_cost", ParamKind::Duration, "2us", "firmware: active open command"},
+      {"fw_listen_cost", ParamKind::Duration, "1us", "firmware: listen command"},
+      {"fw_syn_cost", ParamKind::Duration, "1500ns", "firmware: passive open of a SYN to a listener"},
+      {"fw_mpa_cost", ParamKind::Duration, "3us", "firmware: build or parse an MPA Request/Reply"},
+      {"fw_accept_cost", ParamKind::Duration, "2us", "firmware: accept or reject command"},
+      {"max_ird", ParamKind::Count, "128", "device maximum of IRD and ORD (MPA rev 2 clipping)"},
+      {"max_qps", ParamKind::Count, "16384", "queue pairs (and offloaded connections) the RNIC holds"},
+  };
+}
+
+std::vector<Profile> make_profiles() {
+  return {
+      {"generic_10g", "10 Gb/s RNIC, 250 MHz offload pipelines", base_params("10Gbps", "4ns")},
+      {"generic_25g", "25 Gb/s RNIC, 322 MHz offload pipelines (default)", base_params("25Gbps", "3105ps")},
+      {"generic_40g", "40 Gb/s RNIC, 322 MHz offload pipelines", base_params("40Gbps", "3105ps")},
+      {"generic_100g", "100 Gb/s RNIC, 402 MHz offload pipelines", base_params("100Gbps", "2487ps")},
+  };
+}
+
+}  // namespace
+
+const std::vector<Profile>& profiles() {
+  static const std::vector<Profile> all = make_profiles();
+  return all;
+}
+
+const Profile* find_profile(const std::string& name) {
+  for (const auto& p : profiles())
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+std::vector<std::string> profile_param_names() {
+  std::vector<std::string> names;
+  for (const auto& p : profiles().front().params) names.push_back(p.name);
+  return names;
+}
+
+}  // namespace rnicsim::scenario

@@ -1,0 +1,30 @@
+#pragma once
+/// Named RNIC parameter sets (`rnic.profile`). Every parameter may be overridden under
+/// `rnic:` in a scenario by its name; `rnicsim profiles` prints this table.
+#include <string>
+#include <vector>
+
+namespace rnicsim::scenario {
+
+enum class ParamKind { Duration, Rate, Size, Count };
+
+struct ProfileParam {
+  std::string name;         ///< the key under `rnic:`
+  ParamKind kind;
+  std::string value;        ///< with its unit, as a scenario would write it
+  std::string description;  ///< one line
+};
+
+struct Profile {
+  std::string name;
+  std::string description;
+  std::vector<ProfileParam> params;
+};
+
+/// All profiles, in the order `rnicsim profiles` lists them.
+const std::vector<Profile>& profiles();
+const Profile* find_profile(const std::string& name);
+/// The parameter names that every profile defines (the same set for all of them).
+std::vector<std::string> profile_param_names();
+
+}  // namespace rnicsim::scenario
