@@ -35,7 +35,8 @@ struct Rate {
   /// Time to serialise `bytes` at this rate, rounded up to a whole picosecond.
   constexpr Duration time_for_bytes(uint64_t bytes) const {
     // bytes*8e12/bps without overflow for frames and messages up to several GiB.
-    const unsigned __int128 num = static_cast<unsigned __int128>(bytes) * 8u * 1000000000000ull;
+    __extension__ typedef unsigned __int128 u128;  // GCC/Clang: the product needs 128 bits
+    const u128 num = static_cast<u128>(bytes) * 8u * 1000000000000ull;
     return Duration{static_cast<int64_t>((num + bps - 1) / bps)};
   }
   constexpr bool operator==(Rate o) const { return bps == o.bps; }

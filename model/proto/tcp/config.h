@@ -1,0 +1,29 @@
+#pragma once
+/// Configuration of one TCP endpoint: the same struct serves the RNIC's offload engine
+/// and the host's software stack.
+#include <cstdint>
+#include <string>
+
+#include "model/common/units.h"
+
+namespace rnicsim::tcp {
+
+struct Config {
+  uint16_t mss = 1460;                      ///< MSS we announce: path MTU - 40
+  uint32_t init_cwnd = 10;                  ///< segments; RFC 6928 (Linux's default)
+  Duration min_rto = Duration::from_ms(200);   ///< RFC 6298 2.4 says 1 s; Linux uses 200 ms
+  Duration max_rto = Duration::from_s(120);    ///< RFC 6298 2.5 allows a maximum; Linux's
+  Duration initial_rto = Duration::from_s(1);  ///< RFC 6298 2.1
+  Duration delayed_ack = Duration::from_ms(40);  ///< Linux's minimum delayed-ACK timer
+  Duration msl = Duration::from_s(30);      ///< TIME_WAIT lasts 2*MSL (Linux: 60 s in all)
+  bool timestamps = true;                   ///< RFC 7323 timestamps option
+  bool sack = true;                         ///< RFC 2018 SACK-permitted
+  uint8_t wscale = 7;                       ///< window scale we announce (0..14)
+  uint64_t rcvbuf = 4 * MiB;                ///< receive buffer: the largest window offered
+  uint64_t sndbuf = 4 * MiB;                ///< send buffer: bytes queued and unacknowledged
+  Duration user_timeout{};                  ///< 0: give up after max_retries retransmissions
+  uint32_t max_retries = 15;                ///< Linux tcp_retries2
+  std::string cc = "newreno";               ///< congestion control
+};
+
+}  // namespace rnicsim::tcp

@@ -1,0 +1,90 @@
+#pragma once
+/// The TCP send buffer: a byte ring from snd_una onwards, with optional record boundaries
+/// (MPA FPDUs) so that segments can be cut at them. The producer (MPA framer or an
+/// application) writes straight into the ring through reserve()/commit(): no staging copy.
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <vector>
+
+#include "model/common/bytes.h"
+
+namespace rnicsim::tcp {
+
+class SendBuffer {
+ public:
+  explicit SendBuffer(size_t capacity) : ring_(capacity) {}
+
+  size_t capacity() const { return ring_.size(); }
+  size_t size() const { return size_; }
+  size_t space() const { return ring_.size() - size_; }
+
+  /// Up to two spans (the ring may wrap) covering the next `n` free bytes; n <= space().
+  struct Reserved {
+    ByteSpan first, second;
+    uint8_t& at(size_t i) { return i < first.size() ? first[i] : second[i - first.size()]; }
+  };
+  Reserved reserve(size_t n) {
+    const size_t tail = (head_ + size_) % ring_.size();
+    const size_t first = std::min(n, ring_.size() - tail);
+    return {ByteSpan(ring_.data() + tail, first), ByteSpan(ring_.data(), n - first)};
+  }
+  /// Makes `n` reserved bytes part of the stream; `record_end` marks a record boundary after them.
+  void commit(size_t n, bool record_end) {
+    size_ += n;
+    if (record_end) record_ends_.push_back(size_ + consumed_);
+  }
+  void append(const uint8_t* p, size_t n, bool record_end) {
+    Reserved r = reserve(n);
+    std::memcpy(r.first.data(), p, r.first.size());
+    if (!r.second.empty()) std::memcpy(r.second.data(), p + r.first.size(), r.second.size());
+    commit(n, record_end);
+  }
+  /// Copies `n` bytes starting `off` bytes after the oldest unacknowledged byte.
+  void copy_out(size_t off, size_t n, uint8_t* dst) const {
+    const size_t start = (head_ + off) % ring_.size();
+    const size_t first = std::min(n, ring_.size() - start);
+    std::memcpy(dst, ring_.data() + start, first);
+    if (n > first) std::memcpy(dst + first, ring_.data(), n - first);
+  }
+  /// Drops `n` acknowledged bytes from the front.
+  void consume(size_t n) {
+    head_ = (head_ + n) % ring_.size();
+    size_ -= n;
+    consumed_ += n;
+    while (!record_ends_.empty() && record_ends_.front() <= consumed_) record_ends_.pop_front();
+  }
+  /// Length of the longest run starting at `off` that ends on a record boundary and is at
+  /// most `limit` bytes; 0 if the first record there is longer than `limit`. Without
+  /// records, min(limit, bytes available).
+  size_t record_aligned(size_t off, size_t limit) const {
+    const size_t avail = size_ - off;
+    if (record_ends_.empty()) return std::min(limit, avail);
+    const uint64_t from = consumed_ + off;
+    size_t best = 0;
+    for (uint64_t end : record_ends_) {
+      if (end <= from) continue;
+      if (end - from > limit) break;
+      best = static_cast<size_t>(end - from);
+    }
+    // Bytes after the last record end belong to a record still being written: never sent
+    // alone while records are in use.
+    return best;
+  }
+  /// Bytes from `off` to the end of the record holding it (to the end of data without records).
+  size_t next_record_len(size_t off) const {
+    const uint64_t from = consumed_ + off;
+    for (uint64_t end : record_ends_)
+      if (end > from) return static_cast<size_t>(end - from);
+    return size_ - off;
+  }
+
+ private:
+  std::vector<uint8_t> ring_;
+  size_t head_ = 0;
+  size_t size_ = 0;
+  uint64_t consumed_ = 0;               ///< bytes ever consumed (stream offset of head_)
+  std::deque<uint64_t> record_ends_;    ///< stream offsets just past each record
+};
+
+}  // namespace rnicsim::tcp
