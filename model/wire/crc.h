@@ -17,7 +17,11 @@ uint32_t crc32c(const uint8_t* data, size_t len);
 uint32_t ethernet_fcs(const uint8_t* data, size_t len);
 
 /// RFC 1071 Internet checksum helpers (IPv4 header, TCP with its pseudo-header).
+/// inet_sum adds big-endian 16-bit words to a running sum (chained pieces must have even
+/// lengths except the last; an odd last byte counts as the high byte of a word).
 uint32_t inet_sum(const uint8_t* data, size_t len, uint32_t sum = 0);
+/// Folds the carries into 16 bits and complements (Linux's csum_fold): the value to store
+/// in a checksum field; over data that includes a correct checksum it returns 0.
 uint16_t inet_fold(uint32_t sum);
 
 }  // namespace rnicsim::wire

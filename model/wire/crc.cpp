@@ -1,0 +1,48 @@
+#include "model/wire/crc.h"
+
+#include <isa-l.h>
+
+namespace rnicsim::wire {
+
+uint32_t crc32c_update(uint32_t reg, const uint8_t* data, size_t len) {
+  // crc32_iscsi takes an int length: feed very large buffers in pieces. It neither inverts
+  // its input register nor its result, so the running register passes straight through.
+  constexpr size_t kChunk = size_t{1} << 30;
+  while (len > 0) {
+    const size_t n = len < kChunk ? len : kChunk;
+    // ISA-L 2.30 declares the buffer non-const although it only reads it.
+    reg = crc32_iscsi(const_cast<unsigned char*>(data), static_cast<int>(n), reg);
+    data += n;
+    len -= n;
+  }
+  return reg;
+}
+
+uint32_t crc32c(const uint8_t* data, size_t len) {
+  return crc32c_final(crc32c_update(kCrc32cInit, data, len));
+}
+
+uint32_t ethernet_fcs(const uint8_t* data, size_t len) {
+  // The reflected IEEE CRC (zlib/gzip's), not ISA-L's crc32_ieee, which is the
+  // non-reflected variant. Initial value 0 here means "no bytes yet": the function applies
+  // the 0xFFFFFFFF pre- and post-inversion itself.
+  return crc32_gzip_refl(0, data, len);
+}
+
+uint32_t inet_sum(const uint8_t* data, size_t len, uint32_t sum) {
+  // Pieces chained through `sum` must have even lengths except the last (RFC 1071 4.1).
+  uint64_t acc = sum;
+  size_t i = 0;
+  for (; i + 1 < len; i += 2) acc += (uint64_t{data[i]} << 8) | data[i + 1];
+  if (i < len) acc += uint64_t{data[i]} << 8;
+  // End-around carry keeps the one's-complement sum while it fits 32 bits again.
+  while (acc >> 32) acc = (acc & 0xFFFFFFFFu) + (acc >> 32);
+  return static_cast<uint32_t>(acc);
+}
+
+uint16_t inet_fold(uint32_t sum) {
+  while (sum >> 16) sum = (sum & 0xFFFFu) + (sum >> 16);
+  return static_cast<uint16_t>(~sum);
+}
+
+}  // namespace rnicsim::wire
