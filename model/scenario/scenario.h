@@ -172,6 +172,7 @@ struct WorkloadSpec {
   std::string conn;              ///< empty for ping
   std::string op;                ///< write | read | send | ... | bulk | ping
   std::vector<uint64_t> sizes;   ///< one size, or a sweep
+  bool size_sweep = false;       ///< `size` was written as a list: results hold by_size.<bytes>
   uint64_t count = 1;
   uint32_t depth = 1;
   Duration start = Duration{};

@@ -1,0 +1,238 @@
+// Checks across the scenario's parts: unique names, what link ends, connections,
+// workloads and events refer to, rate conflicts, and the paths of `expect`.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "model/scenario/sections.h"
+#include "model/scenario/suggest.h"
+#include "model/scenario/units_parse.h"
+
+namespace rnicsim::scenario::detail {
+namespace {
+
+std::string loc_text(const Loc& l) { return fmt::format("{}:{}:{}", l.file, l.line, l.col); }
+
+/// Reports every name that repeats an earlier one of the same kind.
+template <class T, class NameOf>
+void check_unique(Ctx& c, const std::vector<T>& items, const char* list, const char* key, NameOf name_of) {
+  std::map<std::string, size_t> seen;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string name = name_of(items[i]);
+    if (name.empty()) continue;
+    const auto [it, fresh] = seen.emplace(name, i);
+    if (fresh) continue;
+    const std::string path = fmt::format("{}[{}].{}", list, i, key);
+    c.error(c.where(path, items[i].loc),
+            fmt::format("{}: '{}' is already the {} of {}[{}]", c.written(path) ? path : fmt::format("{}[{}]", list, i),
+                        name, c.written(path) ? key : std::string("default ") + key, list, it->second));
+  }
+}
+
+struct Nodes {
+  std::vector<std::string> hosts, switches, routers;
+  static bool in(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  }
+};
+
+void check_links(Ctx& c, const Scenario& s, const Nodes& nodes) {
+  std::vector<std::string> end_names = nodes.hosts;
+  end_names.insert(end_names.end(), nodes.switches.begin(), nodes.switches.end());
+  for (const auto& r : s.routers)
+    for (const auto& f : r.interfaces) end_names.push_back(r.name + "." + f.name);
+  std::map<std::string, std::string> port_used;  // a host's or router interface's one port -> link path
+
+  for (size_t i = 0; i < s.links.size(); ++i) {
+    const LinkSpec& l = s.links[i];
+    for (size_t k = 0; k < 2; ++k) {
+      const LinkEnd& e = l.ends[k];
+      if (e.node.empty()) continue;
+      const std::string path = fmt::format("links[{}].ends[{}]", i, k);
+      const Loc at = c.where(path, l.loc);
+      const std::string text = e.iface.empty() ? e.node : e.node + "." + e.iface;
+      const bool host = Nodes::in(nodes.hosts, e.node), sw = Nodes::in(nodes.switches, e.node),
+                 router = Nodes::in(nodes.routers, e.node);
+      if (static_cast<int>(host) + static_cast<int>(sw) + static_cast<int>(router) > 1) {
+        c.error(at, fmt::format("{}: '{}' is ambiguous: it names {}{}{}", path, e.node, host ? "a host " : "",
+                                sw ? (host ? "and a switch " : "a switch ") : "", router ? "and a router" : ""));
+        continue;
+      }
+      if (!host && !sw && !router) {
+        c.error(at, fmt::format("{}: '{}' names no host, switch or router interface{}", path, text,
+                                did_you_mean(text, end_names)));
+        continue;
+      }
+      if (router) {
+        const RouterSpec* r = nullptr;
+        for (const auto& x : s.routers)
+          if (x.name == e.node) r = &x;
+        std::vector<std::string> ifs;
+        for (const auto& f : r->interfaces) ifs.push_back(f.name);
+        if (e.iface.empty()) {
+          c.error(at, fmt::format("{}: '{}' is a router: name one of its interfaces, as in {}.{}", path, e.node, e.node,
+                                  ifs.empty() ? "eth0" : ifs.front()));
+          continue;
+        }
+        if (!Nodes::in(ifs, e.iface)) {
+          c.error(at, fmt::format("{}: router '{}' has no interface '{}'{} (interfaces: {})", path, e.node, e.iface,
+                                  did_you_mean(e.iface, ifs), join(ifs)));
+          continue;
+        }
+      } else if (!e.iface.empty()) {
+        c.error(at, fmt::format("{}: '{}' is a {}: only a router's interfaces are named with a dot", path, e.node,
+                                host ? "host" : "switch"));
+        continue;
+      }
+      if (!sw) {
+        const auto [it, fresh] = port_used.emplace(text, fmt::format("links[{}]", i));
+        if (!fresh)
+          c.error(at, fmt::format("{}: '{}' has one port, already linked by {}", path, text, it->second));
+      }
+    }
+    if (!l.ends[0].node.empty() && l.ends[0].node == l.ends[1].node && l.ends[0].iface == l.ends[1].iface)
+      c.error(c.where(fmt::format("links[{}].ends", i), l.loc),
+              fmt::format("links[{}].ends: both ends are '{}'", i, l.ends[0].node));
+  }
+}
+
+/// A MAC and its link run at one rate: where both are written, they must agree.
+void check_rates(Ctx& c, const Scenario& s) {
+  for (size_t i = 0; i < s.links.size(); ++i) {
+    const LinkSpec& l = s.links[i];
+    const std::string rate_path = fmt::format("links[{}].rate", i);
+    if (!l.rate || !c.written(rate_path)) continue;
+    for (const auto& e : l.ends) {
+      for (size_t h = 0; h < s.hosts.size(); ++h) {
+        if (e.node.empty() || s.hosts[h].name != e.node || !e.iface.empty()) continue;
+        const std::string lr_path = fmt::format("hosts[{}].rnic.line_rate", h);
+        const auto& lr = s.hosts[h].rnic.line_rate;
+        if (!lr || !c.written(lr_path) || *lr == *l.rate) continue;
+        c.error(c.where(rate_path, l.loc),
+                fmt::format("{}: {} conflicts with {} {} (written at {}): a MAC and its link run at one rate", rate_path,
+                            format_rate(*l.rate), lr_path, format_rate(*lr), loc_text(c.where(lr_path, l.loc))));
+      }
+    }
+  }
+}
+
+void check_host_ref(Ctx& c, const std::string& path, const Loc& fallback, const std::string& name, const Nodes& nodes) {
+  if (name.empty() || Nodes::in(nodes.hosts, name)) return;
+  const char* other = Nodes::in(nodes.switches, name) ? " (it is a switch)"
+                      : Nodes::in(nodes.routers, name) ? " (it is a router)"
+                                                       : "";
+  c.error(c.where(path, fallback),
+          fmt::format("{}: '{}' names no host{}{}", path, name, other, other[0] ? "" : did_you_mean(name, nodes.hosts)));
+}
+
+void check_work(Ctx& c, const Scenario& s, const Nodes& nodes) {
+  std::vector<std::string> conn_ids;
+  for (size_t i = 0; i < s.connections.size(); ++i) {
+    const ConnectionSpec& cn = s.connections[i];
+    conn_ids.push_back(cn.id);
+    check_host_ref(c, fmt::format("connections[{}].from", i), cn.loc, cn.from, nodes);
+    check_host_ref(c, fmt::format("connections[{}].to", i), cn.loc, cn.to, nodes);
+  }
+  // Repeat copies c1_0 .. c1_<N-1> share the connections' namespace.
+  std::map<std::string, std::string> names;  // id -> what holds it
+  for (size_t i = 0; i < s.connections.size(); ++i)
+    if (!s.connections[i].id.empty()) names.emplace(s.connections[i].id, fmt::format("connections[{}]", i));
+  for (size_t i = 0; i < s.connections.size(); ++i) {
+    const ConnectionSpec& cn = s.connections[i];
+    if (cn.id.empty() || cn.repeat < 2) continue;
+    for (uint32_t k = 0; k < cn.repeat; ++k) {
+      const std::string copy = fmt::format("{}_{}", cn.id, k);
+      const auto [it, fresh] = names.emplace(copy, fmt::format("connections[{}]", i));
+      if (!fresh)
+        c.error(c.where(fmt::format("connections[{}].repeat", i), cn.loc),
+                fmt::format("connections[{}].repeat: copy '{}' has the id of {}", i, copy, it->second));
+    }
+  }
+
+  for (size_t i = 0; i < s.workloads.size(); ++i) {
+    const WorkloadSpec& w = s.workloads[i];
+    if (w.op == "ping") {
+      check_host_ref(c, fmt::format("workloads[{}].from", i), w.loc, w.from, nodes);
+      continue;
+    }
+    if (w.conn.empty()) continue;
+    const std::string conn_path = fmt::format("workloads[{}].conn", i);
+    const ConnectionSpec* cn = nullptr;
+    for (const auto& x : s.connections)
+      if (x.id == w.conn) cn = &x;
+    if (!cn) {
+      c.error(c.where(conn_path, w.loc), fmt::format("{}: '{}' names no connection{}", conn_path, w.conn,
+                                                     did_you_mean(w.conn, conn_ids)));
+      continue;
+    }
+    const std::string op_path = fmt::format("workloads[{}].op", i);
+    if (w.op == "bulk" && cn->kind != "tcp")
+      c.error(c.where(op_path, w.loc),
+              fmt::format("{}: bulk runs on a host-stack connection (kind: tcp), but {} is kind: {}", op_path, cn->id,
+                          cn->kind));
+    else if (!w.op.empty() && w.op != "bulk" && cn->kind != "rdma")
+      c.error(c.where(op_path, w.loc),
+              fmt::format("{}: {} runs on an RDMA connection (kind: rdma), but {} is kind: {}", op_path, w.op, cn->id,
+                          cn->kind));
+    if (!w.violate.empty()) {
+      std::vector<std::string> others;
+      for (size_t k = 0; k < s.workloads.size(); ++k)
+        if (k != i && s.workloads[k].conn == w.conn)
+          others.push_back(s.workloads[k].id.empty() ? fmt::format("workloads[{}]", k) : s.workloads[k].id);
+      if (!others.empty())
+        c.error(c.where(fmt::format("workloads[{}].violate", i), w.loc),
+                fmt::format("workloads[{}].violate: a violate workload needs a connection of its own (its Terminate "
+                            "ends the QP), but {} also {} on {}",
+                            i, join(others), others.size() == 1 ? "runs" : "run", w.conn));
+    }
+  }
+}
+
+void check_events(Ctx& c, const Scenario& s, const Nodes& nodes) {
+  std::vector<std::string> links;
+  for (const auto& l : s.links) links.push_back(l.name);
+  for (size_t i = 0; i < s.events.size(); ++i) {
+    const EventSpec& e = s.events[i];
+    check_host_ref(c, fmt::format("events[{}].host", i), e.loc, e.host, nodes);
+    if (!e.link.empty() && !Nodes::in(links, e.link)) {
+      const std::string path = fmt::format("events[{}].link", i);
+      c.error(c.where(path, e.loc), fmt::format("{}: '{}' names no link{} (links: {})", path, e.link,
+                                                did_you_mean(e.link, links), join(links)));
+    }
+  }
+}
+
+}  // namespace
+
+void check_scenario(Ctx& c, Scenario& s) {
+  auto name = [](const auto& x) { return x.name; };
+  auto id = [](const auto& x) { return x.id; };
+  check_unique(c, s.hosts, "hosts", "name", name);
+  check_unique(c, s.switches, "switches", "name", name);
+  check_unique(c, s.routers, "routers", "name", name);
+  check_unique(c, s.links, "links", "name", name);
+  check_unique(c, s.connections, "connections", "id", id);
+  check_unique(c, s.workloads, "workloads", "id", id);
+
+  Nodes nodes;
+  for (const auto& h : s.hosts) nodes.hosts.push_back(h.name);
+  for (const auto& x : s.switches) nodes.switches.push_back(x.name);
+  for (const auto& r : s.routers) nodes.routers.push_back(r.name);
+  check_links(c, s, nodes);
+  check_rates(c, s);
+  check_work(c, s, nodes);
+  check_events(c, s, nodes);
+
+  for (size_t i = 0; i < s.expect.size(); ++i) {
+    const Expectation& x = s.expect[i];
+    if (x.metric.empty()) continue;
+    std::string why;
+    if (!metric_path_valid(s, x.metric, &why)) {
+      const std::string path = fmt::format("expect[{}].metric", i);
+      c.error(c.where(path, x.loc), fmt::format("{}: '{}' cannot be in results.json: {}", path, x.metric, why));
+    }
+  }
+}
+
+}  // namespace rnicsim::scenario::detail

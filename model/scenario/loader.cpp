@@ -1,0 +1,109 @@
+// The top of the scenario and the load sequence: YAML text -> tree (duplicates caught)
+// -> --set overrides -> typed Scenario -> cross-checks.
+#include "model/scenario/loader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "model/scenario/sections.h"
+
+namespace rnicsim::scenario {
+
+std::string Diagnostic::format() const {
+  if (loc.line <= 0) return fmt::format("{}: error: {}", loc.file, message);
+  return fmt::format("{}:{}:{}: error: {}", loc.file, loc.line, loc.col, message);
+}
+
+namespace {
+
+using detail::Ctx;
+using detail::MapIn;
+using detail::YNode;
+
+bool scenario_name_ok(const std::string& n) {
+  auto alnum = [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'); };
+  if (n.empty() || !alnum(n[0])) return false;
+  return std::all_of(n.begin(), n.end(), [&](char ch) { return alnum(ch) || ch == '.' || ch == '_' || ch == '-'; });
+}
+
+void read_top(Ctx& c, const YNode& root, Scenario& s) {
+  MapIn m(c, root, "",
+          {"name", "description", "seed", "stop", "hosts", "switches", "routers", "links", "connections", "workloads",
+           "events", "expect"});
+  if (!m.is_map()) return;
+  if (m.require("name", "the scenario's name ([A-Za-z0-9][A-Za-z0-9._-]*)")) {
+    const YNode& n = *m.get("name");
+    if (const auto v = detail::read_string(c, n, "name")) {
+      if (scenario_name_ok(*v))
+        s.name = *v;
+      else
+        c.error(n.loc, fmt::format("name: expected a scenario name ([A-Za-z0-9][A-Za-z0-9._-]*), got '{}'", *v));
+    }
+  }
+  m.read("description", s.description, detail::read_string);
+  m.read("seed", s.seed, detail::read_uint, 0, UINT64_MAX);
+  if (const YNode* st = m.get("stop")) {
+    MapIn sm(c, *st, "stop", {"after"});
+    if (sm.read("after", s.stop_after, detail::read_duration) && s.stop_after.ps == 0)
+      c.error(sm.get("after")->loc, "stop.after: expected a time above zero, got '0s' (nothing would run)");
+  }
+  detail::read_hosts(c, m.get("hosts"), s);
+  detail::read_switches(c, m.get("switches"), s);
+  detail::read_routers(c, m.get("routers"), s);
+  detail::read_links(c, m.get("links"), s);
+  detail::read_connections(c, m.get("connections"), s);
+  detail::read_workloads(c, m.get("workloads"), s);
+  detail::read_events(c, m.get("events"), s);
+  detail::read_expect(c, m.get("expect"), s);
+}
+
+}  // namespace
+
+LoadResult load_scenario_string(const std::string& yaml_text, const std::string& file_name,
+                                const std::vector<Override>& sets) {
+  LoadResult result;
+  Ctx c;
+  auto root = detail::parse_yaml(yaml_text, file_name, c.errors);
+  if (root) {
+    if (root->kind == YNode::Kind::Null) root->loc = Loc{file_name, 1, 1};
+    for (size_t i = 0; i < sets.size(); ++i) detail::apply_override(*root, sets[i], static_cast<int>(i) + 1, c.errors);
+    Scenario s;
+    s.file = file_name;
+    detail::collect_paths(*root, c.key_locs, c.value_locs);
+    if (root->kind == YNode::Kind::Null)
+      c.error(root->loc, "the file is empty: a scenario is a mapping with at least a name");
+    else
+      read_top(c, *root, s);
+    detail::check_scenario(c, s);
+    s.written = c.key_locs;
+    result.scenario = std::move(s);
+  }
+  // File order, then the overrides in command-line order.
+  std::stable_sort(c.errors.begin(), c.errors.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+    const bool a_file = a.loc.file == file_name, b_file = b.loc.file == file_name;
+    if (a_file != b_file) return a_file;
+    if (a.loc.line != b.loc.line) return a.loc.line < b.loc.line;
+    return a.loc.col < b.loc.col;
+  });
+  result.errors = std::move(c.errors);
+  return result;
+}
+
+LoadResult load_scenario_file(const std::string& path, const std::vector<Override>& sets) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    LoadResult r;
+    r.errors.push_back({Loc{path, 0, 0}, fmt::format("cannot read the file: {}", std::strerror(errno))});
+    return r;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_scenario_string(text.str(), path, sets);
+}
+
+}  // namespace rnicsim::scenario

@@ -1,0 +1,45 @@
+#pragma once
+/// Loads a scenario file (scenario-format.md, version 1) into a typed Scenario and checks
+/// it: unknown and duplicate keys, types and units, ranges, cross-references, rate
+/// conflicts, `violate` pairs and `expect` metric paths. Every error found is returned,
+/// not only the first, each as `FILE:LINE:COL: error: MESSAGE`.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/scenario/scenario.h"
+
+namespace rnicsim::scenario {
+
+struct Diagnostic {
+  Loc loc;
+  std::string message;
+  /// `FILE:LINE:COL: error: MESSAGE`; `FILE: error: MESSAGE` when there is no line
+  /// (a file that cannot be read).
+  std::string format() const;
+};
+
+/// One `--set PATH=VALUE` of the command line. Its diagnostics are located at
+/// `--set:N:COL`, N the 1-based rank of this override in the list and COL the 1-based
+/// column within the text `PATH=VALUE`.
+struct Override {
+  std::string path;   ///< as error messages write key paths: `links[0].rate`, `seed`
+  std::string value;  ///< YAML scalar or flow collection, checked like the file's own value
+};
+
+struct LoadResult {
+  std::optional<Scenario> scenario;  ///< set when the file parsed as YAML, even with errors
+  std::vector<Diagnostic> errors;    ///< in file order; `--set` ones after the file's
+  bool ok() const { return errors.empty() && scenario.has_value(); }
+};
+
+LoadResult load_scenario_file(const std::string& path, const std::vector<Override>& sets = {});
+LoadResult load_scenario_string(const std::string& yaml_text, const std::string& file_name,
+                                const std::vector<Override>& sets = {});
+
+/// Whether a results.json of this scenario can hold `metric` (results-format.md): ids of
+/// this scenario (connection repeat copies `c1_0..c1_<N-1>` as well as the base id) and
+/// the fields of the results format; `why` says what is wrong when it cannot.
+bool metric_path_valid(const Scenario& s, const std::string& metric, std::string* why = nullptr);
+
+}  // namespace rnicsim::scenario

@@ -1,0 +1,260 @@
+#include "model/scenario/yaml_tree.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace rnicsim::scenario::detail {
+
+const YNode* YNode::find(std::string_view key) const {
+  for (const auto& e : entries)
+    if (e.key == key) return &e.value;
+  return nullptr;
+}
+
+YNode* YNode::find(std::string_view key) {
+  for (auto& e : entries)
+    if (e.key == key) return &e.value;
+  return nullptr;
+}
+
+namespace {
+
+/// Maps a yaml-cpp mark (0-based) to a Loc of the file or of a `--set` argument.
+using MarkToLoc = std::function<Loc(const YAML::Mark&)>;
+
+std::string key_path(const std::string& parent, const std::string& key) {
+  return parent.empty() ? key : parent + "." + key;
+}
+
+YNode convert(const YAML::Node& n, const MarkToLoc& to_loc, const Loc& fallback, const std::string& path,
+              std::vector<Diagnostic>& errors) {
+  YNode out;
+  const YAML::Mark m = n.Mark();
+  out.loc = m.is_null() ? fallback : to_loc(m);
+  switch (n.Type()) {
+    case YAML::NodeType::Undefined:
+    case YAML::NodeType::Null:
+      // yaml-cpp marks an empty value at the next token, often the next line: use the key's.
+      out.kind = YNode::Kind::Null;
+      out.loc = fallback;
+      break;
+    case YAML::NodeType::Scalar:
+      out.kind = YNode::Kind::Scalar;
+      out.text = n.Scalar();
+      out.quoted = n.Tag() == "!";
+      break;
+    case YAML::NodeType::Sequence: {
+      out.kind = YNode::Kind::Seq;
+      size_t i = 0;
+      for (const auto& item : n) {
+        out.items.push_back(convert(item, to_loc, out.loc, fmt::format("{}[{}]", path, i), errors));
+        ++i;
+      }
+      break;
+    }
+    case YAML::NodeType::Map:
+      out.kind = YNode::Kind::Map;
+      for (auto it = n.begin(); it != n.end(); ++it) {
+        const YAML::Mark km = it->first.Mark();
+        const Loc kloc = km.is_null() ? out.loc : to_loc(km);
+        if (!it->first.IsScalar()) {
+          errors.push_back({kloc, fmt::format("{}: a key must be a plain name", path.empty() ? "<top>" : path)});
+          continue;
+        }
+        const std::string key = it->first.Scalar();
+        const std::string kp = key_path(path, key);
+        bool duplicate = false;
+        for (const auto& e : out.entries) {
+          if (e.key == key) {
+            errors.push_back({kloc, fmt::format("{}: duplicate key (first written at {}:{})", kp,
+                                                e.key_loc.line, e.key_loc.col)});
+            duplicate = true;
+            break;
+          }
+        }
+        if (duplicate) continue;
+        out.entries.push_back({key, kloc, convert(it->second, to_loc, kloc, kp, errors)});
+      }
+      break;
+  }
+  return out;
+}
+
+/// One step of an override path: a key, or an index into a list.
+struct Step {
+  std::string key;  ///< empty for an index
+  size_t index = 0;
+  size_t col = 0;   ///< 0-based column of the step in PATH
+};
+
+std::optional<std::vector<Step>> split_path(const std::string& path, std::string& why, size_t& bad_col) {
+  std::vector<Step> steps;
+  size_t i = 0;
+  auto is_key_char = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  };
+  while (i < path.size()) {
+    if (path[i] == '[') {
+      const size_t start = i++;
+      size_t v = 0, digits = 0;
+      while (i < path.size() && path[i] >= '0' && path[i] <= '9' && digits < 9) {
+        v = v * 10 + static_cast<size_t>(path[i] - '0');
+        ++i;
+        ++digits;
+      }
+      if (digits == 0 || i >= path.size() || path[i] != ']' || steps.empty()) {
+        why = "an index is written [N] after a key, as in hosts[1]";
+        bad_col = start;
+        return std::nullopt;
+      }
+      ++i;
+      steps.push_back({"", v, start});
+    } else {
+      if (!steps.empty()) {
+        if (path[i] != '.') {
+          why = "expected '.' or '[' between steps";
+          bad_col = i;
+          return std::nullopt;
+        }
+        ++i;
+      }
+      const size_t start = i;
+      while (i < path.size() && is_key_char(path[i])) ++i;
+      if (i == start) {
+        why = "expected a key name";
+        bad_col = start;
+        return std::nullopt;
+      }
+      steps.push_back({path.substr(start, i - start), 0, start});
+    }
+  }
+  if (steps.empty()) {
+    why = "empty path; write --set PATH=VALUE, as in links[0].rate=10Gbps";
+    bad_col = 0;
+    return std::nullopt;
+  }
+  return steps;
+}
+
+const char* kind_name(YNode::Kind k) {
+  switch (k) {
+    case YNode::Kind::Null: return "empty";
+    case YNode::Kind::Scalar: return "a plain value";
+    case YNode::Kind::Seq: return "a list";
+    case YNode::Kind::Map: return "a mapping";
+  }
+  return "?";
+}
+
+void collect(const YNode& n, const std::string& path, std::map<std::string, Loc>& key_locs,
+             std::map<std::string, Loc>& value_locs) {
+  if (!path.empty()) value_locs[path] = n.loc;
+  if (n.kind == YNode::Kind::Map) {
+    for (const auto& e : n.entries) {
+      const std::string kp = key_path(path, e.key);
+      key_locs[kp] = e.key_loc;
+      collect(e.value, kp, key_locs, value_locs);
+    }
+  } else if (n.kind == YNode::Kind::Seq) {
+    for (size_t i = 0; i < n.items.size(); ++i)
+      collect(n.items[i], fmt::format("{}[{}]", path, i), key_locs, value_locs);
+  }
+}
+
+}  // namespace
+
+std::optional<YNode> parse_yaml(const std::string& text, const std::string& file,
+                                std::vector<Diagnostic>& errors) {
+  const MarkToLoc to_loc = [&file](const YAML::Mark& m) { return Loc{file, m.line + 1, m.column + 1}; };
+  try {
+    const YAML::Node root = YAML::Load(text);
+    return convert(root, to_loc, Loc{file, 1, 1}, "", errors);
+  } catch (const YAML::Exception& e) {
+    const Loc loc = e.mark.is_null() ? Loc{file, 1, 1} : to_loc(e.mark);
+    errors.push_back({loc, fmt::format("YAML syntax: {}", e.msg)});
+    return std::nullopt;
+  }
+}
+
+void apply_override(YNode& root, const Override& o, int rank, std::vector<Diagnostic>& errors) {
+  const std::string file = "--set";
+  auto at = [&](size_t col0) { return Loc{file, rank, static_cast<int>(col0) + 1}; };
+  std::string why;
+  size_t bad_col = 0;
+  const auto steps = split_path(o.path, why, bad_col);
+  if (!steps) {
+    errors.push_back({at(bad_col), fmt::format("'{}': {}", o.path, why)});
+    return;
+  }
+  // The value: parsed as YAML on its own, located at its column after `PATH=`.
+  const size_t value_col0 = o.path.size() + 1;
+  const MarkToLoc to_loc = [&](const YAML::Mark& m) {
+    return Loc{file, rank + m.line, static_cast<int>(value_col0) + m.column + 1};
+  };
+  YNode value;
+  try {
+    const YAML::Node parsed = YAML::Load(o.value);
+    value = convert(parsed, to_loc, at(value_col0), o.path, errors);
+  } catch (const YAML::Exception& e) {
+    errors.push_back({e.mark.is_null() ? at(value_col0) : to_loc(e.mark),
+                      fmt::format("{}: value is not YAML: {}", o.path, e.msg)});
+    return;
+  }
+
+  YNode* cur = &root;
+  std::string so_far;
+  for (size_t i = 0; i < steps->size(); ++i) {
+    const Step& st = (*steps)[i];
+    const bool last = i + 1 == steps->size();
+    if (!st.key.empty()) {
+      if (cur->kind == YNode::Kind::Null) {
+        cur->kind = YNode::Kind::Map;  // an intermediate map, created as --set needs it
+        cur->loc = at(st.col);
+      }
+      if (cur->kind != YNode::Kind::Map) {
+        errors.push_back({at(st.col), fmt::format("{}: {} is {}, not a mapping: it cannot hold key '{}'", o.path,
+                                                  so_far, kind_name(cur->kind), st.key)});
+        return;
+      }
+      YEntry* entry = nullptr;
+      for (auto& e : cur->entries)
+        if (e.key == st.key) entry = &e;
+      if (!entry) {
+        cur->entries.push_back({st.key, at(st.col), YNode{}});
+        entry = &cur->entries.back();
+        entry->value.loc = at(st.col);
+      }
+      so_far = key_path(so_far, st.key);
+      if (last) {
+        entry->key_loc = at(st.col);
+        entry->value = std::move(value);
+        return;
+      }
+      cur = &entry->value;
+    } else {
+      const size_t size = cur->kind == YNode::Kind::Seq ? cur->items.size() : 0;
+      if (cur->kind != YNode::Kind::Seq && cur->kind != YNode::Kind::Null) {
+        errors.push_back({at(st.col), fmt::format("{}: {} is {}, not a list: it has no [{}]", o.path, so_far,
+                                                  kind_name(cur->kind), st.index)});
+        return;
+      }
+      if (st.index >= size) {
+        errors.push_back({at(st.col), fmt::format("{}: index {} is past the end of {} ({} {})", o.path, st.index,
+                                                  so_far, size, size == 1 ? "entry" : "entries")});
+        return;
+      }
+      so_far = fmt::format("{}[{}]", so_far, st.index);
+      if (last) {
+        cur->items[st.index] = std::move(value);
+        return;
+      }
+      cur = &cur->items[st.index];
+    }
+  }
+}
+
+void collect_paths(const YNode& root, std::map<std::string, Loc>& key_locs, std::map<std::string, Loc>& value_locs) {
+  collect(root, "", key_locs, value_locs);
+}
+
+}  // namespace rnicsim::scenario::detail
