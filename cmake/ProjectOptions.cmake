@@ -2,7 +2,7 @@
 add_library(rnicsim_warnings INTERFACE)
 target_compile_options(rnicsim_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
-  -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough -Wswitch)
+  -Woverloaded-virtual -Wimplicit-fallthrough -Wswitch)
 if(RNICSIM_WERROR)
   target_compile_options(rnicsim_warnings INTERFACE -Werror)
 endif()

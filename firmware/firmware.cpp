@@ -1,0 +1,258 @@
+#include "firmware/firmware.h"
+
+#include <algorithm>
+
+namespace rnicsim::fw {
+
+Firmware::Firmware(sc_core::sc_module_name name, const FirmwareConfig& cfg, hw::Toe& toe,
+                   hw::RdmaEngine& engine, HostUpcalls up)
+    : sc_module(name), cfg_(cfg), toe_(toe), engine_(engine), up_(std::move(up)),
+      agenda_(basename()) {
+  toe_.set_syn_handler([this](const hw::SynInfo& s) { on_syn(s); });
+}
+
+void Firmware::run(Duration cost, std::function<void()> fn) {
+  const Duration start = std::max(sim_now(), busy_until_);
+  busy_until_ = start + cost;
+  stats_.busy = stats_.busy + cost;
+  agenda_.at(busy_until_, std::move(fn));
+}
+
+uint32_t Firmware::qpn_of_conn(uint32_t conn) const {
+  auto it = setups_.find(conn);
+  return it == setups_.end() ? UINT32_MAX : it->second.qpn;
+}
+
+// ------------------------------------------------------------------ commands
+
+void Firmware::cmd_listen(uint16_t port, const MpaSetup& mpa, const tcp::Config& tcp) {
+  ++stats_.commands;
+  run(cfg_.costs.listen, [this, port, mpa, tcp] {
+    listeners_[port] = {mpa, tcp};
+    toe_.listen(port);
+  });
+}
+
+void Firmware::cmd_connect(uint32_t qpn, const hw::FourTuple& t, const MpaSetup& mpa,
+                           const tcp::Config& tcp) {
+  ++stats_.commands;
+  run(cfg_.costs.connect, [this, qpn, t, mpa, tcp] {
+    Setup s;
+    s.active = true;
+    s.qpn = qpn;
+    s.tuple = t;
+    s.mpa = mpa;
+    s.tcp = tcp;
+    start_open(s);
+  });
+}
+
+void Firmware::start_open(Setup& s) {
+  const wire::Ipv4Addr hop = up_.next_hop(s.tuple.remote_ip);
+  auto it = l2_.find(hop);
+  if (it == l2_.end() || it->second.first != L2State::Valid) {
+    if (it == l2_.end()) l2_[hop] = {L2State::Resolving, 0};
+    s.phase = Phase::AwaitL2;
+    waiting_l2_.push_back(s);
+    up_.resolve(hop);
+    return;
+  }
+  s.phase = Phase::Handshake;
+  const uint32_t conn = toe_.open_active(s.tuple, it->second.second, s.tcp, this);
+  s.conn = conn;
+  setups_[conn] = s;
+}
+
+void Firmware::netevent_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
+  run(cfg_.costs.neigh_update, [this, ip, mac] {
+    ++stats_.netevents_handled;
+    l2_[ip] = {L2State::Valid, mac};
+    std::vector<Setup> waiting;
+    waiting.swap(waiting_l2_);
+    for (auto& s : waiting) {
+      if (up_.next_hop(s.tuple.remote_ip) == ip)
+        start_open(s);
+      else
+        waiting_l2_.push_back(s);
+    }
+    std::vector<hw::SynInfo> syns;
+    syns.swap(syns_waiting_l2_);
+    for (auto& syn : syns) on_syn(syn);
+  });
+}
+
+void Firmware::on_syn(const hw::SynInfo& syn) {
+  ++stats_.commands;
+  run(cfg_.costs.syn, [this, syn] {
+    auto lit = listeners_.find(syn.tuple.local_port);
+    if (lit == listeners_.end()) return;
+    const wire::Ipv4Addr hop = up_.next_hop(syn.tuple.remote_ip);
+    auto it = l2_.find(hop);
+    if (it == l2_.end() || it->second.first != L2State::Valid) {
+      if (it == l2_.end()) l2_[hop] = {L2State::Resolving, 0};
+      syns_waiting_l2_.push_back(syn);
+      up_.resolve(hop);
+      return;
+    }
+    Setup s;
+    s.active = false;
+    s.tuple = syn.tuple;
+    s.mpa = lit->second.first;
+    s.tcp = lit->second.second;
+    s.phase = Phase::AwaitRequest;
+    const uint32_t conn = toe_.open_passive(syn, it->second.second, s.tcp, this);
+    s.conn = conn;
+    setups_[conn] = s;
+  });
+}
+
+// ------------------------------------------------------------------ MPA exchange
+
+void Firmware::send_frame(uint32_t conn, const wire::MpaReqRep& f) {
+  const std::vector<uint8_t> bytes = wire::encode_mpa_reqrep(f);
+  toe_.conn(conn).send_buffer().append(bytes.data(), bytes.size(), /*record_end=*/true);
+  toe_.kick(conn);
+}
+
+void Firmware::toe_state(uint32_t conn, tcp::State, tcp::State to) {
+  auto it = setups_.find(conn);
+  if (it == setups_.end()) return;
+  Setup& s = it->second;
+  if (to == tcp::State::Established && s.active && s.phase == Phase::Handshake) {
+    s.phase = Phase::AwaitReply;
+    run(cfg_.costs.mpa, [this, conn] {
+      Setup& st = setups_.at(conn);
+      wire::MpaReqRep req;
+      req.reply = false;
+      req.markers = st.mpa.markers;
+      req.crc = st.mpa.crc;
+      req.revision = static_cast<uint8_t>(st.mpa.revision);
+      req.enhanced = st.mpa.revision == 2;
+      req.ird_ord.ird = static_cast<uint16_t>(std::min(st.mpa.ird, cfg_.max_ird));
+      req.ird_ord.ord = static_cast<uint16_t>(std::min(st.mpa.ord, cfg_.max_ird));
+      req.private_data = st.mpa.private_data;
+      send_frame(conn, req);
+    });
+    return;
+  }
+  if (to == tcp::State::Closed && s.phase != Phase::Done) {
+    const Phase was = s.phase;
+    s.phase = Phase::Failed;
+    if (s.active && up_.connect_reply && was != Phase::Failed)
+      up_.connect_reply(s.qpn, -111 /* -ECONNREFUSED */, nullptr);
+  }
+}
+
+bool Firmware::toe_data(uint32_t conn, ConstByteSpan data) {
+  auto it = setups_.find(conn);
+  if (it == setups_.end()) return false;
+  Setup& s = it->second;
+  const bool idle = s.rx.empty();
+  s.rx.insert(s.rx.end(), data.begin(), data.end());
+  if (idle) run(cfg_.costs.mpa, [this, conn] { parse_setup(conn); });
+  return false;
+}
+
+void Firmware::parse_setup(uint32_t conn) {
+  Setup& s = setups_.at(conn);
+  if (s.phase != Phase::AwaitRequest && s.phase != Phase::AwaitReply) return;
+  auto d = wire::decode_mpa_reqrep(s.rx.data(), s.rx.size());
+  if (d.status == wire::DecodeStatus::Truncated) return;  // the next bytes re-run the parse
+  if (!d || d.value.reply != s.active) {
+    // RFC 5044 s.7.1: an invalid Request/Reply ends the connection.
+    s.phase = Phase::Failed;
+    toe_.close(conn);
+    if (s.active && up_.connect_reply) up_.connect_reply(s.qpn, -111, nullptr);
+    return;
+  }
+  s.peer = d.value;
+  s.rx.erase(s.rx.begin(), s.rx.begin() + static_cast<std::ptrdiff_t>(d.length));
+  if (!s.active) {
+    s.phase = Phase::AwaitAccept;
+    if (up_.connect_request) up_.connect_request(conn, s.tuple.local_port, s.peer);
+    return;
+  }
+  // Active side: the Reply.
+  const wire::MpaReqRep& rep = s.peer;
+  if (rep.reject) {
+    s.phase = Phase::Failed;
+    if (up_.connect_reply) up_.connect_reply(s.qpn, -111, &rep);
+    toe_.close(conn);
+    return;
+  }
+  hw::MpaParams p;
+  p.revision = rep.revision;
+  p.crc = s.mpa.crc || rep.crc;
+  p.markers_tx = rep.markers;
+  p.markers_rx = s.mpa.markers;
+  if (rep.enhanced) {
+    p.ird = std::min<uint32_t>(s.mpa.ird, rep.ird_ord.ord);
+    p.ord = std::min<uint32_t>(s.mpa.ord, rep.ird_ord.ird);
+  } else {
+    p.ird = s.mpa.ird;
+    p.ord = s.mpa.ord;
+  }
+  s.negotiated = p;
+  s.phase = Phase::Done;
+  engine_.attach(s.qpn, conn, p, std::move(s.rx));
+  s.rx.clear();
+  if (up_.connect_reply) up_.connect_reply(s.qpn, 0, &rep);
+}
+
+void Firmware::cmd_accept(uint32_t handle, uint32_t qpn) {
+  ++stats_.commands;
+  run(cfg_.costs.accept, [this, handle, qpn] {
+    Setup& s = setups_.at(handle);
+    if (s.phase != Phase::AwaitAccept) return;
+    const wire::MpaReqRep& req = s.peer;
+    s.qpn = qpn;
+    hw::MpaParams p;
+    // RFC 6581: a revision-1 peer gets a revision-1 Reply.
+    p.revision = std::min<int>(req.revision, s.mpa.revision);
+    p.crc = s.mpa.crc || req.crc;  // CRC both ways if either side asks (RFC 5044 s.7.1)
+    p.markers_tx = req.markers;
+    p.markers_rx = s.mpa.markers;
+    if (p.revision == 2 && req.enhanced) {
+      // Responder: local ORD = peer IRD, local IRD = peer ORD, clipped to the device.
+      p.ord = std::min<uint32_t>({static_cast<uint32_t>(req.ird_ord.ird), s.mpa.ord, cfg_.max_ird});
+      p.ird = std::min<uint32_t>({static_cast<uint32_t>(req.ird_ord.ord), s.mpa.ird, cfg_.max_ird});
+    } else {
+      p.ird = s.mpa.ird;
+      p.ord = s.mpa.ord;
+    }
+    wire::MpaReqRep rep;
+    rep.reply = true;
+    rep.markers = s.mpa.markers;
+    rep.crc = p.crc;
+    rep.revision = static_cast<uint8_t>(p.revision);
+    rep.enhanced = p.revision == 2 && req.enhanced;
+    rep.ird_ord.ird = static_cast<uint16_t>(p.ird);
+    rep.ird_ord.ord = static_cast<uint16_t>(p.ord);
+    rep.private_data = s.mpa.private_data;
+    send_frame(handle, rep);
+    s.negotiated = p;
+    s.phase = Phase::Done;
+    engine_.attach(qpn, handle, p, std::move(s.rx));
+    s.rx.clear();
+    if (up_.established) up_.established(qpn);
+  });
+}
+
+void Firmware::cmd_reject(uint32_t handle) {
+  ++stats_.commands;
+  run(cfg_.costs.accept, [this, handle] {
+    Setup& s = setups_.at(handle);
+    wire::MpaReqRep rep;
+    rep.reply = true;
+    rep.reject = true;
+    rep.crc = s.mpa.crc;
+    rep.revision = static_cast<uint8_t>(std::min<int>(s.peer.revision, s.mpa.revision));
+    rep.enhanced = rep.revision == 2 && s.peer.enhanced;
+    rep.private_data = s.mpa.private_data;
+    send_frame(handle, rep);
+    s.phase = Phase::Failed;
+    toe_.close(handle);  // RFC 5044 s.7.1.5: the responder closes after a reject
+  });
+}
+
+}  // namespace rnicsim::fw

@@ -1,0 +1,116 @@
+#pragma once
+/// A host: its memory, its network stack (neighbour table resolved with real ARP frames,
+/// routes, port space), the verbs-style interface to its RNIC (memory registration, QPs,
+/// posting, completions) and the iw_cm-style connection manager. Every event that crosses
+/// the host/RNIC boundary is written to the event log.
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "host_if/event_log.h"
+#include "host_if/host_memory.h"
+#include "model/hw/rnic/rnic.h"
+
+namespace rnicsim::host {
+
+struct RouteEntry {
+  wire::Ipv4Addr dst = 0;
+  uint8_t len = 0;
+  wire::Ipv4Addr via = 0;
+};
+
+struct HostConfig {
+  std::string name;
+  wire::Ipv4Addr ip = 0;
+  uint8_t prefix_len = 24;
+  wire::MacAddr mac = 0;
+  uint32_t mtu = 1500;
+  std::vector<RouteEntry> routes;          ///< including the default route, if any
+  bool port_space_shared = true;           ///< offloaded ports reserved in the host's space
+  Duration arp_retrans = Duration::from_s(1);  ///< Linux's retrans_time_ms
+  uint32_t arp_tries = 3;                  ///< Linux's mcast_solicit
+};
+
+struct HostIfStats {
+  uint64_t netevents_to_rnic = 0;
+  uint64_t events_to_host = 0;
+  uint64_t port_conflicts = 0;
+  uint64_t netfilter_drops = 0;
+  uint64_t arp_requests_tx = 0;
+};
+
+enum class NeighState { Incomplete, Reachable, Failed };
+
+class Host : public sc_core::sc_module {
+ public:
+  Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicConfig& rnic_cfg,
+       EventLog& log, uint64_t seed);
+
+  hw::Rnic& rnic() { return *rnic_; }
+  HostMemory& memory() { return mem_; }
+  const HostConfig& config() const { return cfg_; }
+  const HostIfStats& stats() const { return stats_; }
+
+  // ---- network stack
+  wire::Ipv4Addr next_hop(wire::Ipv4Addr dst) const;
+  /// Starts ARP resolution unless the neighbour is known or being resolved.
+  void resolve(wire::Ipv4Addr ip);
+  /// The MAC the host currently knows for a neighbour (0 when unknown).
+  wire::MacAddr neighbour_mac(wire::Ipv4Addr ip) const;
+  /// Reserves a local port; false when taken (a conflict).
+  bool reserve_port(uint16_t port);
+  uint16_t ephemeral_port();
+
+  // ---- verbs
+  VirtBuffer alloc_buffer(uint64_t length);
+  /// Registers a region with the RNIC; returns its STag.
+  uint32_t reg_mr(const VirtBuffer& b, uint32_t pd, uint32_t access);
+  uint32_t create_qp(uint32_t pd, uint32_t sq_depth);
+  void post_send(uint32_t qpn, const hw::Wqe& w);
+  void set_cqe_handler(std::function<void(const hw::Cqe&)> f) { on_cqe_ = std::move(f); }
+
+  // ---- connection manager (iw_cm)
+  /// The server side: requests on `port` are accepted with a QP from `make_qp` (or rejected).
+  void listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp, bool reject,
+              std::function<uint32_t()> make_qp, std::function<void(uint32_t qpn)> established);
+  /// The client side: resolves the route and neighbour, then asks the RNIC to connect.
+  void connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
+               const fw::MpaSetup& mpa, const tcp::Config& tcp,
+               std::function<void(uint32_t qpn, int status)> done);
+
+ private:
+  void on_frame(FramePtr f);
+  void send_arp(wire::ArpOp op, wire::MacAddr dst_mac, wire::MacAddr tha, wire::Ipv4Addr tpa);
+  void learn(wire::Ipv4Addr ip, wire::MacAddr mac);
+  void arp_retry(wire::Ipv4Addr ip, uint32_t tries);
+  fw::HostUpcalls make_upcalls();
+  void to_host_event(const char* kind, nlohmann::ordered_json fields);
+
+  HostConfig cfg_;
+  EventLog& log_;
+  HostMemory mem_;
+  std::unique_ptr<hw::Rnic> rnic_;
+  Agenda agenda_;
+  struct Neigh {
+    NeighState state = NeighState::Incomplete;
+    wire::MacAddr mac = 0;
+  };
+  std::map<wire::Ipv4Addr, Neigh> neigh_;
+  std::set<uint16_t> ports_;
+  uint16_t next_ephemeral_ = 32768;  ///< Linux's ip_local_port_range starts here
+  uint64_t next_va_ = 0x7f0000000000ull;
+  struct Listener {
+    bool reject = false;
+    std::function<uint32_t()> make_qp;
+    std::function<void(uint32_t)> established;
+  };
+  std::map<uint16_t, Listener> listeners_;
+  std::map<uint32_t, std::function<void(uint32_t, int)>> connecting_;
+  std::function<void(const hw::Cqe&)> on_cqe_;
+  HostIfStats stats_;
+};
+
+}  // namespace rnicsim::host

@@ -1,0 +1,27 @@
+#include "model/hw/link/link.h"
+
+namespace rnicsim::hw {
+
+Link::Link(sc_core::sc_module_name name, const LinkConfig& cfg, uint64_t seed)
+    : sc_module(name), cfg_(cfg), rng_(seed, std::string("link.") + cfg.name), agenda_(basename()) {}
+
+void Link::transmit(int end, FramePtr f, Duration serialisation) {
+  ++stats_.frames;
+  if (rng_.chance(cfg_.loss[end])) {
+    ++stats_.drops;
+    return;
+  }
+  if (rng_.chance(cfg_.corrupt[end])) {
+    ++stats_.corrupted;
+    // A bit error on the wire: the receiving MAC's FCS check will catch it. The frame is
+    // shared with the sender's taps, so the damaged copy is a new frame.
+    auto bad = std::make_shared<Frame>(*f);
+    const size_t pos = static_cast<size_t>(rng_.next() % bad->bytes.size());
+    bad->bytes[pos] ^= static_cast<uint8_t>(1u << (rng_.next() % 8));
+    f = std::move(bad);
+  }
+  FrameSink* dst = ends_[1 - end];
+  agenda_.after(serialisation + cfg_.delay, [dst, f] { dst->receive(f); });
+}
+
+}  // namespace rnicsim::hw

@@ -1,0 +1,47 @@
+#pragma once
+/// A full-duplex link between two ports: propagation delay, and per-direction loss and
+/// corruption drawn from the link's own seeded generator. Serialisation belongs to the
+/// sending MAC; the link adds the delay and delivers the frame when its last bit arrives.
+#include <array>
+#include <string>
+
+#include "model/common/frame.h"
+#include "model/common/rng.h"
+#include "model/common/sim.h"
+#include "model/common/units.h"
+
+namespace rnicsim::hw {
+
+struct LinkConfig {
+  std::string name;
+  Rate rate = Rate::from_gbps(25);  ///< both MACs run at it
+  Duration delay{};                 ///< propagation, each direction
+  double loss[2] = {0, 0};          ///< per frame, [0]: end 0 -> end 1 (forward)
+  double corrupt[2] = {0, 0};       ///< per frame; a corrupted frame fails its FCS
+};
+
+struct LinkStats {
+  uint64_t frames = 0;     ///< frames sent onto the link, both directions
+  uint64_t drops = 0;      ///< lost on the link
+  uint64_t corrupted = 0;  ///< delivered with a flipped bit
+};
+
+class Link : public sc_core::sc_module {
+ public:
+  Link(sc_core::sc_module_name name, const LinkConfig& cfg, uint64_t seed);
+  void attach(int end, FrameSink* sink) { ends_[end] = sink; }
+  /// A frame from `end`'s MAC whose first bit goes out now and whose serialisation takes
+  /// `serialisation`.
+  void transmit(int end, FramePtr f, Duration serialisation);
+  const LinkConfig& config() const { return cfg_; }
+  const LinkStats& stats() const { return stats_; }
+
+ private:
+  LinkConfig cfg_;
+  std::array<FrameSink*, 2> ends_{{nullptr, nullptr}};
+  Rng rng_;
+  Agenda agenda_;
+  LinkStats stats_;
+};
+
+}  // namespace rnicsim::hw

@@ -1,0 +1,66 @@
+#include "model/hw/mac/mac.h"
+
+#include <algorithm>
+
+#include "model/hw/link/link.h"
+#include "model/wire/crc.h"
+#include "model/wire/eth.h"
+
+namespace rnicsim::hw {
+
+Mac::Mac(sc_core::sc_module_name name, const MacConfig& cfg)
+    : sc_module(name), cfg_(cfg), agenda_(basename()) {}
+
+Duration Mac::wire_time(size_t len) const {
+  const size_t on_wire = std::max(len, wire::kEthMinFrame) + wire::kEthFcsLen +
+                         wire::kEthPreambleSfd + wire::kEthInterFrameGap;
+  return cfg_.rate.time_for_bytes(on_wire);
+}
+
+void Mac::send(FramePtr f, Duration ready_at) {
+  if (f->bytes.size() < wire::kEthMinFrame) f->bytes.resize(wire::kEthMinFrame, 0);  // pad
+  f->fcs = wire::ethernet_fcs(f->bytes.data(), f->bytes.size());
+  f->id = next_id_++;
+  queue_.emplace_back(std::move(f), ready_at);
+  if (!busy_) start_next();
+}
+
+void Mac::start_next() {
+  if (queue_.empty()) {
+    busy_ = false;
+    return;
+  }
+  busy_ = true;
+  const Duration now = sim_now();
+  const Duration ready = queue_.front().second;
+  if (ready > now) {
+    agenda_.at(ready, [this] { start_next(); });
+    return;
+  }
+  FramePtr f = std::move(queue_.front().first);
+  queue_.pop_front();
+  const Duration t = wire_time(f->bytes.size());
+  ++stats_.frames_tx;
+  stats_.bytes_tx += f->bytes.size();
+  if (tap_) tap_(*f, now);
+  if (link_) link_->transmit(end_, f, t + cfg_.latency);
+  agenda_.after(t, [this] {
+    start_next();
+    for (auto& cb : tx_space_cbs_) cb();
+  });
+}
+
+void Mac::receive(FramePtr f) {
+  if (wire::ethernet_fcs(f->bytes.data(), f->bytes.size()) != f->fcs) {
+    ++stats_.fcs_errors;
+    return;
+  }
+  agenda_.after(cfg_.latency, [this, f] {
+    ++stats_.frames_rx;
+    stats_.bytes_rx += f->bytes.size();
+    if (tap_) tap_(*f, sim_now());
+    if (upper_) upper_->receive(f);
+  });
+}
+
+}  // namespace rnicsim::hw

@@ -1,0 +1,70 @@
+#pragma once
+/// The Ethernet MAC: a transmit queue serialised at line rate with preamble, inter-frame
+/// gap, padding to the minimum frame and a real FCS (ISA-L); on receive, the FCS check
+/// (bad frames are counted and dropped, never captured).
+#include <deque>
+#include <functional>
+
+#include "model/common/frame.h"
+#include "model/common/sim.h"
+#include "model/common/units.h"
+
+namespace rnicsim::hw {
+
+class Link;
+
+struct MacConfig {
+  Rate rate = Rate::from_gbps(25);  ///< line rate
+  Duration latency = Duration::from_ns(20);  ///< MAC/PHY pipeline, each direction
+  uint32_t tx_queue = 4;            ///< frames queued before senders are held back
+};
+
+struct MacStats {
+  uint64_t frames_tx = 0, frames_rx = 0;
+  uint64_t bytes_tx = 0, bytes_rx = 0;  ///< frame bytes without preamble, gap and FCS
+  uint64_t fcs_errors = 0;
+  uint64_t stale_l2_frames = 0;  ///< sent to a MAC the host already knew to be out of date
+};
+
+class Mac : public sc_core::sc_module, public FrameSink {
+ public:
+  using Tap = std::function<void(const Frame&, Duration when)>;
+  Mac(sc_core::sc_module_name name, const MacConfig& cfg);
+
+  void connect(Link* link, int end) {
+    link_ = link;
+    end_ = end;
+  }
+  void set_upper(FrameSink* upper) { upper_ = upper; }
+  /// Called for every frame sent (at its first bit) and every good frame received.
+  void set_tap(Tap t) { tap_ = std::move(t); }
+  /// Called when queue space frees up.
+  void on_tx_space(std::function<void()> cb) { tx_space_cbs_.push_back(std::move(cb)); }
+
+  bool tx_space() const { return queue_.size() < cfg_.tx_queue; }
+  /// Queues a frame that is ready to serialise at `ready_at` (>= now).
+  void send(FramePtr f, Duration ready_at);
+  /// From the link: the last bit of `f` has arrived.
+  void receive(FramePtr f) override;
+
+  MacStats& stats() { return stats_; }
+  const MacConfig& config() const { return cfg_; }
+  /// Time on the wire of a frame of `len` bytes (without FCS): padding, FCS, preamble, gap.
+  Duration wire_time(size_t len) const;
+
+ private:
+  void start_next();
+  MacConfig cfg_;
+  Link* link_ = nullptr;
+  int end_ = 0;
+  FrameSink* upper_ = nullptr;
+  Tap tap_;
+  std::vector<std::function<void()>> tx_space_cbs_;
+  std::deque<std::pair<FramePtr, Duration>> queue_;
+  bool busy_ = false;
+  uint64_t next_id_ = 1;
+  Agenda agenda_;
+  MacStats stats_;
+};
+
+}  // namespace rnicsim::hw

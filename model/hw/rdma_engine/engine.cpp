@@ -1,0 +1,222 @@
+#include "model/hw/rdma_engine/engine.h"
+
+#include <algorithm>
+
+#include "model/wire/mpa.h"
+
+namespace rnicsim::hw {
+
+const char* to_string(QpState s) {
+  switch (s) {
+    case QpState::Idle: return "idle";
+    case QpState::Rtr: return "rtr";
+    case QpState::Rts: return "rts";
+    case QpState::Closing: return "closing";
+    case QpState::Terminate: return "terminate";
+    case QpState::Error: return "error";
+  }
+  return "?";
+}
+
+const char* to_string(WcStatus s) {
+  switch (s) {
+    case WcStatus::Success: return "success";
+    case WcStatus::LocalProtectionError: return "local_protection_error";
+    case WcStatus::RemoteAccessError: return "remote_access_error";
+    case WcStatus::FlushError: return "flush_error";
+  }
+  return "?";
+}
+
+RdmaEngine::RdmaEngine(sc_core::sc_module_name name, const EngineConfig& cfg, Toe& toe, Dma& dma,
+                       PlacementUnit& placement, host::HostMemory& mem)
+    : sc_module(name), cfg_(cfg), toe_(toe), dma_(dma), placement_(placement), mem_(mem),
+      agenda_(basename()) {}
+
+uint32_t RdmaEngine::create_qp(uint32_t pd, uint32_t sq_depth) {
+  auto qp = std::make_unique<Qp>();
+  qp->qpn = static_cast<uint32_t>(qps_.size());
+  qp->pd = pd;
+  qp->sq_depth = sq_depth;
+  qps_.push_back(std::move(qp));
+  return qps_.back()->qpn;
+}
+
+void RdmaEngine::attach(uint32_t qpn, uint32_t conn, const MpaParams& mpa,
+                        std::vector<uint8_t> leftover) {
+  Qp& qp = *qps_[qpn];
+  qp.conn = conn;
+  qp.mpa = mpa;
+  qp.state = QpState::Rts;
+  if (qp_of_conn_.size() <= conn) qp_of_conn_.resize(conn + 1, UINT32_MAX);
+  qp_of_conn_[conn] = qpn;
+  Qp* q = &qp;
+  qp.deframer = std::make_unique<mpa::Deframer>(
+      mpa.crc, [this, q](ConstByteSpan u, mpa::FpduStatus st) { on_fpdu(*q, u, st); });
+  toe_.set_client(conn, this);
+  if (!leftover.empty()) {
+    qp.deframer->feed(ConstByteSpan(leftover.data(), leftover.size()));
+  }
+  tx_pump(qp);
+}
+
+void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
+  // Doorbell (MMIO write) reaches the RNIC, then the WQE is fetched from host memory.
+  agenda_.after(cfg_.doorbell_latency, [this, qpn, w] {
+    const Duration fetched = dma_.read(cfg_.wqe_size);
+    agenda_.at(fetched, [this, qpn, w] {
+      Qp& qp = *qps_[qpn];
+      ++stats_.wqes;
+      if (qp.state != QpState::Rts) {
+        ++stats_.cqes;
+        if (cqe_sink_) cqe_sink_(Cqe{w.wr_id, qpn, WcStatus::FlushError, 0});
+        return;
+      }
+      qp.sq.push_back(TxOp{w});
+      tx_pump(qp);
+    });
+  });
+}
+
+void RdmaEngine::tx_pump(Qp& qp) {
+  if (qp.state != QpState::Rts) return;
+  tcp::Connection& c = toe_.conn(qp.conn);
+  const uint32_t mulpdu = wire::mpa_mulpdu(c.emss(), qp.mpa.markers_tx);
+  const uint32_t max_payload = mulpdu - static_cast<uint32_t>(wire::kDdpTaggedHeaderLen);
+  while (qp.issue < qp.sq.size()) {
+    TxOp& op = qp.sq[qp.issue];
+    const uint64_t remaining = op.w.length - op.issued;
+    const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(remaining, max_payload));
+    const size_t fpdu = mpa::fpdu_stream_length(wire::kDdpTaggedHeaderLen + len);
+    if (c.send_buffer().space() < qp.reserved + fpdu) return;  // wait for ACKs
+    qp.reserved += fpdu;
+    const uint64_t offset = op.issued;
+    op.issued += len;
+    const bool last = op.issued == op.w.length;
+    if (last) ++qp.issue;
+    // The payload comes from host memory by DMA; the FPDU is written when it has arrived.
+    const Duration ready = dma_.read(len) + cfg_.fpdu_latency;
+    const size_t op_index = qp.issue - (last ? 1 : 0);
+    const uint64_t op_serial = op.w.wr_id;
+    Qp* q = &qp;
+    agenda_.at(ready, [this, q, op_index, op_serial, offset, len, last, fpdu] {
+      Qp& p = *q;
+      if (p.state != QpState::Rts) return;
+      // Ops complete in order, so the index may have shifted: find the op by its id.
+      size_t i = std::min(op_index, p.sq.size() - 1);
+      while (p.sq[i].w.wr_id != op_serial) --i;
+      TxOp& o = p.sq[i];
+      wire::DdpHeader h;
+      h.tagged = true;
+      h.last = last;
+      h.opcode = static_cast<uint8_t>(wire::RdmapOpcode::RdmaWrite);
+      h.stag = o.w.rkey;
+      h.to = o.w.remote_va + offset;
+      uint8_t hdr[wire::kDdpTaggedHeaderLen];
+      wire::encode_ddp(hdr, h);
+      const host::VirtBuffer* src = o.w.local;
+      const uint64_t va = o.w.local_va + offset;
+      tcp::Connection& conn = toe_.conn(p.conn);
+      mpa::write_fpdu(
+          conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len,
+          [this, src, va, len](mpa::RingWriter& w) {
+            // Gather from the source buffer's physical pages.
+            uint64_t done = 0;
+            uint8_t chunk[host::HostMemory::kPage];
+            while (done < len) {
+              const uint64_t a = va + done;
+              const uint64_t n = std::min<uint64_t>(len - done, host::HostMemory::kPage - a % host::HostMemory::kPage);
+              mem_.read(src->pa(a), chunk, n);
+              w.write(chunk, n);
+              done += n;
+            }
+          },
+          p.mpa.crc);
+      p.reserved -= fpdu;
+      ++stats_.fpdus_tx;
+      if (last) {
+        o.written = true;
+        o.stream_end = conn.bytes_acked() + conn.send_buffer().size();
+      }
+      toe_.kick(p.conn);
+    });
+  }
+}
+
+void RdmaEngine::toe_acked(uint32_t conn, uint64_t total) {
+  if (conn >= qp_of_conn_.size() || qp_of_conn_[conn] == UINT32_MAX) return;
+  Qp& qp = *qps_[qp_of_conn_[conn]];
+  complete(qp, total);
+  tx_pump(qp);
+}
+
+void RdmaEngine::complete(Qp& qp, uint64_t acked) {
+  while (!qp.sq.empty() && qp.sq.front().written && qp.sq.front().stream_end <= acked) {
+    const TxOp op = qp.sq.front();
+    qp.sq.pop_front();
+    --qp.issue;
+    // The CQE goes to host memory by DMA; the host sees it when it lands.
+    const Duration landed = dma_.write(cfg_.cqe_size);
+    ++stats_.cqes;
+    const Cqe cqe{op.w.wr_id, qp.qpn, WcStatus::Success, op.w.length};
+    agenda_.at(landed, [this, cqe] {
+      if (cqe_sink_) cqe_sink_(cqe);
+    });
+  }
+}
+
+bool RdmaEngine::toe_data(uint32_t conn, ConstByteSpan data) {
+  Qp& qp = *qps_[qp_of_conn_[conn]];
+  if (qp.state != QpState::Rts) return false;
+  qp.last_seen = false;
+  qp.deframer->feed(data);
+  return qp.last_seen;
+}
+
+void RdmaEngine::on_fpdu(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st) {
+  ++stats_.fpdus_rx;
+  if (st != mpa::FpduStatus::Ok) {
+    ++stats_.crc_errors;
+    to_error(qp);
+    return;
+  }
+  auto d = wire::decode_ddp(ulpdu.data(), ulpdu.size());
+  if (!d) {
+    to_error(qp);
+    return;
+  }
+  const wire::DdpHeader& h = d.value;
+  if (h.last) qp.last_seen = true;
+  const ConstByteSpan payload = ulpdu.subspan(d.length);
+  if (h.tagged && h.opcode == static_cast<uint8_t>(wire::RdmapOpcode::RdmaWrite)) {
+    const PlaceResult r =
+        placement_.place(qp.pd, h.stag, h.to, payload, placement::TaggedUse::WriteSink);
+    if (r.failure != placement::CheckFailure::None) to_error(qp);
+    return;
+  }
+  // Only RDMA Write is sent by this engine; anything else ends the stream.
+  to_error(qp);
+}
+
+void RdmaEngine::to_error(Qp& qp) {
+  if (qp.state == QpState::Error) return;
+  qp.state = QpState::Error;
+  // Flush what is still queued (RFC 5040 s.6.2.1: work completes in error).
+  while (!qp.sq.empty()) {
+    const TxOp op = qp.sq.front();
+    qp.sq.pop_front();
+    ++stats_.cqes;
+    if (cqe_sink_) cqe_sink_(Cqe{op.w.wr_id, qp.qpn, WcStatus::FlushError, 0});
+  }
+  qp.issue = 0;
+  toe_.close(qp.conn);
+}
+
+void RdmaEngine::toe_state(uint32_t conn, tcp::State from, tcp::State to) {
+  if (conn >= qp_of_conn_.size() || qp_of_conn_[conn] == UINT32_MAX) return;
+  Qp& qp = *qps_[qp_of_conn_[conn]];
+  if (to == tcp::State::Closed && qp.state == QpState::Rts) to_error(qp);
+  if (state_observer_) state_observer_(qp.qpn, from, to);
+}
+
+}  // namespace rnicsim::hw

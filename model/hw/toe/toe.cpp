@@ -1,0 +1,190 @@
+#include "model/hw/toe/toe.h"
+
+#include "model/hw/mac/mac.h"
+#include "model/wire/tcp.h"
+
+namespace rnicsim::hw {
+
+/// Routes a connection's upcalls to its client, tagged with the connection id.
+class Toe::Up : public tcp::Upcalls {
+ public:
+  Up(Toe& toe, uint32_t id) : toe_(toe), id_(id) {}
+  bool on_data(ConstByteSpan d) override;
+  void on_acked(uint64_t total) override;
+  void on_state_change(tcp::State from, tcp::State to) override;
+
+ private:
+  Toe& toe_;
+  uint32_t id_;
+};
+
+struct Toe::Entry {
+  FourTuple tuple;
+  wire::MacAddr dst_mac = 0;
+  ToeClient* client = nullptr;
+  std::unique_ptr<Up> up;
+  std::unique_ptr<tcp::Connection> tcp;
+  bool queued = false;    ///< in the ready list
+  Duration timer_at{-1};  ///< the agenda item armed for this connection
+};
+
+bool Toe::Up::on_data(ConstByteSpan d) {
+  ToeClient* c = toe_.conns_[id_]->client;
+  return c ? c->toe_data(id_, d) : false;
+}
+void Toe::Up::on_acked(uint64_t total) {
+  if (ToeClient* c = toe_.conns_[id_]->client) c->toe_acked(id_, total);
+}
+void Toe::Up::on_state_change(tcp::State from, tcp::State to) {
+  if (ToeClient* c = toe_.conns_[id_]->client) c->toe_state(id_, from, to);
+}
+
+Toe::~Toe() = default;
+
+tcp::Connection& Toe::conn(uint32_t id) { return *conns_[id]->tcp; }
+const FourTuple& Toe::tuple(uint32_t id) const { return conns_[id]->tuple; }
+void Toe::set_client(uint32_t id, ToeClient* c) { conns_[id]->client = c; }
+void Toe::set_dst_mac(uint32_t id, wire::MacAddr m) { conns_[id]->dst_mac = m; }
+wire::MacAddr Toe::dst_mac(uint32_t id) const { return conns_[id]->dst_mac; }
+
+Toe::Toe(sc_core::sc_module_name name, const ToeConfig& cfg, Mac& mac, wire::MacAddr mac_addr,
+         uint64_t seed)
+    : sc_module(name), cfg_(cfg), mac_(mac), mac_addr_(mac_addr), rng_(seed, std::string(this->name())),
+      agenda_(basename()) {
+  mac_.on_tx_space([this] { pump(); });
+}
+
+uint32_t Toe::add(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& cfg,
+                  ToeClient* c) {
+  const auto id = static_cast<uint32_t>(conns_.size());
+  auto e = std::make_unique<Entry>();
+  e->tuple = t;
+  e->dst_mac = dst_mac;
+  e->client = c;
+  e->up = std::make_unique<Up>(*this, id);
+  // ISN and timestamp offset from the seeded generator (RFC 9293 3.4.1 wants them
+  // unpredictable; a fixed seed keeps runs identical).
+  const uint32_t isn = rng_.u32();
+  const uint32_t ts_off = rng_.u32();
+  e->tcp = std::make_unique<tcp::Connection>(cfg, isn, ts_off, *e->up);
+  conns_.push_back(std::move(e));
+  table_[t] = id;
+  return id;
+}
+
+uint32_t Toe::open_active(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& cfg,
+                          ToeClient* client) {
+  const uint32_t id = add(t, dst_mac, cfg, client);
+  conns_[id]->tcp->open_active(sim_now());
+  kick(id);
+  return id;
+}
+
+uint32_t Toe::open_passive(const SynInfo& syn, wire::MacAddr dst_mac, const tcp::Config& cfg,
+                           ToeClient* client) {
+  const uint32_t id = add(syn.tuple, dst_mac, cfg, client);
+  conns_[id]->tcp->open_passive(syn.syn, sim_now());
+  kick(id);
+  return id;
+}
+
+void Toe::close(uint32_t id) {
+  conns_[id]->tcp->close(sim_now());
+  kick(id);
+}
+
+void Toe::kick(uint32_t id) {
+  Entry& e = *conns_[id];
+  if (!e.queued && e.tcp->has_output()) {
+    e.queued = true;
+    ready_.push_back(id);
+  }
+  schedule_timer(id);
+  pump();
+}
+
+void Toe::pump() {
+  while (!ready_.empty() && mac_.tx_space()) {
+    const uint32_t id = ready_.front();
+    ready_.pop_front();
+    Entry& e = *conns_[id];
+    e.queued = false;
+    if (!e.tcp->has_output()) continue;
+    send_segment(e);
+    schedule_timer(id);
+    if (e.tcp->has_output()) {
+      e.queued = true;
+      ready_.push_back(id);
+    }
+  }
+}
+
+void Toe::send_segment(Entry& e) {
+  const Duration now = sim_now();
+  tcp::Outgoing out = e.tcp->next_output(now);
+  out.hdr.sport = e.tuple.local_port;
+  out.hdr.dport = e.tuple.remote_port;
+  const size_t tcp_hlen = wire::tcp_header_length(out.hdr.opts);
+  const size_t tcp_len = tcp_hlen + out.len;
+  auto f = std::make_shared<Frame>();
+  f->bytes.resize(wire::kEthHeaderLen + wire::kIpv4HeaderLen + tcp_len);
+  uint8_t* p = f->bytes.data();
+  wire::encode_eth(p, {e.dst_mac, mac_addr_, wire::kEtherTypeIpv4});
+  wire::Ipv4Header ip;
+  ip.total_length = static_cast<uint16_t>(wire::kIpv4HeaderLen + tcp_len);
+  ip.id = ip_id_++;
+  ip.protocol = wire::kIpProtoTcp;
+  ip.src = e.tuple.local_ip;
+  ip.dst = e.tuple.remote_ip;
+  wire::encode_ipv4(p + wire::kEthHeaderLen, ip);
+  uint8_t* seg = p + wire::kEthHeaderLen + wire::kIpv4HeaderLen;
+  wire::encode_tcp(seg, out.hdr);
+  if (out.len) e.tcp->send_buffer().copy_out(out.offset, out.len, seg + tcp_hlen);
+  wire::tcp_fill_checksum(seg, tcp_len, ip.src, ip.dst);
+  ++stats_.segments_tx;
+  if (tx_observer_) tx_observer_(table_.at(e.tuple), e.dst_mac);
+  mac_.send(std::move(f), now + cfg_.tx_latency);
+}
+
+bool Toe::receive(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& h,
+                  size_t payload_off, size_t payload_len, wire::MacAddr src_mac) {
+  const FourTuple t{ip.dst, ip.src, h.dport, h.sport};
+  auto it = table_.find(t);
+  if (it != table_.end() && conns_[it->second]->tcp->state() != tcp::State::Closed) {
+    const uint32_t id = it->second;
+    ++stats_.segments_rx;
+    agenda_.after(cfg_.rx_latency, [this, id, f, h, payload_off, payload_len] {
+      conns_[id]->tcp->on_segment(h, ConstByteSpan(f->bytes.data() + payload_off, payload_len),
+                                  sim_now());
+      kick(id);
+    });
+    return true;
+  }
+  if (listening(h.dport) && (h.flags & wire::tcp_flags::kSyn) &&
+      !(h.flags & wire::tcp_flags::kAck)) {
+    ++stats_.segments_rx;
+    if (on_syn_) on_syn_(SynInfo{t, src_mac, h});
+    return true;
+  }
+  ++stats_.unmatched_rx;
+  return false;
+}
+
+void Toe::schedule_timer(uint32_t id) {
+  Entry& e = *conns_[id];
+  const Duration d = e.tcp->next_deadline();
+  if (d.ps < 0) return;
+  if (e.timer_at.ps >= 0 && e.timer_at <= d) return;  // an earlier wake-up will re-check
+  e.timer_at = d;
+  agenda_.at(d, [this, id, d] {
+    Entry& en = *conns_[id];
+    if (en.timer_at != d) return;  // superseded by an earlier one
+    en.timer_at = Duration{-1};
+    const Duration now = sim_now();
+    const Duration next = en.tcp->next_deadline();
+    if (next.ps >= 0 && next <= now) en.tcp->on_timer(now);
+    kick(id);
+  });
+}
+
+}  // namespace rnicsim::hw

@@ -1,0 +1,126 @@
+#pragma once
+/// The TCP offload engine: the connection table (O(1) by 4-tuple), the per-segment receive
+/// and transmit pipelines, a round-robin transmit scheduler held back by the MAC's queue,
+/// and the connections' timers. The TCP itself is tcp::Connection (model/proto/tcp), the
+/// same logic the host's software stack uses.
+#include <deque>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "model/common/frame.h"
+#include "model/common/rng.h"
+#include "model/common/sim.h"
+#include "model/proto/tcp/connection.h"
+#include "model/wire/eth.h"
+#include "model/wire/ipv4.h"
+
+namespace rnicsim::hw {
+
+class Mac;
+
+struct FourTuple {
+  wire::Ipv4Addr local_ip = 0, remote_ip = 0;
+  uint16_t local_port = 0, remote_port = 0;
+  bool operator==(const FourTuple& o) const {
+    return local_ip == o.local_ip && remote_ip == o.remote_ip && local_port == o.local_port &&
+           remote_port == o.remote_port;
+  }
+};
+struct FourTupleHash {
+  size_t operator()(const FourTuple& t) const {
+    uint64_t x = (uint64_t{t.local_ip} << 32 | t.remote_ip) ^
+                 ((uint64_t{t.local_port} << 16 | t.remote_port) * 0x9E3779B97F4A7C15ull);
+    x ^= x >> 29;
+    return static_cast<size_t>(x * 0xBF58476D1CE4E5B9ull);
+  }
+};
+
+/// The layer above an offloaded connection (the RDMA engine).
+class ToeClient {
+ public:
+  virtual ~ToeClient() = default;
+  virtual bool toe_data(uint32_t conn, ConstByteSpan data) = 0;
+  virtual void toe_acked(uint32_t conn, uint64_t total_acked) = 0;
+  virtual void toe_state(uint32_t conn, tcp::State from, tcp::State to) = 0;
+};
+
+struct ToeConfig {
+  Duration tx_latency = Duration::from_ns(25);  ///< per segment: clock period x cycles
+  Duration rx_latency = Duration::from_ns(25);
+  uint32_t max_conns = 16384;
+};
+
+struct ToeStats {
+  uint64_t segments_tx = 0, segments_rx = 0;
+  uint64_t unmatched_rx = 0;  ///< segments for no offloaded connection (left to the host)
+};
+
+/// A SYN that arrived for a listening port, handed to the firmware.
+struct SynInfo {
+  FourTuple tuple;
+  wire::MacAddr peer_mac = 0;
+  wire::TcpHeader syn;
+};
+
+class Toe : public sc_core::sc_module {
+ public:
+  Toe(sc_core::sc_module_name name, const ToeConfig& cfg, Mac& mac, wire::MacAddr mac_addr,
+      uint64_t seed);
+  ~Toe() override;
+
+  void listen(uint16_t port) { listeners_[port] = true; }
+  bool listening(uint16_t port) const { return listeners_.count(port) != 0; }
+  void set_syn_handler(std::function<void(const SynInfo&)> h) { on_syn_ = std::move(h); }
+
+  /// Creates a connection and starts the handshake (active) or answers the SYN (passive).
+  uint32_t open_active(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& cfg,
+                       ToeClient* client);
+  uint32_t open_passive(const SynInfo& syn, wire::MacAddr dst_mac, const tcp::Config& cfg,
+                        ToeClient* client);
+  tcp::Connection& conn(uint32_t id);
+  const FourTuple& tuple(uint32_t id) const;
+  void set_client(uint32_t id, ToeClient* c);
+  void set_dst_mac(uint32_t id, wire::MacAddr m);
+  wire::MacAddr dst_mac(uint32_t id) const;
+  /// Something changed (data queued, close requested): try to send.
+  void kick(uint32_t id);
+  void close(uint32_t id);
+  size_t connection_count() const { return conns_.size(); }
+
+  /// From the receive demux: true when the segment belongs to the engine (an offloaded
+  /// connection or a listening port), false when it is the host's.
+  bool receive(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,
+               size_t payload_off, size_t payload_len, wire::MacAddr src_mac);
+  /// Called for every segment sent, with the destination MAC used (stale-L2 accounting).
+  void set_tx_observer(std::function<void(uint32_t conn, wire::MacAddr dst)> f) {
+    tx_observer_ = std::move(f);
+  }
+  const ToeStats& stats() const { return stats_; }
+
+ private:
+  struct Entry;
+  class Up;
+  uint32_t add(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& cfg, ToeClient* c);
+  void pump();
+  void send_segment(Entry& e);
+  void after_input(uint32_t id);
+  void schedule_timer(uint32_t id);
+
+  ToeConfig cfg_;
+  Mac& mac_;
+  wire::MacAddr mac_addr_;
+  Rng rng_;
+  Agenda agenda_;
+  std::unordered_map<FourTuple, uint32_t, FourTupleHash> table_;
+  std::unordered_map<uint16_t, bool> listeners_;
+  std::vector<std::unique_ptr<Entry>> conns_;
+  std::deque<uint32_t> ready_;
+  std::function<void(const SynInfo&)> on_syn_;
+  std::function<void(uint32_t, wire::MacAddr)> tx_observer_;
+  uint16_t ip_id_ = 1;
+  ToeStats stats_;
+};
+
+}  // namespace rnicsim::hw
