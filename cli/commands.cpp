@@ -1,0 +1,154 @@
+#include "cli/commands.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "model/scenario/profiles.h"
+
+namespace rnicsim::cli {
+namespace fs = std::filesystem;
+
+int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector<scenario::Override>& sets_in,
+            const std::string& seed) {
+  std::vector<scenario::Override> sets = sets_in;
+  if (!seed.empty()) sets.push_back({"seed", seed});
+  const scenario::LoadResult lr = scenario::load_scenario_file(file, sets);
+  if (!lr.ok()) {
+    for (const auto& d : lr.errors) fmt::print(stderr, "{}\n", d.format());
+    return kBadInput;
+  }
+  const auto missing = sim::unsupported_features(*lr.scenario, o);
+  if (!missing.empty()) {
+    for (const auto& u : missing) {
+      if (u.loc.line > 0)
+        fmt::print(stderr, "{}:{}:{}: not simulated yet: {}\n", u.loc.file, u.loc.line, u.loc.col, u.what);
+      else
+        fmt::print(stderr, "{}: not simulated yet: {}\n", u.loc.file, u.what);
+    }
+    return kNotSimulated;
+  }
+  try {
+    const sim::RunOutcome out = sim::run(*lr.scenario, o);
+    fmt::print("{}", out.summary);
+    return out.passed ? kOk : kCheckFailed;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "rnicsim: simulator failure: {}\n", e.what());
+    return kSimFailed;
+  }
+}
+
+int cmd_check(const std::vector<std::string>& files) {
+  int status = kOk;
+  for (const auto& f : files) {
+    const scenario::LoadResult lr = scenario::load_scenario_file(f);
+    if (!lr.ok()) {
+      for (const auto& d : lr.errors) fmt::print(stderr, "{}\n", d.format());
+      status = kBadInput;
+      continue;
+    }
+    const auto missing = sim::unsupported_features(*lr.scenario, {});
+    for (const auto& u : missing)
+      fmt::print("{}:{}:{}: note: not simulated yet: {}\n", u.loc.file, u.loc.line, u.loc.col, u.what);
+    fmt::print("{}: ok\n", f);
+  }
+  return status;
+}
+
+int cmd_profiles() {
+  for (const auto& p : scenario::profiles()) {
+    fmt::print("{}: {}\n", p.name, p.description);
+    for (const auto& q : p.params) fmt::print("  {:<30} {:>10}  {}\n", q.name, q.value, q.description);
+  }
+  return kOk;
+}
+
+namespace {
+
+std::vector<std::string> collect(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    if (fs::is_directory(p)) {
+      std::vector<std::string> in;
+      for (const auto& e : fs::directory_iterator(p))
+        if (e.path().extension() == ".yaml" || e.path().extension() == ".yml") in.push_back(e.path().string());
+      std::sort(in.begin(), in.end());
+      files.insert(files.end(), in.begin(), in.end());
+    } else {
+      files.push_back(p);
+    }
+  }
+  return files;
+}
+
+struct Job {
+  std::string file;
+  pid_t pid = -1;
+  std::string log;
+};
+
+}  // namespace
+
+int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::string& placement,
+                const std::vector<std::string>& sets, const std::string& self) {
+  const std::vector<std::string> files = collect(paths.empty() ? std::vector<std::string>{"scenarios"} : paths);
+  if (files.empty()) {
+    fmt::print(stderr, "rnicsim regress: no scenario files found\n");
+    return kBadInput;
+  }
+  const fs::path root = fs::path("traces") / "regress";
+  size_t next = 0, passed = 0, failed = 0;
+  std::vector<Job> running;
+  auto launch = [&](const std::string& file) {
+    // One process per scenario: SystemC elaborates once per process.
+    const std::string stem = fs::path(file).stem().string();
+    const fs::path out = root / stem;
+    fs::create_directories(out);
+    Job j{file, -1, (out / "run.log").string()};
+    std::vector<std::string> args{self, "run", file, "-o", out.string()};
+    if (!placement.empty()) args.insert(args.end(), {"--placement", placement});
+    for (const auto& s : sets) args.insert(args.end(), {"--set", s});
+    const pid_t pid = fork();
+    if (pid == 0) {
+      FILE* lf = std::fopen(j.log.c_str(), "w");
+      if (lf) {
+        dup2(fileno(lf), 1);
+        dup2(fileno(lf), 2);
+      }
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(self.c_str(), argv.data());
+      _exit(3);
+    }
+    j.pid = pid;
+    running.push_back(j);
+  };
+  while (next < files.size() || !running.empty()) {
+    while (next < files.size() && static_cast<int>(running.size()) < std::max(1, jobs)) launch(files[next++]);
+    int st = 0;
+    const pid_t done = wait(&st);
+    if (done < 0) break;
+    auto it = std::find_if(running.begin(), running.end(), [&](const Job& j) { return j.pid == done; });
+    if (it == running.end()) continue;
+    const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 3;
+    if (code == 0) {
+      ++passed;
+      fmt::print("PASS  {}\n", it->file);
+    } else {
+      ++failed;
+      fmt::print("FAIL  {} (exit {}; log {})\n", it->file, code, it->log);
+    }
+    std::fflush(stdout);
+    running.erase(it);
+  }
+  fmt::print("{} passed, {} failed\n", passed, failed);
+  return failed == 0 ? kOk : kCheckFailed;
+}
+
+}  // namespace rnicsim::cli

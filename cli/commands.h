@@ -1,0 +1,22 @@
+#pragma once
+/// The subcommands of `rnicsim`, each returning the process exit status of
+/// scenario-format.md: 0 ran and every check held, 1 a check failed, 2 bad input,
+/// 3 the simulator failed, 4 valid but not simulated yet.
+#include <string>
+#include <vector>
+
+#include "model/scenario/loader.h"
+#include "model/sim/simulation.h"
+
+namespace rnicsim::cli {
+
+enum Exit { kOk = 0, kCheckFailed = 1, kBadInput = 2, kSimFailed = 3, kNotSimulated = 4 };
+
+int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector<scenario::Override>& sets,
+            const std::string& seed);
+int cmd_check(const std::vector<std::string>& files);
+int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::string& placement,
+                const std::vector<std::string>& sets, const std::string& self);
+int cmd_profiles();
+
+}  // namespace rnicsim::cli

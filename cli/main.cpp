@@ -1,0 +1,96 @@
+// rnicsim: run, check and regress scenarios of a simulated iWARP RNIC.
+#include <unistd.h>
+
+#include <systemc>
+
+#include <climits>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace {
+
+std::string self_path(const char* argv0) {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) return std::string(buf, static_cast<size_t>(n));
+  return argv0;
+}
+
+}  // namespace
+
+// SystemC calls sc_main; main only silences the kernel's banner so outputs stay clean.
+int main(int argc, char** argv) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+  return sc_core::sc_elab_and_sim(argc, argv);
+}
+
+int sc_main(int argc, char** argv) {
+  using namespace rnicsim;
+  CLI::App app{"rnicsim: a cycle-approximate simulator of a full-offload iWARP RNIC"};
+  app.set_version_flag("--version", std::string("rnicsim ") + RNICSIM_VERSION);
+  app.require_subcommand(1);
+
+  std::string run_file, seed, pcap = "full", placement, lockstep_stop = "first", out_dir;
+  std::vector<std::string> sets;
+  bool wave = false;
+  auto* run = app.add_subcommand("run", "simulate one scenario");
+  run->add_option("FILE", run_file, "scenario YAML")->required();
+  run->add_option("-o", out_dir, "output folder (default traces/runs/<scenario name>)");
+  run->add_option("--seed", seed, "override the scenario's seed");
+  run->add_option("--set", sets, "PATH=VALUE: override one key, e.g. links[0].rate=10Gbps");
+  run->add_option("--placement", placement, "placement core for every host")
+      ->check(CLI::IsMember({"model", "rtl", "lockstep"}));
+  run->add_option("--pcap", pcap, "captures: full, headers (128 bytes), off")
+      ->check(CLI::IsMember({"full", "headers", "off"}));
+  run->add_flag("--wave", wave, "write RTL waveforms <host>.rtl.fst");
+  run->add_option("--lockstep-stop", lockstep_stop, "first | never")->check(CLI::IsMember({"first", "never"}));
+
+  std::vector<std::string> check_files;
+  auto* check = app.add_subcommand("check", "validate scenarios and report every error");
+  check->add_option("FILE", check_files, "scenario YAML files")->required();
+
+  std::vector<std::string> regress_paths, regress_sets;
+  int jobs = 1;
+  std::string regress_placement;
+  auto* regress = app.add_subcommand("regress", "run every scenario, one process each");
+  regress->add_option("PATH", regress_paths, "folders or files (default scenarios/)");
+  regress->add_option("-j", jobs, "scenarios at once")->check(CLI::Range(1, 256));
+  regress->add_option("--placement", regress_placement, "placement core")
+      ->check(CLI::IsMember({"model", "rtl", "lockstep"}));
+  regress->add_option("--set", regress_sets, "PATH=VALUE for every scenario");
+
+  auto* profiles = app.add_subcommand("profiles", "list the RNIC profiles and their parameters");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return cli::kBadInput;  // CLI11's own codes are 100+; the contract says 2
+  }
+
+  if (*run) {
+    std::vector<scenario::Override> ov;
+    for (const auto& s : sets) {
+      const auto eq = s.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        fmt::print(stderr, "--set {}: expected PATH=VALUE\n", s);
+        return cli::kBadInput;
+      }
+      ov.push_back({s.substr(0, eq), s.substr(eq + 1)});
+    }
+    sim::RunOptions o{out_dir, pcap, placement, wave, lockstep_stop};
+    return cli::cmd_run(run_file, o, ov, seed);
+  }
+  if (*check) return cli::cmd_check(check_files);
+  if (*regress) return cli::cmd_regress(regress_paths, jobs, regress_placement, regress_sets, self_path(argv[0]));
+  if (*profiles) return cli::cmd_profiles();
+  return cli::kBadInput;
+}

@@ -1,0 +1,656 @@
+#include "model/sim/simulation.h"
+
+#include <pcap/pcap.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "host_if/host.h"
+#include "model/hw/link/link.h"
+#include "model/scenario/profiles.h"
+#include "model/scenario/units_parse.h"
+#include "model/sim/workload.h"
+
+namespace rnicsim::sim {
+
+using scenario::Scenario;
+
+// ------------------------------------------------------------------ what is not simulated yet
+
+std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOptions& o) {
+  std::vector<Unsupported> u;
+  auto add = [&](const scenario::Loc& l, std::string w) { u.push_back({l, std::move(w)}); };
+  if (!o.placement.empty() && o.placement != "model")
+    add({"--placement", 0, 0}, fmt::format("placement '{}' (the RTL placement core) is not simulated yet", o.placement));
+  if (o.wave) add({"--wave", 0, 0}, "RTL waveforms (--wave) need the RTL placement core, which is not simulated yet");
+  for (const auto& h : s.hosts) {
+    if (h.rnic.type != 7) add(h.rnic.loc, fmt::format("hosts '{}': RNIC type {} is not simulated yet (type 7 is)", h.name, h.rnic.type));
+    if (o.placement.empty() && h.rnic.placement != "model")
+      add(h.rnic.loc, fmt::format("hosts '{}': rnic.placement '{}' (the RTL placement core) is not simulated yet", h.name, h.rnic.placement));
+    if (h.rnic.notify != "netevent")
+      add(h.rnic.loc, fmt::format("hosts '{}': rnic.notify '{}' is not simulated yet (netevent is)", h.name, h.rnic.notify));
+    if (h.rnic.tcp.cc != "newreno")
+      add(h.rnic.loc, fmt::format("hosts '{}': rnic.tcp.cc '{}' is not simulated yet (newreno is)", h.name, h.rnic.tcp.cc));
+    if (!h.netfilter.empty()) add(h.netfilter.front().loc, fmt::format("hosts '{}': netfilter rules are not simulated yet", h.name));
+  }
+  for (const auto& sw : s.switches) add(sw.loc, fmt::format("switches ('{}') are not simulated yet", sw.name));
+  for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
+  for (const auto& l : s.links)
+    if (l.reorder.forward > 0 || l.reorder.reverse > 0)
+      add(l.loc, fmt::format("links '{}': reorder is not simulated yet", l.name));
+  for (const auto& c : s.connections) {
+    if (c.kind != "rdma") add(c.loc, fmt::format("connections '{}': kind '{}' (the host-stack TCP) is not simulated yet", c.id, c.kind));
+    if (c.mpa.client.markers || c.mpa.server.markers)
+      add(c.loc, fmt::format("connections '{}': MPA markers are not simulated yet", c.id));
+  }
+  for (const auto& w : s.workloads) {
+    if (w.op != "write") add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write is)", w.id, w.op));
+    else if (!w.violate.empty())
+      add(w.loc, fmt::format("workloads '{}': violate '{}' (Terminate messages) is not simulated yet", w.id, w.violate));
+  }
+  for (const auto& e : s.events) add(e.loc, fmt::format("events of kind '{}' are not simulated yet", e.kind));
+  return u;
+}
+
+namespace {
+
+// ------------------------------------------------------------------ configuration
+
+/// A profile parameter, overridden by the host's `rnic:` key when written.
+struct ProfileValues {
+  const scenario::Profile* profile;
+  const std::map<std::string, std::string>* overrides;
+  std::string text(const std::string& name) const {
+    auto it = overrides->find(name);
+    if (it != overrides->end()) return it->second;
+    for (const auto& p : profile->params)
+      if (p.name == name) return p.value;
+    throw std::runtime_error("profile parameter missing: " + name);
+  }
+  Duration duration(const std::string& n) const { return *scenario::parse_duration(text(n)); }
+  uint64_t count(const std::string& n) const { return std::stoull(text(n)); }
+  uint64_t size(const std::string& n) const { return *scenario::parse_size(text(n)); }
+  Rate rate(const std::string& n) const { return *scenario::parse_rate(text(n)); }
+};
+
+tcp::Config tcp_config(const scenario::TcpSpec& t, uint32_t mtu) {
+  tcp::Config c;
+  c.mss = static_cast<uint16_t>(mtu - 40);  // IPv4 and TCP headers without options
+  c.init_cwnd = t.init_cwnd;
+  c.min_rto = t.min_rto;
+  c.delayed_ack = t.delayed_ack;
+  c.timestamps = t.timestamps;
+  c.sack = t.sack;
+  c.wscale = t.wscale;
+  c.rcvbuf = t.rcvbuf;
+  c.sndbuf = t.sndbuf;
+  c.user_timeout = t.user_timeout;
+  c.cc = t.cc;
+  return c;
+}
+
+hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
+  const scenario::Profile* prof = scenario::find_profile(h.rnic.profile);
+  if (!prof) throw std::runtime_error("unknown profile " + h.rnic.profile);
+  ProfileValues pv{prof, &h.rnic.overrides};
+  const Duration clk = pv.duration("clock_period");
+  hw::RnicConfig c;
+  c.type = h.rnic.type;
+  c.mac = h.mac;
+  c.ip = h.ip.addr;
+  c.mac_cfg.rate = rate;
+  c.mac_cfg.latency = pv.duration("mac_latency");
+  c.mac_cfg.tx_queue = static_cast<uint32_t>(pv.count("mac_tx_queue"));
+  c.toe.tx_latency = c.toe.rx_latency = clk * static_cast<int64_t>(pv.count("toe_cycles_per_segment"));
+  c.toe.max_conns = static_cast<uint32_t>(pv.count("max_qps"));
+  c.engine.fpdu_latency = clk * static_cast<int64_t>(pv.count("engine_cycles_per_fpdu"));
+  c.engine.doorbell_latency = pv.duration("doorbell_latency");
+  c.engine.wqe_size = static_cast<uint32_t>(pv.size("wqe_size"));
+  c.engine.cqe_size = static_cast<uint32_t>(pv.size("cqe_size"));
+  c.placement.clock_period = clk;
+  c.placement.cycles_per_segment = static_cast<uint32_t>(pv.count("placement_cycles_per_segment"));
+  c.dma.gen = h.rnic.pcie.gen;
+  c.dma.lanes = h.rnic.pcie.lanes;
+  c.dma.mps = h.rnic.pcie.mps;
+  c.dma.mrrs = h.rnic.pcie.mrrs;
+  c.dma.read_latency = h.rnic.pcie.read_latency;
+  auto& fc = c.firmware.costs;
+  fc.neigh_update = pv.duration("fw_neigh_update_cost");
+  fc.connect = pv.duration("fw_connect_cost");
+  fc.listen = pv.duration("fw_listen_cost");
+  fc.syn = pv.duration("fw_syn_cost");
+  fc.mpa = pv.duration("fw_mpa_cost");
+  fc.accept = pv.duration("fw_accept_cost");
+  c.firmware.max_ird = static_cast<uint32_t>(pv.count("max_ird"));
+  return c;
+}
+
+Rate profile_rate(const scenario::HostSpec& h) {
+  if (h.rnic.line_rate) return *h.rnic.line_rate;
+  const scenario::Profile* prof = scenario::find_profile(h.rnic.profile);
+  ProfileValues pv{prof, &h.rnic.overrides};
+  return pv.rate("line_rate");
+}
+
+fw::MpaSetup mpa_setup(int revision, const scenario::MpaSideSpec& m) {
+  fw::MpaSetup s;
+  s.revision = revision;
+  s.markers = m.markers;
+  s.crc = m.crc;
+  s.ird = m.ird;
+  s.ord = m.ord;
+  s.private_data.assign(m.private_data.begin(), m.private_data.end());
+  s.reject = m.reject;
+  return s;
+}
+
+// ------------------------------------------------------------------ pcap
+
+class PcapWriter {
+ public:
+  PcapWriter(const std::string& path, int snaplen) : snaplen_(snaplen) {
+    pcap_ = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_NANO);
+    if (!pcap_) throw std::runtime_error("pcap_open_dead failed");
+    dump_ = pcap_dump_open(pcap_, path.c_str());
+    if (!dump_) throw std::runtime_error(fmt::format("cannot write {}: {}", path, pcap_geterr(pcap_)));
+  }
+  ~PcapWriter() {
+    if (dump_) pcap_dump_close(dump_);
+    if (pcap_) pcap_close(pcap_);
+  }
+  PcapWriter(const PcapWriter&) = delete;
+  PcapWriter& operator=(const PcapWriter&) = delete;
+  void write(const Frame& f, Duration t) {
+    pcap_pkthdr h{};
+    const int64_t ns = t.ps / 1000;
+    h.ts.tv_sec = ns / 1000000000;
+    h.ts.tv_usec = ns % 1000000000;  // nanoseconds: the file's precision is nano
+    h.len = static_cast<bpf_u_int32>(f.bytes.size());
+    h.caplen = std::min<bpf_u_int32>(h.len, static_cast<bpf_u_int32>(snaplen_));
+    pcap_dump(reinterpret_cast<u_char*>(dump_), &h, f.bytes.data());
+  }
+
+ private:
+  int snaplen_;
+  pcap_t* pcap_ = nullptr;
+  pcap_dumper_t* dump_ = nullptr;
+};
+
+// ------------------------------------------------------------------ the model
+
+struct ConnRuntime {
+  std::string id;
+  const scenario::ConnectionSpec* spec = nullptr;
+  host::Host* client = nullptr;
+  host::Host* server = nullptr;
+  uint16_t port = 0;
+  uint32_t copy = 0;  ///< index among the `repeat` copies
+  uint32_t client_qpn = UINT32_MAX;
+  uint32_t server_qpn = UINT32_MAX;
+  std::string state = "connecting";
+  std::vector<std::pair<size_t, uint32_t>> runners;  ///< (workload index, runner index)
+};
+
+struct Model {
+  const Scenario& s;
+  RunOptions opt;
+  host::EventLog log;
+  std::vector<std::unique_ptr<host::Host>> hosts;
+  std::map<std::string, host::Host*> host_by_name;
+  std::vector<std::unique_ptr<hw::Link>> links;
+  std::vector<std::unique_ptr<PcapWriter>> pcaps;
+  std::vector<ConnRuntime> conns;
+  std::vector<std::vector<std::unique_ptr<WriteRunner>>> runners;  ///< per workload, per copy
+  std::map<std::pair<host::Host*, uint32_t>, WriteRunner*> runner_by_qp;
+  std::unique_ptr<Agenda> control;
+
+  Model(const Scenario& sc, const RunOptions& o) : s(sc), opt(o) {}
+
+  bool all_done() const {
+    for (const auto& c : conns) {
+      if (c.state == "refused") continue;  // its workloads never run
+      for (auto [wi, ri] : c.runners)
+        if (!runners[wi][ri] || !runners[wi][ri]->finished()) return false;
+    }
+    for (const auto& c : conns) {
+      if (c.client_qpn == UINT32_MAX || c.state != "established") continue;
+      auto& e = c.client->rnic().engine();
+      if (!c.client->rnic().toe().conn(e.conn_of(c.client_qpn)).all_acked()) return false;
+      if (c.server_qpn != UINT32_MAX) {
+        auto& se = c.server->rnic().engine();
+        if (!c.server->rnic().toe().conn(se.conn_of(c.server_qpn)).all_acked()) return false;
+      }
+    }
+    return true;
+  }
+  void check_done() {
+    if (all_done()) sc_core::sc_stop();
+  }
+};
+
+Rate link_rate(const Scenario& s, const scenario::LinkSpec& l) {
+  if (l.rate) return *l.rate;
+  for (const auto& e : l.ends)
+    for (const auto& h : s.hosts)
+      if (h.name == e.node && h.rnic.line_rate) return *h.rnic.line_rate;
+  for (const auto& h : s.hosts)
+    if (h.name == l.ends[0].node || h.name == l.ends[1].node) return profile_rate(h);
+  return Rate::from_gbps(25);
+}
+
+void build(Model& m) {
+  const Scenario& s = m.s;
+  // Each host's MAC runs at the rate of its link.
+  std::map<std::string, Rate> rate_of;
+  for (const auto& l : s.links)
+    for (const auto& e : l.ends) rate_of[e.node] = link_rate(s, l);
+  for (const auto& h : s.hosts) {
+    host::HostConfig hc;
+    hc.name = h.name;
+    hc.ip = h.ip.addr;
+    hc.prefix_len = h.ip.len;
+    hc.mac = h.mac;
+    hc.mtu = h.mtu;
+    for (const auto& r : h.routes) hc.routes.push_back({r.dst.addr, r.dst.len, r.via});
+    if (h.gateway) hc.routes.push_back({0, 0, *h.gateway});
+    hc.port_space_shared = h.rnic.port_space == "shared";
+    const Rate rate = rate_of.count(h.name) ? rate_of[h.name] : profile_rate(h);
+    auto host = std::make_unique<host::Host>(h.name.c_str(), hc, rnic_config(h, rate), m.log, s.seed);
+    m.host_by_name[h.name] = host.get();
+    m.hosts.push_back(std::move(host));
+  }
+  for (const auto& l : s.links) {
+    hw::LinkConfig lc;
+    lc.name = l.name;
+    lc.rate = link_rate(s, l);
+    lc.delay = l.delay;
+    lc.loss[0] = l.loss.forward;
+    lc.loss[1] = l.loss.reverse;
+    lc.corrupt[0] = l.corrupt.forward;
+    lc.corrupt[1] = l.corrupt.reverse;
+    auto link = std::make_unique<hw::Link>(("link_" + l.name).c_str(), lc, s.seed);
+    for (int end = 0; end < 2; ++end) {
+      host::Host* h = m.host_by_name.at(l.ends[end].node);
+      h->rnic().mac().connect(link.get(), end);
+      link->attach(end, &h->rnic().mac());
+    }
+    m.links.push_back(std::move(link));
+  }
+  // Captures.
+  if (m.opt.pcap != "off") {
+    const int snap = m.opt.pcap == "headers" ? 128 : 262144;
+    for (auto& h : m.hosts) {
+      auto w = std::make_unique<PcapWriter>(
+          (std::filesystem::path(m.opt.out_dir) / (h->config().name + ".pcap")).string(), snap);
+      PcapWriter* wp = w.get();
+      h->rnic().mac().set_tap([wp](const Frame& f, Duration t) { wp->write(f, t); });
+      m.pcaps.push_back(std::move(w));
+    }
+  }
+  // Stale-L2 accounting: a frame sent to a MAC other than the one the host now knows.
+  for (auto& h : m.hosts) {
+    host::Host* hp = h.get();
+    hp->rnic().toe().set_tx_observer([hp](uint32_t conn, wire::MacAddr dst) {
+      const auto& t = hp->rnic().toe().tuple(conn);
+      const wire::MacAddr known = hp->neighbour_mac(hp->next_hop(t.remote_ip));
+      if (known != 0 && known != dst) ++hp->rnic().mac().stats().stale_l2_frames;
+    });
+    hp->set_cqe_handler([&m, hp](const hw::Cqe& c) {
+      auto it = m.runner_by_qp.find({hp, c.qpn});
+      if (it == m.runner_by_qp.end()) return;
+      it->second->on_cqe(c);
+      if (it->second->finished()) m.check_done();
+    });
+  }
+  // Connections and their workloads.
+  for (const auto& c : s.connections) {
+    for (uint32_t i = 0; i < c.repeat; ++i) {
+      ConnRuntime rt;
+      rt.id = c.repeat > 1 ? fmt::format("{}_{}", c.id, i) : c.id;
+      rt.spec = &c;
+      rt.client = m.host_by_name.at(c.from);
+      rt.server = m.host_by_name.at(c.to);
+      rt.port = static_cast<uint16_t>(c.port + i);
+      rt.copy = i;
+      m.conns.push_back(rt);
+    }
+  }
+  m.runners.resize(s.workloads.size());
+  for (size_t ci = 0; ci < m.conns.size(); ++ci) {
+    ConnRuntime& rt = m.conns[ci];
+    for (size_t wi = 0; wi < s.workloads.size(); ++wi) {
+      if (s.workloads[wi].conn != rt.spec->id) continue;
+      rt.runners.push_back({wi, static_cast<uint32_t>(m.runners[wi].size())});
+      m.runners[wi].push_back(nullptr);  // made when the connection is up
+    }
+  }
+  m.control = std::make_unique<Agenda>("control");
+  for (size_t ci = 0; ci < m.conns.size(); ++ci) {
+    ConnRuntime* rt = &m.conns[ci];
+    const scenario::HostSpec* cs = nullptr;
+    const scenario::HostSpec* ss = nullptr;
+    for (const auto& h : s.hosts) {
+      if (h.name == rt->spec->from) cs = &h;
+      if (h.name == rt->spec->to) ss = &h;
+    }
+    const tcp::Config ctcp = tcp_config(cs->rnic.tcp, cs->mtu);
+    const tcp::Config stcp = tcp_config(ss->rnic.tcp, ss->mtu);
+    const fw::MpaSetup cmpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.client);
+    const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.server);
+    const uint32_t sq = rt->spec->sq_depth;
+    // The server listens from the start; it makes a QP for the request it accepts.
+    rt->server->listen(
+        rt->port, smpa, stcp, smpa.reject,
+        [rt, sq] {
+          rt->server_qpn = rt->server->create_qp(1, sq);
+          return rt->server_qpn;
+        },
+        nullptr);
+    const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
+    m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, sq, ssrc] {
+      host::Host* h = rt->client;
+      rt->client_qpn = h->create_qp(1, sq);
+      const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
+      h->connect(rt->client_qpn, rt->server->config().ip, rt->port, sport, cmpa, ctcp,
+                 [&m, rt](uint32_t, int status) {
+                   if (status != 0) {
+                     rt->state = "refused";
+                     // Its workloads never start; results count their operations as errors.
+                     m.check_done();
+                     return;
+                   }
+                   rt->state = "established";
+                   for (auto [wi, ri] : rt->runners) {
+                     const auto& spec = m.s.workloads[wi];
+                     Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn, true};
+                     auto r = std::make_unique<WriteRunner>(spec, m.s.seed, ri, ep);
+                     WriteRunner* rp = r.get();
+                     m.runners[wi][ri] = std::move(r);
+                     m.runner_by_qp[{rt->client, rt->client_qpn}] = rp;
+                     const Duration at = std::max(spec.start, sim_now());
+                     m.control->at(at, [rp] { rp->start(); });
+                   }
+                 });
+    });
+  }
+}
+
+// ------------------------------------------------------------------ results
+
+nlohmann::ordered_json latency_json(std::vector<int64_t> v) {
+  nlohmann::ordered_json j;
+  if (v.empty()) {
+    for (const char* k : {"min", "p50", "p99", "max", "avg"}) j[k] = 0;
+    return j;
+  }
+  std::sort(v.begin(), v.end());
+  auto pct = [&](double p) {
+    // Nearest rank (as perftest reports its percentiles).
+    const size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+  };
+  double sum = 0;
+  for (auto x : v) sum += static_cast<double>(x);
+  j["min"] = v.front();
+  j["p50"] = pct(50);
+  j["p99"] = pct(99);
+  j["max"] = v.back();
+  j["avg"] = std::round(sum / static_cast<double>(v.size()) * 1000.0) / 1000.0;
+  return j;
+}
+
+double round6(double x) { return std::round(x * 1e6) / 1e6; }
+
+nlohmann::ordered_json figures_json(const std::string& op, uint64_t size_field, const SizeFigures& f) {
+  nlohmann::ordered_json j;
+  j["op"] = op;
+  j["size"] = size_field;
+  j["completed"] = f.completed;
+  j["errors"] = f.errors;
+  j["bytes"] = f.bytes;
+  double secs = 0;
+  if (f.first_post.ps >= 0 && f.last_completion.ps > f.first_post.ps)
+    secs = (f.last_completion - f.first_post).s();
+  j["goodput_gbps"] = secs > 0 ? round6(static_cast<double>(f.bytes) * 8 / secs / 1e9) : 0.0;
+  j["msg_rate_mps"] = secs > 0 ? round6(static_cast<double>(f.completed) / secs / 1e6) : 0.0;
+  j["latency_ns"] = latency_json(f.latencies_ns);
+  j["data_intact"] = f.data_intact;
+  return j;
+}
+
+void merge(SizeFigures& into, const SizeFigures& f) {
+  into.completed += f.completed;
+  into.errors += f.errors;
+  into.bytes += f.bytes;
+  if (f.first_post.ps >= 0 && (into.first_post.ps < 0 || f.first_post < into.first_post)) into.first_post = f.first_post;
+  if (f.last_completion > into.last_completion) into.last_completion = f.last_completion;
+  into.latencies_ns.insert(into.latencies_ns.end(), f.latencies_ns.begin(), f.latencies_ns.end());
+  into.data_intact = into.data_intact && f.data_intact;
+}
+
+nlohmann::ordered_json tcp_json(const tcp::Connection& c) {
+  const auto& st = c.stats();
+  return {{"segments_tx", st.segments_tx}, {"segments_rx", st.segments_rx},
+          {"retransmits", st.retransmits}, {"fast_retransmits", st.fast_retransmits},
+          {"timeouts", st.timeouts}, {"srtt_ns", c.srtt().ps / 1000},
+          {"cwnd_max_bytes", st.cwnd_max}, {"mss", c.emss() + (c.timestamps_on() ? 12 : 0)}};
+}
+
+nlohmann::ordered_json empty_tcp_json() {
+  return {{"segments_tx", 0}, {"segments_rx", 0}, {"retransmits", 0}, {"fast_retransmits", 0},
+          {"timeouts", 0}, {"srtt_ns", 0}, {"cwnd_max_bytes", 0}, {"mss", 0}};
+}
+
+const nlohmann::ordered_json* find_metric(const nlohmann::ordered_json& root, const std::string& path) {
+  const nlohmann::ordered_json* cur = &root;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t dot = path.find('.', pos);
+    if (dot == std::string::npos) dot = path.size();
+    const std::string key = path.substr(pos, dot - pos);
+    if (!cur->is_object() || !cur->contains(key)) return nullptr;
+    cur = &(*cur)[key];
+    pos = dot + 1;
+  }
+  return cur;
+}
+
+}  // namespace
+
+RunOutcome run(const Scenario& s, const RunOptions& o) {
+  RunOutcome out;
+  RunOptions opt = o;
+  if (opt.out_dir.empty()) opt.out_dir = (std::filesystem::path("traces/runs") / s.name).string();
+  std::filesystem::create_directories(opt.out_dir);
+  out.out_dir = opt.out_dir;
+
+  const auto wall0 = std::chrono::steady_clock::now();
+  Model m(s, opt);
+  build(m);
+  sc_core::sc_start(to_sc(s.stop_after));
+  const Duration end = sim_now();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  for (auto& w : m.runners)
+    for (auto& r : w)
+      if (r) r->finish_checks();
+  m.pcaps.clear();  // flush captures
+
+  nlohmann::ordered_json r;
+  r["scenario"] = s.name;
+  r["seed"] = s.seed;
+  r["passed"] = false;
+  r["sim_time_ns"] = end.ps / 1000;
+  r["wall_time_s"] = std::round(wall * 1e6) / 1e6;
+  r["events_processed"] = sc_core::sc_delta_count();
+
+  // Workloads.
+  nlohmann::ordered_json wl = nlohmann::ordered_json::object();
+  for (size_t wi = 0; wi < s.workloads.size(); ++wi) {
+    const auto& spec = s.workloads[wi];
+    std::map<uint64_t, SizeFigures> by;
+    for (uint64_t sz : spec.sizes) by[sz];
+    for (auto& rp : m.runners[wi]) {
+      if (!rp) {
+        // The connection never came up: every operation of this copy failed.
+        for (uint64_t sz : spec.sizes) by[sz].errors += spec.count;
+        continue;
+      }
+      for (const auto& [sz, f] : rp->figures()) merge(by[sz], f);
+    }
+    SizeFigures all;
+    for (const auto& [sz, f] : by) merge(all, f);
+    auto j = figures_json(spec.op, spec.sizes.size() == 1 ? spec.sizes[0] : 0, all);
+    if (spec.sizes.size() > 1) {
+      nlohmann::ordered_json bs = nlohmann::ordered_json::object();
+      for (uint64_t sz : spec.sizes) bs[std::to_string(sz)] = figures_json(spec.op, sz, by[sz]);
+      j["by_size"] = bs;
+    }
+    wl[spec.id] = j;
+  }
+  r["workloads"] = wl;
+
+  // Connections.
+  nlohmann::ordered_json cj = nlohmann::ordered_json::object();
+  for (const auto& c : m.conns) {
+    nlohmann::ordered_json j;
+    std::string state = c.state;
+    nlohmann::ordered_json mpa{{"revision", c.spec->mpa.revision}, {"crc", false}, {"crc_errors", 0},
+                               {"markers", {{"to_server", false}, {"to_client", false}}}};
+    if (c.client_qpn != UINT32_MAX && state == "established") {
+      auto& e = c.client->rnic().engine();
+      const auto& tc = c.client->rnic().toe().conn(e.conn_of(c.client_qpn));
+      if (tc.state() != tcp::State::Established) state = tcp::to_string(tc.state());
+      if (e.state(c.client_qpn) == hw::QpState::Error) state = "error";
+      j["state"] = state;
+      j["tcp"] = tcp_json(tc);
+      if (c.server_qpn != UINT32_MAX) {
+        auto& se = c.server->rnic().engine();
+        j["server_tcp"] = tcp_json(c.server->rnic().toe().conn(se.conn_of(c.server_qpn)));
+      } else {
+        j["server_tcp"] = empty_tcp_json();
+      }
+      const auto& p = e.mpa(c.client_qpn);
+      uint64_t crc_err = e.crc_errors(c.client_qpn);
+      if (c.server_qpn != UINT32_MAX) crc_err += c.server->rnic().engine().crc_errors(c.server_qpn);
+      mpa = {{"revision", p.revision}, {"crc", p.crc}, {"crc_errors", crc_err},
+             {"markers", {{"to_server", p.markers_tx}, {"to_client", p.markers_rx}}}};
+    } else {
+      j["state"] = state;
+      j["tcp"] = empty_tcp_json();
+      j["server_tcp"] = empty_tcp_json();
+    }
+    j["mpa"] = mpa;
+    j["terminate"] = nullptr;
+    cj[c.id] = j;
+  }
+  r["connections"] = cj;
+
+  // Hosts.
+  nlohmann::ordered_json hj = nlohmann::ordered_json::object();
+  for (auto& h : m.hosts) {
+    auto& rn = h->rnic();
+    const auto& ms = rn.mac().stats();
+    const auto& ds = rn.dma().stats();
+    const auto& ps = rn.placement().stats();
+    const auto& fs = rn.firmware().stats();
+    const auto& hs = h->stats();
+    nlohmann::ordered_json j;
+    j["rnic"]["mac"] = {{"frames_tx", ms.frames_tx}, {"frames_rx", ms.frames_rx}, {"bytes_tx", ms.bytes_tx},
+                        {"bytes_rx", ms.bytes_rx}, {"fcs_errors", ms.fcs_errors}, {"stale_l2_frames", ms.stale_l2_frames}};
+    j["rnic"]["dma"] = {{"read_tlps", ds.read_tlps}, {"write_tlps", ds.write_tlps},
+                        {"read_bytes", ds.read_bytes}, {"write_bytes", ds.write_bytes}};
+    j["rnic"]["placement"] = {{"segments", ps.segments}, {"bytes", ps.bytes}, {"violations", ps.violations},
+                              {"cosim_mismatches", ps.cosim_mismatches}, {"rtl_cycles", ps.rtl_cycles}};
+    j["rnic"]["firmware"] = {{"commands", fs.commands}, {"netevents_handled", fs.netevents_handled},
+                             {"busy_ns", fs.busy.ps / 1000}};
+    j["host_if"] = {{"netevents_to_rnic", hs.netevents_to_rnic}, {"events_to_host", hs.events_to_host},
+                    {"port_conflicts", hs.port_conflicts}, {"netfilter_drops", hs.netfilter_drops}};
+    hj[h->config().name] = j;
+  }
+  r["hosts"] = hj;
+
+  nlohmann::ordered_json lj = nlohmann::ordered_json::object();
+  for (auto& l : m.links)
+    lj[l->config().name] = {{"frames", l->stats().frames}, {"drops", l->stats().drops},
+                            {"corrupted", l->stats().corrupted}};
+  r["links"] = lj;
+
+  // Expectations.
+  bool passed = true;
+  nlohmann::ordered_json ex = nlohmann::ordered_json::array();
+  for (const auto& e : s.expect) {
+    nlohmann::ordered_json j;
+    j["metric"] = e.metric;
+    j["op"] = e.op;
+    std::visit([&](const auto& v) { j["want"] = v; }, e.want);
+    const nlohmann::ordered_json* a = find_metric(r, e.metric);
+    bool ok = false;
+    if (a) {
+      j["actual"] = *a;
+      if (a->is_number() && std::holds_alternative<double>(e.want)) {
+        const double av = a->get<double>();
+        const double wv = std::get<double>(e.want);
+        if (e.op == "eq") ok = av == wv;
+        else if (e.op == "min") ok = av >= wv;
+        else if (e.op == "max") ok = av <= wv;
+        else if (e.op == "approx") {
+          double tol = 0;
+          if (e.abs) tol = std::max(tol, *e.abs);
+          if (e.rel) tol = std::max(tol, *e.rel * std::fabs(wv));
+          ok = std::fabs(av - wv) <= tol;
+        }
+      } else if (a->is_string() && std::holds_alternative<std::string>(e.want)) {
+        ok = e.op == "eq" && a->get<std::string>() == std::get<std::string>(e.want);
+      } else if (a->is_boolean() && std::holds_alternative<bool>(e.want)) {
+        ok = e.op == "eq" && a->get<bool>() == std::get<bool>(e.want);
+      }
+    } else {
+      j["actual"] = nullptr;
+    }
+    j["passed"] = ok;
+    passed = passed && ok;
+    ex.push_back(j);
+  }
+  r["expectations"] = ex;
+  r["passed"] = passed;
+
+  // Files.
+  {
+    std::ofstream f(std::filesystem::path(opt.out_dir) / "results.json");
+    f << r.dump(2) << '\n';
+  }
+  {
+    std::ofstream f(std::filesystem::path(opt.out_dir) / "events.jsonl");
+    f << m.log.text();
+  }
+
+  // Summary.
+  std::string sum = fmt::format("{}: simulated {:.3f} ms in {:.2f} s wall\n", s.name, static_cast<double>(end.ps) / 1e9, wall);
+  for (const auto& [id, w] : r["workloads"].items())
+    sum += fmt::format("  workload {:<10} {:>6} completed {:>4} errors  goodput {:8.3f} Gb/s  latency p50 {} ns p99 {} ns  data {}\n",
+                       id, w["completed"].get<uint64_t>(), w["errors"].get<uint64_t>(),
+                       w["goodput_gbps"].get<double>(), w["latency_ns"]["p50"].dump(),
+                       w["latency_ns"]["p99"].dump(), w["data_intact"].get<bool>() ? "intact" : "CORRUPT");
+  for (const auto& [id, c] : r["connections"].items())
+    sum += fmt::format("  connection {:<8} {:<12} retransmits {} (server {})\n", id, c["state"].get<std::string>(),
+                       c["tcp"]["retransmits"].get<uint64_t>(), c["server_tcp"]["retransmits"].get<uint64_t>());
+  for (const auto& e : r["expectations"])
+    if (!e["passed"].get<bool>())
+      sum += fmt::format("  FAILED expect {} {} {} (actual {})\n", e["metric"].get<std::string>(),
+                         e["op"].get<std::string>(), e["want"].dump(), e["actual"].dump());
+  sum += fmt::format("  {} expectations {}\n", r["expectations"].size(), passed ? "held" : "FAILED");
+  sum += fmt::format("  outputs: {}/{{results.json, events.jsonl{}}}\n", opt.out_dir, opt.pcap == "off" ? "" : ", <host>.pcap");
+  out.summary = sum;
+  out.results = std::move(r);
+  out.passed = passed;
+  return out;
+}
+
+}  // namespace rnicsim::sim

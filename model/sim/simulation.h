@@ -1,0 +1,39 @@
+#pragma once
+/// Builds the SystemC model of a scenario, runs it, checks `expect` and writes the outputs
+/// of results-format.md. SystemC elaborates once per process: one Simulation per process.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "model/scenario/scenario.h"
+
+namespace rnicsim::sim {
+
+struct RunOptions {
+  std::string out_dir;            ///< empty: traces/runs/<scenario name>
+  std::string pcap = "full";      ///< full | headers | off
+  std::string placement;          ///< empty: per host; else model | rtl | lockstep
+  bool wave = false;
+  std::string lockstep_stop = "first";
+};
+
+/// A valid key asking for behaviour the simulator does not have yet, with where it was
+/// written ("events of kind 'redirect' are not simulated yet").
+struct Unsupported {
+  scenario::Loc loc;
+  std::string what;
+};
+std::vector<Unsupported> unsupported_features(const scenario::Scenario& s, const RunOptions& o);
+
+struct RunOutcome {
+  nlohmann::ordered_json results;
+  bool passed = false;
+  std::string out_dir;
+  std::string summary;  ///< the human summary `run` prints
+};
+
+/// Runs the scenario; throws std::runtime_error when the simulator itself fails.
+RunOutcome run(const scenario::Scenario& s, const RunOptions& o);
+
+}  // namespace rnicsim::sim
