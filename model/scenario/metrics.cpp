@@ -96,7 +96,7 @@ bool check_fields(const std::vector<std::string>& parts, size_t from, const std:
 
 bool unknown_id(std::string* why, const char* kind, const std::string& id, const std::vector<std::string>& ids) {
   return fail(why, fmt::format("no {} '{}' in this scenario{}{}", kind, id, detail::did_you_mean(id, ids),
-                               ids.empty() ? "" : fmt::format(" ({}: {})", kind, detail::join(ids))));
+                               ids.empty() ? "" : fmt::format(" ({}s: {})", kind, detail::join(ids))));
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ void read_links(Ctx& c, const YNode* n, Scenario& s) {
       const auto ends = list_items(c, e, m.sub("ends"));
       if (e->kind == YNode::Kind::Seq && ends.size() != 2)
         c.error(e->loc, fmt::format("{}: expected two ends, got {}", m.sub("ends"), ends.size()));
-      for (size_t k = 0; k < ends.size() && k < 2; ++k) {
+      for (size_t k = 0; k < ends.size() && ends.size() == 2; ++k) {
         const std::string ep = fmt::format("{}[{}]", m.sub("ends"), k);
         const auto text = read_string(c, *ends[k], ep);
         if (!text) continue;

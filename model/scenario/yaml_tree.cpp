@@ -201,7 +201,10 @@ void apply_override(YNode& root, const Override& o, int rank, std::vector<Diagno
     return;
   }
 
-  YNode* cur = &root;
+  // Work on a copy, so that a path that fails half way leaves no keys behind.
+  YNode edited = root;
+  YNode* cur = &edited;
+  bool created = false;  // cur was made by this override, not written in the file
   std::string so_far;
   for (size_t i = 0; i < steps->size(); ++i) {
     const Step& st = (*steps)[i];
@@ -219,6 +222,7 @@ void apply_override(YNode& root, const Override& o, int rank, std::vector<Diagno
       YEntry* entry = nullptr;
       for (auto& e : cur->entries)
         if (e.key == st.key) entry = &e;
+      created = !entry;
       if (!entry) {
         cur->entries.push_back({st.key, at(st.col), YNode{}});
         entry = &cur->entries.back();
@@ -228,6 +232,7 @@ void apply_override(YNode& root, const Override& o, int rank, std::vector<Diagno
       if (last) {
         entry->key_loc = at(st.col);
         entry->value = std::move(value);
+        root = std::move(edited);
         return;
       }
       cur = &entry->value;
@@ -238,6 +243,11 @@ void apply_override(YNode& root, const Override& o, int rank, std::vector<Diagno
                                                   kind_name(cur->kind), st.index)});
         return;
       }
+      if (created) {
+        errors.push_back({at(st.col), fmt::format("{}: {} is not written in the scenario, so it has no [{}]", o.path, so_far,
+                                                  st.index)});
+        return;
+      }
       if (st.index >= size) {
         errors.push_back({at(st.col), fmt::format("{}: index {} is past the end of {} ({} {})", o.path, st.index,
                                                   so_far, size, size == 1 ? "entry" : "entries")});
@@ -246,9 +256,11 @@ void apply_override(YNode& root, const Override& o, int rank, std::vector<Diagno
       so_far = fmt::format("{}[{}]", so_far, st.index);
       if (last) {
         cur->items[st.index] = std::move(value);
+        root = std::move(edited);
         return;
       }
       cur = &cur->items[st.index];
+      created = false;
     }
   }
 }
