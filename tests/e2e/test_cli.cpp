@@ -1,0 +1,116 @@
+// The command line's contract: exit codes, error locations, the regress summary line.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/e2e/e2e_util.h"
+
+using e2e::sh;
+
+namespace {
+
+const std::string kBin = RNICSIM_BIN;
+const std::string kWork = RNICSIM_WORK_DIR;
+
+std::string write_file(const std::string& name, const std::string& text) {
+  std::filesystem::create_directories(kWork + "/cli");
+  const std::string path = kWork + "/cli/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+const char* kGood = R"(name: tiny
+hosts:
+  - {name: a, ip: 10.0.0.1/24, mac: "02:00:00:00:00:01"}
+  - {name: b, ip: 10.0.0.2/24, mac: "02:00:00:00:00:02"}
+links:
+  - {ends: [a, b], rate: 10Gbps, delay: 2us}
+connections:
+  - {id: c1, from: a, to: b, port: 7000}
+workloads:
+  - {id: w1, conn: c1, op: write, size: [4KiB, 64KiB], count: 10, depth: 2}
+expect:
+  - {metric: workloads.w1.completed, eq: 20}
+  - {metric: workloads.w1.by_size.65536.completed, eq: 10}
+)";
+
+}  // namespace
+
+TEST_CASE("cli: --version and profiles") {
+  auto v = sh(kBin + " --version");
+  CHECK(v.status == 0);
+  CHECK(v.out.find("rnicsim 0.1.0") != std::string::npos);
+  auto p = sh(kBin + " profiles");
+  CHECK(p.status == 0);
+  CHECK(p.out.find("generic_25g") != std::string::npos);
+  CHECK(p.out.find("line_rate") != std::string::npos);
+}
+
+TEST_CASE("cli: a bad command line exits 2") {
+  CHECK(sh(kBin + " run").status == 2);
+  CHECK(sh(kBin + " frobnicate").status == 2);
+  CHECK(sh(kBin + " run x.yaml --pcap sometimes").status == 2);
+}
+
+TEST_CASE("cli: a bad scenario exits 2 with file, line, column and a did-you-mean") {
+  const std::string path = write_file("bad.yaml", R"(name: bad
+hosts:
+  - {name: a, ip: 10.0.0.1/24, mac: "02:00:00:00:00:01"}
+  - name: b
+    ip: 10.0.0.2/24
+    mac: "02:00:00:00:00:02"
+    rnic: {tpye: 7}
+links:
+  - {ends: [a, b], rate: 10, delay: 2us}
+)");
+  auto r = sh(kBin + " run " + path);
+  INFO(r.out);
+  CHECK(r.status == 2);
+  CHECK(r.out.find(path + ":7:12: error: hosts[1].rnic.tpye") != std::string::npos);
+  CHECK(r.out.find("did you mean 'type'?") != std::string::npos);
+  // check reports every error, the bare rate too.
+  auto c = sh(kBin + " check " + path);
+  CHECK(c.status == 2);
+  CHECK(c.out.find(path + ":9:") != std::string::npos);
+  CHECK(c.out.find("links[0].rate") != std::string::npos);
+}
+
+TEST_CASE("cli: a valid key asking for what is not simulated yet exits 4, named") {
+  std::string text = kGood;
+  text += "events:\n  - {at: 3ms, host: a, kind: redirect, dst: 10.1.0.5, gateway: 10.0.0.253}\n";
+  auto r = sh(kBin + " run " + write_file("later.yaml", text) + " -o " + kWork + "/cli/later");
+  INFO(r.out);
+  CHECK(r.status == 4);
+  CHECK(r.out.find("events of kind 'redirect' are not simulated yet") != std::string::npos);
+  CHECK(r.out.find("later.yaml:15:5: not simulated yet") != std::string::npos);
+}
+
+TEST_CASE("cli: run with a size sweep, --set and a failing expectation") {
+  const std::string path = write_file("good.yaml", kGood);
+  auto ok = sh(kBin + " run " + path + " -o " + kWork + "/cli/good");
+  INFO(ok.out);
+  CHECK(ok.status == 0);
+  // A --set that breaks an expectation: the run completes and exits 1.
+  auto fail = sh(kBin + " run " + path + " -o " + kWork + "/cli/good2 --set workloads[0].count=3");
+  CHECK(fail.status == 1);
+  CHECK(fail.out.find("FAILED expect workloads.w1.completed") != std::string::npos);
+  auto bad = sh(kBin + " run " + path + " --set links[0].rate=fast");
+  CHECK(bad.status == 2);
+}
+
+TEST_CASE("cli: regress prints a line per scenario and the N passed, N failed line") {
+  write_file("r_good.yaml", kGood);
+  std::string failing = kGood;
+  failing += "  - {metric: workloads.w1.completed, eq: 21}\n";
+  const std::string dir = kWork + "/cli/regress";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/a.yaml") << kGood;
+  std::ofstream(dir + "/b.yaml") << failing;
+  auto r = sh("cd " + kWork + "/cli && " + kBin + " regress " + dir + " -j 2");
+  INFO(r.out);
+  CHECK(r.status == 1);
+  CHECK(r.out.find("PASS  " + dir + "/a.yaml") != std::string::npos);
+  CHECK(r.out.find("FAIL  " + dir + "/b.yaml (exit 1") != std::string::npos);
+  CHECK(r.out.find("1 passed, 1 failed\n") != std::string::npos);
+}
