@@ -55,8 +55,11 @@ void check_links(Ctx& c, const Scenario& s, const Nodes& nodes) {
       const bool host = Nodes::in(nodes.hosts, e.node), sw = Nodes::in(nodes.switches, e.node),
                  router = Nodes::in(nodes.routers, e.node);
       if (static_cast<int>(host) + static_cast<int>(sw) + static_cast<int>(router) > 1) {
-        c.error(at, fmt::format("{}: '{}' is ambiguous: it names {}{}{}", path, e.node, host ? "a host " : "",
-                                sw ? (host ? "and a switch " : "a switch ") : "", router ? "and a router" : ""));
+        std::vector<std::string> kinds;
+        if (host) kinds.emplace_back("a host");
+        if (sw) kinds.emplace_back("a switch");
+        if (router) kinds.emplace_back("a router");
+        c.error(at, fmt::format("{}: '{}' is ambiguous: it names {}", path, e.node, join(kinds, " and ")));
         continue;
       }
       if (!host && !sw && !router) {

@@ -55,6 +55,18 @@ TEST_CASE("link ends name hosts, switches or router interfaces", "[refs]") {
         });
 }
 
+TEST_CASE("a link end that names both a host and a switch is ambiguous", "[refs]") {
+  const auto r = load(std::string(kNet) + "  - {name: r2, interfaces: [{name: e0, ip: 10.9.0.1/24, mac: 02:00:00:00:fe:09}]}\n"
+                                          "switches: [{name: alice}]\n");
+  CHECK(formatted(r) == Errors{"scen.yaml:12:1: error: switches: duplicate key (first written at 6:1)"});
+  const auto amb = load(
+      "name: t\n"
+      "hosts: [{name: x, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}, {name: y, ip: 10.0.0.2/24, mac: 02:00:00:00:00:02}]\n"
+      "switches: [{name: x}]\n"
+      "links: [{ends: [x, y]}]\n");
+  CHECK(formatted(amb) == Errors{"scen.yaml:4:17: error: links[0].ends[0]: 'x' is ambiguous: it names a host and a switch"});
+}
+
 TEST_CASE("names are unique within their kind; link names default from their ends", "[refs]") {
   const auto r = load(std::string(kNet) +
                       "  - {name: r1, interfaces: [{name: eth0, ip: 10.2.0.1/24, mac: 02:00:00:00:fe:09}]}\n"  // 11
