@@ -506,8 +506,8 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
     }
     SizeFigures all;
     for (const auto& [sz, f] : by) merge(all, f);
-    auto j = figures_json(spec.op, spec.sizes.size() == 1 ? spec.sizes[0] : 0, all);
-    if (spec.sizes.size() > 1) {
+    auto j = figures_json(spec.op, spec.size_sweep ? 0 : spec.sizes[0], all);
+    if (spec.size_sweep) {
       nlohmann::ordered_json bs = nlohmann::ordered_json::object();
       for (uint64_t sz : spec.sizes) bs[std::to_string(sz)] = figures_json(spec.op, sz, by[sz]);
       j["by_size"] = bs;

@@ -181,7 +181,7 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
         rtt_sample(now - rtt_start_);
         rtt_timing_ = false;
       }
-      snd_wnd_ = static_cast<uint32_t>(h.window) << snd_wscale_;
+      snd_wnd_ = h.window;  // never scaled in a SYN-ACK (RFC 7323 2.2)
       snd_wl1_ = h.seq;
       snd_wl2_ = h.ack;
       ack_now_ = true;
@@ -494,8 +494,11 @@ void Connection::on_timer(Duration now) {
 // ---------------------------------------------------------------- output
 
 uint32_t Connection::rcv_window() const {
-  const uint64_t free = cfg_.rcvbuf > ooo_bytes_ ? cfg_.rcvbuf - ooo_bytes_ : 0;
-  return static_cast<uint32_t>(std::min<uint64_t>(free, uint64_t{0xFFFF} << rcv_wscale_));
+  // In-order bytes go straight up, so only out-of-order bytes occupy the buffer, and they
+  // lie inside the window already offered: subtracting them would move the right edge
+  // left (RFC 9293 3.8.6.2.2: do not shrink the window) and change the window field of
+  // every duplicate ACK, which then no longer counts as one (RFC 5681 2, condition e).
+  return static_cast<uint32_t>(std::min<uint64_t>(cfg_.rcvbuf, uint64_t{0xFFFF} << rcv_wscale_));
 }
 
 size_t Connection::sendable_len() const {

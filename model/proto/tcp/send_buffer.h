@@ -2,7 +2,9 @@
 /// The TCP send buffer: a byte ring from snd_una onwards, with optional record boundaries
 /// (MPA FPDUs) so that segments can be cut at them. The producer (MPA framer or an
 /// application) writes straight into the ring through reserve()/commit(): no staging copy.
+#include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <cstring>
 #include <deque>
 #include <vector>
@@ -61,22 +63,19 @@ class SendBuffer {
     const size_t avail = size_ - off;
     if (record_ends_.empty()) return std::min(limit, avail);
     const uint64_t from = consumed_ + off;
-    size_t best = 0;
-    for (uint64_t end : record_ends_) {
-      if (end <= from) continue;
-      if (end - from > limit) break;
-      best = static_cast<size_t>(end - from);
-    }
+    // Record ends are sorted: the last one within `limit` of `from`, by binary search.
+    auto it = std::upper_bound(record_ends_.begin(), record_ends_.end(), from + limit);
+    if (it == record_ends_.begin()) return 0;
+    const uint64_t end = *std::prev(it);
     // Bytes after the last record end belong to a record still being written: never sent
     // alone while records are in use.
-    return best;
+    return end > from ? static_cast<size_t>(end - from) : 0;
   }
   /// Bytes from `off` to the end of the record holding it (to the end of data without records).
   size_t next_record_len(size_t off) const {
     const uint64_t from = consumed_ + off;
-    for (uint64_t end : record_ends_)
-      if (end > from) return static_cast<size_t>(end - from);
-    return size_ - off;
+    auto it = std::upper_bound(record_ends_.begin(), record_ends_.end(), from);
+    return it != record_ends_.end() ? static_cast<size_t>(*it - from) : size_ - off;
   }
 
  private:
