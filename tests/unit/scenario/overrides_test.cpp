@@ -11,7 +11,7 @@ namespace {
 using Errors = std::vector<std::string>;
 }
 
-TEST_CASE("--set replaces values and records them as written", "[set]") {
+TEST_CASE("override (--set): replaces values and records them as written", "[set]") {
   const auto r = load(kTwoHosts, {{"links[0].rate", "10Gbps"}, {"seed", "42"}, {"connections[0].port", "6000"},
                                   {"name", "renamed"}});
   INFO(all_errors(r));
@@ -30,7 +30,7 @@ TEST_CASE("--set replaces values and records them as written", "[set]") {
   CHECK(s.written.at("hosts[0].name").file == "scen.yaml");
 }
 
-TEST_CASE("--set of a new top-level key is an unknown key", "[set]") {
+TEST_CASE("override (--set): of a new top-level key is an unknown key", "[set]") {
   CHECK(formatted(load(kTwoHosts, {{"sed", "3"}})) ==
         Errors{"--set:1:1: error: sed: unknown key; did you mean 'seed'?"});
   // An index into a list that the file does not have: nothing to index.
@@ -38,7 +38,7 @@ TEST_CASE("--set of a new top-level key is an unknown key", "[set]") {
         Errors{"--set:1:10: error: workloads[0].count: workloads is not written in the scenario, so it has no [0]"});
 }
 
-TEST_CASE("--set creates the maps a path needs", "[set]") {
+TEST_CASE("override (--set): creates the maps a path needs", "[set]") {
   const auto r = load(kTwoHosts, {{"hosts[1].rnic.tcp.cc", "cubic"}, {"stop.after", "5ms"},
                                   {"hosts[0].rnic.pcie", "{gen: 4, lanes: 16}"}});
   INFO(all_errors(r));
@@ -52,7 +52,7 @@ TEST_CASE("--set creates the maps a path needs", "[set]") {
   CHECK(r.scenario->written.count("hosts[1].rnic"));
 }
 
-TEST_CASE("--set can replace a whole list entry or list", "[set]") {
+TEST_CASE("override (--set): can replace a whole list entry or list", "[set]") {
   const auto r = load(std::string(kTwoHosts) + "workloads: [{id: w1, conn: c1, op: write, size: 1}]\n",
                       {{"workloads[0].size", "[4KiB, 64KiB]"}, {"connections[0].mpa.server", "{reject: true}"}});
   INFO(all_errors(r));
@@ -62,7 +62,7 @@ TEST_CASE("--set can replace a whole list entry or list", "[set]") {
   CHECK(r.scenario->connections[0].mpa.server.reject);
 }
 
-TEST_CASE("--set values are checked like the file's own", "[set]") {
+TEST_CASE("override (--set): values are checked like the file's own", "[set]") {
   const auto r = load(kTwoHosts, {{"links[0].rate", "10"}, {"hosts[1].rnic.tcp.cc", "cubik"}, {"hosts[0].mtu", "99999"}});
   CHECK(formatted(r) == Errors{
                             "--set:1:15: error: links[0].rate: expected a rate (bps, Kbps, Mbps, Gbps), got '10' (a bare "
@@ -73,7 +73,7 @@ TEST_CASE("--set values are checked like the file's own", "[set]") {
                         });
 }
 
-TEST_CASE("--set paths must exist in the contract", "[set]") {
+TEST_CASE("override (--set): paths must exist in the contract", "[set]") {
   const auto r = load(kTwoHosts, {{"hosts[0].rnic.tcp.ccc", "cubic"},
                                   {"hosts[2].mtu", "1500"},
                                   {"lnks[0].rate", "1Gbps"},
@@ -95,7 +95,7 @@ TEST_CASE("--set paths must exist in the contract", "[set]") {
                         });
 }
 
-TEST_CASE("--set errors come after the file's, which are still all reported", "[set]") {
+TEST_CASE("override (--set): errors come after the file's, which are still all reported", "[set]") {
   const auto r = load(std::string(kTwoHosts) + "seed: x\n", {{"seed", "y"}, {"stop.after", "1"}});
   CHECK(formatted(r) == Errors{
                             "--set:1:6: error: seed: expected an integer >= 0, got 'y'",
