@@ -38,7 +38,7 @@ class SendBuffer {
   }
   void append(const uint8_t* p, size_t n, bool record_end) {
     Reserved r = reserve(n);
-    std::memcpy(r.first.data(), p, r.first.size());
+    if (!r.first.empty()) std::memcpy(r.first.data(), p, r.first.size());  // p may be null when n == 0
     if (!r.second.empty()) std::memcpy(r.second.data(), p + r.first.size(), r.second.size());
     commit(n, record_end);
   }

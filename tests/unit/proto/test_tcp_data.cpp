@@ -62,7 +62,7 @@ TEST_CASE("1 MiB arrives in order and intact; ACK every second full segment", "[
   // B ACKs each second full segment at once (362 ACKs) and the last, short segment after
   // the 40 ms delayed-ACK timer: 363 pure ACKs, the last one 40 ms after that segment.
   CHECK(pure_acks(w, TcpPair::B, handshake) == 363);
-  const Sent& last_ack = w.sent_by(TcpPair::B).back();
+  const Sent last_ack = w.sent_by(TcpPair::B).back();
   CHECK(last_ack.hdr.ack == 0x1001 + MiB);
   CHECK(last_ack.at == segs.back().at + w.delay + cfg.delayed_ack);
   // The ACK for segments 1 and 2 acknowledges exactly 2 x 1448.
