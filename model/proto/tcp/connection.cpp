@@ -51,6 +51,7 @@ Connection::Connection(const Config& cfg, uint32_t isn, uint32_t ts_offset, Upca
       snd_nxt_(isn),
       snd_max_(isn),
       sndbuf_(cfg.sndbuf),
+      recover_(isn),  // RFC 6582 3.2 step 1: recover starts at the initial send sequence
       ts_offset_(ts_offset) {
   assert(cc_ && "congestion control must be one the loader accepted");
 }
@@ -337,7 +338,7 @@ void Connection::process_ack(const wire::TcpHeader& h, Duration now) {
     ++dupacks_;
     if (in_recovery_) {
       cc_->cwnd += emss();  // inflate
-    } else if (dupacks_ == 3 && seq_gt(ack, recover_ - 1) ) {
+    } else if (dupacks_ == 3 && seq_gt(ack, recover_)) {  // RFC 6582 3.2 step 2
       in_recovery_ = true;
       recover_ = snd_max_;
       cc_->on_fast_retransmit(snd_max_ - snd_una_, emss());

@@ -140,6 +140,7 @@ class Connection {
   uint32_t snd_nxt_;
   uint32_t snd_max_;          ///< highest sequence sent (snd_nxt goes back on a timeout)
   SendBuffer sndbuf_;
+  uint32_t recover_;          ///< RFC 6582 "recover"
   uint32_t snd_wnd_ = 0;      ///< peer's window, scaled
   uint32_t snd_wl1_ = 0, snd_wl2_ = 0;
   uint8_t snd_wscale_ = 0;    ///< shift applied to the peer's window field
@@ -175,7 +176,6 @@ class Connection {
   // Loss recovery.
   uint32_t dupacks_ = 0;
   bool in_recovery_ = false;
-  uint32_t recover_ = 0;      ///< RFC 6582 "recover"
   uint32_t retransmit_next_ = 0;  ///< a hole to resend first, when != snd_nxt_ path
   bool retransmit_pending_ = false;
 

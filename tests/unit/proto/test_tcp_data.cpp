@@ -171,3 +171,20 @@ TEST_CASE("Sequence numbers wrapping across 2^32 deliver intact", "[tcp][data][s
   CHECK(w.a.bytes_acked() == 256 * KiB);
   CHECK(w.b.bytes_acked() == 100 * KiB + 5);
 }
+
+TEST_CASE("Fast retransmit fires whatever the ISN (RFC 6582: recover starts at the ISS)",
+          "[tcp][data][fast_retransmit]") {
+  const uint32_t isn = GENERATE(0x10000u, 0x7FFFFF00u, 0x90000000u, 0xFFFFF000u);
+  CAPTURE(isn);
+  tcp::Config cfg;
+  TcpPair w(cfg, isn, cfg, 0x20000);
+  establish(w);
+  int data_segs = 0;
+  w.drop = [&](const Sent& s) { return s.from == TcpPair::A && !s.payload.empty() && ++data_segs == 5; };
+  const auto data = test::pattern(100 * 1448, 11);
+  w.send(TcpPair::A, data.data(), data.size());
+  REQUIRE(w.run_until([&] { return w.a.all_acked(); }, Duration::from_s(10)));
+  CHECK(w.rec_b.data == data);
+  CHECK(w.a.stats().fast_retransmits == 1);
+  CHECK(w.a.stats().timeouts == 0);
+}
