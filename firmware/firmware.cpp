@@ -18,11 +18,6 @@ void Firmware::run(Duration cost, std::function<void()> fn) {
   agenda_.at(busy_until_, std::move(fn));
 }
 
-uint32_t Firmware::qpn_of_conn(uint32_t conn) const {
-  auto it = setups_.find(conn);
-  return it == setups_.end() ? UINT32_MAX : it->second.qpn;
-}
-
 // ------------------------------------------------------------------ commands
 
 void Firmware::cmd_listen(uint16_t port, const MpaSetup& mpa, const tcp::Config& tcp) {
@@ -192,7 +187,6 @@ void Firmware::parse_setup(uint32_t conn) {
     p.ird = s.mpa.ird;
     p.ord = s.mpa.ord;
   }
-  s.negotiated = p;
   s.phase = Phase::Done;
   engine_.attach(s.qpn, conn, p, std::move(s.rx));
   s.rx.clear();
@@ -230,8 +224,7 @@ void Firmware::cmd_accept(uint32_t handle, uint32_t qpn) {
     rep.ird_ord.ord = static_cast<uint16_t>(p.ord);
     rep.private_data = s.mpa.private_data;
     send_frame(handle, rep);
-    s.negotiated = p;
-    s.phase = Phase::Done;
+      s.phase = Phase::Done;
     engine_.attach(qpn, handle, p, std::move(s.rx));
     s.rx.clear();
     if (up_.established) up_.established(qpn);

@@ -59,8 +59,6 @@ struct HostUpcalls {
   std::function<void(uint32_t qpn, int status, const wire::MpaReqRep* rep)> connect_reply;
   /// The passive side finished (IW_CM_EVENT_ESTABLISHED).
   std::function<void(uint32_t qpn)> established;
-  /// The connection ended (IW_CM_EVENT_DISCONNECT / CLOSE).
-  std::function<void(uint32_t qpn, const char* kind)> closed;
   /// The firmware needs a neighbour the L2 table lacks: ask the host to resolve it.
   std::function<void(wire::Ipv4Addr next_hop)> resolve;
   /// The next hop toward a destination (the host's routing table).
@@ -87,8 +85,6 @@ class Firmware : public sc_core::sc_module, public hw::ToeClient {
   void toe_state(uint32_t conn, tcp::State from, tcp::State to) override;
 
   const FirmwareStats& stats() const { return stats_; }
-  /// The qpn a connection handle was bound to, or UINT32_MAX.
-  uint32_t qpn_of_conn(uint32_t conn) const;
 
  private:
   enum class Phase { AwaitL2, Handshake, AwaitReply, AwaitRequest, AwaitAccept, Done, Failed };
@@ -102,7 +98,6 @@ class Firmware : public sc_core::sc_module, public hw::ToeClient {
     tcp::Config tcp;
     std::vector<uint8_t> rx;   ///< stream bytes so far
     wire::MpaReqRep peer;      ///< the peer's frame once parsed
-    hw::MpaParams negotiated;
   };
   /// Runs `fn` on the embedded core after `cost` of core time.
   void run(Duration cost, std::function<void()> fn);

@@ -2,19 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "model/scenario/units_parse.h"
 #include "model/wire/eth.h"
 
 namespace rnicsim::host {
 namespace {
 
-std::string ip_text(wire::Ipv4Addr a) {
-  return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 0xFF, (a >> 8) & 0xFF, a & 0xFF);
-}
-std::string mac_text(wire::MacAddr m) {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", (m >> 40) & 0xFF,
-                     (m >> 32) & 0xFF, (m >> 24) & 0xFF, (m >> 16) & 0xFF, (m >> 8) & 0xFF,
-                     m & 0xFF);
-}
 uint32_t prefix_mask(uint8_t len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
 
 }  // namespace
@@ -47,18 +40,14 @@ fw::HostUpcalls Host::make_upcalls() {
                    {"private_data_len", req.private_data.size()}});
     auto it = listeners_.find(port);
     if (it == listeners_.end()) return;
-    if (it->second.reject) {
+    if (it->second.mpa.reject) {
       rnic_->firmware().cmd_reject(handle);
       return;
     }
     const uint32_t qpn = it->second.make_qp();
     rnic_->firmware().cmd_accept(handle, qpn);
   };
-  up.established = [this](uint32_t qpn) {
-    to_host_event("established", {{"qpn", qpn}});
-    for (auto& [port, l] : listeners_)
-      if (l.established) l.established(qpn);
-  };
+  up.established = [this](uint32_t qpn) { to_host_event("established", {{"qpn", qpn}}); };
   up.connect_reply = [this](uint32_t qpn, int status, const wire::MpaReqRep* rep) {
     nlohmann::ordered_json f{{"qpn", qpn}, {"status", status}};
     if (rep) f["mpa_revision"] = rep->revision;
@@ -70,7 +59,6 @@ fw::HostUpcalls Host::make_upcalls() {
       done(qpn, status);
     }
   };
-  up.closed = [this](uint32_t qpn, const char* kind) { to_host_event(kind, {{"qpn", qpn}}); };
   return up;
 }
 
@@ -94,13 +82,8 @@ wire::MacAddr Host::neighbour_mac(wire::Ipv4Addr ip) const {
 void Host::resolve(wire::Ipv4Addr ip) {
   auto it = neigh_.find(ip);
   if (it != neigh_.end()) {
-    if (it->second.state == NeighState::Reachable) {
-      // Already known: tell the RNIC again (it asked because its L2 entry is missing).
-      ++stats_.netevents_to_rnic;
-      log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_update",
-                {{"ip", ip_text(ip)}, {"mac", mac_text(it->second.mac)}, {"state", "reachable"}});
-      rnic_->firmware().netevent_neigh_update(ip, it->second.mac);
-    }
+    // Already known: tell the RNIC again (it asked because its L2 entry is missing).
+    if (it->second.state == NeighState::Reachable) notify_neigh_update(ip, it->second.mac);
     if (it->second.state == NeighState::Incomplete) return;
   }
   neigh_[ip] = Neigh{NeighState::Incomplete, 0};
@@ -133,11 +116,14 @@ void Host::learn(wire::Ipv4Addr ip, wire::MacAddr mac) {
   const bool changed = n.state != NeighState::Reachable || n.mac != mac;
   n.state = NeighState::Reachable;
   n.mac = mac;
-  if (!changed) return;
+  if (changed) notify_neigh_update(ip, mac);
+}
+
+void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
   // The netevent notifier: NEIGH_UPDATE goes to every registered driver, the RNIC's too.
   ++stats_.netevents_to_rnic;
   log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_update",
-            {{"ip", ip_text(ip)}, {"mac", mac_text(mac)}, {"state", "reachable"}});
+            {{"ip", scenario::format_ipv4(ip)}, {"mac", scenario::format_mac(mac)}, {"state", "reachable"}});
   rnic_->firmware().netevent_neigh_update(ip, mac);
 }
 
@@ -198,10 +184,10 @@ void Host::post_send(uint32_t qpn, const hw::Wqe& w) { rnic_->engine().post_send
 
 // ------------------------------------------------------------------ connection manager
 
-void Host::listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp, bool reject,
-                  std::function<uint32_t()> make_qp, std::function<void(uint32_t)> established) {
+void Host::listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
+                  std::function<uint32_t()> make_qp) {
   if (cfg_.port_space_shared) reserve_port(port);  // the port mapper binds a host socket
-  listeners_[port] = Listener{reject, std::move(make_qp), std::move(established)};
+  listeners_[port] = Listener{mpa, std::move(make_qp)};
   rnic_->firmware().cmd_listen(port, mpa, tcp);
 }
 

@@ -73,9 +73,10 @@ class Host : public sc_core::sc_module {
   void set_cqe_handler(std::function<void(const hw::Cqe&)> f) { on_cqe_ = std::move(f); }
 
   // ---- connection manager (iw_cm)
-  /// The server side: requests on `port` are accepted with a QP from `make_qp` (or rejected).
-  void listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp, bool reject,
-              std::function<uint32_t()> make_qp, std::function<void(uint32_t qpn)> established);
+  /// The server side: requests on `port` are accepted with a QP from `make_qp`, or
+  /// rejected when `mpa.reject`.
+  void listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
+              std::function<uint32_t()> make_qp);
   /// The client side: resolves the route and neighbour, then asks the RNIC to connect.
   void connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
                const fw::MpaSetup& mpa, const tcp::Config& tcp,
@@ -85,6 +86,7 @@ class Host : public sc_core::sc_module {
   void on_frame(FramePtr f);
   void send_arp(wire::ArpOp op, wire::MacAddr dst_mac, wire::MacAddr tha, wire::Ipv4Addr tpa);
   void learn(wire::Ipv4Addr ip, wire::MacAddr mac);
+  void notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac);
   void arp_retry(wire::Ipv4Addr ip, uint32_t tries);
   fw::HostUpcalls make_upcalls();
   void to_host_event(const char* kind, nlohmann::ordered_json fields);
@@ -103,9 +105,8 @@ class Host : public sc_core::sc_module {
   uint16_t next_ephemeral_ = 32768;  ///< Linux's ip_local_port_range starts here
   uint64_t next_va_ = 0x7f0000000000ull;
   struct Listener {
-    bool reject = false;
+    fw::MpaSetup mpa;
     std::function<uint32_t()> make_qp;
-    std::function<void(uint32_t)> established;
   };
   std::map<uint16_t, Listener> listeners_;
   std::map<uint32_t, std::function<void(uint32_t, int)>> connecting_;

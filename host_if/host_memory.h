@@ -51,6 +51,11 @@ class HostMemory {
       len -= n;
     }
   }
+  /// The bytes from `pa` to the end of its page, in place (valid while the memory lives).
+  const uint8_t* view(uint64_t pa) {
+    const uint64_t off = pa % kPage;
+    return page(pa - off) + off;
+  }
   uint64_t pages_touched() const { return pages_.size(); }
 
  private:

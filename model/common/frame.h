@@ -12,7 +12,6 @@ namespace rnicsim {
 struct Frame {
   std::vector<uint8_t> bytes;
   uint32_t fcs = 0;        ///< as computed by the sending MAC
-  uint64_t id = 0;         ///< per sending MAC, for traces
 };
 using FramePtr = std::shared_ptr<Frame>;
 

@@ -346,13 +346,10 @@ void build(Model& m) {
     const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.server);
     const uint32_t sq = rt->spec->sq_depth;
     // The server listens from the start; it makes a QP for the request it accepts.
-    rt->server->listen(
-        rt->port, smpa, stcp, smpa.reject,
-        [rt, sq] {
-          rt->server_qpn = rt->server->create_qp(1, sq);
-          return rt->server_qpn;
-        },
-        nullptr);
+    rt->server->listen(rt->port, smpa, stcp, [rt, sq] {
+      rt->server_qpn = rt->server->create_qp(1, sq);
+      return rt->server_qpn;
+    });
     const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
     m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, sq, ssrc] {
       host::Host* h = rt->client;
@@ -369,7 +366,7 @@ void build(Model& m) {
                    rt->state = "established";
                    for (auto [wi, ri] : rt->runners) {
                      const auto& spec = m.s.workloads[wi];
-                     Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn, true};
+                     Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn};
                      auto r = std::make_unique<WriteRunner>(spec, m.s.seed, ri, ep);
                      WriteRunner* rp = r.get();
                      m.runners[wi][ri] = std::move(r);

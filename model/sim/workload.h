@@ -27,7 +27,6 @@ struct Endpoint {
   host::Host* server = nullptr;
   uint32_t client_qpn = 0;
   uint32_t server_qpn = UINT32_MAX;
-  bool established = false;
 };
 
 /// An RDMA Write workload on one connection copy.

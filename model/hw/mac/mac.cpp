@@ -20,7 +20,6 @@ Duration Mac::wire_time(size_t len) const {
 void Mac::send(FramePtr f, Duration ready_at) {
   if (f->bytes.size() < wire::kEthMinFrame) f->bytes.resize(wire::kEthMinFrame, 0);  // pad
   f->fcs = wire::ethernet_fcs(f->bytes.data(), f->bytes.size());
-  f->id = next_id_++;
   queue_.emplace_back(std::move(f), ready_at);
   if (!busy_) start_next();
 }

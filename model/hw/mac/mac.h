@@ -62,7 +62,6 @@ class Mac : public sc_core::sc_module, public FrameSink {
   std::vector<std::function<void()>> tx_space_cbs_;
   std::deque<std::pair<FramePtr, Duration>> queue_;
   bool busy_ = false;
-  uint64_t next_id_ = 1;
   Agenda agenda_;
   MacStats stats_;
 };

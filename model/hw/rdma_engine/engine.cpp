@@ -96,16 +96,14 @@ void RdmaEngine::tx_pump(Qp& qp) {
     if (last) ++qp.issue;
     // The payload comes from host memory by DMA; the FPDU is written when it has arrived.
     const Duration ready = dma_.read(len) + cfg_.fpdu_latency;
-    const size_t op_index = qp.issue - (last ? 1 : 0);
-    const uint64_t op_serial = op.w.wr_id;
+    // The op stays in the deque until it completes, which needs this FPDU written first;
+    // deque::push_back keeps references valid, and a flush (to_error) leaves RTS first.
+    TxOp* opp = &op;
     Qp* q = &qp;
-    agenda_.at(ready, [this, q, op_index, op_serial, offset, len, last, fpdu] {
+    agenda_.at(ready, [this, q, opp, offset, len, last, fpdu] {
       Qp& p = *q;
       if (p.state != QpState::Rts) return;
-      // Ops complete in order, so the index may have shifted: find the op by its id.
-      size_t i = std::min(op_index, p.sq.size() - 1);
-      while (p.sq[i].w.wr_id != op_serial) --i;
-      TxOp& o = p.sq[i];
+      TxOp& o = *opp;
       wire::DdpHeader h;
       h.tagged = true;
       h.last = last;
@@ -120,14 +118,11 @@ void RdmaEngine::tx_pump(Qp& qp) {
       mpa::write_fpdu(
           conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len,
           [this, src, va, len](mpa::RingWriter& w) {
-            // Gather from the source buffer's physical pages.
-            uint64_t done = 0;
-            uint8_t chunk[host::HostMemory::kPage];
-            while (done < len) {
+            // Gather from the source buffer's physical pages, straight into the ring.
+            for (uint64_t done = 0; done < len;) {
               const uint64_t a = va + done;
               const uint64_t n = std::min<uint64_t>(len - done, host::HostMemory::kPage - a % host::HostMemory::kPage);
-              mem_.read(src->pa(a), chunk, n);
-              w.write(chunk, n);
+              w.write(mem_.view(src->pa(a)), n);
               done += n;
             }
           },
@@ -212,11 +207,10 @@ void RdmaEngine::to_error(Qp& qp) {
   toe_.close(qp.conn);
 }
 
-void RdmaEngine::toe_state(uint32_t conn, tcp::State from, tcp::State to) {
+void RdmaEngine::toe_state(uint32_t conn, tcp::State, tcp::State to) {
   if (conn >= qp_of_conn_.size() || qp_of_conn_[conn] == UINT32_MAX) return;
   Qp& qp = *qps_[qp_of_conn_[conn]];
   if (to == tcp::State::Closed && qp.state == QpState::Rts) to_error(qp);
-  if (state_observer_) state_observer_(qp.qpn, from, to);
 }
 
 }  // namespace rnicsim::hw

@@ -82,9 +82,6 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   uint64_t crc_errors(uint32_t qpn) const { return qps_[qpn]->deframer ? qps_[qpn]->deframer->crc_errors() : 0; }
 
   void set_cqe_sink(std::function<void(const Cqe&)> f) { cqe_sink_ = std::move(f); }
-  void set_state_observer(std::function<void(uint32_t qpn, tcp::State, tcp::State)> f) {
-    state_observer_ = std::move(f);
-  }
 
   // ToeClient
   bool toe_data(uint32_t conn, ConstByteSpan data) override;
@@ -127,7 +124,6 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   std::vector<std::unique_ptr<Qp>> qps_;
   std::vector<uint32_t> qp_of_conn_;
   std::function<void(const Cqe&)> cqe_sink_;
-  std::function<void(uint32_t, tcp::State, tcp::State)> state_observer_;
   EngineStats stats_;
 };
 

@@ -19,6 +19,7 @@ class Toe::Up : public tcp::Upcalls {
 };
 
 struct Toe::Entry {
+  uint32_t id = 0;
   FourTuple tuple;
   wire::MacAddr dst_mac = 0;
   ToeClient* client = nullptr;
@@ -44,8 +45,6 @@ Toe::~Toe() = default;
 tcp::Connection& Toe::conn(uint32_t id) { return *conns_[id]->tcp; }
 const FourTuple& Toe::tuple(uint32_t id) const { return conns_[id]->tuple; }
 void Toe::set_client(uint32_t id, ToeClient* c) { conns_[id]->client = c; }
-void Toe::set_dst_mac(uint32_t id, wire::MacAddr m) { conns_[id]->dst_mac = m; }
-wire::MacAddr Toe::dst_mac(uint32_t id) const { return conns_[id]->dst_mac; }
 
 Toe::Toe(sc_core::sc_module_name name, const ToeConfig& cfg, Mac& mac, wire::MacAddr mac_addr,
          uint64_t seed)
@@ -58,6 +57,7 @@ uint32_t Toe::add(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& 
                   ToeClient* c) {
   const auto id = static_cast<uint32_t>(conns_.size());
   auto e = std::make_unique<Entry>();
+  e->id = id;
   e->tuple = t;
   e->dst_mac = dst_mac;
   e->client = c;
@@ -142,7 +142,7 @@ void Toe::send_segment(Entry& e) {
   if (out.len) e.tcp->send_buffer().copy_out(out.offset, out.len, seg + tcp_hlen);
   wire::tcp_fill_checksum(seg, tcp_len, ip.src, ip.dst);
   ++stats_.segments_tx;
-  if (tx_observer_) tx_observer_(table_.at(e.tuple), e.dst_mac);
+  if (tx_observer_) tx_observer_(e.id, e.dst_mac);
   mac_.send(std::move(f), now + cfg_.tx_latency);
 }
 

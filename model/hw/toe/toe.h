@@ -82,8 +82,6 @@ class Toe : public sc_core::sc_module {
   tcp::Connection& conn(uint32_t id);
   const FourTuple& tuple(uint32_t id) const;
   void set_client(uint32_t id, ToeClient* c);
-  void set_dst_mac(uint32_t id, wire::MacAddr m);
-  wire::MacAddr dst_mac(uint32_t id) const;
   /// Something changed (data queued, close requested): try to send.
   void kick(uint32_t id);
   void close(uint32_t id);

@@ -255,8 +255,8 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
   process_ack(h, now);
   if (state_ == State::Closed) return;
   if (!payload.empty()) process_data(h, payload, now);
-  if ((h.flags & kFin) && seq_leq(h.seq + static_cast<uint32_t>(payload.size()), rcv_nxt_) &&
-      !peer_fin_ && h.seq + payload.size() == rcv_nxt_) {
+  // The FIN counts once every byte before it has arrived.
+  if ((h.flags & kFin) && !peer_fin_ && h.seq + static_cast<uint32_t>(payload.size()) == rcv_nxt_) {
     process_fin(now);
   }
 }

@@ -93,8 +93,6 @@ class Connection {
   Outgoing next_output(Duration now);
 
   SendBuffer& send_buffer() { return sndbuf_; }
-  /// Call after committing bytes to the send buffer.
-  void data_queued() {}
 
   State state() const { return state_; }
   CloseReason close_reason() const { return close_reason_; }

@@ -4,6 +4,8 @@
 // arrival or the earliest timer of either side. Every segment either side emits is logged
 // (with its payload copied out of the send buffer at emission time), and a drop filter may
 // lose chosen ones. The fixture never changes what the connections decide.
+#include <catch2/catch.hpp>
+
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -84,7 +86,6 @@ class TcpPair {
   /// Queues `n` bytes on side i for sending.
   void send(int i, const uint8_t* p, size_t n) {
     conn(i).send_buffer().append(p, n, false);
-    conn(i).data_queued();
     drain(i);
   }
 
@@ -193,6 +194,14 @@ inline std::vector<uint8_t> pattern(size_t n, uint32_t seed) {
   std::vector<uint8_t> v(n);
   for (auto& x : v) x = static_cast<uint8_t>(rng());
   return v;
+}
+
+/// Opens the pair and runs until both sides are ESTABLISHED.
+inline void establish(TcpPair& w) {
+  w.connect();
+  w.run_until(Duration::from_ms(1));
+  REQUIRE(w.a.state() == tcp::State::Established);
+  REQUIRE(w.b.state() == tcp::State::Established);
 }
 
 }  // namespace rnicsim::test

@@ -12,15 +12,10 @@ using rnicsim::tcp::CloseReason;
 using rnicsim::tcp::State;
 using rnicsim::test::Sent;
 using rnicsim::test::TcpPair;
+using rnicsim::test::establish;
 
 namespace {
 
-void establish(TcpPair& w) {
-  w.connect();
-  w.run_until(Duration::from_ms(1));
-  REQUIRE(w.a.state() == State::Established);
-  REQUIRE(w.b.state() == State::Established);
-}
 
 bool is(const test::Transition& t, State from, State to) { return t.from == from && t.to == to; }
 

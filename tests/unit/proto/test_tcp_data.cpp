@@ -15,11 +15,8 @@ using rnicsim::test::TcpPair;
 
 namespace {
 
-void establish(TcpPair& w) {
-  w.connect();
-  w.run_until(Duration::from_ms(1));
-  REQUIRE(w.a.state() == State::Established);
-  REQUIRE(w.b.state() == State::Established);
+void establish_full_mss(TcpPair& w) {
+  test::establish(w);
   REQUIRE(w.a.emss() == 1448);
 }
 
@@ -35,7 +32,7 @@ size_t pure_acks(const TcpPair& w, int from, size_t first_log_index) {
 TEST_CASE("1 MiB arrives in order and intact; ACK every second full segment", "[tcp][data]") {
   tcp::Config cfg;
   TcpPair w(cfg, 0x1000, cfg, 0x2000);
-  establish(w);
+  establish_full_mss(w);
   const size_t handshake = w.log.size();
 
   const auto data = test::pattern(MiB, 42);
@@ -74,7 +71,7 @@ TEST_CASE("1 MiB arrives in order and intact; ACK every second full segment", "[
 TEST_CASE("A dropped segment is recovered by fast retransmit", "[tcp][data][fast_retransmit]") {
   tcp::Config cfg;
   TcpPair w(cfg, 0x10000, cfg, 0x20000);
-  establish(w);
+  establish_full_mss(w);
 
   int data_segs = 0;
   uint32_t dropped_seq = 0;
@@ -114,7 +111,7 @@ TEST_CASE("A dropped segment is recovered by fast retransmit", "[tcp][data][fast
 TEST_CASE("A dropped last segment is recovered by the retransmission timeout", "[tcp][data][rto]") {
   tcp::Config cfg;
   TcpPair w(cfg, 0x30000, cfg, 0x40000);
-  establish(w);
+  establish_full_mss(w);
 
   const size_t n = 10 * 1448;  // the initial window, the last segment lost
   int data_segs = 0;
@@ -151,7 +148,7 @@ TEST_CASE("Sequence numbers wrapping across 2^32 deliver intact", "[tcp][data][s
   // A's data starts 255 bytes before 2^32; B's SYN takes the last sequence number, so its
   // data starts at 0.
   TcpPair w(cfg, 0xFFFFFF00u, cfg, 0xFFFFFFFFu);
-  establish(w);
+  establish_full_mss(w);
   const auto da = test::pattern(256 * KiB, 11), db = test::pattern(100 * KiB + 5, 12);
   w.send(TcpPair::A, da.data(), da.size());
   w.send(TcpPair::B, db.data(), db.size());
@@ -178,7 +175,7 @@ TEST_CASE("Fast retransmit fires whatever the ISN (RFC 6582: recover starts at t
   CAPTURE(isn);
   tcp::Config cfg;
   TcpPair w(cfg, isn, cfg, 0x20000);
-  establish(w);
+  establish_full_mss(w);
   int data_segs = 0;
   w.drop = [&](const Sent& s) { return s.from == TcpPair::A && !s.payload.empty() && ++data_segs == 5; };
   const auto data = test::pattern(100 * 1448, 11);
