@@ -171,7 +171,7 @@ uint32_t Host::reg_mr(const VirtBuffer& b, uint32_t pd, uint32_t access) {
   r.base_va = b.va;
   r.length = b.length;
   r.pages = b.pages;
-  auto stag = rnic_->placement().regions().add(std::move(r));
+  auto stag = rnic_->placement().add_region(std::move(r));
   if (!stag) throw std::runtime_error(fmt::format("{}: RNIC region table full", cfg_.name));
   return *stag;
 }

@@ -8,6 +8,12 @@ PlacementUnit::PlacementUnit(sc_core::sc_module_name name, const PlacementConfig
                              host::HostMemory& mem)
     : sc_module(name), cfg_(cfg), dma_(dma), mem_(mem), table_(cfg.regions) {}
 
+std::optional<uint32_t> PlacementUnit::add_region(placement::Region r) {
+  return table_.add(std::move(r));
+}
+
+bool PlacementUnit::invalidate(uint32_t stag) { return table_.invalidate(stag); }
+
 PlaceResult PlacementUnit::place(uint32_t pd, uint32_t stag, uint64_t to, ConstByteSpan payload,
                                  placement::TaggedUse use) {
   PlaceResult r;

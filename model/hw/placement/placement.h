@@ -2,6 +2,8 @@
 /// The placement unit (SystemC model): checks each tagged segment against the region
 /// table in the protocol-facts order and, when it passes, translates it page by page and
 /// issues the DMA writes. It is the reference the RTL core is compared with.
+#include <optional>
+
 #include "host_if/host_memory.h"
 #include "model/common/bytes.h"
 #include "model/common/sim.h"
@@ -35,7 +37,12 @@ class PlacementUnit : public sc_core::sc_module {
  public:
   PlacementUnit(sc_core::sc_module_name name, const PlacementConfig& cfg, Dma& dma,
                 host::HostMemory& mem);
-  placement::RegionTable& regions() { return table_; }
+  /// The region table is changed only through these two calls (the firmware's register
+  /// writes when memory is registered or invalidated), so every twin of the table (the RTL
+  /// core's) sees the same writes.
+  std::optional<uint32_t> add_region(placement::Region r);
+  bool invalidate(uint32_t stag);
+  const placement::RegionTable& regions() const { return table_; }
   /// Checks and places one tagged segment for a QP of protection domain `pd`.
   PlaceResult place(uint32_t pd, uint32_t stag, uint64_t to, ConstByteSpan payload,
                     placement::TaggedUse use);

@@ -150,7 +150,7 @@ void Connection::enter_time_wait(Duration now) {
 
 // ---------------------------------------------------------------- input
 
-void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now) {
+void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool /*ce*/) {
   ++stats_.segments_rx;
   if (state_ == State::Closed) return;  // the owner answers segments for no connection
 

@@ -67,6 +67,7 @@ struct Outgoing {
   wire::TcpHeader hdr;
   size_t offset = 0;
   size_t len = 0;
+  bool ect = false;  ///< send the datagram ECN-capable, ECT(0) (RFC 3168 6.1.2)
 };
 
 class Connection {
@@ -81,7 +82,8 @@ class Connection {
   /// Abort: RST now, state CLOSED.
   void abort(Duration now);
 
-  void on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now);
+  /// `ce`: the IP header carried Congestion Experienced (RFC 3168), for ECN.
+  void on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool ce = false);
   /// Handles every timer whose deadline is <= now.
   void on_timer(Duration now);
   /// The earliest pending timer, or a negative duration when none is armed.
