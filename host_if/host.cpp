@@ -4,6 +4,8 @@
 
 #include "model/scenario/units_parse.h"
 #include "model/wire/eth.h"
+#include "model/wire/ipv4.h"
+#include "model/wire/tcp.h"
 
 namespace rnicsim::host {
 namespace {
@@ -17,6 +19,7 @@ Host::Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicCo
     : sc_module(name), cfg_(cfg), log_(log), mem_(seed, cfg.name), agenda_(basename()) {
   rnic_ = std::make_unique<hw::Rnic>("rnic", rnic_cfg, mem_, make_upcalls(), seed);
   rnic_->set_host_rx([this](FramePtr f) { on_frame(std::move(f)); });
+  soft_tcp_ = std::make_unique<SoftTcp>(cfg.soft_tcp, rnic_->mac(), cfg.mac, seed);
   rnic_->engine().set_cqe_sink([this](const hw::Cqe& c) {
     if (on_cqe_) on_cqe_(c);
   });
@@ -95,6 +98,11 @@ void Host::arp_retry(wire::Ipv4Addr ip, uint32_t tries) {
   if (it == neigh_.end() || it->second.state != NeighState::Incomplete) return;
   if (tries == 0) {
     it->second.state = NeighState::Failed;
+    auto [b, e] = resolve_waiters_.equal_range(ip);
+    std::vector<std::function<void(wire::MacAddr)>> cbs;
+    for (auto w = b; w != e; ++w) cbs.push_back(std::move(w->second));
+    resolve_waiters_.erase(b, e);
+    for (auto& cb : cbs) cb(0);
     return;
   }
   send_arp(wire::ArpOp::Request, wire::kMacBroadcast, 0, ip);
@@ -117,6 +125,21 @@ void Host::learn(wire::Ipv4Addr ip, wire::MacAddr mac) {
   n.state = NeighState::Reachable;
   n.mac = mac;
   if (changed) notify_neigh_update(ip, mac);
+  auto [b, e] = resolve_waiters_.equal_range(ip);
+  if (b == e) return;
+  std::vector<std::function<void(wire::MacAddr)>> cbs;  // in the order they asked
+  for (auto w = b; w != e; ++w) cbs.push_back(std::move(w->second));
+  resolve_waiters_.erase(b, e);
+  for (auto& cb : cbs) cb(mac);
+}
+
+void Host::when_resolved(wire::Ipv4Addr ip, std::function<void(wire::MacAddr)> cb) {
+  if (const wire::MacAddr mac = neighbour_mac(ip)) {
+    cb(mac);
+    return;
+  }
+  resolve_waiters_.emplace(ip, std::move(cb));
+  resolve(ip);
 }
 
 void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
@@ -129,7 +152,20 @@ void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
 
 void Host::on_frame(FramePtr f) {
   auto eth = wire::decode_eth(f->bytes.data(), f->bytes.size());
-  if (!eth || eth.value.ethertype != wire::kEtherTypeArp) return;
+  if (!eth) return;
+  if (eth.value.ethertype == wire::kEtherTypeIpv4) {
+    const uint8_t* p = f->bytes.data() + eth.length;
+    const size_t n = f->bytes.size() - eth.length;
+    auto ip = wire::decode_ipv4(p, n);
+    if (!ip || ip.value.dst != cfg_.ip || ip.value.protocol != wire::kIpProtoTcp) return;
+    const size_t l4 = eth.length + ip.value.header_length;
+    const size_t l4_len = ip.value.total_length - ip.value.header_length;
+    auto tcp = wire::decode_tcp(f->bytes.data() + l4, l4_len);
+    if (!tcp) return;
+    soft_tcp_->receive(f, ip.value, tcp.value, l4 + tcp.length, l4_len - tcp.length, eth.value.src);
+    return;
+  }
+  if (eth.value.ethertype != wire::kEtherTypeArp) return;
   auto arp = wire::decode_arp(f->bytes.data() + eth.length, f->bytes.size() - eth.length);
   if (!arp) return;
   const wire::ArpPacket& a = arp.value;

@@ -12,6 +12,7 @@
 
 #include "host_if/event_log.h"
 #include "host_if/host_memory.h"
+#include "host_if/host_tcp.h"
 #include "model/hw/rnic/rnic.h"
 
 namespace rnicsim::host {
@@ -32,6 +33,7 @@ struct HostConfig {
   bool port_space_shared = true;           ///< offloaded ports reserved in the host's space
   Duration arp_retrans = Duration::from_s(1);  ///< Linux's retrans_time_ms
   uint32_t arp_tries = 3;                  ///< Linux's mcast_solicit
+  SoftTcpConfig soft_tcp;                  ///< the host's own TCP stack
 };
 
 struct HostIfStats {
@@ -64,6 +66,12 @@ class Host : public sc_core::sc_module {
   bool reserve_port(uint16_t port);
   uint16_t ephemeral_port();
 
+  /// Calls `cb` with the neighbour's MAC once it is resolved (at once when known), or with
+  /// 0 when resolution fails.
+  void when_resolved(wire::Ipv4Addr ip, std::function<void(wire::MacAddr)> cb);
+  /// The host's own TCP stack (`kind: tcp` connections).
+  SoftTcp& soft_tcp() { return *soft_tcp_; }
+
   // ---- verbs
   VirtBuffer alloc_buffer(uint64_t length);
   /// Registers a region with the RNIC; returns its STag.
@@ -95,7 +103,9 @@ class Host : public sc_core::sc_module {
   EventLog& log_;
   HostMemory mem_;
   std::unique_ptr<hw::Rnic> rnic_;
+  std::unique_ptr<SoftTcp> soft_tcp_;
   Agenda agenda_;
+  std::multimap<wire::Ipv4Addr, std::function<void(wire::MacAddr)>> resolve_waiters_;
   struct Neigh {
     NeighState state = NeighState::Incomplete;
     wire::MacAddr mac = 0;

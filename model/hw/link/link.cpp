@@ -20,8 +20,13 @@ void Link::transmit(int end, FramePtr f, Duration serialisation) {
     bad->bytes[pos] ^= static_cast<uint8_t>(1u << (rng_.next() % 8));
     f = std::move(bad);
   }
+  Duration when = serialisation + cfg_.delay;
+  if (rng_.chance(cfg_.reorder[end])) {
+    ++stats_.reordered;
+    when = when + serialisation * 2;
+  }
   FrameSink* dst = ends_[1 - end];
-  agenda_.after(serialisation + cfg_.delay, [dst, f] { dst->receive(f); });
+  agenda_.after(when, [dst, f] { dst->receive(f); });
 }
 
 }  // namespace rnicsim::hw

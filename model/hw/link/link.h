@@ -1,6 +1,6 @@
 #pragma once
-/// A full-duplex link between two ports: propagation delay, and per-direction loss and
-/// corruption drawn from the link's own seeded generator. Serialisation belongs to the
+/// A full-duplex link between two ports: propagation delay, and per-direction loss,
+/// corruption and reordering drawn from the link's own seeded generator. Serialisation belongs to the
 /// sending MAC; the link adds the delay and delivers the frame when its last bit arrives.
 #include <array>
 #include <string>
@@ -18,12 +18,17 @@ struct LinkConfig {
   Duration delay{};                 ///< propagation, each direction
   double loss[2] = {0, 0};          ///< per frame, [0]: end 0 -> end 1 (forward)
   double corrupt[2] = {0, 0};       ///< per frame; a corrupted frame fails its FCS
+  /// Per frame: the frame is held back by twice its own serialisation time, so up to two
+  /// frames sent right behind it overtake it (less than the three duplicate ACKs that
+  /// would make TCP retransmit).
+  double reorder[2] = {0, 0};
 };
 
 struct LinkStats {
   uint64_t frames = 0;     ///< frames sent onto the link, both directions
   uint64_t drops = 0;      ///< lost on the link
   uint64_t corrupted = 0;  ///< delivered with a flipped bit
+  uint64_t reordered = 0;  ///< held back behind later frames
 };
 
 class Link : public sc_core::sc_module {

@@ -93,6 +93,73 @@ void Toe::close(uint32_t id) {
   kick(id);
 }
 
+void Toe::abort(uint32_t id) {
+  conns_[id]->tcp->abort(sim_now());
+  kick(id);
+}
+
+Duration Toe::tx_slot(Duration now) {
+  Duration& busy = cfg_.shared_pipeline ? rx_busy_ : tx_busy_;
+  const Duration start = std::max(now, busy);
+  busy = start + cfg_.tx_interval;
+  return busy + cfg_.tx_latency;
+}
+
+Duration Toe::rx_slot(Duration now) {
+  const Duration start = std::max(now, rx_busy_);
+  rx_busy_ = start + cfg_.rx_interval;
+  return rx_busy_ + cfg_.rx_latency;
+}
+
+FramePtr Toe::build_frame(wire::MacAddr dst, wire::Ipv4Addr src_ip, wire::Ipv4Addr dst_ip,
+                          const wire::TcpHeader& hdr, size_t payload_len, bool ect,
+                          uint8_t** payload) {
+  const size_t tcp_hlen = wire::tcp_header_length(hdr.opts);
+  const size_t tcp_len = tcp_hlen + payload_len;
+  auto f = std::make_shared<Frame>();
+  f->bytes.resize(wire::kEthHeaderLen + wire::kIpv4HeaderLen + tcp_len);
+  uint8_t* p = f->bytes.data();
+  wire::encode_eth(p, {dst, mac_addr_, wire::kEtherTypeIpv4});
+  wire::Ipv4Header ip;
+  ip.total_length = static_cast<uint16_t>(wire::kIpv4HeaderLen + tcp_len);
+  ip.id = ip_id_++;
+  ip.protocol = wire::kIpProtoTcp;
+  ip.src = src_ip;
+  ip.dst = dst_ip;
+  ip.ecn = ect ? 2 : 0;  // ECT(0)
+  wire::encode_ipv4(p + wire::kEthHeaderLen, ip);
+  uint8_t* seg = p + wire::kEthHeaderLen + wire::kIpv4HeaderLen;
+  wire::encode_tcp(seg, hdr);
+  *payload = seg + tcp_hlen;
+  return f;
+}
+
+void Toe::send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_t payload_len,
+                     wire::MacAddr dst_mac) {
+  // RFC 9293 3.10.7.1: a segment for no connection is answered with a reset, never a reset.
+  if (h.flags & wire::tcp_flags::kRst) return;
+  wire::TcpHeader r;
+  r.sport = h.dport;
+  r.dport = h.sport;
+  if (h.flags & wire::tcp_flags::kAck) {
+    r.seq = h.ack;
+    r.flags = wire::tcp_flags::kRst;
+  } else {
+    uint32_t len = static_cast<uint32_t>(payload_len);
+    if (h.flags & wire::tcp_flags::kSyn) ++len;
+    if (h.flags & wire::tcp_flags::kFin) ++len;
+    r.seq = 0;
+    r.ack = h.seq + len;
+    r.flags = wire::tcp_flags::kRst | wire::tcp_flags::kAck;
+  }
+  uint8_t* payload = nullptr;
+  FramePtr f = build_frame(dst_mac, ip.dst, ip.src, r, 0, false, &payload);
+  uint8_t* seg = f->bytes.data() + wire::kEthHeaderLen + wire::kIpv4HeaderLen;
+  wire::tcp_fill_checksum(seg, f->bytes.size() - wire::kEthHeaderLen - wire::kIpv4HeaderLen, ip.dst, ip.src);
+  ++stats_.resets_tx;
+  mac_.send(std::move(f), tx_slot(sim_now()));
+}
+
 void Toe::kick(uint32_t id) {
   Entry& e = *conns_[id];
   if (!e.queued && e.tcp->has_output()) {
@@ -124,26 +191,15 @@ void Toe::send_segment(Entry& e) {
   tcp::Outgoing out = e.tcp->next_output(now);
   out.hdr.sport = e.tuple.local_port;
   out.hdr.dport = e.tuple.remote_port;
-  const size_t tcp_hlen = wire::tcp_header_length(out.hdr.opts);
-  const size_t tcp_len = tcp_hlen + out.len;
-  auto f = std::make_shared<Frame>();
-  f->bytes.resize(wire::kEthHeaderLen + wire::kIpv4HeaderLen + tcp_len);
-  uint8_t* p = f->bytes.data();
-  wire::encode_eth(p, {e.dst_mac, mac_addr_, wire::kEtherTypeIpv4});
-  wire::Ipv4Header ip;
-  ip.total_length = static_cast<uint16_t>(wire::kIpv4HeaderLen + tcp_len);
-  ip.id = ip_id_++;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.src = e.tuple.local_ip;
-  ip.dst = e.tuple.remote_ip;
-  wire::encode_ipv4(p + wire::kEthHeaderLen, ip);
-  uint8_t* seg = p + wire::kEthHeaderLen + wire::kIpv4HeaderLen;
-  wire::encode_tcp(seg, out.hdr);
-  if (out.len) e.tcp->send_buffer().copy_out(out.offset, out.len, seg + tcp_hlen);
-  wire::tcp_fill_checksum(seg, tcp_len, ip.src, ip.dst);
+  uint8_t* payload = nullptr;
+  FramePtr f = build_frame(e.dst_mac, e.tuple.local_ip, e.tuple.remote_ip, out.hdr, out.len, out.ect, &payload);
+  if (out.len) e.tcp->send_buffer().copy_out(out.offset, out.len, payload);
+  uint8_t* seg = f->bytes.data() + wire::kEthHeaderLen + wire::kIpv4HeaderLen;
+  wire::tcp_fill_checksum(seg, f->bytes.size() - wire::kEthHeaderLen - wire::kIpv4HeaderLen,
+                          e.tuple.local_ip, e.tuple.remote_ip);
   ++stats_.segments_tx;
   if (tx_observer_) tx_observer_(e.id, e.dst_mac);
-  mac_.send(std::move(f), now + cfg_.tx_latency);
+  mac_.send(std::move(f), tx_slot(now));
 }
 
 bool Toe::receive(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& h,
@@ -153,9 +209,10 @@ bool Toe::receive(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader&
   if (it != table_.end() && conns_[it->second]->tcp->state() != tcp::State::Closed) {
     const uint32_t id = it->second;
     ++stats_.segments_rx;
-    agenda_.after(cfg_.rx_latency, [this, id, f, h, payload_off, payload_len] {
+    const bool ce = ip.ecn == 3;
+    agenda_.at(rx_slot(sim_now()), [this, id, f, h, payload_off, payload_len, ce] {
       conns_[id]->tcp->on_segment(h, ConstByteSpan(f->bytes.data() + payload_off, payload_len),
-                                  sim_now());
+                                  sim_now(), ce);
       kick(id);
     });
     return true;
@@ -167,6 +224,10 @@ bool Toe::receive(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader&
     return true;
   }
   ++stats_.unmatched_rx;
+  if (cfg_.reset_unmatched) {
+    send_reset(ip, h, payload_len, src_mac);
+    return true;
+  }
   return false;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 /// The TCP offload engine: the connection table (O(1) by 4-tuple), the per-segment receive
 /// and transmit pipelines, a round-robin transmit scheduler held back by the MAC's queue,
-/// and the connections' timers. The TCP itself is tcp::Connection (model/proto/tcp), the
-/// same logic the host's software stack uses.
+/// and the connections' timers. The TCP itself is tcp::Connection (model/proto/tcp).
+/// The host's software stack (host_if/host_tcp.h) is a second instance of this block with
+/// software timing (a per-segment CPU cost): one TCP, two timing wrappers.
 #include <deque>
 #include <functional>
 #include <memory>
@@ -46,14 +47,24 @@ class ToeClient {
   virtual void toe_state(uint32_t conn, tcp::State from, tcp::State to) = 0;
 };
 
+/// The timing of the segment path. The RNIC's engine is a hardware pipeline: each
+/// segment takes `latency` to cross it and a new one can enter every `interval` (clock
+/// period x cycles per segment). The host's software stack is a CPU: `interval` is the
+/// processing cost of a segment, one at a time (`shared`: transmit and receive take turns
+/// on the same core), and `latency` is 0.
 struct ToeConfig {
   Duration tx_latency = Duration::from_ns(25);  ///< per segment: clock period x cycles
   Duration rx_latency = Duration::from_ns(25);
+  Duration tx_interval{};  ///< 0: one segment per clock, never the bottleneck
+  Duration rx_interval{};
+  bool shared_pipeline = false;  ///< transmit and receive share one server (a CPU)
+  bool reset_unmatched = false;  ///< answer segments for no connection with RST (the host's stack)
   uint32_t max_conns = 16384;
 };
 
 struct ToeStats {
   uint64_t segments_tx = 0, segments_rx = 0;
+  uint64_t resets_tx = 0;     ///< RSTs for segments that matched no connection
   uint64_t unmatched_rx = 0;  ///< segments for no offloaded connection (left to the host)
 };
 
@@ -85,7 +96,13 @@ class Toe : public sc_core::sc_module {
   /// Something changed (data queued, close requested): try to send.
   void kick(uint32_t id);
   void close(uint32_t id);
+  void abort(uint32_t id);
   size_t connection_count() const { return conns_.size(); }
+  /// Connection ids in creation order (for reports and samples).
+  uint32_t connection_id(const FourTuple& t) const {
+    auto it = table_.find(t);
+    return it == table_.end() ? UINT32_MAX : it->second;
+  }
 
   /// From the receive demux: true when the segment belongs to the engine (an offloaded
   /// connection or a listening port), false when it is the host's.
@@ -105,6 +122,13 @@ class Toe : public sc_core::sc_module {
   void send_segment(Entry& e);
   void after_input(uint32_t id);
   void schedule_timer(uint32_t id);
+  /// When a segment entering a pipeline now leaves it (and occupies it meanwhile).
+  Duration tx_slot(Duration now);
+  Duration rx_slot(Duration now);
+  void send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_t payload_len,
+                  wire::MacAddr dst_mac);
+  FramePtr build_frame(wire::MacAddr dst, wire::Ipv4Addr src_ip, wire::Ipv4Addr dst_ip,
+                       const wire::TcpHeader& hdr, size_t payload_len, bool ect, uint8_t** payload);
 
   ToeConfig cfg_;
   Mac& mac_;
@@ -118,6 +142,8 @@ class Toe : public sc_core::sc_module {
   std::function<void(const SynInfo&)> on_syn_;
   std::function<void(uint32_t, wire::MacAddr)> tx_observer_;
   uint16_t ip_id_ = 1;
+  Duration tx_busy_{};
+  Duration rx_busy_{};
   ToeStats stats_;
 };
 
