@@ -127,7 +127,7 @@ void read_rnic(Ctx& c, const YNode& n, const std::string& path, RnicSpec& r) {
   m.read("notify", r.notify, read_enum, std::vector<std::string>{"netevent", "arp_snoop", "none"});
   m.read("port_space", r.port_space, read_enum, std::vector<std::string>{"shared", "split"});
   m.read("netfilter", r.netfilter, read_enum, std::vector<std::string>{"enforce", "bypass"});
-  if (const YNode* t = m.get("tcp")) read_tcp(c, *t, m.sub("tcp"), r.tcp);
+  if (const YNode* t = m.get("tcp")) read_tcp(c, *t, m.sub("tcp"), r.tcp, false);
   if (const YNode* p = m.get("pcie")) read_pcie(c, *p, m.sub("pcie"), r.pcie);
   // Profile parameters: checked with their unit, kept as written.
   for (const auto& param : profiles().front().params) {
@@ -163,15 +163,18 @@ void read_host(Ctx& c, const YNode& n, const std::string& path, HostSpec& h) {
     const bool has_via = rm.require("via", "an IPv4 address, like 10.0.0.253") && rm.read("via", r.via, read_ipv4);
     if (has_dst && has_via) h.routes.push_back(r);
   }
-  if (const YNode* t = m.get("tcp")) read_tcp(c, *t, m.sub("tcp"), h.tcp);
+  if (const YNode* t = m.get("tcp")) read_tcp(c, *t, m.sub("tcp"), h.tcp, true);
   read_netfilter(c, m.get("netfilter"), m.sub("netfilter"), h.netfilter);
   if (const YNode* r = m.get("rnic")) read_rnic(c, *r, m.sub("rnic"), h.rnic);
 }
 
 }  // namespace
 
-void read_tcp(Ctx& c, const YNode& n, const std::string& path, TcpSpec& t) {
-  MapIn m(c, n, path, kTcpKeys);
+void read_tcp(Ctx& c, const YNode& n, const std::string& path, TcpSpec& t, bool host_stack) {
+  std::vector<std::string> keys = kTcpKeys;
+  if (host_stack) keys.push_back("segment_cost");
+  MapIn m(c, n, path, keys);
+  if (host_stack) m.read("segment_cost", t.segment_cost, read_duration);
   m.read("cc", t.cc, read_enum, std::vector<std::string>{"newreno", "cubic", "dctcp"});
   m.read("init_cwnd", t.init_cwnd, read_uint, 1, 1000);
   m.read("min_rto", t.min_rto, read_duration);

@@ -34,7 +34,7 @@ bool scenario_name_ok(const std::string& n) {
 void read_top(Ctx& c, const YNode& root, Scenario& s) {
   MapIn m(c, root, "",
           {"name", "description", "seed", "stop", "hosts", "switches", "routers", "links", "connections", "workloads",
-           "events", "expect"});
+           "events", "expect", "timeseries"});
   if (!m.is_map()) return;
   if (m.require("name", "the scenario's name ([A-Za-z0-9][A-Za-z0-9._-]*)")) {
     const YNode& n = *m.get("name");
@@ -51,6 +51,10 @@ void read_top(Ctx& c, const YNode& root, Scenario& s) {
     MapIn sm(c, *st, "stop", {"after"});
     if (sm.read("after", s.stop_after, detail::read_duration) && s.stop_after.ps == 0)
       c.error(sm.get("after")->loc, "stop.after: expected a time above zero, got '0s' (nothing would run)");
+  }
+  if (const YNode* ts = m.get("timeseries")) {
+    MapIn tm(c, *ts, "timeseries", {"interval"});
+    tm.read("interval", s.timeseries_interval, detail::read_duration);
   }
   detail::read_hosts(c, m.get("hosts"), s);
   detail::read_switches(c, m.get("switches"), s);

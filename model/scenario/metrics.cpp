@@ -60,7 +60,19 @@ const std::vector<Field>& host_fields() {
 }
 
 const std::vector<Field>& link_fields() {
-  static const std::vector<Field> f = {leaf("frames"), leaf("drops"), leaf("corrupted")};
+  static const std::vector<Field> f = {leaf("frames"), leaf("drops"), leaf("corrupted"), leaf("reordered")};
+  return f;
+}
+
+const std::vector<Field>& switch_fields() {
+  static const std::vector<Field> f = {leaf("frames_rx"), leaf("frames_tx"),  leaf("drops"),          leaf("ecn_marked"),
+                                       leaf("fcs_errors"), leaf("flooded"),   leaf("queue_max_bytes"), leaf("ports")};
+  return f;
+}
+
+const std::vector<Field>& switch_port_fields() {
+  static const std::vector<Field> f = {leaf("frames_tx"), leaf("drops"), leaf("ecn_marked"), leaf("queue_max_bytes"),
+                                       leaf("queue_avg_bytes")};
   return f;
 }
 
@@ -115,7 +127,7 @@ bool metric_path_valid(const Scenario& s, const std::string& metric, std::string
 
   const std::vector<std::string> plain = {"scenario", "seed", "passed", "sim_time_ns", "wall_time_s", "events_processed"};
   const std::vector<std::string> tops = {"scenario",  "seed",      "passed",      "sim_time_ns", "wall_time_s",
-                                         "events_processed", "workloads", "connections", "hosts", "links"};
+                                         "events_processed", "workloads", "connections", "hosts", "links", "switches"};
   const std::string& top = parts[0];
   if (std::find(plain.begin(), plain.end(), top) != plain.end()) {
     if (parts.size() == 1) return true;
@@ -170,6 +182,29 @@ bool metric_path_valid(const Scenario& s, const std::string& metric, std::string
     for (const auto& h : s.hosts) ids.push_back(h.name);
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) return unknown_id(why, "host", id, ids);
     return check_fields(parts, 2, host_fields(), where, why);
+  }
+  if (top == "switches") {
+    std::vector<std::string> ids;
+    const SwitchSpec* sw = nullptr;
+    for (const auto& x : s.switches) {
+      ids.push_back(x.name);
+      if (x.name == id) sw = &x;
+    }
+    if (!sw) return unknown_id(why, "switch", id, ids);
+    if (parts.size() > 2 && parts[2] == "ports") {
+      // One entry per port, named by the link that ends there.
+      std::vector<std::string> ports;
+      for (const auto& l : s.links)
+        for (const auto& e : l.ends)
+          if (e.node == id) ports.push_back(l.name);
+      if (parts.size() < 4)
+        return fail(why, fmt::format("{}.ports holds one entry per port, named by its link ({})", where, detail::join(ports)));
+      if (std::find(ports.begin(), ports.end(), parts[3]) == ports.end())
+        return fail(why, fmt::format("{}.ports has no port '{}'{} (ports: {})", where, parts[3],
+                                     detail::did_you_mean(parts[3], ports), detail::join(ports)));
+      return check_fields(parts, 4, switch_port_fields(), where + ".ports." + parts[3], why);
+    }
+    return check_fields(parts, 2, switch_fields(), where, why);
   }
   std::vector<std::string> ids;
   for (const auto& l : s.links) ids.push_back(l.name);

@@ -44,6 +44,8 @@ struct TcpSpec {
   uint8_t wscale = 7;                  ///< 0..14
   uint64_t rcvbuf = 4 * MiB;
   uint64_t sndbuf = 4 * MiB;
+  /// The host's software stack only (hosts[].tcp): CPU time per segment sent or received.
+  Duration segment_cost = Duration::from_ns(500);
   Duration user_timeout = Duration{};  ///< 0: give up after 15 retransmissions
 };
 
@@ -214,6 +216,8 @@ struct Scenario {
   std::string description;
   uint64_t seed = 1;
   Duration stop_after = Duration::from_s(1);
+  /// timeseries.csv: one row per interval of simulated time (0s: no file).
+  Duration timeseries_interval = Duration::from_us(100);
   std::vector<HostSpec> hosts;
   std::vector<SwitchSpec> switches;
   std::vector<RouterSpec> routers;

@@ -6,7 +6,7 @@
 namespace rnicsim::scenario::detail {
 
 void read_hosts(Ctx& c, const YNode* n, Scenario& s);                     // hosts.cpp
-void read_tcp(Ctx& c, const YNode& n, const std::string& path, TcpSpec& t);
+void read_tcp(Ctx& c, const YNode& n, const std::string& path, TcpSpec& t, bool host_stack);
 void read_switches(Ctx& c, const YNode* n, Scenario& s);                  // network.cpp
 void read_routers(Ctx& c, const YNode* n, Scenario& s);
 void read_links(Ctx& c, const YNode* n, Scenario& s);

@@ -14,8 +14,12 @@
 
 #include "host_if/host.h"
 #include "model/hw/link/link.h"
+#include "model/hw/switch/switch.h"
+#include "model/proto/tcp/congestion.h"
 #include "model/scenario/profiles.h"
 #include "model/scenario/units_parse.h"
+#include "model/sim/bulk.h"
+#include "model/sim/timeseries.h"
 #include "model/sim/workload.h"
 
 namespace rnicsim::sim {
@@ -36,24 +40,27 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       add(h.rnic.loc, fmt::format("hosts '{}': rnic.placement '{}' (the RTL placement core) is not simulated yet", h.name, h.rnic.placement));
     if (h.rnic.notify != "netevent")
       add(h.rnic.loc, fmt::format("hosts '{}': rnic.notify '{}' is not simulated yet (netevent is)", h.name, h.rnic.notify));
-    if (h.rnic.tcp.cc != "newreno")
-      add(h.rnic.loc, fmt::format("hosts '{}': rnic.tcp.cc '{}' is not simulated yet (newreno is)", h.name, h.rnic.tcp.cc));
+    if (!tcp::make_congestion_control(h.rnic.tcp.cc))
+      add(h.rnic.loc, fmt::format("hosts '{}': rnic.tcp.cc '{}' is not simulated yet", h.name, h.rnic.tcp.cc));
+    if (!tcp::make_congestion_control(h.tcp.cc))
+      add(h.loc, fmt::format("hosts '{}': tcp.cc '{}' is not simulated yet", h.name, h.tcp.cc));
     if (!h.netfilter.empty()) add(h.netfilter.front().loc, fmt::format("hosts '{}': netfilter rules are not simulated yet", h.name));
   }
-  for (const auto& sw : s.switches) add(sw.loc, fmt::format("switches ('{}') are not simulated yet", sw.name));
   for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
-  for (const auto& l : s.links)
-    if (l.reorder.forward > 0 || l.reorder.reverse > 0)
-      add(l.loc, fmt::format("links '{}': reorder is not simulated yet", l.name));
   for (const auto& c : s.connections) {
-    if (c.kind != "rdma") add(c.loc, fmt::format("connections '{}': kind '{}' (the host-stack TCP) is not simulated yet", c.id, c.kind));
     if (c.mpa.client.markers || c.mpa.server.markers)
       add(c.loc, fmt::format("connections '{}': MPA markers are not simulated yet", c.id));
   }
   for (const auto& w : s.workloads) {
-    if (w.op != "write") add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write is)", w.id, w.op));
+    if (w.op != "write" && w.op != "bulk") add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write is)", w.id, w.op));
     else if (!w.violate.empty())
       add(w.loc, fmt::format("workloads '{}': violate '{}' (Terminate messages) is not simulated yet", w.id, w.violate));
+  }
+  for (const auto& c : s.connections) {
+    int bulk = 0;
+    for (const auto& w : s.workloads)
+      if (w.conn == c.id && w.op == "bulk" && ++bulk == 2)
+        add(w.loc, fmt::format("workloads '{}': a second bulk workload on connection '{}' (one byte stream) is not simulated yet", w.id, c.id));
   }
   for (const auto& e : s.events) add(e.loc, fmt::format("events of kind '{}' are not simulated yet", e.kind));
   return u;
@@ -196,6 +203,21 @@ struct ConnRuntime {
   uint32_t server_qpn = UINT32_MAX;
   std::string state = "connecting";
   std::vector<std::pair<size_t, uint32_t>> runners;  ///< (workload index, runner index)
+  // kind: tcp (the hosts' own stacks)
+  bool soft = false;
+  uint32_t client_conn = UINT32_MAX;  ///< in the client's SoftTcp
+  uint32_t server_conn = UINT32_MAX;
+  std::shared_ptr<BulkSink> sink;     ///< the server application
+  const tcp::Connection* client_tcp() const {
+    if (soft) return client_conn == UINT32_MAX ? nullptr : &client->soft_tcp().engine().conn(client_conn);
+    if (client_qpn == UINT32_MAX || state == "connecting" || state == "refused") return nullptr;
+    return &client->rnic().toe().conn(client->rnic().engine().conn_of(client_qpn));
+  }
+  const tcp::Connection* server_tcp() const {
+    if (soft) return server_conn == UINT32_MAX ? nullptr : &server->soft_tcp().engine().conn(server_conn);
+    if (server_qpn == UINT32_MAX || state == "connecting" || state == "refused") return nullptr;
+    return &server->rnic().toe().conn(server->rnic().engine().conn_of(server_qpn));
+  }
 };
 
 struct Model {
@@ -205,6 +227,10 @@ struct Model {
   std::vector<std::unique_ptr<host::Host>> hosts;
   std::map<std::string, host::Host*> host_by_name;
   std::vector<std::unique_ptr<hw::Link>> links;
+  std::vector<std::unique_ptr<hw::EthSwitch>> switches;
+  std::vector<std::vector<std::unique_ptr<BulkRunner>>> bulk;  ///< per workload, per copy (bulk only)
+  std::unique_ptr<TimeSeries> series;
+  std::vector<std::unique_ptr<hw::ToeClient>> watchers;
   std::vector<std::unique_ptr<PcapWriter>> pcaps;
   std::vector<ConnRuntime> conns;
   std::vector<std::vector<std::unique_ptr<WriteRunner>>> runners;  ///< per workload, per copy
@@ -216,10 +242,17 @@ struct Model {
   bool all_done() const {
     for (const auto& c : conns) {
       if (c.state == "refused") continue;  // its workloads never run
-      for (auto [wi, ri] : c.runners)
-        if (!runners[wi][ri] || !runners[wi][ri]->finished()) return false;
+      for (auto [wi, ri] : c.runners) {
+        if (c.soft ? (!bulk[wi][ri] || !bulk[wi][ri]->finished())
+                   : (!runners[wi][ri] || !runners[wi][ri]->finished()))
+          return false;
+      }
     }
     for (const auto& c : conns) {
+      if (c.soft) {
+        if (c.state == "established" && c.client_tcp() && !c.client_tcp()->all_acked()) return false;
+        continue;
+      }
       if (c.client_qpn == UINT32_MAX || c.state != "established") continue;
       auto& e = c.client->rnic().engine();
       if (!c.client->rnic().toe().conn(e.conn_of(c.client_qpn)).all_acked()) return false;
@@ -245,6 +278,65 @@ Rate link_rate(const Scenario& s, const scenario::LinkSpec& l) {
   return Rate::from_gbps(25);
 }
 
+/// A `kind: tcp` connection: the server's stack listens from the start; the client
+/// resolves its next hop, connects at `at`, and its bulk workloads start once established.
+void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, const tcp::Config& stcp) {
+  const uint64_t key = m.s.seed * 0x100000001B3ull ^ std::hash<std::string>{}(rt->id);
+  rt->sink = std::make_shared<BulkSink>(key);
+  rt->server->soft_tcp().listen(rt->port, stcp, [rt](uint32_t conn) -> hw::ToeClient* {
+    rt->server_conn = conn;
+    return rt->sink.get();
+  });
+  const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
+  m.control->at(rt->spec->at, [&m, rt, ctcp, ssrc, key] {
+    host::Host* h = rt->client;
+    const wire::Ipv4Addr dst = rt->server->config().ip;
+    const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
+    h->when_resolved(h->next_hop(dst), [&m, rt, ctcp, sport, dst, key](wire::MacAddr mac) {
+      host::Host* hc = rt->client;
+      if (mac == 0) {
+        rt->state = "refused";
+        m.check_done();
+        return;
+      }
+      // The client's workloads are its socket's application.
+      BulkRunner* app = nullptr;
+      for (auto [wi, ri] : rt->runners) {
+        auto r = std::make_unique<BulkRunner>(m.s.workloads[wi], key, hc->soft_tcp().engine());
+        app = r.get();
+        m.bulk[wi][ri] = std::move(r);
+      }
+      struct Watch : hw::ToeClient {
+        Model& m;
+        ConnRuntime* rt;
+        BulkRunner* app;
+        Watch(Model& mm, ConnRuntime* r, BulkRunner* a) : m(mm), rt(r), app(a) {}
+        bool toe_data(uint32_t c, ConstByteSpan d) override { return app ? app->toe_data(c, d) : false; }
+        void toe_acked(uint32_t c, uint64_t total) override {
+          if (app) app->toe_acked(c, total);
+          m.check_done();
+        }
+        void toe_state(uint32_t c, tcp::State from, tcp::State to) override {
+          if (to == tcp::State::Established && rt->state == "connecting") {
+            rt->state = "established";
+            for (auto [wi, ri] : rt->runners) {
+              BulkRunner* b = m.bulk[wi][ri].get();
+              b->attach(c);
+              m.control->at(std::max(m.s.workloads[wi].start, sim_now()), [b] { b->start(); });
+            }
+          }
+          if (to == tcp::State::Closed && rt->state == "connecting") rt->state = "refused";
+          if (app) app->toe_state(c, from, to);
+          m.check_done();
+        }
+      };
+      m.watchers.push_back(std::make_unique<Watch>(m, rt, app));
+      const hw::FourTuple t{hc->config().ip, dst, sport, rt->port};
+      rt->client_conn = hc->soft_tcp().connect(t, mac, ctcp, m.watchers.back().get());
+    });
+  });
+}
+
 void build(Model& m) {
   const Scenario& s = m.s;
   // Each host's MAC runs at the rate of its link.
@@ -261,10 +353,21 @@ void build(Model& m) {
     for (const auto& r : h.routes) hc.routes.push_back({r.dst.addr, r.dst.len, r.via});
     if (h.gateway) hc.routes.push_back({0, 0, *h.gateway});
     hc.port_space_shared = h.rnic.port_space == "shared";
+    hc.soft_tcp.segment_cost = h.tcp.segment_cost;
     const Rate rate = rate_of.count(h.name) ? rate_of[h.name] : profile_rate(h);
     auto host = std::make_unique<host::Host>(h.name.c_str(), hc, rnic_config(h, rate), m.log, s.seed);
     m.host_by_name[h.name] = host.get();
     m.hosts.push_back(std::move(host));
+  }
+  std::map<std::string, hw::EthSwitch*> switch_by_name;
+  for (const auto& sw : s.switches) {
+    hw::SwitchConfig sc;
+    sc.name = sw.name;
+    sc.buffer = sw.buffer;
+    sc.ecn_threshold = sw.ecn_threshold;
+    sc.latency = sw.latency;
+    m.switches.push_back(std::make_unique<hw::EthSwitch>(("switch_" + sw.name).c_str(), sc));
+    switch_by_name[sw.name] = m.switches.back().get();
   }
   for (const auto& l : s.links) {
     hw::LinkConfig lc;
@@ -275,9 +378,16 @@ void build(Model& m) {
     lc.loss[1] = l.loss.reverse;
     lc.corrupt[0] = l.corrupt.forward;
     lc.corrupt[1] = l.corrupt.reverse;
+    lc.reorder[0] = l.reorder.forward;
+    lc.reorder[1] = l.reorder.reverse;
     auto link = std::make_unique<hw::Link>(("link_" + l.name).c_str(), lc, s.seed);
     for (int end = 0; end < 2; ++end) {
-      host::Host* h = m.host_by_name.at(l.ends[end].node);
+      const std::string& node = l.ends[end].node;
+      if (auto sw = switch_by_name.find(node); sw != switch_by_name.end()) {
+        sw->second->add_port(link.get(), end, lc.rate, l.name);
+        continue;
+      }
+      host::Host* h = m.host_by_name.at(node);
       h->rnic().mac().connect(link.get(), end);
       link->attach(end, &h->rnic().mac());
     }
@@ -319,16 +429,19 @@ void build(Model& m) {
       rt.server = m.host_by_name.at(c.to);
       rt.port = static_cast<uint16_t>(c.port + i);
       rt.copy = i;
+      rt.soft = c.kind == "tcp";
       m.conns.push_back(rt);
     }
   }
   m.runners.resize(s.workloads.size());
+  m.bulk.resize(s.workloads.size());
   for (size_t ci = 0; ci < m.conns.size(); ++ci) {
     ConnRuntime& rt = m.conns[ci];
     for (size_t wi = 0; wi < s.workloads.size(); ++wi) {
       if (s.workloads[wi].conn != rt.spec->id) continue;
       rt.runners.push_back({wi, static_cast<uint32_t>(m.runners[wi].size())});
       m.runners[wi].push_back(nullptr);  // made when the connection is up
+      m.bulk[wi].push_back(nullptr);
     }
   }
   m.control = std::make_unique<Agenda>("control");
@@ -339,6 +452,10 @@ void build(Model& m) {
     for (const auto& h : s.hosts) {
       if (h.name == rt->spec->from) cs = &h;
       if (h.name == rt->spec->to) ss = &h;
+    }
+    if (rt->soft) {
+      build_soft_connection(m, rt, tcp_config(cs->tcp, cs->mtu), tcp_config(ss->tcp, ss->mtu));
+      continue;
     }
     const tcp::Config ctcp = tcp_config(cs->rnic.tcp, cs->mtu);
     const tcp::Config stcp = tcp_config(ss->rnic.tcp, ss->mtu);
@@ -461,6 +578,54 @@ const nlohmann::ordered_json* find_metric(const nlohmann::ordered_json& root, co
 
 }  // namespace
 
+namespace {
+
+/// The columns of timeseries.csv: per connection (the active side) cwnd, ssthresh, srtt
+/// and bytes in flight; per workload the goodput over the last interval; per switch port
+/// the queue depth.
+void add_series(Model& m) {
+  m.series = std::make_unique<TimeSeries>(m.s.timeseries_interval);
+  for (const auto& cr : m.conns) {
+    const ConnRuntime* c = &cr;
+    auto col = [&m, c](const char* what, double (*get)(const tcp::Connection&)) {
+      m.series->add(fmt::format("{}.{}", c->id, what), [c, get] {
+        const tcp::Connection* t = c->client_tcp();
+        return t ? get(*t) : 0.0;
+      });
+    };
+    col("cwnd_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.cwnd()); });
+    col("ssthresh_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.ssthresh()); });
+    col("srtt_ns", [](const tcp::Connection& t) { return static_cast<double>(t.srtt().ps / 1000); });
+    col("in_flight_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.in_flight()); });
+  }
+  const double interval_s = m.s.timeseries_interval.s();
+  for (size_t wi = 0; wi < m.s.workloads.size(); ++wi) {
+    auto last = std::make_shared<uint64_t>(0);
+    m.series->add(fmt::format("{}.goodput_gbps", m.s.workloads[wi].id), [&m, wi, last, interval_s] {
+      uint64_t bytes = 0;
+      for (size_t ri = 0; ri < m.runners[wi].size(); ++ri) {
+        const std::map<uint64_t, SizeFigures>* figs = nullptr;
+        if (m.runners[wi][ri]) figs = &m.runners[wi][ri]->figures();
+        if (m.bulk[wi][ri]) figs = &m.bulk[wi][ri]->figures();
+        if (figs)
+          for (const auto& [sz, f] : *figs) bytes += f.bytes;
+      }
+      const double g = static_cast<double>(bytes - *last) * 8 / interval_s / 1e9;
+      *last = bytes;
+      return std::round(g * 1e6) / 1e6;
+    });
+  }
+  for (auto& sw : m.switches)
+    for (int p = 0; p < static_cast<int>(sw->ports()); ++p) {
+      hw::EthSwitch* swp = sw.get();
+      m.series->add(fmt::format("{}.{}.queue_bytes", sw->config().name, sw->port_label(p)),
+                    [swp, p] { return static_cast<double>(swp->queue_bytes(p)); });
+    }
+  m.series->start();
+}
+
+}  // namespace
+
 RunOutcome run(const Scenario& s, const RunOptions& o) {
   RunOutcome out;
   RunOptions opt = o;
@@ -471,12 +636,17 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
   const auto wall0 = std::chrono::steady_clock::now();
   Model m(s, opt);
   build(m);
+  add_series(m);
   sc_core::sc_start(to_sc(s.stop_after));
   const Duration end = sim_now();
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   for (auto& w : m.runners)
     for (auto& r : w)
       if (r) r->finish_checks();
+  for (const auto& c : m.conns)
+    for (auto [wi, ri] : c.runners)
+      if (c.soft && m.bulk[wi][ri]) m.bulk[wi][ri]->finish_checks(c.sink.get());
+  m.series->write((std::filesystem::path(opt.out_dir) / "timeseries.csv").string());
   m.pcaps.clear();  // flush captures
 
   nlohmann::ordered_json r;
@@ -493,13 +663,16 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
     const auto& spec = s.workloads[wi];
     std::map<uint64_t, SizeFigures> by;
     for (uint64_t sz : spec.sizes) by[sz];
-    for (auto& rp : m.runners[wi]) {
-      if (!rp) {
+    for (size_t ri = 0; ri < m.runners[wi].size(); ++ri) {
+      const std::map<uint64_t, SizeFigures>* figs = nullptr;
+      if (m.runners[wi][ri]) figs = &m.runners[wi][ri]->figures();
+      if (m.bulk[wi][ri]) figs = &m.bulk[wi][ri]->figures();
+      if (!figs) {
         // The connection never came up: every operation of this copy failed.
         for (uint64_t sz : spec.sizes) by[sz].errors += spec.count;
         continue;
       }
-      for (const auto& [sz, f] : rp->figures()) merge(by[sz], f);
+      for (const auto& [sz, f] : *figs) merge(by[sz], f);
     }
     SizeFigures all;
     for (const auto& [sz, f] : by) merge(all, f);
@@ -520,7 +693,15 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
     std::string state = c.state;
     nlohmann::ordered_json mpa{{"revision", c.spec->mpa.revision}, {"crc", false}, {"crc_errors", 0},
                                {"markers", {{"to_server", false}, {"to_client", false}}}};
-    if (c.client_qpn != UINT32_MAX && state == "established") {
+    if (c.soft) {
+      const tcp::Connection* ct = c.client_tcp();
+      if (ct && state == "established" && ct->state() != tcp::State::Established) state = tcp::to_string(ct->state());
+      j["state"] = state;
+      j["tcp"] = ct ? tcp_json(*ct) : empty_tcp_json();
+      j["server_tcp"] = c.server_tcp() ? tcp_json(*c.server_tcp()) : empty_tcp_json();
+      mpa = {{"revision", 0}, {"crc", false}, {"crc_errors", 0},
+             {"markers", {{"to_server", false}, {"to_client", false}}}};
+    } else if (c.client_qpn != UINT32_MAX && state == "established") {
       auto& e = c.client->rnic().engine();
       const auto& tc = c.client->rnic().toe().conn(e.conn_of(c.client_qpn));
       if (tc.state() != tcp::State::Established) state = tcp::to_string(tc.state());
@@ -576,8 +757,30 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
   nlohmann::ordered_json lj = nlohmann::ordered_json::object();
   for (auto& l : m.links)
     lj[l->config().name] = {{"frames", l->stats().frames}, {"drops", l->stats().drops},
-                            {"corrupted", l->stats().corrupted}};
+                            {"corrupted", l->stats().corrupted}, {"reordered", l->stats().reordered}};
   r["links"] = lj;
+
+  nlohmann::ordered_json sj = nlohmann::ordered_json::object();
+  for (auto& sw : m.switches) {
+    const auto& st = sw->stats();
+    nlohmann::ordered_json j;
+    uint64_t drops = 0, marked = 0, qmax = 0, tx = 0;
+    nlohmann::ordered_json pj = nlohmann::ordered_json::object();
+    for (int p = 0; p < static_cast<int>(sw->ports()); ++p) {
+      const auto& ps = sw->port_stats(p);
+      drops += ps.drops;
+      marked += ps.ecn_marked;
+      tx += ps.frames_tx;
+      qmax = std::max(qmax, ps.queue_max_bytes);
+      const double avg = ps.busy_ps > 0 ? ps.queue_byte_ps / static_cast<double>(ps.busy_ps) : 0.0;
+      pj[sw->port_label(p)] = {{"frames_tx", ps.frames_tx}, {"drops", ps.drops}, {"ecn_marked", ps.ecn_marked},
+                               {"queue_max_bytes", ps.queue_max_bytes}, {"queue_avg_bytes", std::round(avg)}};
+    }
+    j = {{"frames_rx", st.frames_rx}, {"frames_tx", tx}, {"drops", drops}, {"ecn_marked", marked},
+         {"fcs_errors", st.fcs_errors}, {"flooded", st.flooded}, {"queue_max_bytes", qmax}, {"ports", pj}};
+    sj[sw->config().name] = j;
+  }
+  r["switches"] = sj;
 
   // Expectations.
   bool passed = true;
@@ -643,7 +846,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
       sum += fmt::format("  FAILED expect {} {} {} (actual {})\n", e["metric"].get<std::string>(),
                          e["op"].get<std::string>(), e["want"].dump(), e["actual"].dump());
   sum += fmt::format("  {} expectations {}\n", r["expectations"].size(), passed ? "held" : "FAILED");
-  sum += fmt::format("  outputs: {}/{{results.json, events.jsonl{}}}\n", opt.out_dir, opt.pcap == "off" ? "" : ", <host>.pcap");
+  sum += fmt::format("  outputs: {}/{{results.json, events.jsonl, timeseries.csv{}}}\n", opt.out_dir, opt.pcap == "off" ? "" : ", <host>.pcap");
   out.summary = sum;
   out.results = std::move(r);
   out.passed = passed;

@@ -76,12 +76,12 @@ TEST_CASE("paths that cannot exist say why", "[metrics]") {
   CHECK(why_not("hosts.alice.mac.frames_tx") == "hosts.alice has no field 'mac' (fields: rnic, host_if)");
   CHECK(why_not("links.alice_sw1.frames") ==
         "no link 'alice_sw1' in this scenario; did you mean 'alice_sw0'? (links: alice_sw0, bob_sw0, wan, r1_eth1_carol)");
-  CHECK(why_not("links.wan.lost") == "links.wan has no field 'lost' (fields: frames, drops, corrupted)");
+  CHECK(why_not("links.wan.lost") == "links.wan has no field 'lost' (fields: frames, drops, corrupted, reordered)");
   CHECK(why_not("expectations") == "expectations are the outcome of these checks, not a figure to expect");
   CHECK(why_not("seed.x") == "seed is a figure: it has no field 'x'");
   CHECK(why_not("workload.w1.completed") ==
         "results.json has no 'workload'; did you mean 'workloads'? (top level: scenario, seed, passed, sim_time_ns, "
-        "wall_time_s, events_processed, workloads, connections, hosts, links)");
+        "wall_time_s, events_processed, workloads, connections, hosts, links, switches)");
   CHECK(why_not("workloads") == "workloads holds one entry per id: name one, as in workloads.<id>.<field>");
   CHECK(why_not("workloads..completed") == "a metric path is keys joined by single dots, like workloads.w1.completed");
 }

@@ -1,0 +1,57 @@
+#include "model/sim/timeseries.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+namespace rnicsim::sim {
+
+void TimeSeries::add(std::string name, std::function<double()> value) {
+  names_.push_back(std::move(name));
+  cols_.push_back(std::move(value));
+}
+
+void TimeSeries::start() {
+  if (interval_.ps <= 0) return;
+  agenda_ = std::make_unique<Agenda>("timeseries");
+  agenda_->at(Duration{}, [this] { sample(); });
+}
+
+void TimeSeries::sample() {
+  const Duration now = sim_now();
+  last_ = now;
+  rows_.push_back(static_cast<double>(now.ps / 1000));
+  for (auto& c : cols_) rows_.push_back(c());
+  // Sample again only while something else is still to happen.
+  if (sc_core::sc_pending_activity()) agenda_->after(interval_, [this] { sample(); });
+}
+
+void TimeSeries::write(const std::string& path) {
+  if (interval_.ps <= 0) return;
+  if (last_ != sim_now()) {
+    rows_.push_back(static_cast<double>(sim_now().ps / 1000));
+    for (auto& c : cols_) rows_.push_back(c());
+  }
+  std::ofstream f(path);
+  f << "time_ns";
+  for (const auto& n : names_) f << ',' << n;
+  f << '\n';
+  const size_t w = cols_.size() + 1;
+  std::string line;
+  for (size_t r = 0; r + w <= rows_.size(); r += w) {
+    line.clear();
+    for (size_t i = 0; i < w; ++i) {
+      if (i) line += ',';
+      const double v = rows_[r + i];
+      if (v == std::floor(v) && std::fabs(v) < 9e15)
+        line += fmt::format("{}", static_cast<int64_t>(v));
+      else
+        line += fmt::format("{:.6f}", v);
+    }
+    f << line << '\n';
+  }
+}
+
+}  // namespace rnicsim::sim
