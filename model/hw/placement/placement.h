@@ -16,7 +16,7 @@ struct PlacementConfig {
   Duration clock_period = Duration::from_ps(3105);
   uint32_t cycles_per_segment = 4;  ///< lookup and checks
   uint32_t beat_bytes = 64;         ///< datapath width: one beat per cycle
-  uint32_t regions = 4096;          ///< region table entries
+  uint32_t regions = 32768;         ///< region table entries
 };
 
 struct PlacementStats {

@@ -2,6 +2,8 @@
 /// The TCP send buffer: a byte ring from snd_una onwards, with optional record boundaries
 /// (MPA FPDUs) so that segments can be cut at them. The producer (MPA framer or an
 /// application) writes straight into the ring through reserve()/commit(): no staging copy.
+/// The ring is allocated as it fills, up to `capacity`: ten thousand idle connections
+/// with 4 MiB buffers cost nothing until they hold data.
 #include <algorithm>
 #include <cstdint>
 #include <iterator>
@@ -15,11 +17,11 @@ namespace rnicsim::tcp {
 
 class SendBuffer {
  public:
-  explicit SendBuffer(size_t capacity) : ring_(capacity) {}
+  explicit SendBuffer(size_t capacity) : limit_(capacity) {}
 
-  size_t capacity() const { return ring_.size(); }
+  size_t capacity() const { return limit_; }
   size_t size() const { return size_; }
-  size_t space() const { return ring_.size() - size_; }
+  size_t space() const { return limit_ - size_; }
 
   /// Up to two spans (the ring may wrap) covering the next `n` free bytes; n <= space().
   struct Reserved {
@@ -27,6 +29,8 @@ class SendBuffer {
     uint8_t& at(size_t i) { return i < first.size() ? first[i] : second[i - first.size()]; }
   };
   Reserved reserve(size_t n) {
+    if (size_ + n > ring_.size()) grow(size_ + n);
+    if (ring_.empty()) return {};
     const size_t tail = (head_ + size_) % ring_.size();
     const size_t first = std::min(n, ring_.size() - tail);
     return {ByteSpan(ring_.data() + tail, first), ByteSpan(ring_.data(), n - first)};
@@ -44,6 +48,7 @@ class SendBuffer {
   }
   /// Copies `n` bytes starting `off` bytes after the oldest unacknowledged byte.
   void copy_out(size_t off, size_t n, uint8_t* dst) const {
+    if (n == 0) return;
     const size_t start = (head_ + off) % ring_.size();
     const size_t first = std::min(n, ring_.size() - start);
     std::memcpy(dst, ring_.data() + start, first);
@@ -51,6 +56,7 @@ class SendBuffer {
   }
   /// Drops `n` acknowledged bytes from the front.
   void consume(size_t n) {
+    if (n == 0) return;
     head_ = (head_ + n) % ring_.size();
     size_ -= n;
     consumed_ += n;
@@ -79,6 +85,17 @@ class SendBuffer {
   }
 
  private:
+  /// Reallocates the ring to hold at least `need` bytes (doubling, at most the limit),
+  /// with the data moved to its start.
+  void grow(size_t need) {
+    size_t cap = std::max<size_t>(ring_.size() * 2, 4096);
+    cap = std::min(std::max(cap, need), limit_);
+    std::vector<uint8_t> r(cap);
+    if (size_) copy_out(0, size_, r.data());
+    ring_.swap(r);
+    head_ = 0;
+  }
+  size_t limit_;
   std::vector<uint8_t> ring_;
   size_t head_ = 0;
   size_t size_ = 0;
