@@ -52,7 +52,12 @@ void RdmaEngine::attach(uint32_t qpn, uint32_t conn, const MpaParams& mpa,
   qp_of_conn_[conn] = qpn;
   Qp* q = &qp;
   qp.deframer = std::make_unique<mpa::Deframer>(
-      mpa.crc, [this, q](ConstByteSpan u, mpa::FpduStatus st) { on_fpdu(*q, u, st); });
+      mpa.crc, [this, q](ConstByteSpan u, mpa::FpduStatus st) { on_fpdu(*q, u, st); },
+      mpa.markers_rx);
+  {
+    const tcp::Connection& c = toe_.conn(conn);
+    qp.tx_s0 = c.bytes_acked() + c.send_buffer().size();  // markers count from here
+  }
   toe_.set_client(conn, this);
   if (!leftover.empty()) {
     qp.deframer->feed(ConstByteSpan(leftover.data(), leftover.size()));
@@ -87,7 +92,10 @@ void RdmaEngine::tx_pump(Qp& qp) {
     TxOp& op = qp.sq[qp.issue];
     const uint64_t remaining = op.w.length - op.issued;
     const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(remaining, max_payload));
-    const size_t fpdu = mpa::fpdu_stream_length(wire::kDdpTaggedHeaderLen + len);
+    size_t fpdu = mpa::fpdu_stream_length(wire::kDdpTaggedHeaderLen + len);
+    // With markers the FPDU's place in the stream is known when it is written: reserve for
+    // the worst alignment.
+    if (qp.mpa.markers_tx) fpdu += mpa::kMarkerLen * mpa::markers_max(fpdu);
     if (c.send_buffer().space() < qp.reserved + fpdu) return;  // wait for ACKs
     qp.reserved += fpdu;
     const uint64_t offset = op.issued;
@@ -115,18 +123,23 @@ void RdmaEngine::tx_pump(Qp& qp) {
       const host::VirtBuffer* src = o.w.local;
       const uint64_t va = o.w.local_va + offset;
       tcp::Connection& conn = toe_.conn(p.conn);
-      mpa::write_fpdu(
-          conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len,
-          [this, src, va, len](mpa::RingWriter& w) {
-            // Gather from the source buffer's physical pages, straight into the ring.
-            for (uint64_t done = 0; done < len;) {
-              const uint64_t a = va + done;
-              const uint64_t n = std::min<uint64_t>(len - done, host::HostMemory::kPage - a % host::HostMemory::kPage);
-              w.write(mem_.view(src->pa(a)), n);
-              done += n;
-            }
-          },
-          p.mpa.crc);
+      const auto gather = [this, src, va, len](mpa::RingWriter& w) {
+        // Gather from the source buffer's physical pages, straight into the ring.
+        for (uint64_t done = 0; done < len;) {
+          const uint64_t a = va + done;
+          const uint64_t n = std::min<uint64_t>(len - done, host::HostMemory::kPage - a % host::HostMemory::kPage);
+          w.write(mem_.view(src->pa(a)), n);
+          done += n;
+        }
+      };
+      if (p.mpa.markers_tx) {
+        const uint64_t pos = conn.bytes_acked() + conn.send_buffer().size() - p.tx_s0;
+        mpa::write_fpdu(conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len, gather,
+                        p.mpa.crc, pos);
+      } else {
+        mpa::write_fpdu(conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len, gather,
+                        p.mpa.crc);
+      }
       p.reserved -= fpdu;
       ++stats_.fpdus_tx;
       if (last) {

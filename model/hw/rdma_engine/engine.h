@@ -108,6 +108,7 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
     size_t issue = 0;            ///< index in sq of the op being segmented
     uint64_t reserved = 0;       ///< send-buffer bytes promised to DMA reads in flight
     std::unique_ptr<mpa::Deframer> deframer;
+    uint64_t tx_s0 = 0;          ///< stream offset of S0 (after our MPA frame) when sending
     bool last_seen = false;      ///< an FPDU with the L bit ended in the current feed
   };
   void tx_pump(Qp& qp);
