@@ -47,8 +47,6 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       add(l.loc, fmt::format("links '{}': reorder is not simulated yet", l.name));
   for (const auto& c : s.connections) {
     if (c.kind != "rdma") add(c.loc, fmt::format("connections '{}': kind '{}' (the host-stack TCP) is not simulated yet", c.id, c.kind));
-    if (c.mpa.client.markers || c.mpa.server.markers)
-      add(c.loc, fmt::format("connections '{}': MPA markers are not simulated yet", c.id));
   }
   for (const auto& w : s.workloads) {
     if (w.op != "write") add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write is)", w.id, w.op));
@@ -129,6 +127,7 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   fc.mpa = pv.duration("fw_mpa_cost");
   fc.accept = pv.duration("fw_accept_cost");
   c.firmware.max_ird = static_cast<uint32_t>(pv.count("max_ird"));
+  c.firmware.rtr_types = static_cast<uint8_t>(pv.count("mpa_rtr_types"));
   return c;
 }
 
