@@ -160,7 +160,7 @@ void Firmware::parse_setup(uint32_t conn) {
   if (s.phase != Phase::AwaitRequest && s.phase != Phase::AwaitReply) return;
   auto d = wire::decode_mpa_reqrep(s.rx.data(), s.rx.size());
   if (d.status == wire::DecodeStatus::Truncated) return;  // the next bytes re-run the parse
-  if (!d || d.value.reply != s.active) {
+  if (!d || d.value.reply != s.active || d.value.revision < 1) {
     // RFC 5044 s.7.1: an invalid Request/Reply ends the connection.
     s.phase = Phase::Failed;
     toe_.close(conn);
@@ -174,8 +174,15 @@ void Firmware::parse_setup(uint32_t conn) {
     if (up_.connect_request) up_.connect_request(conn, s.tuple.local_port, s.peer);
     return;
   }
-  // Active side: the Reply.
+  // Active side: the Reply. Its revision is ours or lower (a revision-2 initiator speaks
+  // revision 1 to a revision-1 responder, RFC 6581 s.5); higher is an invalid Reply.
   const wire::MpaReqRep& rep = s.peer;
+  if (rep.revision < 1 || rep.revision > s.mpa.revision) {
+    s.phase = Phase::Failed;
+    toe_.close(conn);
+    if (up_.connect_reply) up_.connect_reply(s.qpn, -111, nullptr);
+    return;
+  }
   if (rep.reject) {
     s.phase = Phase::Failed;
     if (up_.connect_reply) up_.connect_reply(s.qpn, -111, &rep);

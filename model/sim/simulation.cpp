@@ -342,7 +342,7 @@ void build(Model& m) {
     const tcp::Config ctcp = tcp_config(cs->rnic.tcp, cs->mtu);
     const tcp::Config stcp = tcp_config(ss->rnic.tcp, ss->mtu);
     const fw::MpaSetup cmpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.client);
-    const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.server);
+    const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server);
     const uint32_t sq = rt->spec->sq_depth;
     // The server listens from the start; it makes a QP for the request it accepts.
     rt->server->listen(rt->port, smpa, stcp, [rt, sq] {
