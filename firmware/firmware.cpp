@@ -125,6 +125,13 @@ void Firmware::toe_state(uint32_t conn, tcp::State, tcp::State to) {
       req.enhanced = st.mpa.revision == 2;
       req.ird_ord.ird = static_cast<uint16_t>(std::min(st.mpa.ird, cfg_.max_ird));
       req.ird_ord.ord = static_cast<uint16_t>(std::min(st.mpa.ord, cfg_.max_ird));
+      if (req.enhanced && cfg_.rtr_types != 0) {
+        // Peer-to-peer mode: offer every RTR type this RNIC can send.
+        req.ird_ord.peer_to_peer = true;
+        req.ird_ord.zero_write_rtr = (cfg_.rtr_types & mpa::kRtrWrite) != 0;
+        req.ird_ord.zero_read_rtr = (cfg_.rtr_types & mpa::kRtrRead) != 0;
+        req.ird_ord.zero_send_rtr = (cfg_.rtr_types & mpa::kRtrSend) != 0;
+      }
       req.private_data = st.mpa.private_data;
       send_frame(conn, req);
     });
@@ -153,7 +160,7 @@ void Firmware::parse_setup(uint32_t conn) {
   if (s.phase != Phase::AwaitRequest && s.phase != Phase::AwaitReply) return;
   auto d = wire::decode_mpa_reqrep(s.rx.data(), s.rx.size());
   if (d.status == wire::DecodeStatus::Truncated) return;  // the next bytes re-run the parse
-  if (!d || d.value.reply != s.active) {
+  if (!d || d.value.reply != s.active || d.value.revision < 1) {
     // RFC 5044 s.7.1: an invalid Request/Reply ends the connection.
     s.phase = Phase::Failed;
     toe_.close(conn);
@@ -167,8 +174,15 @@ void Firmware::parse_setup(uint32_t conn) {
     if (up_.connect_request) up_.connect_request(conn, s.tuple.local_port, s.peer);
     return;
   }
-  // Active side: the Reply.
+  // Active side: the Reply. Its revision is ours or lower (a revision-2 initiator speaks
+  // revision 1 to a revision-1 responder, RFC 6581 s.5); higher is an invalid Reply.
   const wire::MpaReqRep& rep = s.peer;
+  if (rep.revision < 1 || rep.revision > s.mpa.revision) {
+    s.phase = Phase::Failed;
+    toe_.close(conn);
+    if (up_.connect_reply) up_.connect_reply(s.qpn, -111, nullptr);
+    return;
+  }
   if (rep.reject) {
     s.phase = Phase::Failed;
     if (up_.connect_reply) up_.connect_reply(s.qpn, -111, &rep);
@@ -183,6 +197,22 @@ void Firmware::parse_setup(uint32_t conn) {
   if (rep.enhanced) {
     p.ird = std::min<uint32_t>(s.mpa.ird, rep.ird_ord.ord);
     p.ord = std::min<uint32_t>(s.mpa.ord, rep.ird_ord.ird);
+    if (rep.ird_ord.peer_to_peer) {
+      // The responder names exactly one RTR type, one that was offered (RFC 6581 s.8).
+      const uint8_t chosen = static_cast<uint8_t>(
+          (rep.ird_ord.zero_write_rtr ? mpa::kRtrWrite : 0) |
+          (rep.ird_ord.zero_read_rtr ? mpa::kRtrRead : 0) |
+          (rep.ird_ord.zero_send_rtr ? mpa::kRtrSend : 0));
+      const mpa::RtrType t = mpa::pick_rtr(chosen, cfg_.rtr_types);
+      if (t == mpa::RtrType::None || mpa::rtr_mask(t) != chosen) {
+        s.phase = Phase::Failed;  // an invalid Reply (LLP code 0x04)
+        toe_.close(conn);
+        if (up_.connect_reply) up_.connect_reply(s.qpn, -111, nullptr);
+        return;
+      }
+      p.rtr = t;
+      p.rtr_initiator = true;
+    }
   } else {
     p.ird = s.mpa.ird;
     p.ord = s.mpa.ord;
@@ -222,9 +252,24 @@ void Firmware::cmd_accept(uint32_t handle, uint32_t qpn) {
     rep.enhanced = p.revision == 2 && req.enhanced;
     rep.ird_ord.ird = static_cast<uint16_t>(p.ird);
     rep.ird_ord.ord = static_cast<uint16_t>(p.ord);
+    if (rep.enhanced && req.ird_ord.peer_to_peer) {
+      // Peer-to-peer mode: pick one RTR type the initiator offered and we accept; with none
+      // in common the Reply leaves P clear and no RTR is exchanged.
+      const uint8_t offered = static_cast<uint8_t>(
+          (req.ird_ord.zero_write_rtr ? mpa::kRtrWrite : 0) |
+          (req.ird_ord.zero_read_rtr ? mpa::kRtrRead : 0) |
+          (req.ird_ord.zero_send_rtr ? mpa::kRtrSend : 0));
+      p.rtr = mpa::pick_rtr(offered, cfg_.rtr_types);
+      if (p.rtr != mpa::RtrType::None) {
+        rep.ird_ord.peer_to_peer = true;
+        rep.ird_ord.zero_write_rtr = p.rtr == mpa::RtrType::Write;
+        rep.ird_ord.zero_read_rtr = p.rtr == mpa::RtrType::Read;
+        rep.ird_ord.zero_send_rtr = p.rtr == mpa::RtrType::Send;
+      }
+    }
     rep.private_data = s.mpa.private_data;
     send_frame(handle, rep);
-      s.phase = Phase::Done;
+    s.phase = Phase::Done;
     engine_.attach(qpn, handle, p, std::move(s.rx));
     s.rx.clear();
     if (up_.established) up_.established(qpn);

@@ -30,6 +30,9 @@ struct Costs {
 struct FirmwareConfig {
   Costs costs;
   uint32_t max_ird = 128;  ///< device limit for IRD and ORD
+  /// RFC 6581 peer-to-peer mode: the RTR types (mpa::kRtrWrite | kRtrRead | kRtrSend) this
+  /// RNIC offers as an initiator and accepts as a responder; 0 = no peer-to-peer mode.
+  uint8_t rtr_types = mpa::kRtrAll;
 };
 
 struct FirmwareStats {

@@ -140,7 +140,9 @@ void read_rnic(Ctx& c, const YNode& n, const std::string& path, RnicSpec& r) {
       case ParamKind::Duration: ok = read_duration(c, *v, p).has_value(); break;
       case ParamKind::Rate: ok = read_rate(c, *v, p).has_value(); break;
       case ParamKind::Size: ok = read_size(c, *v, p).has_value(); break;
-      case ParamKind::Count: ok = read_uint(c, *v, p, 0, UINT32_MAX).has_value(); break;
+      case ParamKind::Count:
+        ok = read_uint(c, *v, p, 0, param.name == "mpa_rtr_types" ? 7 : UINT32_MAX).has_value();
+        break;
     }
     if (ok) r.overrides[param.name] = v->text;
   }

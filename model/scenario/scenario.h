@@ -151,6 +151,7 @@ struct MpaSideSpec {
 
 struct MpaSpec {
   int revision = 2;     ///< 1 (RFC 5044) or 2 (RFC 6581)
+  int server_revision = 2;  ///< the passive side's (mpa.server.revision, else `revision`)
   MpaSideSpec client;   ///< the keys at the top of `mpa`
   MpaSideSpec server;   ///< the same, with `mpa.server` overrides applied
 };

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <cmath>
 #include <cstdlib>
 
@@ -33,7 +34,9 @@ bool plain_number(const YNode& v) {
 
 bool has(const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); }
 
-void read_mpa_side(Ctx& c, const MapIn& m, MpaSideSpec& side) {
+/// `revision` 2 puts the 4-byte IRD/ORD prefix of RFC 6581 in the private data: 508 bytes
+/// are left for the application's.
+void read_mpa_side(Ctx& c, const MapIn& m, MpaSideSpec& side, int revision) {
   m.read("markers", side.markers, read_bool);
   m.read("crc", side.crc, read_bool);
   m.read("ird", side.ird, read_uint, 0, 16383);
@@ -42,6 +45,9 @@ void read_mpa_side(Ctx& c, const MapIn& m, MpaSideSpec& side) {
     if (const auto text = read_string(c, *p, m.sub("private_data"))) {
       if (text->size() > 512)
         c.error(p->loc, fmt::format("{}: {} bytes, more than MPA's limit of 512", m.sub("private_data"), text->size()));
+      else if (revision == 2 && text->size() > 508)
+        c.error(p->loc, fmt::format("{}: {} bytes, more than the 508 that MPA revision 2 leaves after its "
+                                    "4-byte IRD/ORD prefix (512 in all)", m.sub("private_data"), text->size()));
       else
         side.private_data = *text;
     }
@@ -50,19 +56,29 @@ void read_mpa_side(Ctx& c, const MapIn& m, MpaSideSpec& side) {
 
 void read_mpa(Ctx& c, const YNode& n, const std::string& path, MpaSpec& mpa) {
   MapIn m(c, n, path, {"revision", "markers", "crc", "ird", "ord", "private_data", "reject", "server"});
-  if (const YNode* r = m.get("revision")) {
-    if (r->kind == YNode::Kind::Scalar && !r->quoted && (r->text == "1" || r->text == "2"))
-      mpa.revision = r->text == "1" ? 1 : 2;
-    else
-      c.error(r->loc, fmt::format("{}: expected 1 (RFC 5044) or 2 (RFC 6581), got {}", m.sub("revision"), describe(*r)));
-  }
+  const auto read_revision = [&c](const MapIn& mm, int& rev) {
+    if (const YNode* r = mm.get("revision")) {
+      if (r->kind == YNode::Kind::Scalar && !r->quoted && (r->text == "1" || r->text == "2"))
+        rev = r->text == "1" ? 1 : 2;
+      else
+        c.error(r->loc, fmt::format("{}: expected 1 (RFC 5044) or 2 (RFC 6581), got {}", mm.sub("revision"), describe(*r)));
+    }
+  };
+  read_revision(m, mpa.revision);
   m.forbid("reject", "at the top of mpa: only the passive side rejects; write it under mpa.server");
-  read_mpa_side(c, m, mpa.client);
+  std::optional<MapIn> sm;
+  if (const YNode* sv = m.get("server"))
+    sm.emplace(c, *sv, m.sub("server"), std::vector<std::string>{"revision", "markers", "crc", "ird", "ord", "private_data", "reject"});
+  mpa.server_revision = mpa.revision;
+  if (sm) read_revision(*sm, mpa.server_revision);
+  // Top-level keys apply to both sides: private data is checked against both revisions
+  // unless the server has its own.
+  const bool shared_pd = !(sm && sm->has("private_data"));
+  read_mpa_side(c, m, mpa.client, shared_pd ? std::max(mpa.revision, mpa.server_revision) : mpa.revision);
   mpa.server = mpa.client;
-  if (const YNode* sv = m.get("server")) {
-    MapIn sm(c, *sv, m.sub("server"), {"markers", "crc", "ird", "ord", "private_data", "reject"});
-    read_mpa_side(c, sm, mpa.server);
-    sm.read("reject", mpa.server.reject, read_bool);
+  if (sm) {
+    read_mpa_side(c, *sm, mpa.server, mpa.server_revision);
+    sm->read("reject", mpa.server.reject, read_bool);
   }
 }
 

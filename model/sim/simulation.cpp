@@ -47,10 +47,6 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     if (!h.netfilter.empty()) add(h.netfilter.front().loc, fmt::format("hosts '{}': netfilter rules are not simulated yet", h.name));
   }
   for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
-  for (const auto& c : s.connections) {
-    if (c.mpa.client.markers || c.mpa.server.markers)
-      add(c.loc, fmt::format("connections '{}': MPA markers are not simulated yet", c.id));
-  }
   for (const auto& w : s.workloads) {
     if (w.op != "write" && w.op != "bulk") add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write is)", w.id, w.op));
     else if (!w.violate.empty())
@@ -136,6 +132,7 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   fc.mpa = pv.duration("fw_mpa_cost");
   fc.accept = pv.duration("fw_accept_cost");
   c.firmware.max_ird = static_cast<uint32_t>(pv.count("max_ird"));
+  c.firmware.rtr_types = static_cast<uint8_t>(pv.count("mpa_rtr_types"));
   return c;
 }
 
@@ -465,7 +462,7 @@ void build(Model& m) {
     const tcp::Config ctcp = tcp_config(cs->rnic.tcp, cs->mtu);
     const tcp::Config stcp = tcp_config(ss->rnic.tcp, ss->mtu);
     const fw::MpaSetup cmpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.client);
-    const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.server);
+    const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server);
     const uint32_t sq = rt->spec->sq_depth;
     // The server listens from the start; it makes a QP for the request it accepts.
     rt->server->listen(rt->port, smpa, stcp, [rt, sq] {

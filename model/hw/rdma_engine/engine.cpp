@@ -52,8 +52,25 @@ void RdmaEngine::attach(uint32_t qpn, uint32_t conn, const MpaParams& mpa,
   qp_of_conn_[conn] = qpn;
   Qp* q = &qp;
   qp.deframer = std::make_unique<mpa::Deframer>(
-      mpa.crc, [this, q](ConstByteSpan u, mpa::FpduStatus st) { on_fpdu(*q, u, st); });
+      mpa.crc,
+      [this, q](ConstByteSpan u, mpa::FpduStatus st) {
+        if (!rtr_hook(*q, u, st)) on_fpdu(*q, u, st);
+      },
+      mpa.markers_rx);
+  {
+    tcp::Connection& c = toe_.conn(conn);
+    qp.tx_s0 = c.bytes_acked() + c.send_buffer().size();  // markers count from here
+  }
   toe_.set_client(conn, this);
+  if (mpa.rtr != mpa::RtrType::None) {
+    if (mpa.rtr_initiator) {
+      // The RTR is the first FPDU of the stream (RFC 6581 s.8).
+      qp.rtr_reply_wait = mpa.rtr == mpa::RtrType::Read;
+      if (!write_control(qp, mpa::rtr_ulpdu(mpa.rtr))) return;
+    } else {
+      qp.rtr_wait = true;
+    }
+  }
   if (!leftover.empty()) {
     qp.deframer->feed(ConstByteSpan(leftover.data(), leftover.size()));
   }
@@ -79,7 +96,7 @@ void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
 }
 
 void RdmaEngine::tx_pump(Qp& qp) {
-  if (qp.state != QpState::Rts) return;
+  if (qp.state != QpState::Rts || qp.rtr_wait) return;
   tcp::Connection& c = toe_.conn(qp.conn);
   const uint32_t mulpdu = wire::mpa_mulpdu(c.emss(), qp.mpa.markers_tx);
   const uint32_t max_payload = mulpdu - static_cast<uint32_t>(wire::kDdpTaggedHeaderLen);
@@ -87,7 +104,10 @@ void RdmaEngine::tx_pump(Qp& qp) {
     TxOp& op = qp.sq[qp.issue];
     const uint64_t remaining = op.w.length - op.issued;
     const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(remaining, max_payload));
-    const size_t fpdu = mpa::fpdu_stream_length(wire::kDdpTaggedHeaderLen + len);
+    size_t fpdu = mpa::fpdu_stream_length(wire::kDdpTaggedHeaderLen + len);
+    // With markers the FPDU's place in the stream is known when it is written: reserve for
+    // the worst alignment.
+    if (qp.mpa.markers_tx) fpdu += mpa::kMarkerLen * mpa::markers_max(fpdu);
     if (c.send_buffer().space() < qp.reserved + fpdu) return;  // wait for ACKs
     qp.reserved += fpdu;
     const uint64_t offset = op.issued;
@@ -115,18 +135,23 @@ void RdmaEngine::tx_pump(Qp& qp) {
       const host::VirtBuffer* src = o.w.local;
       const uint64_t va = o.w.local_va + offset;
       tcp::Connection& conn = toe_.conn(p.conn);
-      mpa::write_fpdu(
-          conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len,
-          [this, src, va, len](mpa::RingWriter& w) {
-            // Gather from the source buffer's physical pages, straight into the ring.
-            for (uint64_t done = 0; done < len;) {
-              const uint64_t a = va + done;
-              const uint64_t n = std::min<uint64_t>(len - done, host::HostMemory::kPage - a % host::HostMemory::kPage);
-              w.write(mem_.view(src->pa(a)), n);
-              done += n;
-            }
-          },
-          p.mpa.crc);
+      const auto gather = [this, src, va, len](mpa::RingWriter& w) {
+        // Gather from the source buffer's physical pages, straight into the ring.
+        for (uint64_t done = 0; done < len;) {
+          const uint64_t a = va + done;
+          const uint64_t n = std::min<uint64_t>(len - done, host::HostMemory::kPage - a % host::HostMemory::kPage);
+          w.write(mem_.view(src->pa(a)), n);
+          done += n;
+        }
+      };
+      if (p.mpa.markers_tx) {
+        const uint64_t pos = conn.bytes_acked() + conn.send_buffer().size() - p.tx_s0;
+        mpa::write_fpdu(conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len, gather,
+                        p.mpa.crc, pos);
+      } else {
+        mpa::write_fpdu(conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len, gather,
+                        p.mpa.crc);
+      }
       p.reserved -= fpdu;
       ++stats_.fpdus_tx;
       if (last) {
@@ -191,6 +216,51 @@ void RdmaEngine::on_fpdu(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st) {
   }
   // Only RDMA Write is sent by this engine; anything else ends the stream.
   to_error(qp);
+}
+
+bool RdmaEngine::write_control(Qp& qp, const std::vector<uint8_t>& ulpdu) {
+  tcp::Connection& c = toe_.conn(qp.conn);
+  const uint64_t pos = c.bytes_acked() + c.send_buffer().size() - qp.tx_s0;
+  const size_t need = qp.mpa.markers_tx ? mpa::fpdu_stream_length(ulpdu.size(), pos)
+                                        : mpa::fpdu_stream_length(ulpdu.size());
+  // Only sent on an idle stream (at attach, or by a responder that has sent nothing yet).
+  if (c.send_buffer().space() < qp.reserved + need) {
+    to_error(qp);
+    return false;
+  }
+  const ConstByteSpan u(ulpdu.data(), ulpdu.size());
+  const auto none = [](mpa::RingWriter&) {};
+  if (qp.mpa.markers_tx)
+    mpa::write_fpdu(c.send_buffer(), u, 0, none, qp.mpa.crc, pos);
+  else
+    mpa::write_fpdu(c.send_buffer(), u, 0, none, qp.mpa.crc);
+  ++stats_.fpdus_tx;
+  toe_.kick(qp.conn);
+  return true;
+}
+
+bool RdmaEngine::rtr_hook(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st) {
+  if (st != mpa::FpduStatus::Ok) {
+    qp.llp_error = mpa::llp_error_code(st);
+    return false;
+  }
+  if (!qp.rtr_wait && !qp.rtr_reply_wait) return false;
+  ++stats_.fpdus_rx;
+  const bool ok = qp.rtr_wait ? mpa::is_rtr(qp.mpa.rtr, ulpdu) : mpa::is_rtr_read_response(ulpdu);
+  if (!ok) {
+    qp.llp_error = mpa::llp_code::kNoMatchingRtr;
+    to_error(qp);
+    return true;
+  }
+  if (qp.rtr_reply_wait) {
+    qp.rtr_reply_wait = false;
+    return true;
+  }
+  qp.rtr_wait = false;
+  if (qp.mpa.rtr == mpa::RtrType::Read && !write_control(qp, mpa::rtr_read_response(ulpdu)))
+    return true;
+  tx_pump(qp);
+  return true;
 }
 
 void RdmaEngine::to_error(Qp& qp) {

@@ -15,6 +15,7 @@
 #include "model/hw/placement/placement.h"
 #include "model/hw/toe/toe.h"
 #include "model/proto/mpa/fpdu.h"
+#include "model/proto/mpa/rtr.h"
 #include "model/wire/ddp_rdmap.h"
 
 namespace rnicsim::hw {
@@ -63,6 +64,8 @@ struct MpaParams {
   bool markers_tx = false;  ///< markers in the stream we send
   bool markers_rx = false;
   uint32_t ird = 16, ord = 16;
+  mpa::RtrType rtr = mpa::RtrType::None;  ///< RFC 6581 peer-to-peer mode: the RTR message
+  bool rtr_initiator = false;             ///< we send the RTR (else we wait for it)
 };
 
 class RdmaEngine : public sc_core::sc_module, public ToeClient {
@@ -80,6 +83,8 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   uint32_t conn_of(uint32_t qpn) const { return qps_[qpn]->conn; }
   const MpaParams& mpa(uint32_t qpn) const { return qps_[qpn]->mpa; }
   uint64_t crc_errors(uint32_t qpn) const { return qps_[qpn]->deframer ? qps_[qpn]->deframer->crc_errors() : 0; }
+  /// The LLP (MPA) error that ended the stream, as a Terminate layer-2 code (0: none).
+  uint8_t llp_error(uint32_t qpn) const { return qps_[qpn]->llp_error; }
 
   void set_cqe_sink(std::function<void(const Cqe&)> f) { cqe_sink_ = std::move(f); }
 
@@ -108,11 +113,19 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
     size_t issue = 0;            ///< index in sq of the op being segmented
     uint64_t reserved = 0;       ///< send-buffer bytes promised to DMA reads in flight
     std::unique_ptr<mpa::Deframer> deframer;
+    uint64_t tx_s0 = 0;          ///< stream offset of S0 (after our MPA frame) when sending
+    bool rtr_wait = false;       ///< responder: nothing is sent before the RTR arrives
+    bool rtr_reply_wait = false; ///< initiator of a Read RTR: its Read Response comes first
+    uint8_t llp_error = 0;
     bool last_seen = false;      ///< an FPDU with the L bit ended in the current feed
   };
   void tx_pump(Qp& qp);
   void complete(Qp& qp, uint64_t acked);
   void on_fpdu(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st);
+  /// RFC 6581 RTR handling before on_fpdu; true when the FPDU was the RTR's (or broke it).
+  bool rtr_hook(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st);
+  /// Writes a control FPDU (RTR, its Read Response) straight into the send buffer.
+  bool write_control(Qp& qp, const std::vector<uint8_t>& ulpdu);
   void to_error(Qp& qp);
 
   EngineConfig cfg_;

@@ -257,7 +257,13 @@ TEST_CASE("connections: ports, repeat, mpa, qp", "[values]") {
   CHECK(c.rq_depth == 1);
 
   const std::string pd512(512, 'x'), pd513(513, 'x');
-  CHECK(errors_with("  - {id: c2, from: bob, to: alice, port: 6000, mpa: {private_data: " + pd512 + "}}\n").empty());
+  CHECK(errors_with("  - {id: c2, from: bob, to: alice, port: 6000, mpa: {revision: 1, private_data: " + pd512 + "}}\n").empty());
+  // Revision 2's 4-byte IRD/ORD prefix counts toward the 512 bytes.
+  const std::string pd508(508, 'x'), pd509(509, 'x');
+  CHECK(errors_with("  - {id: c2, from: bob, to: alice, port: 6000, mpa: {private_data: " + pd508 + "}}\n").empty());
+  CHECK(errors_with("  - {id: c2, from: bob, to: alice, port: 6000, mpa: {private_data: " + pd509 + "}}\n") ==
+        Errors{"scen.yaml:9:68: error: connections[1].mpa.private_data: 509 bytes, more than the 508 that MPA "
+               "revision 2 leaves after its 4-byte IRD/ORD prefix (512 in all)"});
   CHECK(errors_with("  - {id: c2, from: bob, to: alice, port: 6000, mpa: {private_data: " + pd513 + "}}\n") ==
         Errors{"scen.yaml:9:68: error: connections[1].mpa.private_data: 513 bytes, more than MPA's limit of 512"});
   CHECK(errors_with("  - {id: c2, from: bob, to: alice, port: 6000, mpa: {revision: 3, ird: 16384, reject: true}}\n") ==
