@@ -141,7 +141,7 @@ class TcpPair {
   void inject(int to, const wire::TcpHeader& h, const std::vector<uint8_t>& payload = {},
               bool ce = false) {
     if (to == B && b_listening) {
-      if (h.flags == wire::tcp_flags::kSyn) {
+      if ((h.flags & (wire::tcp_flags::kSyn | wire::tcp_flags::kAck | wire::tcp_flags::kRst)) == wire::tcp_flags::kSyn) {
         b_listening = false;
         b.open_passive(h, now);
         drain(B);
