@@ -236,6 +236,9 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
   // A SYN again in SYN_RECEIVED: our SYN-ACK was lost; send it again at once.
   if (state_ == State::SynReceived && (h.flags & kSyn) && !(h.flags & kAck) && h.seq == irs_) {
     syn_pending_ = true;
+    syn_retransmitted_ = true;
+    rtt_timing_ = false;  // Karn
+    arm_rto(now);         // the SYN-ACK goes now: its timer restarts
     return;
   }
 
@@ -626,8 +629,12 @@ void Connection::rtt_sample(Duration r) {
 }
 
 Duration Connection::rto() const {
+  // RFC 6298 5.7: after a retransmitted SYN (or SYN-ACK) without an RTT sample, data
+  // starts with an RTO of 3 s.
+  const bool handshaking = state_ == State::SynSent || state_ == State::SynReceived;
+  const Duration initial = syn_retransmitted_ && !handshaking ? std::max(cfg_.initial_rto, Duration::from_s(3)) : cfg_.initial_rto;
   Duration base = have_rtt_ ? srtt_ + Duration{std::max<int64_t>(4 * rttvar_.ps, 1000)}  // G = 1 ns
-                            : cfg_.initial_rto;
+                            : initial;
   base = std::max(base, cfg_.min_rto);
   for (int i = 0; i < backoff_ && base < cfg_.max_rto; ++i) base = base * 2;  // RFC 6298 5.5
   return std::min(base, cfg_.max_rto);
@@ -685,6 +692,7 @@ void Connection::on_rto(Duration now) {
   rtt_timing_ = false;  // Karn
   if (state_ == State::SynSent || state_ == State::SynReceived) {
     syn_pending_ = true;
+    syn_retransmitted_ = true;
     snd_nxt_ = iss_;
     return;
   }

@@ -200,6 +200,7 @@ class Connection {
   bool fin_queued_ = false;   ///< close() called: FIN follows the data
   bool fin_sent_ = false;
   bool syn_acked_ = false;
+  bool syn_retransmitted_ = false;  ///< RFC 6298 5.7
   uint32_t fin_seq_ = 0;
   uint64_t bytes_acked_ = 0;  ///< payload bytes acknowledged (SYN/FIN excluded)
 
