@@ -242,6 +242,21 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
     return;
   }
 
+  // Simultaneous open (RFC 9293 figure 8 line 7): the peer's SYN-ACK repeats the SYN we
+  // already have; only its new part (the ACK) is processed (3.10.7.4: trim the old part).
+  wire::TcpHeader trimmed;
+  const wire::TcpHeader* hp = &h;
+  if (state_ == State::SynReceived && (h.flags & (kSyn | kAck)) == (kSyn | kAck) && h.seq == irs_) {
+    trimmed = h;
+    trimmed.flags = static_cast<uint8_t>(trimmed.flags & ~kSyn);
+    trimmed.seq = irs_ + 1;
+    hp = &trimmed;
+  }
+  return on_synchronized_segment(*hp, payload, now, ce);
+}
+
+void Connection::on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now,
+                                         bool ce) {
   // PAWS (RFC 7323 5.3 R1): a TSval older than TS.Recent marks an old duplicate.
   if (ts_on_ && h.opts.has_timestamps && !(h.flags & kRst) &&
       static_cast<int32_t>(h.opts.ts_val - ts_recent_) < 0) {

@@ -143,6 +143,7 @@ class Connection {
 
  private:
   void set_state(State s);
+  void on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool ce);
   void process_ack(const wire::TcpHeader& h, size_t payload_len, Duration now);
   void take_sack(const wire::TcpHeader& h, bool& new_sack);
   void process_data(const wire::TcpHeader& h, ConstByteSpan payload, Duration now);
