@@ -659,8 +659,7 @@ void Connection::arm_rto(Duration now) { rto_deadline_ = now + rto(); }
 
 Duration Connection::next_deadline() const {
   Duration d{-1};
-  const Duration persist = persist_on_ && sndbuf_.size() > snd_max_ - snd_una_ ? persist_deadline_ : Duration{-1};
-  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist})
+  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_})
     if (t.ps >= 0 && (d.ps < 0 || t < d)) d = t;
   return d;
 }
@@ -676,11 +675,13 @@ void Connection::on_timer(Duration now) {
     delack_deadline_ = Duration{-1};
     ack_now_ = true;
   }
-  if (persist_on_ && persist_deadline_.ps >= 0 && persist_deadline_ <= now &&
-      sndbuf_.size() > snd_max_ - snd_una_) {
-    // Zero-window probe, then back off as the RTO does (RFC 9293 3.8.6.1, RFC 1122 4.2.2.17).
-    probe_pending_ = true;
-    ++persist_backoff_;
+  if (persist_on_ && persist_deadline_.ps >= 0 && persist_deadline_ <= now) {
+    // Zero-window probe when data waits, then back off as the RTO does (RFC 9293 3.8.6.1,
+    // RFC 1122 4.2.2.17); with nothing to send the timer only runs on.
+    if (sndbuf_.size() > snd_max_ - snd_una_) {
+      probe_pending_ = true;
+      ++persist_backoff_;
+    }
     Duration next = rto();
     for (int i = 0; i < persist_backoff_ && next < cfg_.max_rto; ++i) next = next * 2;
     persist_deadline_ = now + std::min(next, cfg_.max_rto);
