@@ -244,19 +244,19 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
 
   // Simultaneous open (RFC 9293 figure 8 line 7): the peer's SYN-ACK repeats the SYN we
   // already have; only its new part (the ACK) is processed (3.10.7.4: trim the old part).
-  wire::TcpHeader trimmed;
-  const wire::TcpHeader* hp = &h;
+  // Its window stays unscaled (RFC 7323 2.2).
   if (state_ == State::SynReceived && (h.flags & (kSyn | kAck)) == (kSyn | kAck) && h.seq == irs_) {
-    trimmed = h;
+    wire::TcpHeader trimmed = h;
     trimmed.flags = static_cast<uint8_t>(trimmed.flags & ~kSyn);
     trimmed.seq = irs_ + 1;
-    hp = &trimmed;
+    on_synchronized_segment(trimmed, payload, now, ce, true);
+    return;
   }
-  return on_synchronized_segment(*hp, payload, now, ce);
+  on_synchronized_segment(h, payload, now, ce, false);
 }
 
 void Connection::on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now,
-                                         bool ce) {
+                                         bool ce, bool unscaled_window) {
   // PAWS (RFC 7323 5.3 R1): a TSval older than TS.Recent marks an old duplicate.
   if (ts_on_ && h.opts.has_timestamps && !(h.flags & kRst) &&
       static_cast<int32_t>(h.opts.ts_val - ts_recent_) < 0) {
@@ -308,7 +308,7 @@ void Connection::on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan
   if (state_ == State::SynReceived) {
     if (seq_gt(h.ack, snd_una_) && seq_leq(h.ack, snd_max_)) {
       syn_pending_ = false;
-      snd_wnd_ = static_cast<uint32_t>(h.window) << snd_wscale_;
+      snd_wnd_ = static_cast<uint32_t>(h.window) << (unscaled_window ? 0 : snd_wscale_);
       snd_wl1_ = h.seq;
       snd_wl2_ = h.ack;
       set_state(State::Established);
@@ -318,7 +318,7 @@ void Connection::on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan
       return;
     }
   }
-  process_ack(h, payload.size(), now);
+  process_ack(h, payload.size(), now, unscaled_window);
   if (state_ == State::Closed) return;
 
   // ECN receiver (RFC 3168 6.1.3; DCTCP RFC 8257 3.2).
@@ -381,13 +381,14 @@ void Connection::enter_fast_recovery(Duration now) {
   ++stats_.fast_retransmits;
 }
 
-void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Duration now) {
+void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Duration now,
+                             bool unscaled_window) {
   const uint32_t ack = h.ack;
   if (seq_gt(ack, snd_max_)) {
     ack_now_ = true;  // acknowledges something not yet sent
     return;
   }
-  const uint32_t new_wnd = static_cast<uint32_t>(h.window) << snd_wscale_;
+  const uint32_t new_wnd = static_cast<uint32_t>(h.window) << (unscaled_window ? 0 : snd_wscale_);
   const bool window_update = new_wnd != snd_wnd_;
   if (seq_lt(snd_wl1_, h.seq) || (snd_wl1_ == h.seq && seq_leq(snd_wl2_, ack))) {
     snd_wnd_ = new_wnd;

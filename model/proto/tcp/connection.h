@@ -143,8 +143,9 @@ class Connection {
 
  private:
   void set_state(State s);
-  void on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool ce);
-  void process_ack(const wire::TcpHeader& h, size_t payload_len, Duration now);
+  void on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool ce,
+                               bool unscaled_window);
+  void process_ack(const wire::TcpHeader& h, size_t payload_len, Duration now, bool unscaled_window = false);
   void take_sack(const wire::TcpHeader& h, bool& new_sack);
   void process_data(const wire::TcpHeader& h, ConstByteSpan payload, Duration now);
   void deliver(ConstByteSpan data, bool& ack_hint);

@@ -111,6 +111,9 @@ TEST_CASE("ECE until CWR; one reduction per window (RFC 3168 6.1.2, 6.1.3)", "[t
     if (b[k].at < cwr_arrival) CHECK((b[k].hdr.flags & kEce));
     if (b[k].at > cwr_arrival) CHECK_FALSE((b[k].hdr.flags & kEce));
   }
-  // NewReno reduction: ssthresh = FlightSize/2 at the ECE, cwnd = ssthresh.
-  CHECK(w.a.ssthresh() >= 2 * mss);
+  // NewReno's reduction on the first ECE (ack of segment 4): FlightSize then was segments
+  // 2..13 (the initial 10 and 4 sent on the first ACK, less 2): ssthresh = 6 segments.
+  CHECK(w.a.ssthresh() == 6 * mss);
+  // ECE on B's ACKs up to segment 4, 6, 8, 10, 12 and 14: six, then none.
+  CHECK(w.a.stats().ecn_ece_rx == 6);
 }

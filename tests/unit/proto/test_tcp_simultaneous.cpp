@@ -42,6 +42,8 @@ TEST_CASE("Simultaneous open: SYN, SYN; SYN-ACK, SYN-ACK; both ESTABLISHED", "[t
   for (int i : {TcpPair::A, TcpPair::B}) {
     CHECK(path(w.rec(i)) == std::vector<State>{State::SynSent, State::SynReceived, State::Established});
     CHECK(w.rec(i).transitions.back().at == w.delay * 2);
+    // The SYN-ACK's window is taken unscaled (RFC 7323 2.2): 65535, not 65535 << 7.
+    CHECK(w.conn(i).snd_wnd() == 65535);
   }
   // Data flows both ways afterwards.
   const auto da = test::pattern(5000, 1), db = test::pattern(7000, 2);
