@@ -23,7 +23,9 @@ struct Config {
   uint64_t sndbuf = 4 * MiB;                ///< send buffer: bytes queued and unacknowledged
   Duration user_timeout{};                  ///< 0: give up after max_retries retransmissions
   uint32_t max_retries = 15;                ///< Linux tcp_retries2
-  std::string cc = "newreno";               ///< congestion control
+  std::string cc = "newreno";               ///< congestion control: newreno, cubic, dctcp
+  bool ecn = false;                         ///< RFC 3168 ECN (always on with dctcp)
+  uint32_t dupthresh = 3;                   ///< RFC 5681 / RFC 6675 DupThresh
 };
 
 }  // namespace rnicsim::tcp

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 #include "model/proto/tcp/seq.h"
 
@@ -37,10 +38,18 @@ const char* to_string(CloseReason r) {
   return "?";
 }
 
-std::unique_ptr<CongestionControl> make_congestion_control(const std::string& name) {
-  if (name == "newreno") return std::make_unique<NewReno>();
-  return nullptr;
+const char* to_string(Recovery r) {
+  switch (r) {
+    case Recovery::Open: return "open";
+    case Recovery::Fast: return "fast";
+    case Recovery::Loss: return "loss";
+  }
+  return "?";
 }
+
+namespace {
+constexpr uint64_t kBase64 = uint64_t{1} << 33;  // unwrapped positions start here
+}  // namespace
 
 Connection::Connection(const Config& cfg, uint32_t isn, uint32_t ts_offset, Upcalls& up)
     : cfg_(cfg),
@@ -50,9 +59,12 @@ Connection::Connection(const Config& cfg, uint32_t isn, uint32_t ts_offset, Upca
       snd_una_(isn),
       snd_nxt_(isn),
       snd_max_(isn),
+      una64_(kBase64),
       sndbuf_(cfg.sndbuf),
       recover_(isn),  // RFC 6582 3.2 step 1: recover starts at the initial send sequence
-      ts_offset_(ts_offset) {
+      ts_offset_(ts_offset),
+      ecn_high_(isn),
+      rxt_next64_(kBase64) {
   assert(cc_ && "congestion control must be one the loader accepted");
 }
 
@@ -66,6 +78,13 @@ void Connection::set_state(State s) {
 uint32_t Connection::emss() const {
   const uint32_t mss = std::min<uint32_t>(peer_mss_, cfg_.mss);
   return mss - (ts_on_ ? 12u : 0u);
+}
+
+bool Connection::ecn_wanted() const { return cfg_.ecn || cfg_.cc == "dctcp"; }
+
+bool Connection::data_state() const {
+  return state_ == State::Established || state_ == State::CloseWait || state_ == State::FinWait1 ||
+         state_ == State::Closing || state_ == State::LastAck;
 }
 
 // ---------------------------------------------------------------- opening and closing
@@ -82,7 +101,11 @@ void Connection::open_passive(const wire::TcpHeader& syn, Duration now) {
   state_ = State::Listen;
   irs_ = syn.seq;
   rcv_nxt_ = syn.seq + 1;
+  rcv64_ = kBase64;
   take_syn_options(syn);
+  peer_syn_ecn_ = (syn.flags & (kEce | kCwr)) == (kEce | kCwr);  // RFC 3168 6.1.1
+  ecn_on_ = ecn_wanted() && peer_syn_ecn_;
+  dctcp_rx_ = ecn_on_ && cfg_.cc == "dctcp";
   snd_wnd_ = syn.window;  // never scaled in a SYN (RFC 7323 2.2)
   syn_pending_ = true;
   set_state(State::SynReceived);
@@ -126,33 +149,36 @@ void Connection::close(Duration now) {
 }
 
 void Connection::abort(Duration now) {
-  (void)now;
   if (state_ == State::Closed || state_ == State::Listen) return;
   if (state_ != State::SynSent && state_ != State::TimeWait) {
     rst_pending_ = true;
-    rst_seq_ = snd_nxt_;
+    rst_seq_ = snd_max_;
   }
   fail(CloseReason::Reset, now);
 }
 
 void Connection::fail(CloseReason r, Duration) {
   close_reason_ = r;
-  rto_deadline_ = delack_deadline_ = timewait_deadline_ = Duration{-1};
-  syn_pending_ = ack_now_ = retransmit_pending_ = false;
+  rto_deadline_ = delack_deadline_ = timewait_deadline_ = persist_deadline_ = Duration{-1};
+  syn_pending_ = ack_now_ = first_rxt_pending_ = probe_pending_ = pre_ack_pending_ = false;
+  persist_on_ = false;
+  recovery_ = Recovery::Open;
   set_state(State::Closed);
 }
 
 void Connection::enter_time_wait(Duration now) {
-  rto_deadline_ = Duration{-1};
+  rto_deadline_ = persist_deadline_ = Duration{-1};
+  persist_on_ = false;
   timewait_deadline_ = now + cfg_.msl * 2;
   set_state(State::TimeWait);
 }
 
 // ---------------------------------------------------------------- input
 
-void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool /*ce*/) {
+void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool ce) {
   ++stats_.segments_rx;
   if (state_ == State::Closed) return;  // the owner answers segments for no connection
+  if (ce) ++stats_.ecn_ce_rx;
 
   if (state_ == State::SynSent) {
     // RFC 9293 3.10.7.3
@@ -170,14 +196,21 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
     if (!(h.flags & kSyn)) return;
     irs_ = h.seq;
     rcv_nxt_ = h.seq + 1;
+    rcv64_ = kBase64;
     take_syn_options(h);
     if (h.flags & kAck) {
+      // RFC 3168 6.1.1: an ECN-setup SYN-ACK carries ECE without CWR.
+      ecn_on_ = ecn_wanted() && (h.flags & kEce) && !(h.flags & kCwr);
+      dctcp_rx_ = ecn_on_ && cfg_.cc == "dctcp";
       snd_una_ = h.ack;
+      una64_ += 1;
+      rxt_next64_ = una64_;
       syn_acked_ = true;
       syn_pending_ = false;
       rto_deadline_ = Duration{-1};
       backoff_ = 0;
       retries_ = 0;
+      first_retransmit_at_ = Duration{-1};
       if (rtt_timing_) {
         rtt_sample(now - rtt_start_);
         rtt_timing_ = false;
@@ -188,7 +221,10 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
       ack_now_ = true;
       set_state(State::Established);
     } else {
-      // Simultaneous open: SYN_SENT -> SYN_RECEIVED, send SYN-ACK.
+      // Simultaneous open (RFC 9293 3.5 figure 7): SYN_SENT -> SYN_RECEIVED, send SYN-ACK.
+      peer_syn_ecn_ = (h.flags & (kEce | kCwr)) == (kEce | kCwr);
+      ecn_on_ = ecn_wanted() && peer_syn_ecn_;
+      dctcp_rx_ = ecn_on_ && cfg_.cc == "dctcp";
       snd_wnd_ = h.window;
       syn_pending_ = true;
       snd_nxt_ = iss_;
@@ -197,13 +233,36 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
     return;
   }
 
-  // Timestamps: remember the peer's TSval for echo, PAWS (RFC 7323 5).
-  if (ts_on_ && h.opts.has_timestamps && !(h.flags & kRst)) {
-    if (static_cast<int32_t>(h.opts.ts_val - ts_recent_) < 0 && payload.size() > 0) {
-      ack_now_ = true;  // PAWS: an old duplicate; acknowledge and drop
-      return;
-    }
-    if (seq_leq(h.seq, rcv_nxt_)) ts_recent_ = h.opts.ts_val;
+  // A SYN again in SYN_RECEIVED: our SYN-ACK was lost; send it again at once.
+  if (state_ == State::SynReceived && (h.flags & kSyn) && !(h.flags & kAck) && h.seq == irs_) {
+    syn_pending_ = true;
+    syn_retransmitted_ = true;
+    rtt_timing_ = false;  // Karn
+    arm_rto(now);         // the SYN-ACK goes now: its timer restarts
+    return;
+  }
+
+  // Simultaneous open (RFC 9293 figure 8 line 7): the peer's SYN-ACK repeats the SYN we
+  // already have; only its new part (the ACK) is processed (3.10.7.4: trim the old part).
+  // Its window stays unscaled (RFC 7323 2.2).
+  if (state_ == State::SynReceived && (h.flags & (kSyn | kAck)) == (kSyn | kAck) && h.seq == irs_) {
+    wire::TcpHeader trimmed = h;
+    trimmed.flags = static_cast<uint8_t>(trimmed.flags & ~kSyn);
+    trimmed.seq = irs_ + 1;
+    on_synchronized_segment(trimmed, payload, now, ce, true);
+    return;
+  }
+  on_synchronized_segment(h, payload, now, ce, false);
+}
+
+void Connection::on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now,
+                                         bool ce, bool unscaled_window) {
+  // PAWS (RFC 7323 5.3 R1): a TSval older than TS.Recent marks an old duplicate.
+  if (ts_on_ && h.opts.has_timestamps && !(h.flags & kRst) &&
+      static_cast<int32_t>(h.opts.ts_val - ts_recent_) < 0) {
+    ++stats_.paws_drops;
+    ack_now_ = true;
+    return;
   }
 
   // Acceptability (RFC 9293 3.10.7.4, first check).
@@ -219,9 +278,16 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
                              (seq_leq(rcv_nxt_, h.seq + seg_len - 1) &&
                               seq_lt(h.seq + seg_len - 1, rcv_nxt_ + wnd)));
   if (!acceptable) {
-    if (!(h.flags & kRst)) ack_now_ = true;  // old duplicate: re-ACK
+    if (!(h.flags & kRst)) {
+      ack_now_ = true;  // old duplicate: re-ACK
+      if (seg_len > 0 && seq_lt(h.seq, rcv_nxt_)) ++stats_.dup_segments_rx;
+      // A FIN again in TIME_WAIT: our ACK was lost; restart the 2MSL timer (RFC 9293 3.10.7.4).
+      if (state_ == State::TimeWait && (h.flags & kFin)) timewait_deadline_ = now + cfg_.msl * 2;
+    }
     return;
   }
+  // RFC 7323 4.3: remember the TSval of a segment that covers the last ACK we sent.
+  if (ts_on_ && h.opts.has_timestamps && seq_leq(h.seq, last_ack_sent_)) ts_recent_ = h.opts.ts_val;
 
   if (h.flags & kRst) {
     // RFC 5961 3.2: only an exact match resets; others get a challenge ACK.
@@ -242,7 +308,7 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
   if (state_ == State::SynReceived) {
     if (seq_gt(h.ack, snd_una_) && seq_leq(h.ack, snd_max_)) {
       syn_pending_ = false;
-      snd_wnd_ = static_cast<uint32_t>(h.window) << snd_wscale_;
+      snd_wnd_ = static_cast<uint32_t>(h.window) << (unscaled_window ? 0 : snd_wscale_);
       snd_wl1_ = h.seq;
       snd_wl2_ = h.ack;
       set_state(State::Established);
@@ -252,44 +318,105 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
       return;
     }
   }
-  process_ack(h, now);
+  process_ack(h, payload.size(), now, unscaled_window);
   if (state_ == State::Closed) return;
+
+  // ECN receiver (RFC 3168 6.1.3; DCTCP RFC 8257 3.2).
+  if (ecn_on_) {
+    if (dctcp_rx_) {
+      if (!payload.empty() && ce != ece_echo_) {
+        if (delack_deadline_.ps >= 0) {
+          // Acknowledge what came before the change with the old CE state, at once.
+          pre_ack_pending_ = true;
+          pre_ack_seq_ = rcv_nxt_;
+          pre_ack_ece_ = ece_echo_;
+          delack_deadline_ = Duration{-1};
+          unacked_full_segments_ = 0;
+        }
+        ece_echo_ = ce;
+      }
+    } else {
+      if (h.flags & kCwr) ece_echo_ = false;
+      if (ce) ece_echo_ = true;
+    }
+  }
+
   if (!payload.empty()) process_data(h, payload, now);
-  // The FIN counts once every byte before it has arrived.
-  if ((h.flags & kFin) && !peer_fin_ && h.seq + static_cast<uint32_t>(payload.size()) == rcv_nxt_) {
-    process_fin(now);
+  if (state_ == State::Closed) return;
+  if (h.flags & kFin) {
+    const uint32_t fin_at = h.seq + static_cast<uint32_t>(payload.size());
+    if (!peer_fin_ && fin_at == rcv_nxt_) {
+      process_fin(now);
+    } else if (!peer_fin_ && seq_gt(fin_at, rcv_nxt_)) {
+      ooo_fin_ = true;  // a FIN beyond a hole counts once the hole is filled
+      ooo_fin_pos_ = r64(fin_at);
+    }
   }
 }
 
-void Connection::process_ack(const wire::TcpHeader& h, Duration now) {
+void Connection::take_sack(const wire::TcpHeader& h, bool& new_sack) {
+  const uint8_t n = std::min<uint8_t>(h.opts.sack_count, 4);
+  for (uint8_t i = 0; i < n; ++i) {
+    uint32_t l = h.opts.sack[i].left;
+    const uint32_t r = h.opts.sack[i].right;
+    if (!seq_lt(l, r) || seq_leq(r, snd_una_) || seq_gt(r, snd_max_)) continue;  // D-SACK or bogus
+    if (seq_lt(l, snd_una_)) l = snd_una_;
+    if (sacked_.insert(s64(l), s64(r)) > 0) new_sack = true;
+  }
+}
+
+bool Connection::lost(uint64_t above_ranges, uint64_t above_bytes) const {
+  // RFC 6675 IsLost: DupThresh discontiguous SACKed ranges, or more than
+  // (DupThresh - 1) * SMSS bytes SACKed, above the sequence.
+  return above_ranges >= cfg_.dupthresh || above_bytes > uint64_t{cfg_.dupthresh - 1} * emss();
+}
+
+void Connection::enter_fast_recovery(Duration now) {
+  recovery_ = Recovery::Fast;
+  recover_ = snd_max_;
+  cc_->on_loss(snd_max_ - snd_una_, emss(), now);
+  if (!sack_on_) cc_->cwnd += 3 * emss();  // RFC 5681 3.2 step 4: inflate by the 3 dup ACKs
+  rxt_next64_ = una64_;
+  first_rxt_pending_ = true;
+  ++stats_.fast_retransmits;
+}
+
+void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Duration now,
+                             bool unscaled_window) {
   const uint32_t ack = h.ack;
   if (seq_gt(ack, snd_max_)) {
     ack_now_ = true;  // acknowledges something not yet sent
     return;
   }
-  const uint32_t new_wnd = static_cast<uint32_t>(h.window) << snd_wscale_;
+  const uint32_t new_wnd = static_cast<uint32_t>(h.window) << (unscaled_window ? 0 : snd_wscale_);
   const bool window_update = new_wnd != snd_wnd_;
   if (seq_lt(snd_wl1_, h.seq) || (snd_wl1_ == h.seq && seq_leq(snd_wl2_, ack))) {
     snd_wnd_ = new_wnd;
     snd_wl1_ = h.seq;
     snd_wl2_ = ack;
   }
+  bool new_sack = false;
+  if (sack_on_ && h.opts.sack_count) take_sack(h, new_sack);
+  const bool ece = ecn_on_ && (h.flags & kEce);
+  if (ece) ++stats_.ecn_ece_rx;
 
   if (seq_gt(ack, snd_una_)) {
-    uint32_t acked = ack - snd_una_;
+    const uint32_t acked = ack - snd_una_;
     const uint32_t flight_before = snd_max_ - snd_una_;
-    // FIN occupies a sequence number but no buffer byte.
     uint32_t data_acked = acked;
     if (!syn_acked_) {
       syn_acked_ = true;  // the SYN occupies one sequence number and no buffer byte
       data_acked -= 1;
     }
-    if (fin_sent_ && seq_geq(ack, fin_seq_ + 1)) data_acked -= 1;
+    if (fin_sent_ && seq_geq(ack, fin_seq_ + 1)) data_acked -= 1;  // so does the FIN
     data_acked = std::min<uint32_t>(data_acked, static_cast<uint32_t>(sndbuf_.size()));
     sndbuf_.consume(data_acked);
     bytes_acked_ += data_acked;
     snd_una_ = ack;
+    una64_ += acked;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
+    sacked_.trim_below(una64_);
+    rxt_next64_ = std::max(rxt_next64_, una64_);
     retries_ = 0;
     first_retransmit_at_ = Duration{-1};
     backoff_ = 0;
@@ -298,25 +425,47 @@ void Connection::process_ack(const wire::TcpHeader& h, Duration now) {
       rtt_sample(now - rtt_start_);
       rtt_timing_ = false;
     }
-    if (in_recovery_) {
+    AckEvent ev;
+    ev.acked = data_acked;
+    ev.smss = emss();
+    ev.flight = flight_before;
+    ev.snd_una = snd_una_;
+    ev.snd_nxt = snd_max_;
+    ev.now = now;
+    ev.srtt = srtt_;
+    ev.ece = ece;
+    ev.in_recovery = recovery_ == Recovery::Fast;
+    cc_->on_ack(ev);
+    if (recovery_ == Recovery::Fast) {
       if (seq_geq(ack, recover_)) {
-        in_recovery_ = false;
+        recovery_ = Recovery::Open;
+        first_rxt_pending_ = false;
         cc_->on_recovery_exit(emss());
       } else {
-        // NewReno partial ACK (RFC 6582 3.2 step 4): resend the next hole, deflate.
-        retransmit_pending_ = true;
-        retransmit_next_ = snd_una_;
-        cc_->cwnd = cc_->cwnd > acked ? cc_->cwnd - acked + emss() : emss();
+        ++stats_.partial_acks;
+        if (!sack_on_) {
+          // NewReno partial ACK (RFC 6582 3.2 step 4): resend the next hole, deflate.
+          first_rxt_pending_ = true;
+          cc_->cwnd = cc_->cwnd > acked ? cc_->cwnd - acked + emss() : emss();
+        }
       }
-    } else {
-      cc_->on_ack(data_acked, emss(), flight_before);
+    } else if (recovery_ == Recovery::Loss && seq_geq(ack, recover_)) {
+      recovery_ = Recovery::Open;
+      first_rxt_pending_ = false;
+    }
+    // ECN-Echo: reduce at most once per window (RFC 3168 6.1.2), not while repairing loss.
+    if (ece && recovery_ == Recovery::Open && seq_gt(ack, ecn_high_)) {
+      cc_->on_ecn(flight_before, emss(), now);
+      ecn_high_ = snd_max_;
+      cwr_pending_ = true;
+      ++stats_.ecn_reductions;
     }
     stats_.cwnd_max = std::max(stats_.cwnd_max, cc_->cwnd);
     dupacks_ = 0;
     if (snd_una_ == snd_max_)
       rto_deadline_ = Duration{-1};
-    else
-      arm_rto(now);
+    else if (!persist_on_)
+      arm_rto(now);  // RFC 6298 5.3
     if (data_acked) up_.on_acked(bytes_acked_);
 
     if (fin_sent_ && seq_geq(ack, fin_seq_ + 1)) {
@@ -331,69 +480,130 @@ void Connection::process_ack(const wire::TcpHeader& h, Duration now) {
         default: break;
       }
     }
-  } else if (ack == snd_una_ && snd_una_ != snd_max_ && !window_update &&
-             h.flags == kAck) {
-    // A duplicate ACK (RFC 5681 2): no data, same window, outstanding data.
-    ++stats_.dup_acks_rx;
-    ++dupacks_;
-    if (in_recovery_) {
-      cc_->cwnd += emss();  // inflate
-    } else if (dupacks_ == 3 && seq_gt(ack, recover_)) {  // RFC 6582 3.2 step 2
-      in_recovery_ = true;
-      recover_ = snd_max_;
-      cc_->on_fast_retransmit(snd_max_ - snd_una_, emss());
-      retransmit_pending_ = true;
-      retransmit_next_ = snd_una_;
-      ++stats_.fast_retransmits;
+  } else if (ack == snd_una_ && snd_una_ != snd_max_) {
+    // A duplicate ACK: with SACK, one that SACKs new data (RFC 6675 2); without, RFC 5681 2
+    // (no data, same window, outstanding data, no SYN/FIN).
+    const bool dup = sack_on_ ? new_sack
+                              : payload_len == 0 && !window_update && !(h.flags & (kSyn | kFin));
+    if (dup) {
+      ++stats_.dup_acks_rx;
+      ++dupacks_;
+      if (recovery_ == Recovery::Fast) {
+        if (!sack_on_) cc_->cwnd += emss();  // inflate (RFC 5681 3.2 step 5)
+      } else if (recovery_ == Recovery::Open) {
+        bool trigger;
+        if (sack_on_) {
+          // RFC 6675 5: DupThresh duplicates, or the first unSACKed byte is lost.
+          trigger = dupacks_ >= cfg_.dupthresh ||
+                    (!sacked_.empty() && lost(sacked_.count(), sacked_.bytes()));
+        } else {
+          trigger = dupacks_ == cfg_.dupthresh && seq_gt(ack, recover_);  // RFC 6582 3.2 step 2
+        }
+        if (trigger) enter_fast_recovery(now);
+      }
     }
   }
+  update_persist(now);
+}
+
+void Connection::update_persist(Duration now) {
+  if (!data_state()) return;
+  if (snd_wnd_ == 0) {
+    if (!persist_on_ && snd_una_ == snd_max_) {
+      // The peer closed its window with nothing in flight: probe it (RFC 9293 3.8.6.1).
+      persist_on_ = true;
+      persist_backoff_ = 0;
+      rto_deadline_ = Duration{-1};
+      persist_deadline_ = now + rto();
+    }
+  } else if (persist_on_) {
+    persist_on_ = false;
+    persist_backoff_ = 0;
+    persist_deadline_ = Duration{-1};
+    probe_pending_ = false;
+    if (snd_una_ != snd_max_) arm_rto(now);
+  }
+}
+
+void Connection::deliver(ConstByteSpan data, bool& ack_hint) {
+  ack_hint |= up_.on_data(data);
+  rcv_nxt_ += static_cast<uint32_t>(data.size());
+  rcv64_ += data.size();
 }
 
 void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, Duration now) {
   if (state_ != State::Established && state_ != State::FinWait1 && state_ != State::FinWait2)
     return;
   uint32_t seq = h.seq;
-  // Trim what we already have.
+  // Trim what we already have (duplicates, overlaps).
   if (seq_lt(seq, rcv_nxt_)) {
     const uint32_t dup = rcv_nxt_ - seq;
     if (dup >= payload.size()) {
+      ++stats_.dup_segments_rx;
       ack_now_ = true;
       return;
     }
     payload = payload.subspan(dup);
     seq = rcv_nxt_;
   }
-  if (seq != rcv_nxt_) {
-    // Out of order: keep it, ACK at once (RFC 5681 4.2) so the sender sees the duplicate.
-    ++stats_.ooo_segments_rx;
-    auto it = ooo_.find(seq);
-    if (it == ooo_.end() || it->second.size() < payload.size()) {
-      if (it != ooo_.end()) ooo_bytes_ -= it->second.size();
-      ooo_[seq].assign(payload.begin(), payload.end());
-      ooo_bytes_ += payload.size();
-    }
+  // Trim what lies beyond the window (RFC 9293 3.10.7.4).
+  const uint32_t wnd = rcv_window();
+  const uint32_t room = wnd - (seq - rcv_nxt_);
+  if (payload.size() > room) payload = payload.subspan(0, room);
+  if (payload.empty()) {
     ack_now_ = true;
     return;
   }
-  bool ack_hint = up_.on_data(payload);
-  rcv_nxt_ += static_cast<uint32_t>(payload.size());
+  if (seq != rcv_nxt_) {
+    // Out of order: keep it, ACK at once (RFC 5681 4.2) so the sender sees the duplicate.
+    ++stats_.ooo_segments_rx;
+    if (ooo_ring_.empty()) ooo_ring_.resize(wnd);
+    const uint64_t p = r64(seq);
+    const size_t cap = ooo_ring_.size();
+    const size_t at = static_cast<size_t>(p % cap);
+    const size_t first = std::min(payload.size(), cap - at);
+    std::memcpy(ooo_ring_.data() + at, payload.data(), first);
+    if (first < payload.size()) std::memcpy(ooo_ring_.data(), payload.data() + first, payload.size() - first);
+    ooo_.insert(p, p + payload.size());
+    // RFC 2018 4: the first SACK block reports the range holding this segment, then the
+    // most recently reported ones.
+    const uint64_t left = ooo_[static_cast<size_t>(ooo_.find(p))].left;
+    std::array<uint64_t, 4> next{};
+    uint8_t n = 0;
+    next[n++] = left;
+    for (uint8_t i = 0; i < sack_recent_n_ && n < next.size(); ++i) {
+      const long k = ooo_.find(sack_recent_[i]);
+      if (k < 0) continue;
+      const uint64_t l = ooo_[static_cast<size_t>(k)].left;
+      if (std::find(next.begin(), next.begin() + n, l) == next.begin() + n) next[n++] = l;
+    }
+    sack_recent_ = next;
+    sack_recent_n_ = n;
+    ack_now_ = true;
+    return;
+  }
+  bool ack_hint = false;
+  deliver(payload, ack_hint);
   const bool filled_hole = !ooo_.empty();
-  // Drain the out-of-order queue.
-  while (!ooo_.empty()) {
-    auto it = ooo_.begin();
-    const uint32_t s = it->first;
-    if (seq_gt(s, rcv_nxt_)) break;
-    std::vector<uint8_t> bytes = std::move(it->second);
-    ooo_bytes_ -= bytes.size();
-    ooo_.erase(it);
-    const uint32_t end = s + static_cast<uint32_t>(bytes.size());
-    if (seq_leq(end, rcv_nxt_)) continue;
-    const uint32_t skip = rcv_nxt_ - s;
-    ack_hint |= up_.on_data(ConstByteSpan(bytes.data() + skip, bytes.size() - skip));
-    rcv_nxt_ = end;
+  // Drain the out-of-order ranges the segment joined.
+  while (!ooo_.empty() && ooo_[0].left <= rcv64_) {
+    const Range r = ooo_[0];
+    if (r.right > rcv64_) {
+      const size_t cap = ooo_ring_.size();
+      const size_t n = static_cast<size_t>(r.right - rcv64_);
+      const size_t at = static_cast<size_t>(rcv64_ % cap);
+      const size_t first = std::min(n, cap - at);
+      deliver(ConstByteSpan(ooo_ring_.data() + at, first), ack_hint);
+      if (first < n) deliver(ConstByteSpan(ooo_ring_.data(), n - first), ack_hint);
+    }
+    ooo_.trim_below(rcv64_);
+  }
+  if (ooo_fin_ && rcv64_ == ooo_fin_pos_) {
+    ooo_fin_ = false;
+    process_fin(now);
   }
   if (ack_hint || filled_hole) {
-    ack_now_ = true;
+    ack_now_ = true;  // RFC 5681 4.2: at once when a segment fills (part of) a gap
   } else if (payload.size() >= emss()) {
     // ACK at least every second full-sized segment (RFC 5681 4.2; RFC 9293 3.8.6.3).
     if (++unacked_full_segments_ >= 2) ack_now_ = true;
@@ -404,6 +614,7 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
 void Connection::process_fin(Duration now) {
   peer_fin_ = true;
   rcv_nxt_ += 1;
+  rcv64_ += 1;
   ack_now_ = true;
   up_.on_peer_fin();
   switch (state_) {
@@ -434,8 +645,12 @@ void Connection::rtt_sample(Duration r) {
 }
 
 Duration Connection::rto() const {
+  // RFC 6298 5.7: after a retransmitted SYN (or SYN-ACK) without an RTT sample, data
+  // starts with an RTO of 3 s.
+  const bool handshaking = state_ == State::SynSent || state_ == State::SynReceived;
+  const Duration initial = syn_retransmitted_ && !handshaking ? std::max(cfg_.initial_rto, Duration::from_s(3)) : cfg_.initial_rto;
   Duration base = have_rtt_ ? srtt_ + Duration{std::max<int64_t>(4 * rttvar_.ps, 1000)}  // G = 1 ns
-                            : cfg_.initial_rto;
+                            : initial;
   base = std::max(base, cfg_.min_rto);
   for (int i = 0; i < backoff_ && base < cfg_.max_rto; ++i) base = base * 2;  // RFC 6298 5.5
   return std::min(base, cfg_.max_rto);
@@ -445,7 +660,7 @@ void Connection::arm_rto(Duration now) { rto_deadline_ = now + rto(); }
 
 Duration Connection::next_deadline() const {
   Duration d{-1};
-  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_})
+  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_})
     if (t.ps >= 0 && (d.ps < 0 || t < d)) d = t;
   return d;
 }
@@ -461,35 +676,52 @@ void Connection::on_timer(Duration now) {
     delack_deadline_ = Duration{-1};
     ack_now_ = true;
   }
+  if (persist_on_ && persist_deadline_.ps >= 0 && persist_deadline_ <= now) {
+    // Zero-window probe when data waits, then back off as the RTO does (RFC 9293 3.8.6.1,
+    // RFC 1122 4.2.2.17); with nothing to send the timer only runs on.
+    if (sndbuf_.size() > snd_max_ - snd_una_) {
+      probe_pending_ = true;
+      ++persist_backoff_;
+    }
+    Duration next = rto();
+    for (int i = 0; i < persist_backoff_ && next < cfg_.max_rto; ++i) next = next * 2;
+    persist_deadline_ = now + std::min(next, cfg_.max_rto);
+  }
   if (rto_deadline_.ps >= 0 && rto_deadline_ <= now) {
     rto_deadline_ = Duration{-1};
-    ++stats_.timeouts;
-    ++retries_;
-    if (first_retransmit_at_.ps < 0) first_retransmit_at_ = now;
-    const bool give_up = cfg_.user_timeout.ps > 0
-                             ? now - first_retransmit_at_ >= cfg_.user_timeout
-                             : retries_ > cfg_.max_retries;
-    if (give_up) {
-      rst_pending_ = state_ != State::SynSent;
-      rst_seq_ = snd_nxt_;
-      fail(CloseReason::Timeout, now);
-      return;
-    }
-    ++backoff_;
-    rtt_timing_ = false;  // Karn
-    if (state_ == State::SynSent || state_ == State::SynReceived) {
-      syn_pending_ = true;
-      snd_nxt_ = iss_;
-      return;
-    }
-    cc_->on_timeout(snd_max_ - snd_una_, emss());
-    in_recovery_ = false;
-    dupacks_ = 0;
-    recover_ = snd_max_;
-    snd_nxt_ = snd_una_;  // go back: resend from the first unacknowledged byte
-    fin_sent_ = false;  // unacknowledged (snd_una < snd_max): it goes again after the data
-    arm_rto(now);
+    on_rto(now);
   }
+}
+
+void Connection::on_rto(Duration now) {
+  ++stats_.timeouts;
+  ++retries_;
+  if (first_retransmit_at_.ps < 0) first_retransmit_at_ = now;
+  const bool give_up = cfg_.user_timeout.ps > 0 ? now - first_retransmit_at_ >= cfg_.user_timeout
+                                                 : retries_ > cfg_.max_retries;
+  if (give_up) {
+    rst_pending_ = state_ != State::SynSent;
+    rst_seq_ = snd_max_;
+    fail(CloseReason::Timeout, now);
+    return;
+  }
+  ++backoff_;
+  rtt_timing_ = false;  // Karn
+  if (state_ == State::SynSent || state_ == State::SynReceived) {
+    syn_pending_ = true;
+    syn_retransmitted_ = true;
+    snd_nxt_ = iss_;
+    return;
+  }
+  // RFC 6298 5.4-5.6 and RFC 5681 3.1: loss window, then resend from SND.UNA what the
+  // scoreboard does not hold (RFC 6675 5.1), slow-starting up to the new ssthresh.
+  cc_->on_timeout(snd_max_ - snd_una_, emss(), now);
+  recovery_ = Recovery::Loss;
+  recover_ = snd_max_;
+  rxt_next64_ = una64_;
+  first_rxt_pending_ = true;
+  dupacks_ = 0;
+  arm_rto(now);
 }
 
 // ---------------------------------------------------------------- output
@@ -502,16 +734,101 @@ uint32_t Connection::rcv_window() const {
   return static_cast<uint32_t>(std::min<uint64_t>(cfg_.rcvbuf, uint64_t{0xFFFF} << rcv_wscale_));
 }
 
+uint32_t Connection::pipe() const {
+  if (recovery_ == Recovery::Open) return snd_max_ - snd_una_;
+  // RFC 6675 SetPipe, by ranges: each unSACKed byte not lost counts once, and once more
+  // when it was retransmitted.
+  const uint64_t hi = s64(snd_max_);
+  const uint64_t rec = s64(recover_);
+  const size_t n = sacked_.count();
+  uint64_t pipe = 0;
+  uint64_t above_bytes = 0;
+  for (size_t i = n + 1; i-- > 0;) {
+    const uint64_t a = i > 0 ? sacked_[i - 1].right : una64_;
+    const uint64_t b = i < n ? sacked_[i].left : hi;
+    if (i < n) above_bytes += sacked_[i].size();
+    if (a >= b) continue;
+    uint64_t lost_len;
+    if (recovery_ == Recovery::Loss)
+      lost_len = rec > a ? std::min(b, rec) - a : 0;
+    else
+      lost_len = lost(n - i, above_bytes) ? b - a : 0;
+    pipe += (b - a) - lost_len;
+    if (rxt_next64_ > a) pipe += std::min(b, rxt_next64_) - a;
+  }
+  return static_cast<uint32_t>(std::min<uint64_t>(pipe, 0xFFFFFFFFu));
+}
+
+bool Connection::can_send_in_recovery() const {
+  return uint64_t{pipe()} + emss() <= cc_->cwnd;
+}
+
+bool Connection::next_retransmission(uint32_t& seq, uint32_t& len, bool rule3) const {
+  if (!data_state()) return false;
+  const uint64_t hi = s64(snd_max_);
+  const uint64_t rec = s64(recover_);
+  uint64_t start = 0, end = 0;
+  if (first_rxt_pending_) {
+    start = una64_;
+    end = sacked_.empty() ? hi : sacked_[0].left;
+  } else {
+    if (recovery_ == Recovery::Open || (recovery_ == Recovery::Fast && !sack_on_)) return false;
+    const size_t n = sacked_.count();
+    uint64_t above_bytes = sacked_.bytes();
+    bool found = false;
+    for (size_t i = 0; i <= n && !found; ++i) {
+      const uint64_t a = std::max(i > 0 ? sacked_[i - 1].right : una64_, rxt_next64_);
+      const uint64_t b = i < n ? sacked_[i].left : hi;
+      const uint64_t above_ranges = n - i;
+      if (a < b) {
+        if (recovery_ == Recovery::Loss) {
+          if (a < rec) {
+            start = a;
+            end = std::min(b, rec);
+            found = true;
+          }
+        } else if (rule3 ? !lost(above_ranges, above_bytes) : lost(above_ranges, above_bytes)) {
+          start = a;
+          end = b;
+          found = true;
+        }
+      }
+      if (i < n) above_bytes -= sacked_[i].size();
+    }
+    if (!found) return false;
+  }
+  if (start >= end) return false;
+  seq = snd_una_ + static_cast<uint32_t>(start - una64_);
+  const size_t off = static_cast<size_t>(start - una64_);
+  if (off >= sndbuf_.size()) {
+    // Only the FIN is left there.
+    if (!(fin_sent_ && seq == fin_seq_)) return false;
+    len = 0;
+    return true;
+  }
+  const size_t limit = std::min<uint64_t>({uint64_t{emss()}, end - start, sndbuf_.size() - off});
+  size_t l = sndbuf_.record_aligned(off, limit);
+  if (l == 0) l = limit;
+  len = static_cast<uint32_t>(l);
+  return true;
+}
+
 size_t Connection::sendable_len() const {
-  if (state_ != State::Established && state_ != State::CloseWait && state_ != State::FinWait1 &&
-      state_ != State::Closing && state_ != State::LastAck)
-    return 0;
+  if (!data_state() || persist_on_) return 0;
   const size_t off = snd_nxt_ - snd_una_;
   if (off >= sndbuf_.size()) return 0;
   const uint32_t flight = snd_nxt_ - snd_una_;
-  const uint32_t wnd = std::min(cc_->cwnd, snd_wnd_);
-  if (flight >= wnd) return 0;
-  const size_t limit = std::min<size_t>(emss(), wnd - flight);
+  if (flight >= snd_wnd_) return 0;
+  const uint32_t wnd_room = snd_wnd_ - flight;
+  uint32_t cwnd_room;
+  if (recovery_ == Recovery::Open || (recovery_ == Recovery::Fast && !sack_on_)) {
+    if (flight >= cc_->cwnd) return 0;
+    cwnd_room = cc_->cwnd - flight;
+  } else {
+    if (!can_send_in_recovery()) return 0;  // RFC 6675 NextSeg rule 2 under cwnd - pipe
+    cwnd_room = cc_->cwnd - pipe();
+  }
+  const size_t limit = std::min<size_t>({emss(), wnd_room, cwnd_room});
   size_t len = sndbuf_.record_aligned(off, limit);
   if (len == 0) {
     // A record longer than a segment is split at EMSS; one that only the window holds
@@ -522,9 +839,20 @@ size_t Connection::sendable_len() const {
   return len;
 }
 
+bool Connection::retransmission_ready(uint32_t& seq, uint32_t& len, bool rule3) const {
+  if (first_rxt_pending_) return next_retransmission(seq, len, false);
+  if (recovery_ == Recovery::Open || (recovery_ == Recovery::Fast && !sack_on_)) return false;
+  if (rule3 && recovery_ != Recovery::Fast) return false;
+  if (!can_send_in_recovery()) return false;
+  return next_retransmission(seq, len, rule3);
+}
+
 bool Connection::has_output() const {
-  if (rst_pending_ || ack_now_ || syn_pending_ || retransmit_pending_) return true;
+  if (rst_pending_ || ack_now_ || syn_pending_ || pre_ack_pending_ || probe_pending_) return true;
+  uint32_t seq, len;
+  if (retransmission_ready(seq, len, false)) return true;
   if (sendable_len() > 0) return true;
+  if (retransmission_ready(seq, len, true)) return true;
   return fin_ready();
 }
 
@@ -533,7 +861,7 @@ bool Connection::fin_ready() const {
   switch (state_) {
     case State::Established:
     case State::CloseWait:
-    case State::FinWait1:  // FIN resent after a timeout
+    case State::FinWait1:
     case State::Closing:
     case State::LastAck: return true;
     case State::Closed:
@@ -549,8 +877,12 @@ bool Connection::fin_ready() const {
 wire::TcpHeader Connection::base_header(uint8_t flags, uint32_t seq, Duration now) {
   wire::TcpHeader h;
   h.seq = seq;
+  if ((flags & kAck) && !(flags & kSyn) && ecn_on_ && ece_echo_) flags |= kEce;
   h.flags = flags;
-  if (flags & kAck) h.ack = rcv_nxt_;
+  if (flags & kAck) {
+    h.ack = rcv_nxt_;
+    last_ack_sent_ = rcv_nxt_;
+  }
   const uint32_t wnd = rcv_window();
   h.window = (flags & kSyn) ? static_cast<uint16_t>(std::min<uint32_t>(wnd, 0xFFFF))
                             : static_cast<uint16_t>(std::min<uint32_t>(wnd >> rcv_wscale_, 0xFFFF));
@@ -558,7 +890,7 @@ wire::TcpHeader Connection::base_header(uint8_t flags, uint32_t seq, Duration no
   if (syn_only ? cfg_.timestamps : ts_on_) {
     h.opts.has_timestamps = true;
     h.opts.ts_val = static_cast<uint32_t>(now.ps / 1000000000) + ts_offset_;  // 1 ms clock
-    h.opts.ts_ecr = (flags & kSyn) && !(flags & kAck) ? 0 : ts_recent_;
+    h.opts.ts_ecr = syn_only ? 0 : ts_recent_;
   }
   return h;
 }
@@ -574,11 +906,71 @@ void Connection::fill_syn_options(wire::TcpHeader& h) const {
   h.opts.sack_permitted = synack ? sack_on_ : cfg_.sack;
 }
 
+void Connection::fill_sack_blocks(wire::TcpHeader& h) const {
+  if (!sack_on_ || ooo_.empty()) return;
+  // RFC 2018 3: up to the option space left (three blocks beside timestamps, else four).
+  const uint8_t max = h.opts.has_timestamps ? 3 : 4;
+  uint8_t n = 0;
+  for (uint8_t i = 0; i < sack_recent_n_ && n < max; ++i) {
+    const long k = ooo_.find(sack_recent_[i]);
+    if (k < 0) continue;
+    const Range& r = ooo_[static_cast<size_t>(k)];
+    const uint32_t left = rcv_nxt_ + static_cast<uint32_t>(r.left - rcv64_);
+    const uint32_t right = rcv_nxt_ + static_cast<uint32_t>(r.right - rcv64_);
+    bool dup = false;
+    for (uint8_t j = 0; j < n; ++j) dup |= h.opts.sack[j].left == left;
+    if (dup) continue;
+    h.opts.sack[n++] = wire::SackBlock{left, right};
+  }
+  h.opts.sack_count = n;
+}
+
+Outgoing Connection::emit_retransmission(uint32_t seq, uint32_t len, Duration now) {
+  Outgoing out;
+  const bool first = first_rxt_pending_;
+  first_rxt_pending_ = false;
+  if (len == 0) {
+    out.hdr = base_header(kFin | kAck, seq, now);  // the FIN again
+    rxt_next64_ = std::max(rxt_next64_, s64(seq) + 1);
+  } else {
+    out.hdr = base_header(kAck | kPsh, seq, now);
+    out.offset = seq - snd_una_;
+    out.len = len;
+    rxt_next64_ = std::max(rxt_next64_, s64(seq) + len);
+    stats_.bytes_tx += len;
+  }
+  if (rtt_timing_ && seq_geq(rtt_seq_, seq) && seq_lt(rtt_seq_, seq + std::max<uint32_t>(len, 1)))
+    rtt_timing_ = false;  // Karn: a retransmitted segment is not timed
+  ++stats_.retransmits;
+  ++stats_.segments_tx;
+  if (recovery_ == Recovery::Loss)
+    ++stats_.rto_retransmits;
+  else if (sack_on_ && !first)
+    ++stats_.sack_retransmits;
+  ack_now_ = false;
+  delack_deadline_ = Duration{-1};
+  unacked_full_segments_ = 0;
+  if (first || rto_deadline_.ps < 0) arm_rto(now);
+  return out;
+}
+
+Outgoing Connection::emit_ack(Duration now) {
+  Outgoing out;
+  out.hdr = base_header(kAck, snd_max_, now);
+  fill_sack_blocks(out.hdr);
+  ack_now_ = false;
+  delack_deadline_ = Duration{-1};
+  unacked_full_segments_ = 0;
+  ++stats_.segments_tx;
+  return out;
+}
+
 Outgoing Connection::next_output(Duration now) {
   Outgoing out;
   if (rst_pending_) {
     rst_pending_ = false;
     out.hdr = base_header(kRst | kAck, rst_seq_, now);
+    out.hdr.flags = kRst | kAck;
     out.hdr.opts = {};
     ++stats_.segments_tx;
     return out;
@@ -586,7 +978,11 @@ Outgoing Connection::next_output(Duration now) {
   if (syn_pending_) {
     syn_pending_ = false;
     const bool synack = state_ == State::SynReceived;
-    out.hdr = base_header(synack ? (kSyn | kAck) : kSyn, iss_, now);
+    uint8_t flags = synack ? (kSyn | kAck) : kSyn;
+    // RFC 3168 6.1.1: ECN-setup SYN carries ECE and CWR, the SYN-ACK ECE alone.
+    if (!synack && ecn_wanted()) flags |= kEce | kCwr;
+    if (synack && ecn_on_) flags |= kEce;
+    out.hdr = base_header(flags, iss_, now);
     fill_syn_options(out.hdr);
     if (snd_max_ != iss_) {
       ++stats_.retransmits;
@@ -601,34 +997,44 @@ Outgoing Connection::next_output(Duration now) {
     ++stats_.segments_tx;
     return out;
   }
-  // Data: a pending retransmission first, then new data.
-  if (retransmit_pending_) {
-    retransmit_pending_ = false;
-    const size_t off = retransmit_next_ - snd_una_;
-    size_t len = std::min<size_t>(sndbuf_.record_aligned(off, emss()), sndbuf_.size() - off);
-    if (len == 0) len = std::min<size_t>(emss(), sndbuf_.size() - off);
-    if (len > 0) {
-      out.hdr = base_header(kAck | kPsh, retransmit_next_, now);
-      out.offset = off;
-      out.len = len;
-      ++stats_.retransmits;
+  if (pre_ack_pending_) {
+    // DCTCP (RFC 8257 3.2): the bytes before a CE change are acknowledged with the old state.
+    pre_ack_pending_ = false;
+    out.hdr = base_header(kAck, snd_max_, now);
+    out.hdr.ack = pre_ack_seq_;
+    out.hdr.flags = pre_ack_ece_ ? (kAck | kEce) : kAck;
+    fill_sack_blocks(out.hdr);
+    ++stats_.segments_tx;
+    return out;
+  }
+  if (probe_pending_) {
+    probe_pending_ = false;
+    if (persist_on_ && sndbuf_.size() > 0) {
+      out.hdr = base_header(kAck, snd_una_, now);
+      out.offset = 0;
+      out.len = 1;
+      if (snd_max_ == snd_una_) snd_nxt_ = snd_max_ = snd_una_ + 1;
+      ++stats_.persist_probes;
       ++stats_.segments_tx;
-      stats_.bytes_tx += len;
+      stats_.bytes_tx += 1;
       ack_now_ = false;
       delack_deadline_ = Duration{-1};
-      unacked_full_segments_ = 0;
-      arm_rto(now);
       return out;
     }
   }
+  uint32_t rseq = 0, rlen = 0;
+  if (retransmission_ready(rseq, rlen, false)) return emit_retransmission(rseq, rlen, now);
   if (const size_t len = sendable_len(); len > 0) {
     const size_t off = snd_nxt_ - snd_una_;
     out.hdr = base_header(kAck | kPsh, snd_nxt_, now);
+    if (cwr_pending_) {
+      out.hdr.flags |= kCwr;  // RFC 3168 6.1.2: the window was reduced
+      cwr_pending_ = false;
+    }
     out.offset = off;
     out.len = len;
-    if (seq_lt(snd_nxt_, snd_max_)) {
-      ++stats_.retransmits;  // resent after a timeout
-    } else if (!rtt_timing_) {
+    out.ect = ecn_on_;
+    if (!rtt_timing_) {
       rtt_timing_ = true;
       rtt_seq_ = snd_nxt_;
       rtt_start_ = now;
@@ -643,9 +1049,8 @@ Outgoing Connection::next_output(Duration now) {
     unacked_full_segments_ = 0;
     return out;
   }
+  if (retransmission_ready(rseq, rlen, true)) return emit_retransmission(rseq, rlen, now);
   if (fin_ready()) {
-    if (fin_seq_ == snd_nxt_ && fin_ever_sent_) ++stats_.retransmits;
-    fin_ever_sent_ = true;
     out.hdr = base_header(kFin | kAck, snd_nxt_, now);
     fin_sent_ = true;
     fin_seq_ = snd_nxt_;
@@ -658,13 +1063,7 @@ Outgoing Connection::next_output(Duration now) {
     ack_now_ = false;
     return out;
   }
-  // A pure ACK.
-  out.hdr = base_header(kAck, snd_nxt_, now);
-  ack_now_ = false;
-  delack_deadline_ = Duration{-1};
-  unacked_full_segments_ = 0;
-  ++stats_.segments_tx;
-  return out;
+  return emit_ack(now);
 }
 
 }  // namespace rnicsim::tcp

@@ -3,7 +3,7 @@
 /// (the RNIC's offload engine or the host's software stack) feeds it segments and timer
 /// expiries with the current time, and pulls the segments it wants to send.
 #include <cstdint>
-#include <map>
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +12,7 @@
 #include "model/common/units.h"
 #include "model/proto/tcp/config.h"
 #include "model/proto/tcp/congestion.h"
+#include "model/proto/tcp/interval_set.h"
 #include "model/proto/tcp/send_buffer.h"
 #include "model/wire/tcp.h"
 
@@ -59,7 +60,24 @@ struct Stats {
   uint64_t dup_acks_rx = 0;
   uint64_t ooo_segments_rx = 0;
   uint32_t cwnd_max = 0;
+  uint64_t sack_retransmits = 0;   ///< retransmissions chosen from the SACK scoreboard
+  uint64_t rto_retransmits = 0;    ///< segments resent after a timeout (SACKed ones skipped)
+  uint64_t partial_acks = 0;       ///< ACKs inside fast recovery below the recovery point
+  uint64_t persist_probes = 0;     ///< zero-window probes (RFC 9293 3.8.6.1)
+  uint64_t ecn_ce_rx = 0;          ///< segments received with IP CE
+  uint64_t ecn_ece_rx = 0;         ///< ACKs received with ECE
+  uint64_t ecn_reductions = 0;     ///< window reductions on ECE (at most one per window)
+  uint64_t paws_drops = 0;         ///< segments dropped by PAWS (RFC 7323 5)
+  uint64_t dup_segments_rx = 0;    ///< segments wholly below RCV.NXT
 };
+
+/// Loss recovery state of the sender.
+enum class Recovery {
+  Open,      ///< no loss being repaired
+  Fast,      ///< fast recovery: NewReno (RFC 6582) or SACK-based (RFC 6675)
+  Loss,      ///< after a retransmission timeout, until SND.MAX at the timeout is acknowledged
+};
+const char* to_string(Recovery r);
 
 /// A segment the connection wants sent: header fields, and `len` payload bytes taken from
 /// the send buffer `offset` bytes after snd_una (copy them with send_buffer().copy_out).
@@ -102,7 +120,19 @@ class Connection {
   uint32_t emss() const;
   uint32_t cwnd() const { return cc_->cwnd; }
   uint32_t ssthresh() const { return cc_->ssthresh; }
-  uint32_t in_flight() const { return snd_nxt_ - snd_una_; }
+  /// Bytes sent and not cumulatively acknowledged (FlightSize).
+  uint32_t in_flight() const { return snd_max_ - snd_una_; }
+  /// RFC 6675 "pipe": bytes estimated in the network.
+  uint32_t pipe() const;
+  Recovery recovery() const { return recovery_; }
+  const IntervalSet& scoreboard() const { return sacked_; }
+  bool ecn_on() const { return ecn_on_; }
+  uint32_t snd_una() const { return snd_una_; }
+  uint32_t snd_max() const { return snd_max_; }
+  uint32_t rcv_nxt() const { return rcv_nxt_; }
+  uint32_t snd_wnd() const { return snd_wnd_; }
+  Duration rto_now() const { return rto(); }
+  const CongestionControl& cc() const { return *cc_; }
   Duration srtt() const { return srtt_; }
   uint64_t bytes_acked() const { return bytes_acked_; }
   bool all_acked() const { return snd_una_ == snd_max_ && sndbuf_.size() == 0; }
@@ -113,20 +143,43 @@ class Connection {
 
  private:
   void set_state(State s);
-  void process_ack(const wire::TcpHeader& h, Duration now);
+  void on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool ce,
+                               bool unscaled_window);
+  void process_ack(const wire::TcpHeader& h, size_t payload_len, Duration now, bool unscaled_window = false);
+  void take_sack(const wire::TcpHeader& h, bool& new_sack);
   void process_data(const wire::TcpHeader& h, ConstByteSpan payload, Duration now);
+  void deliver(ConstByteSpan data, bool& ack_hint);
   void process_fin(Duration now);
   void enter_time_wait(Duration now);
+  void enter_fast_recovery(Duration now);
+  bool ecn_wanted() const;
+  bool retransmission_ready(uint32_t& seq, uint32_t& len, bool rule3) const;
+  void on_rto(Duration now);
+  void update_persist(Duration now);
   void rtt_sample(Duration rtt);
   Duration rto() const;
   void arm_rto(Duration now);
   uint32_t rcv_window() const;
   wire::TcpHeader base_header(uint8_t flags, uint32_t seq, Duration now);
   void fill_syn_options(wire::TcpHeader& h) const;
+  void fill_sack_blocks(wire::TcpHeader& h) const;
   void take_syn_options(const wire::TcpHeader& h);
   size_t sendable_len() const;
   bool fin_ready() const;
+  bool data_state() const;
   void fail(CloseReason r, Duration now);
+  /// Unwrapped 64-bit position of a send / receive sequence number.
+  uint64_t s64(uint32_t seq) const { return una64_ + static_cast<int64_t>(static_cast<int32_t>(seq - snd_una_)); }
+  uint64_t r64(uint32_t seq) const { return rcv64_ + static_cast<int64_t>(static_cast<int32_t>(seq - rcv_nxt_)); }
+  /// RFC 6675 IsLost for an unSACKed range whose SACKed bytes above are `above_bytes` in
+  /// `above_ranges` ranges.
+  bool lost(uint64_t above_ranges, uint64_t above_bytes) const;
+  /// The next retransmission (RFC 6675 NextSeg rules 1 and 3, or after a timeout every
+  /// unSACKed byte below the recovery point): start and length; false when none.
+  bool next_retransmission(uint32_t& seq, uint32_t& len, bool rule3) const;
+  bool can_send_in_recovery() const;
+  Outgoing emit_retransmission(uint32_t seq, uint32_t len, Duration now);
+  Outgoing emit_ack(Duration now);
 
   Config cfg_;
   Upcalls& up_;
@@ -137,34 +190,52 @@ class Connection {
   // Send side (RFC 9293 3.3.1).
   uint32_t iss_;
   uint32_t snd_una_;
-  uint32_t snd_nxt_;
-  uint32_t snd_max_;          ///< highest sequence sent (snd_nxt goes back on a timeout)
+  uint32_t snd_nxt_;          ///< next new sequence number (== snd_max_ once data flows)
+  uint32_t snd_max_;          ///< highest sequence sent
+  uint64_t una64_;            ///< snd_una_ unwrapped
   SendBuffer sndbuf_;
-  uint32_t recover_;          ///< RFC 6582 "recover"
+  uint32_t recover_;          ///< RFC 6582 "recover" / RFC 6675 RecoveryPoint
   uint32_t snd_wnd_ = 0;      ///< peer's window, scaled
   uint32_t snd_wl1_ = 0, snd_wl2_ = 0;
   uint8_t snd_wscale_ = 0;    ///< shift applied to the peer's window field
   uint32_t peer_mss_ = 536;   ///< RFC 9293 default
   bool fin_queued_ = false;   ///< close() called: FIN follows the data
   bool fin_sent_ = false;
-  bool fin_ever_sent_ = false;
   bool syn_acked_ = false;
+  bool syn_retransmitted_ = false;  ///< RFC 6298 5.7
   uint32_t fin_seq_ = 0;
   uint64_t bytes_acked_ = 0;  ///< payload bytes acknowledged (SYN/FIN excluded)
 
   // Receive side.
   uint32_t irs_ = 0;
   uint32_t rcv_nxt_ = 0;
+  uint64_t rcv64_ = 0;        ///< rcv_nxt_ unwrapped
   uint8_t rcv_wscale_ = 0;    ///< shift we apply to the window we advertise
-  std::map<uint32_t, std::vector<uint8_t>> ooo_;  ///< out-of-order segments by sequence
-  size_t ooo_bytes_ = 0;
+  IntervalSet ooo_;           ///< out-of-order bytes held, unwrapped positions
+  std::vector<uint8_t> ooo_ring_;  ///< their bytes, at position % size (allocated on first use)
+  std::array<uint64_t, 4> sack_recent_{};  ///< left edges of the latest SACKed ranges, newest first
+  uint8_t sack_recent_n_ = 0;
   bool peer_fin_ = false;
+  bool ooo_fin_ = false;      ///< a FIN arrived beyond a hole
+  uint64_t ooo_fin_pos_ = 0;
+  uint32_t last_ack_sent_ = 0;
 
   // Options.
   bool ts_on_ = false;
   bool sack_on_ = false;
   uint32_t ts_offset_;
   uint32_t ts_recent_ = 0;
+
+  // ECN (RFC 3168) and DCTCP (RFC 8257).
+  bool ecn_on_ = false;
+  bool peer_syn_ecn_ = false;   ///< the peer's SYN asked for ECN (ECE|CWR)
+  bool ece_echo_ = false;       ///< receiver: set ECE on our ACKs
+  bool dctcp_rx_ = false;       ///< receiver follows DCTCP's rule: ECE mirrors the last CE
+  bool cwr_pending_ = false;    ///< sender: set CWR on the next new data segment
+  uint32_t ecn_high_ = 0;       ///< no new reduction until an ECE acknowledges past this
+  bool pre_ack_pending_ = false;  ///< DCTCP: ACK owed with the previous CE state
+  uint32_t pre_ack_seq_ = 0;
+  bool pre_ack_ece_ = false;
 
   // Output requests.
   bool ack_now_ = false;      ///< a pure ACK is owed immediately
@@ -174,10 +245,17 @@ class Connection {
   int unacked_full_segments_ = 0;
 
   // Loss recovery.
+  Recovery recovery_ = Recovery::Open;
   uint32_t dupacks_ = 0;
-  bool in_recovery_ = false;
-  uint32_t retransmit_next_ = 0;  ///< a hole to resend first, when != snd_nxt_ path
-  bool retransmit_pending_ = false;
+  IntervalSet sacked_;            ///< SACK scoreboard, unwrapped, above snd_una
+  uint64_t rxt_next64_ = 0;       ///< HighRxt: retransmissions resume at or after this
+  bool first_rxt_pending_ = false;  ///< the segment at SND.UNA goes first, whatever the window
+
+  // Persist (RFC 9293 3.8.6.1).
+  bool persist_on_ = false;
+  bool probe_pending_ = false;
+  int persist_backoff_ = 0;
+  Duration persist_deadline_{-1};
 
   // RTT (RFC 6298) and timers.
   Duration srtt_{};

@@ -2,10 +2,13 @@
 // Test fixture: two tcp::Connection objects joined by an in-test wire with a fixed one-way
 // delay and no bandwidth limit. Time is advanced by hand, event by event: the next segment
 // arrival or the earliest timer of either side. Every segment either side emits is logged
-// (with its payload copied out of the send buffer at emission time), and a drop filter may
-// lose chosen ones. The fixture never changes what the connections decide.
+// (with its payload copied out of the send buffer at emission time). Faults are chosen per
+// segment (by index in the log or any predicate): drop, delay (reorder), duplicate, corrupt
+// (the receiver's checksum check discards it: it never reaches the connection), CE mark,
+// or a header rewrite on the wire. The fixture never changes what the connections decide.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -52,10 +55,21 @@ class Recorder : public tcp::Upcalls {
 /// One segment as it left a side.
 struct Sent {
   int from = 0;  ///< 0: A, 1: B
+  size_t index = 0;  ///< position in the log
   Duration at{};
   wire::TcpHeader hdr;
   std::vector<uint8_t> payload;
+  bool ect = false;
   bool dropped = false;
+};
+
+/// What the wire does to one segment.
+struct Fault {
+  bool drop = false;
+  bool corrupt = false;        ///< fails the checksum at the receiver: discarded there
+  Duration extra_delay{};      ///< arrives this much later (reordering)
+  int copies = 1;              ///< > 1: duplicated
+  bool ce = false;             ///< IP Congestion Experienced on arrival
 };
 
 class TcpPair {
@@ -96,27 +110,45 @@ class TcpPair {
       const tcp::Outgoing out = c.next_output(now);
       Sent s;
       s.from = i;
+      s.index = log.size();
       s.at = now;
       s.hdr = out.hdr;
+      s.ect = out.ect;
       s.payload.resize(out.len);
       if (out.len) c.send_buffer().copy_out(out.offset, out.len, s.payload.data());
-      s.dropped = drop && drop(s);
+      Fault f;
+      if (fault) f = fault(s);
+      if (drop && drop(s)) f.drop = true;
+      s.dropped = f.drop || f.corrupt;
       log.push_back(s);
-      if (!s.dropped) queue_[1 - i].push_back({now + delay, s.hdr, s.payload});
+      if (f.corrupt) ++corrupted;
+      if (s.dropped) continue;
+      wire::TcpHeader wire_hdr = s.hdr;
+      if (mangle) mangle(s, wire_hdr);
+      for (int k = 0; k < f.copies; ++k) {
+        InFlight in{now + delay + f.extra_delay, wire_hdr, s.payload, f.ce, seq_++};
+        auto& q = queue_[1 - i];
+        // Ordered by arrival time, then by emission (a delayed segment lets others pass).
+        auto it = std::upper_bound(q.begin(), q.end(), in, [](const InFlight& x, const InFlight& y) {
+          return x.arrive < y.arrive || (x.arrive == y.arrive && x.order < y.order);
+        });
+        q.insert(it, std::move(in));
+      }
     }
   }
 
   /// Delivers a segment to side `to` now, as if it had just arrived, then drains that side.
-  void inject(int to, const wire::TcpHeader& h, const std::vector<uint8_t>& payload = {}) {
+  void inject(int to, const wire::TcpHeader& h, const std::vector<uint8_t>& payload = {},
+              bool ce = false) {
     if (to == B && b_listening) {
-      if (h.flags == wire::tcp_flags::kSyn) {
+      if ((h.flags & (wire::tcp_flags::kSyn | wire::tcp_flags::kAck | wire::tcp_flags::kRst)) == wire::tcp_flags::kSyn) {
         b_listening = false;
         b.open_passive(h, now);
         drain(B);
       }
       return;
     }
-    conn(to).on_segment(h, ConstByteSpan(payload.data(), payload.size()), now);
+    conn(to).on_segment(h, ConstByteSpan(payload.data(), payload.size()), now, ce);
     drain(to);
   }
 
@@ -136,7 +168,7 @@ class TcpPair {
       while (!queue_[i].empty() && queue_[i].front().arrive <= now) {
         InFlight f = std::move(queue_[i].front());
         queue_[i].pop_front();
-        inject(i, f.hdr, f.payload);
+        inject(i, f.hdr, f.payload, f.ce);
       }
     }
     for (int i = 0; i < 2; ++i) {
@@ -174,7 +206,11 @@ class TcpPair {
   Duration now{};
   Duration delay = Duration::from_us(10);  ///< one-way
   bool b_listening = false;
-  std::function<bool(const Sent&)> drop;
+  std::function<bool(const Sent&)> drop;   ///< shorthand for a Fault with drop
+  std::function<Fault(const Sent&)> fault;
+  /// Rewrites the header as the wire delivers it (the log keeps what was sent).
+  std::function<void(const Sent&, wire::TcpHeader&)> mangle;
+  int corrupted = 0;
   std::vector<Sent> log;
   Recorder rec_a, rec_b;
   tcp::Connection a, b;
@@ -184,9 +220,20 @@ class TcpPair {
     Duration arrive;
     wire::TcpHeader hdr;
     std::vector<uint8_t> payload;
+    bool ce = false;
+    uint64_t order = 0;
   };
+  uint64_t seq_ = 0;
   std::deque<InFlight> queue_[2];  ///< indexed by the receiving side
 };
+
+/// Segments of `v` sent by side i whose header has all of `flags`.
+inline std::vector<Sent> with_flags(const std::vector<Sent>& v, uint8_t flags) {
+  std::vector<Sent> out;
+  for (const Sent& s : v)
+    if ((s.hdr.flags & flags) == flags) out.push_back(s);
+  return out;
+}
 
 /// Deterministic test bytes.
 inline std::vector<uint8_t> pattern(size_t n, uint32_t seed) {
