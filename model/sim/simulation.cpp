@@ -582,8 +582,8 @@ const nlohmann::ordered_json* find_metric(const nlohmann::ordered_json& root, co
 
 namespace {
 
-/// The columns of timeseries.csv: per connection (the active side) cwnd, ssthresh, srtt
-/// and bytes in flight; per workload the goodput over the last interval; per switch port
+/// The columns of timeseries.csv: per connection (the active side) cwnd, ssthresh, srtt,
+/// bytes in flight and bytes acknowledged so far; per workload the goodput over the last interval; per switch port
 /// the queue depth.
 void add_series(Model& m) {
   m.series = std::make_unique<TimeSeries>(m.s.timeseries_interval);
@@ -599,6 +599,7 @@ void add_series(Model& m) {
     col("ssthresh_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.ssthresh()); });
     col("srtt_ns", [](const tcp::Connection& t) { return static_cast<double>(t.srtt().ps / 1000); });
     col("in_flight_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.in_flight()); });
+    col("acked_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.bytes_acked()); });
   }
   const double interval_s = m.s.timeseries_interval.s();
   for (size_t wi = 0; wi < m.s.workloads.size(); ++wi) {

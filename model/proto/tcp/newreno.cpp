@@ -7,11 +7,14 @@ void NewReno::grow(uint32_t acked, uint32_t smss) {
     cwnd += acked;
     return;
   }
-  ca_acc_ += acked;
-  if (ca_acc_ >= cwnd) {
-    ca_acc_ -= cwnd;
-    cwnd += smss;
-  }
+  // Congestion avoidance: SMSS*SMSS/cwnd per ACK of new data (RFC 5681 eq. 3), the
+  // remainder carried so the growth is exact. Per ACK, not per byte: with delayed ACKs
+  // (b segments per ACK) the window grows by SMSS/b per round trip, as the models of
+  // Mathis et al. and Padhye et al. assume.
+  (void)acked;
+  ca_acc_ += static_cast<uint64_t>(smss) * smss;
+  cwnd += static_cast<uint32_t>(ca_acc_ / cwnd);
+  ca_acc_ %= cwnd;
 }
 
 void NewReno::on_ack(const AckEvent& ev) {

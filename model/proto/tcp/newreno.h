@@ -13,10 +13,10 @@ class NewReno : public CongestionControl {
   void on_timeout(uint32_t flight, uint32_t smss, Duration now) override;
 
  protected:
-  /// Slow start (byte counted, as Linux counts packets) or congestion avoidance (one SMSS
-  /// per window, RFC 5681 eq. 3 byte counted).
+  /// Slow start (byte counted, as Linux counts packets) or congestion avoidance
+  /// (SMSS*SMSS/cwnd per ACK, RFC 5681 eq. 3).
   void grow(uint32_t acked, uint32_t smss);
-  uint32_t ca_acc_ = 0;
+  uint64_t ca_acc_ = 0;
 };
 
 }  // namespace rnicsim::tcp

@@ -1,0 +1,191 @@
+// The TCP issue's whole-system checks: theory (Mathis et al.), fairness through a switch,
+// DCTCP's queue, tshark's analysis of a lossy run, and ten thousand connections.
+#include <catch2/catch.hpp>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "tests/e2e/e2e_util.h"
+
+namespace {
+
+nlohmann::json run_scenario(const std::string& rel, const std::string& out, const std::string& extra = "--pcap off") {
+  const std::string dir = std::string(RNICSIM_WORK_DIR) + "/" + out;
+  std::filesystem::remove_all(dir);
+  const auto r = e2e::sh(fmt::format("{} run {}/{} -o {} {}", RNICSIM_BIN, RNICSIM_SOURCE_DIR, rel, dir, extra));
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  return nlohmann::json::parse(e2e::slurp(dir + "/results.json"));
+}
+
+std::vector<std::vector<std::string>> csv(const std::string& path) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream in(e2e::slurp(path));
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> cells;
+    std::istringstream ls(line);
+    std::string c;
+    while (std::getline(ls, c, ',')) cells.push_back(c);
+    rows.push_back(cells);
+  }
+  return rows;
+}
+
+/// Mathis et al.: (MSS/RTT) * sqrt(3/(2bp)), in Gb/s.
+double mathis_gbps(double mss, double rtt_s, double b, double p) {
+  return mss * 8 / rtt_s * std::sqrt(3.0 / (2 * b * p)) / 1e9;
+}
+
+}  // namespace
+
+TEST_CASE("NewReno goodput under random loss is within 25% of Mathis et al.", "[tcp][theory]") {
+  for (const char* p_text : {"0.0001", "0.001"}) {
+    const double p = std::stod(p_text);
+    auto r = run_scenario(fmt::format("tests/data/tcp/mathis_{}.yaml", p_text), fmt::format("mathis_{}", p_text));
+    const auto& c = r["connections"]["t1"];
+    const auto& w = r["workloads"]["w1"];
+    CHECK(w["data_intact"] == true);
+    CHECK(w["completed"] == 1);
+    // b: data segments acknowledged per ACK, as the receiver actually acknowledged.
+    const double b = c["tcp"]["segments_tx"].get<double>() / c["server_tcp"]["segments_tx"].get<double>();
+    const double rtt = 1e-3 + 2 * (1500 + 38) * 8 / 10e9;  // 2 x 500 us + a frame each way at 10G
+    const double model = mathis_gbps(1448, rtt, b, p);
+    const double got = w["goodput_gbps"].get<double>();
+    INFO(fmt::format("p {} b {:.3f} goodput {:.4f} Gb/s, Mathis {:.4f} Gb/s, ratio {:.3f}", p, b, got, model, got / model));
+    CHECK(std::fabs(got / model - 1) <= 0.25);
+    // Every loss is repaired once, without a timeout (SACK recovery).
+    CHECK(c["tcp"]["retransmits"] == r["links"]["a_b"]["drops"]);
+    CHECK(c["tcp"]["timeouts"] == 0);
+  }
+}
+
+TEST_CASE("Two NewReno flows through one bottleneck share it fairly", "[tcp][switch]") {
+  auto r = run_scenario("tests/data/tcp/fairness.yaml", "fairness");
+  CHECK(r["workloads"]["w1"]["data_intact"] == true);
+  CHECK(r["workloads"]["w2"]["data_intact"] == true);
+  // Jain's index of the two flows' rates while both were sending: bytes acknowledged by
+  // the last sample before the first flow finished (timeseries.csv, one row per ms).
+  const auto rows = csv(std::string(RNICSIM_WORK_DIR) + "/fairness/timeseries.csv");
+  REQUIRE(rows.size() > 100);
+  size_t a1 = 0, a2 = 0;
+  for (size_t i = 0; i < rows[0].size(); ++i) {
+    if (rows[0][i] == "f1.acked_bytes") a1 = i;
+    if (rows[0][i] == "f2.acked_bytes") a2 = i;
+  }
+  REQUIRE(a1 > 0);
+  REQUIRE(a2 > 0);
+  const double total = 256.0 * 1024 * 1024;
+  double x1 = 0, x2 = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    const double b1 = std::stod(rows[i][a1]), b2 = std::stod(rows[i][a2]);
+    if (b1 >= total || b2 >= total) break;
+    x1 = b1;
+    x2 = b2;
+  }
+  REQUIRE(x1 > 0);
+  const double jain = (x1 + x2) * (x1 + x2) / (2 * (x1 * x1 + x2 * x2));
+  INFO(fmt::format("bytes acknowledged while both sent: {} and {}, Jain {:.4f}", x1, x2, jain));
+  CHECK(jain >= 0.95);
+  // The bottleneck port was the one that dropped.
+  CHECK(r["switches"]["sw0"]["ports"]["c_sw0"]["drops"].get<int>() > 0);
+  CHECK(r["switches"]["sw0"]["ports"]["a_sw0"]["drops"] == 0);
+}
+
+TEST_CASE("DCTCP holds the bottleneck queue near its marking threshold", "[tcp][dctcp]") {
+  auto r = run_scenario("tests/data/tcp/dctcp.yaml", "dctcp");
+  const auto& port = r["switches"]["sw0"]["ports"]["c_sw0"];
+  const double k = 64 * 1024;
+  const double avg = port["queue_avg_bytes"].get<double>();
+  INFO(fmt::format("queue average {} B, max {} B, threshold {} B, marks {}", avg, port["queue_max_bytes"].dump(), k,
+                   port["ecn_marked"].dump()));
+  CHECK(port["drops"] == 0);
+  CHECK(port["ecn_marked"].get<int>() > 0);
+  CHECK(avg >= 0.5 * k);
+  CHECK(avg <= 1.5 * k);
+  CHECK(r["connections"]["f1"]["tcp"]["retransmits"] == 0);
+  CHECK(r["workloads"]["w1"]["data_intact"] == true);
+  CHECK(r["workloads"]["w2"]["data_intact"] == true);
+}
+
+TEST_CASE("tshark sees retransmissions exactly where the losses were", "[tcp][tshark]") {
+  auto r = run_scenario("tests/data/tcp/lossy.yaml", "lossy", "--pcap full");
+  const std::string dir = std::string(RNICSIM_WORK_DIR) + "/lossy";
+  CHECK(r["workloads"]["wt"]["data_intact"] == true);
+  CHECK(r["workloads"]["wr"]["data_intact"] == true);
+  // Data segments a sent (from a's capture) and those b received (b's capture).
+  auto segments = [&](const std::string& pcap) {
+    const auto out = e2e::sh(e2e::tshark() + " -r " + pcap +
+                                 " -Y 'ip.src==10.0.0.1 && tcp.len>0' -T fields -e tcp.srcport -e tcp.seq_raw"
+                                 " -e tcp.analysis.retransmission -e tcp.analysis.fast_retransmission -e tcp.len"
+                                 " -e tcp.analysis.out_of_order",
+                             false);
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream in(out.out);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::istringstream ls(line);
+      std::string c;
+      while (std::getline(ls, c, '\t')) f.push_back(c);
+      f.resize(6);
+      rows.push_back(f);
+    }
+    return rows;
+  };
+  const auto sent = segments(dir + "/a.pcap");
+  const auto got = segments(dir + "/b.pcap");
+  std::multiset<std::pair<std::string, std::string>> received;
+  for (const auto& g : got) received.insert({g[0], g[1]});
+  std::map<std::string, uint64_t> flagged;  // per source port
+  std::set<std::pair<std::string, std::string>> lost;
+  std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> resent;  // port -> [seq, seq+len)
+  for (const auto& s : sent) {
+    const std::pair<std::string, std::string> key{s[0], s[1]};
+    // A sender never reorders its own segments: in its capture, tshark's "out-of-order"
+    // is a resend sent within its RTT estimate of the original.
+    if (!s[2].empty() || !s[3].empty() || !s[5].empty()) {
+      ++flagged[s[0]];
+      const uint64_t q = std::stoull(s[1]);
+      resent[s[0]].push_back({q, q + std::stoull(s[4])});
+    }
+    auto it = received.find(key);
+    if (it != received.end()) received.erase(it);
+    else lost.insert(key);
+  }
+  // Each loss was followed by a retransmission of that very segment.
+  for (const auto& l : lost) {
+    INFO("lost " << l.first << " seq " << l.second);
+    const uint64_t q = std::stoull(l.second);
+    bool covered = false;
+    for (const auto& [b, e] : resent[l.first]) covered = covered || (b <= q && q < e);
+    CHECK(covered);
+  }
+  // tshark's retransmission flags match the senders' own counts.
+  INFO(fmt::format("tshark flags {} + {}, lost {}", flagged["32768"], flagged["32769"], lost.size()));
+  CHECK(flagged["32768"] + flagged["32769"] ==
+        r["connections"]["t"]["tcp"]["retransmits"].get<uint64_t>() + r["connections"]["r"]["tcp"]["retransmits"].get<uint64_t>());
+  CHECK(!lost.empty());
+  // No "ACKed unseen segment" anywhere, and "previous segment not captured" at b only for
+  // segments that were lost.
+  for (const char* h : {"a", "b"}) {
+    const auto n = e2e::sh(e2e::tshark() + " -r " + dir + "/" + h + ".pcap -Y tcp.analysis.ack_lost_segment | wc -l", false);
+    CHECK(std::stoi(n.out) == 0);
+  }
+  const auto holes = e2e::sh(e2e::tshark() + " -r " + dir + "/b.pcap -Y 'tcp.analysis.lost_segment && ip.src==10.0.0.1' | wc -l", false);
+  CHECK(static_cast<size_t>(std::stoi(holes.out)) <= lost.size());
+}
+
+TEST_CASE("Ten thousand offloaded connections each complete their Write", "[tcp][scale]") {
+  auto r = run_scenario("tests/data/tcp/scale_10k.yaml", "scale_10k");
+  CHECK(r["workloads"]["w"]["completed"] == 10000);
+  CHECK(r["workloads"]["w"]["errors"] == 0);
+  CHECK(r["workloads"]["w"]["data_intact"] == true);
+  CHECK(r["connections"].size() == 10000);
+  CHECK(r["connections"]["c_9999"]["state"] == "established");
+}
