@@ -50,10 +50,20 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     if (c.mpa.client.markers || c.mpa.server.markers)
       add(c.loc, fmt::format("connections '{}': MPA markers are not simulated yet", c.id));
   }
+  const std::vector<std::string> ops = {"write", "read", "send", "send_se", "send_inv", "send_se_inv"};
   for (const auto& w : s.workloads) {
-    if (w.op != "write") add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write is)", w.id, w.op));
-    else if (!w.violate.empty())
-      add(w.loc, fmt::format("workloads '{}': violate '{}' (Terminate messages) is not simulated yet", w.id, w.violate));
+    if (std::find(ops.begin(), ops.end(), w.op) == ops.end()) {
+      add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write, read, send, send_se, send_inv, "
+                             "send_se_inv are)", w.id, w.op));
+      continue;
+    }
+    // Send with Invalidate registers one region per operation (the table holds 4095).
+    uint32_t copies = 1;
+    for (const auto& c : s.connections)
+      if (c.id == w.conn) copies = c.repeat;
+    if ((w.op == "send_inv" || w.op == "send_se_inv") && w.count * w.sizes.size() * copies > 2048)
+      add(w.loc, fmt::format("workloads '{}': more than 2048 Sends with Invalidate (one region each) are not "
+                             "simulated yet", w.id));
   }
   for (const auto& e : s.events) add(e.loc, fmt::format("events of kind '{}' are not simulated yet", e.kind));
   return u;
@@ -207,8 +217,10 @@ struct Model {
   std::vector<std::unique_ptr<hw::Link>> links;
   std::vector<std::unique_ptr<PcapWriter>> pcaps;
   std::vector<ConnRuntime> conns;
-  std::vector<std::vector<std::unique_ptr<WriteRunner>>> runners;  ///< per workload, per copy
-  std::map<std::pair<host::Host*, uint32_t>, WriteRunner*> runner_by_qp;
+  std::vector<std::vector<std::unique_ptr<OpRunner>>> runners;  ///< per workload, per copy
+  std::map<std::pair<host::Host*, uint32_t>, std::vector<OpRunner*>> runner_by_qp;
+  std::vector<std::unique_ptr<Receiver>> receivers;
+  std::map<std::pair<host::Host*, uint32_t>, Receiver*> receiver_by_qp;
   std::unique_ptr<Agenda> control;
 
   Model(const Scenario& sc, const RunOptions& o) : s(sc), opt(o) {}
@@ -222,6 +234,7 @@ struct Model {
     for (const auto& c : conns) {
       if (c.client_qpn == UINT32_MAX || c.state != "established") continue;
       auto& e = c.client->rnic().engine();
+      if (e.state(c.client_qpn) != hw::QpState::Rts) continue;  // terminated or in error: nothing more to send
       if (!c.client->rnic().toe().conn(e.conn_of(c.client_qpn)).all_acked()) return false;
       if (c.server_qpn != UINT32_MAX) {
         auto& se = c.server->rnic().engine();
@@ -303,10 +316,12 @@ void build(Model& m) {
       if (known != 0 && known != dst) ++hp->rnic().mac().stats().stale_l2_frames;
     });
     hp->set_cqe_handler([&m, hp](const hw::Cqe& c) {
+      auto rit = m.receiver_by_qp.find({hp, c.qpn});
+      if (rit != m.receiver_by_qp.end()) rit->second->on_cqe(c, m.s.seed);
       auto it = m.runner_by_qp.find({hp, c.qpn});
       if (it == m.runner_by_qp.end()) return;
-      it->second->on_cqe(c);
-      if (it->second->finished()) m.check_done();
+      for (OpRunner* r : it->second) r->on_cqe(c);
+      m.check_done();
     });
   }
   // Connections and their workloads.
@@ -364,13 +379,30 @@ void build(Model& m) {
                      return;
                    }
                    rt->state = "established";
+                   Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn};
+                   // The target of Sends posts its receive buffers before any Send starts:
+                   // as many as the Sends outstanding at once, each as large as the largest.
+                   uint64_t slot = 0;
+                   uint32_t slots = 0;
                    for (auto [wi, ri] : rt->runners) {
                      const auto& spec = m.s.workloads[wi];
-                     Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn};
-                     auto r = std::make_unique<WriteRunner>(spec, m.s.seed, ri, ep);
-                     WriteRunner* rp = r.get();
+                     if (spec.op.rfind("send", 0) != 0) continue;
+                     slot = std::max(slot, *std::max_element(spec.sizes.begin(), spec.sizes.end()));
+                     slots += spec.depth;
+                   }
+                   Receiver* recv = nullptr;
+                   if (slots) {
+                     m.receivers.push_back(std::make_unique<Receiver>(ep, slot, slots));
+                     recv = m.receivers.back().get();
+                     m.receiver_by_qp[{rt->server, rt->server_qpn}] = recv;
+                     recv->start();
+                   }
+                   for (auto [wi, ri] : rt->runners) {
+                     const auto& spec = m.s.workloads[wi];
+                     auto r = std::make_unique<OpRunner>(spec, static_cast<uint32_t>(wi), m.s.seed, ri, ep, recv);
+                     OpRunner* rp = r.get();
                      m.runners[wi][ri] = std::move(r);
-                     m.runner_by_qp[{rt->client, rt->client_qpn}] = rp;
+                     m.runner_by_qp[{rt->client, rt->client_qpn}].push_back(rp);
                      const Duration at = std::max(spec.start, sim_now());
                      m.control->at(at, [rp] { rp->start(); });
                    }
@@ -518,6 +550,24 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
   for (const auto& c : m.conns) {
     nlohmann::ordered_json j;
     std::string state = c.state;
+    // The Terminate, as the side that received it reports it (or, if it never arrived,
+    // as its sender recorded it).
+    nlohmann::ordered_json term = nullptr;
+    if (c.client_qpn != UINT32_MAX && c.server_qpn != UINT32_MAX && state == "established") {
+      const auto& ct = c.client->rnic().engine().terminate(c.client_qpn);
+      const auto& st = c.server->rnic().engine().terminate(c.server_qpn);
+      const hw::TermRecord* rec = nullptr;
+      std::string sender;
+      if (ct && !ct->sent) rec = &*ct, sender = c.server->config().name;
+      else if (st && !st->sent) rec = &*st, sender = c.client->config().name;
+      else if (ct) rec = &*ct, sender = c.client->config().name;
+      else if (st) rec = &*st, sender = c.server->config().name;
+      if (rec) {
+        const wire::TermCode& k = rec->msg.code;
+        term = {{"layer", k.layer}, {"etype", k.etype}, {"code", k.code}, {"name", wire::term_name(k)},
+                {"sent_by", sender}};
+      }
+    }
     nlohmann::ordered_json mpa{{"revision", c.spec->mpa.revision}, {"crc", false}, {"crc_errors", 0},
                                {"markers", {{"to_server", false}, {"to_client", false}}}};
     if (c.client_qpn != UINT32_MAX && state == "established") {
@@ -525,6 +575,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
       const auto& tc = c.client->rnic().toe().conn(e.conn_of(c.client_qpn));
       if (tc.state() != tcp::State::Established) state = tcp::to_string(tc.state());
       if (e.state(c.client_qpn) == hw::QpState::Error) state = "error";
+      if (!term.is_null()) state = "terminated";
       j["state"] = state;
       j["tcp"] = tcp_json(tc);
       if (c.server_qpn != UINT32_MAX) {
@@ -544,7 +595,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
       j["server_tcp"] = empty_tcp_json();
     }
     j["mpa"] = mpa;
-    j["terminate"] = nullptr;
+    j["terminate"] = term;
     cj[c.id] = j;
   }
   r["connections"] = cj;
