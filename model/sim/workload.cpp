@@ -192,8 +192,9 @@ void OpRunner::post_next() {
     w.local_va = src_.va + slot * size;
     write_virt(ep_.client->memory(), src_, w.local_va, pattern.data(), size);
     inf.slot_va = target_.inner.va + slot * size;
-    // bounds: the operation starts inside the region and runs past its end.
-    w.remote_va = bounds ? target_.inner.va + target_.inner.length - size / 2 : inf.slot_va;
+    // bounds: the operation starts at the region's last byte and runs past its end, so its
+    // first segment already fails (a size of 1 starts just past the end).
+    w.remote_va = bounds ? target_.inner.va + target_.inner.length - (size > 1 ? 1 : 0) : inf.slot_va;
     w.rkey = remote_stag_;
   } else if (spec_.op == "read") {
     w.opcode = wire::RdmapOpcode::RdmaReadRequest;
@@ -204,7 +205,7 @@ void OpRunner::post_next() {
     w.local = &target_.inner;
     w.local_va = inf.slot_va;
     w.local_stag = sink_stag_;
-    w.remote_va = bounds ? src_.va + src_.length - size / 2 : src_va;
+    w.remote_va = bounds ? src_.va + src_.length - (size > 1 ? 1 : 0) : src_va;
     w.rkey = remote_stag_;
     w.fence = spec_.fence;
   } else {
