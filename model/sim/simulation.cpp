@@ -244,8 +244,27 @@ struct Model {
     return true;
   }
   void check_done() {
-    if (all_done()) sc_core::sc_stop();
+    if (all_done()) {
+      sc_core::sc_stop();
+      return;
+    }
+    // The work is done but a stream still waits for its last ACK (a Read's responder, a
+    // Terminate's FIN): look again a little later.
+    bool work_done = true;
+    for (const auto& c : conns) {
+      if (c.state == "refused") continue;
+      for (auto [wi, ri] : c.runners)
+        if (!runners[wi][ri] || !runners[wi][ri]->finished()) work_done = false;
+    }
+    if (work_done && !poll_armed) {
+      poll_armed = true;
+      control->after(Duration::from_us(10), [this] {
+        poll_armed = false;
+        check_done();
+      });
+    }
   }
+  bool poll_armed = false;
 };
 
 Rate link_rate(const Scenario& s, const scenario::LinkSpec& l) {
