@@ -80,7 +80,7 @@ TEST_CASE("codec: a Read Request is untagged QN 1 with a 28-byte body") {
   CHECK(!wire::decode_read_request(b.data(), 27));
 }
 
-TEST_CASE("codec: a Terminate with a tagged DDP header attached (M, D; the segment length first)") {
+TEST_CASE("codec: a Terminate with a tagged DDP header attached (M and D set, the segment length first)") {
   wire::TerminateMessage m;
   m.code = wire::term::DdpTaggedInvalidStag;
   m.has_ddp = true;

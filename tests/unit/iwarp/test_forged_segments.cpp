@@ -61,7 +61,7 @@ wire::TermCode table(CheckFailure f, TaggedUse use) {
 
 }  // namespace
 
-TEST_CASE("forged: 10,000 forged tagged segments are all refused with the right code; memory unchanged") {
+TEST_CASE("forged: 10,000 forged tagged segments are all refused with the right code and memory unchanged") {
   host::HostMemory mem(7, "target");
   hw::Dma dma("forged_dma", hw::DmaConfig{});
   hw::PlacementConfig pc;
