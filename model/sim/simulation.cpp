@@ -400,14 +400,17 @@ void build(Model& m) {
                    rt->state = "established";
                    Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn};
                    // The target of Sends posts its receive buffers before any Send starts:
-                   // as many as the Sends outstanding at once, each as large as the largest.
+                   // twice as many as the Sends outstanding at once (a Send completes at its
+                   // ACK, possibly before its receive is posted again: iWARP has no
+                   // receiver-not-ready, a missing buffer is fatal), each as large as the
+                   // largest.
                    uint64_t slot = 0;
                    uint32_t slots = 0;
                    for (auto [wi, ri] : rt->runners) {
                      const auto& spec = m.s.workloads[wi];
                      if (spec.op.rfind("send", 0) != 0) continue;
                      slot = std::max(slot, *std::max_element(spec.sizes.begin(), spec.sizes.end()));
-                     slots += spec.depth;
+                     slots += 2 * spec.depth;
                    }
                    Receiver* recv = nullptr;
                    if (slots) {
