@@ -25,6 +25,7 @@ const char* to_string(WcStatus s) {
   switch (s) {
     case WcStatus::Success: return "success";
     case WcStatus::LocalProtectionError: return "local_protection_error";
+    case WcStatus::LocalQpOperationError: return "local_qp_operation_error";
     case WcStatus::RemoteAccessError: return "remote_access_error";
     case WcStatus::RemoteOperationError: return "remote_operation_error";
     case WcStatus::RemoteInvalidRequest: return "remote_invalid_request";
@@ -140,6 +141,11 @@ void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
       ++stats_.wqes;
       if (qp.state != QpState::Rts) {
         emit(qp, Cqe{w.wr_id, qpn, WcStatus::FlushError, 0, wc_opcode(w.opcode)}, sim_now());
+        return;
+      }
+      if (w.opcode == RdmapOpcode::RdmaReadRequest && qp.mpa.ord == 0) {
+        // No Read may ever be outstanding (ORD 0 as negotiated): refused at once.
+        emit(qp, Cqe{w.wr_id, qpn, WcStatus::LocalQpOperationError, 0, WcOpcode::RdmaRead}, sim_now());
         return;
       }
       qp.sq.push_back(TxOp{w});

@@ -59,6 +59,7 @@ struct Rqe {
 enum class WcStatus {
   Success,
   LocalProtectionError,
+  LocalQpOperationError,  ///< the QP cannot do this (a Read with ORD 0)
   RemoteAccessError,     ///< the peer's Terminate: a protection error (RDMAP or DDP tagged)
   RemoteOperationError,  ///< the peer's Terminate: any other error
   RemoteInvalidRequest,  ///< the peer's Terminate: a DDP untagged error
