@@ -638,6 +638,11 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
                         {"read_bytes", ds.read_bytes}, {"write_bytes", ds.write_bytes}};
     j["rnic"]["placement"] = {{"segments", ps.segments}, {"bytes", ps.bytes}, {"violations", ps.violations},
                               {"cosim_mismatches", ps.cosim_mismatches}, {"rtl_cycles", ps.rtl_cycles}};
+    const auto& es = rn.engine().stats();
+    j["rnic"]["engine"] = {{"fpdus_tx", es.fpdus_tx}, {"fpdus_rx", es.fpdus_rx}, {"wqes", es.wqes}, {"cqes", es.cqes},
+                           {"read_requests_rx", es.read_requests_rx}, {"read_responses_tx", es.read_responses_tx},
+                           {"untagged_bytes_placed", es.untagged_bytes_placed},
+                           {"terminates_tx", es.terminates_tx}, {"terminates_rx", es.terminates_rx}};
     j["rnic"]["firmware"] = {{"commands", fs.commands}, {"netevents_handled", fs.netevents_handled},
                              {"busy_ns", fs.busy.ps / 1000}};
     j["host_if"] = {{"netevents_to_rnic", hs.netevents_to_rnic}, {"events_to_host", hs.events_to_host},

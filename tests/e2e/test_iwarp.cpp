@@ -230,6 +230,11 @@ TEST_CASE("iwarp: every violation: the table's Terminate, its bytes, nothing pla
     CHECK(r["passed"] == true);
     CHECK(r["hosts"]["bob"]["rnic"]["placement"]["bytes"] == 0);
     CHECK(r["hosts"]["alice"]["rnic"]["placement"]["bytes"] == 0);
+    CHECK(r["hosts"]["bob"]["rnic"]["engine"]["terminates_tx"] == conns.size());
+    CHECK(r["hosts"]["alice"]["rnic"]["engine"]["terminates_rx"] == conns.size());
+    CHECK(r["hosts"]["alice"]["rnic"]["engine"]["terminates_tx"] == 0);
+    CHECK(r["hosts"]["bob"]["rnic"]["engine"]["untagged_bytes_placed"] == 0);
+    CHECK(r["hosts"]["bob"]["rnic"]["engine"]["read_responses_tx"] == 0);
     for (const auto& [cid, code] : conns) {
       INFO(cid);
       const json& t = r["connections"][cid]["terminate"];
