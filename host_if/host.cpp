@@ -218,6 +218,10 @@ uint32_t Host::create_qp(uint32_t pd, uint32_t sq_depth) {
 
 void Host::post_send(uint32_t qpn, const hw::Wqe& w) { rnic_->engine().post_send(qpn, w); }
 
+void Host::post_recv(uint32_t qpn, const hw::Rqe& r) { rnic_->engine().post_recv(qpn, r); }
+
+bool Host::invalidate_stag(uint32_t stag) { return rnic_->placement().invalidate(stag); }
+
 // ------------------------------------------------------------------ connection manager
 
 void Host::listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,

@@ -78,6 +78,11 @@ class Host : public sc_core::sc_module {
   uint32_t reg_mr(const VirtBuffer& b, uint32_t pd, uint32_t access);
   uint32_t create_qp(uint32_t pd, uint32_t sq_depth);
   void post_send(uint32_t qpn, const hw::Wqe& w);
+  void post_recv(uint32_t qpn, const hw::Rqe& r);
+  /// A new protection domain (verbs' alloc_pd); PD 1 exists from the start.
+  uint32_t alloc_pd() { return ++last_pd_; }
+  /// Local invalidation of an STag (the Invalidate STag work request, done at once).
+  bool invalidate_stag(uint32_t stag);
   void set_cqe_handler(std::function<void(const hw::Cqe&)> f) { on_cqe_ = std::move(f); }
 
   // ---- connection manager (iw_cm)
@@ -121,6 +126,7 @@ class Host : public sc_core::sc_module {
   std::map<uint16_t, Listener> listeners_;
   std::map<uint32_t, std::function<void(uint32_t, int)>> connecting_;
   std::function<void(const hw::Cqe&)> on_cqe_;
+  uint32_t last_pd_ = 1;
   HostIfStats stats_;
 };
 

@@ -47,10 +47,20 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     if (!h.netfilter.empty()) add(h.netfilter.front().loc, fmt::format("hosts '{}': netfilter rules are not simulated yet", h.name));
   }
   for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
+  const std::vector<std::string> ops = {"write", "read", "send", "send_se", "send_inv", "send_se_inv", "bulk"};
   for (const auto& w : s.workloads) {
-    if (w.op != "write" && w.op != "bulk") add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write is)", w.id, w.op));
-    else if (!w.violate.empty())
-      add(w.loc, fmt::format("workloads '{}': violate '{}' (Terminate messages) is not simulated yet", w.id, w.violate));
+    if (std::find(ops.begin(), ops.end(), w.op) == ops.end()) {
+      add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write, read, send, send_se, send_inv, "
+                             "send_se_inv, bulk are)", w.id, w.op));
+      continue;
+    }
+    // Send with Invalidate registers one region per operation (the table holds 4095).
+    uint32_t copies = 1;
+    for (const auto& c : s.connections)
+      if (c.id == w.conn) copies = c.repeat;
+    if ((w.op == "send_inv" || w.op == "send_se_inv") && w.count * w.sizes.size() * copies > 2048)
+      add(w.loc, fmt::format("workloads '{}': more than 2048 Sends with Invalidate (one region each) are not "
+                             "simulated yet", w.id));
   }
   for (const auto& c : s.connections) {
     int bulk = 0;
@@ -230,8 +240,10 @@ struct Model {
   std::vector<std::unique_ptr<hw::ToeClient>> watchers;
   std::vector<std::unique_ptr<PcapWriter>> pcaps;
   std::vector<ConnRuntime> conns;
-  std::vector<std::vector<std::unique_ptr<WriteRunner>>> runners;  ///< per workload, per copy
-  std::map<std::pair<host::Host*, uint32_t>, WriteRunner*> runner_by_qp;
+  std::vector<std::vector<std::unique_ptr<OpRunner>>> runners;  ///< per workload, per copy
+  std::map<std::pair<host::Host*, uint32_t>, std::vector<OpRunner*>> runner_by_qp;
+  std::vector<std::unique_ptr<Receiver>> receivers;
+  std::map<std::pair<host::Host*, uint32_t>, Receiver*> receiver_by_qp;
   std::unique_ptr<Agenda> control;
 
   Model(const Scenario& sc, const RunOptions& o) : s(sc), opt(o) {}
@@ -257,6 +269,7 @@ struct Model {
       }
       if (c.client_qpn == UINT32_MAX || c.state != "established") continue;
       auto& e = c.client->rnic().engine();
+      if (e.state(c.client_qpn) != hw::QpState::Rts) continue;  // terminated or in error: nothing more to send
       if (!c.client->rnic().toe().conn(e.conn_of(c.client_qpn)).all_acked()) return false;
       if (c.server_qpn != UINT32_MAX) {
         auto& se = c.server->rnic().engine();
@@ -266,8 +279,27 @@ struct Model {
     return true;
   }
   void check_done() {
-    if (all_done()) sc_core::sc_stop();
+    if (all_done()) {
+      sc_core::sc_stop();
+      return;
+    }
+    // The work is done but a stream still waits for its last ACK (a Read's responder, a
+    // Terminate's FIN): look again a little later.
+    bool work_done = true;
+    for (const auto& c : conns) {
+      if (c.state == "refused") continue;
+      for (auto [wi, ri] : c.runners)
+        if (!runners[wi][ri] || !runners[wi][ri]->finished()) work_done = false;
+    }
+    if (work_done && !poll_armed) {
+      poll_armed = true;
+      control->after(Duration::from_us(10), [this] {
+        poll_armed = false;
+        check_done();
+      });
+    }
   }
+  bool poll_armed = false;
 };
 
 Rate link_rate(const Scenario& s, const scenario::LinkSpec& l) {
@@ -415,10 +447,12 @@ void build(Model& m) {
       if (known != 0 && known != dst) ++hp->rnic().mac().stats().stale_l2_frames;
     });
     hp->set_cqe_handler([&m, hp](const hw::Cqe& c) {
+      auto rit = m.receiver_by_qp.find({hp, c.qpn});
+      if (rit != m.receiver_by_qp.end()) rit->second->on_cqe(c, m.s.seed);
       auto it = m.runner_by_qp.find({hp, c.qpn});
       if (it == m.runner_by_qp.end()) return;
-      it->second->on_cqe(c);
-      if (it->second->finished()) m.check_done();
+      for (OpRunner* r : it->second) r->on_cqe(c);
+      m.check_done();
     });
   }
   // Connections and their workloads.
@@ -483,13 +517,33 @@ void build(Model& m) {
                      return;
                    }
                    rt->state = "established";
+                   Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn};
+                   // The target of Sends posts its receive buffers before any Send starts:
+                   // twice as many as the Sends outstanding at once (a Send completes at its
+                   // ACK, possibly before its receive is posted again: iWARP has no
+                   // receiver-not-ready, a missing buffer is fatal), each as large as the
+                   // largest.
+                   uint64_t slot = 0;
+                   uint32_t slots = 0;
                    for (auto [wi, ri] : rt->runners) {
                      const auto& spec = m.s.workloads[wi];
-                     Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn};
-                     auto r = std::make_unique<WriteRunner>(spec, m.s.seed, ri, ep);
-                     WriteRunner* rp = r.get();
+                     if (spec.op.rfind("send", 0) != 0) continue;
+                     slot = std::max(slot, *std::max_element(spec.sizes.begin(), spec.sizes.end()));
+                     slots += 2 * spec.depth;
+                   }
+                   Receiver* recv = nullptr;
+                   if (slots) {
+                     m.receivers.push_back(std::make_unique<Receiver>(ep, slot, slots));
+                     recv = m.receivers.back().get();
+                     m.receiver_by_qp[{rt->server, rt->server_qpn}] = recv;
+                     recv->start();
+                   }
+                   for (auto [wi, ri] : rt->runners) {
+                     const auto& spec = m.s.workloads[wi];
+                     auto r = std::make_unique<OpRunner>(spec, static_cast<uint32_t>(wi), m.s.seed, ri, ep, recv);
+                     OpRunner* rp = r.get();
                      m.runners[wi][ri] = std::move(r);
-                     m.runner_by_qp[{rt->client, rt->client_qpn}] = rp;
+                     m.runner_by_qp[{rt->client, rt->client_qpn}].push_back(rp);
                      const Duration at = std::max(spec.start, sim_now());
                      m.control->at(at, [rp] { rp->start(); });
                    }
@@ -694,6 +748,24 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
   for (const auto& c : m.conns) {
     nlohmann::ordered_json j;
     std::string state = c.state;
+    // The Terminate, as the side that received it reports it (or, if it never arrived,
+    // as its sender recorded it).
+    nlohmann::ordered_json term = nullptr;
+    if (c.client_qpn != UINT32_MAX && c.server_qpn != UINT32_MAX && state == "established") {
+      const auto& ct = c.client->rnic().engine().terminate(c.client_qpn);
+      const auto& st = c.server->rnic().engine().terminate(c.server_qpn);
+      const hw::TermRecord* rec = nullptr;
+      std::string sender;
+      if (ct && !ct->sent) rec = &*ct, sender = c.server->config().name;
+      else if (st && !st->sent) rec = &*st, sender = c.client->config().name;
+      else if (ct) rec = &*ct, sender = c.client->config().name;
+      else if (st) rec = &*st, sender = c.server->config().name;
+      if (rec) {
+        const wire::TermCode& k = rec->msg.code;
+        term = {{"layer", k.layer}, {"etype", k.etype}, {"code", k.code}, {"name", wire::term_name(k)},
+                {"sent_by", sender}};
+      }
+    }
     nlohmann::ordered_json mpa{{"revision", c.spec->mpa.revision}, {"crc", false}, {"crc_errors", 0},
                                {"markers", {{"to_server", false}, {"to_client", false}}}};
     if (c.soft) {
@@ -709,6 +781,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
       const auto& tc = c.client->rnic().toe().conn(e.conn_of(c.client_qpn));
       if (tc.state() != tcp::State::Established) state = tcp::to_string(tc.state());
       if (e.state(c.client_qpn) == hw::QpState::Error) state = "error";
+      if (!term.is_null()) state = "terminated";
       j["state"] = state;
       j["tcp"] = tcp_json(tc);
       if (c.server_qpn != UINT32_MAX) {
@@ -728,7 +801,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
       j["server_tcp"] = empty_tcp_json();
     }
     j["mpa"] = mpa;
-    j["terminate"] = nullptr;
+    j["terminate"] = term;
     cj[c.id] = j;
   }
   r["connections"] = cj;
@@ -749,6 +822,11 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
                         {"read_bytes", ds.read_bytes}, {"write_bytes", ds.write_bytes}};
     j["rnic"]["placement"] = {{"segments", ps.segments}, {"bytes", ps.bytes}, {"violations", ps.violations},
                               {"cosim_mismatches", ps.cosim_mismatches}, {"rtl_cycles", ps.rtl_cycles}};
+    const auto& es = rn.engine().stats();
+    j["rnic"]["engine"] = {{"fpdus_tx", es.fpdus_tx}, {"fpdus_rx", es.fpdus_rx}, {"wqes", es.wqes}, {"cqes", es.cqes},
+                           {"read_requests_rx", es.read_requests_rx}, {"read_responses_tx", es.read_responses_tx},
+                           {"untagged_bytes_placed", es.untagged_bytes_placed},
+                           {"terminates_tx", es.terminates_tx}, {"terminates_rx", es.terminates_rx}};
     j["rnic"]["firmware"] = {{"commands", fs.commands}, {"netevents_handled", fs.netevents_handled},
                              {"busy_ns", fs.busy.ps / 1000}};
     j["host_if"] = {{"netevents_to_rnic", hs.netevents_to_rnic}, {"events_to_host", hs.events_to_host},

@@ -22,7 +22,8 @@ void fill_pattern(uint64_t seed, uint64_t op_key, uint8_t* dst, uint64_t n) {
 }
 
 namespace {
-constexpr uint8_t kGuardByte = 0xA5;
+constexpr uint64_t kGuard = 4096;  ///< bytes of guard on each side of a target buffer
+constexpr uint64_t kRecvBit = uint64_t{1} << 63;
 uint64_t workload_key(const std::string& id, uint32_t copy) { return hash_name(id) ^ (uint64_t{copy} << 48); }
 
 /// Copies between a host buffer in virtual addresses and the application.
@@ -40,71 +41,206 @@ void read_virt(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint
     off += k;
   }
 }
+void fill_guard(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint64_t n) {
+  const std::vector<uint8_t> g(n, kGuardByte);
+  write_virt(m, b, va, g.data(), n);
+}
+
+wire::RdmapOpcode send_opcode(const std::string& op) {
+  if (op == "send_se") return wire::RdmapOpcode::SendWithSe;
+  if (op == "send_inv") return wire::RdmapOpcode::SendWithInvalidate;
+  if (op == "send_se_inv") return wire::RdmapOpcode::SendWithSeInvalidate;
+  return wire::RdmapOpcode::Send;
+}
 }  // namespace
 
-WriteRunner::WriteRunner(const scenario::WorkloadSpec& spec, uint64_t seed, uint32_t copy, Endpoint ep)
-    : spec_(spec), seed_(seed), copy_(copy), ep_(ep) {}
+// ------------------------------------------------------------------ guarded buffers
 
-void WriteRunner::start() {
+void GuardedBuffer::make(host::Host& h, uint64_t len) {
+  whole = h.alloc_buffer(len + 2 * kGuard);
+  fill_guard(h.memory(), whole, whole.va, whole.length);
+  inner.va = whole.va + kGuard;
+  inner.length = len;
+  inner.pages.assign(whole.pages.begin() + static_cast<std::ptrdiff_t>(kGuard / host::HostMemory::kPage),
+                     whole.pages.end());
+}
+
+bool GuardedBuffer::untouched(host::HostMemory& m) const {
+  std::vector<uint8_t> b(whole.length);
+  read_virt(m, whole, whole.va, b.data(), b.size());
+  return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == kGuardByte; });
+}
+
+// ------------------------------------------------------------------ receiver
+
+Receiver::Receiver(Endpoint ep, uint64_t slot, uint32_t slots) : ep_(ep), slot_(std::max<uint64_t>(1, slot)), slots_(slots) {}
+
+void Receiver::start() {
+  if (started_) return;
+  started_ = true;
+  buf_.make(*ep_.server, slot_ * slots_);
+  ep_.server->reg_mr(buf_.inner, 1, placement::access::kLocalWrite);
+  for (uint32_t i = 0; i < slots_; ++i) post(i);
+}
+
+void Receiver::post(uint32_t slot) {
+  hw::Rqe r;
+  r.wr_id = kRecvBit | slot;
+  const uint64_t base = buf_.inner.va + slot * slot_;
+  const uint64_t h = slot_ / 2;
+  // A two-piece scatter list, out of address order: the second half of the slot first.
+  r.sgl.push_back({&buf_.inner, base + h, slot_ - h});
+  if (h) r.sgl.push_back({&buf_.inner, base, h});
+  ep_.server->post_recv(ep_.server_qpn, r);
+}
+
+void Receiver::on_cqe(const hw::Cqe& c, uint64_t seed) {
+  if (!(c.wr_id & kRecvBit) || c.status != hw::WcStatus::Success || expected_.empty()) return;
+  const auto slot = static_cast<uint32_t>(c.wr_id & 0xFFFFFFFF);
+  const Expected e = expected_.front();
+  expected_.pop_front();
+  ++received_;
+  ++by_runner_[e.from];
+  host::HostMemory& m = ep_.server->memory();
+  const uint64_t base = buf_.inner.va + slot * slot_;
+  const uint64_t h = slot_ / 2;
+  bool ok = c.byte_len == e.size && c.solicited == e.solicited && c.invalidated_stag == e.invalidate &&
+            c.opcode == hw::WcOpcode::Recv;
+  if (e.invalidate) {
+    const placement::Region* r = ep_.server->rnic().placement().regions().find(e.invalidate);
+    ok = ok && r && r->invalidated;
+  }
+  if (ok && e.size) {
+    std::vector<uint8_t> want(e.size), got(e.size);
+    fill_pattern(seed, e.key, want.data(), e.size);
+    const uint64_t first = std::min(e.size, slot_ - h);
+    read_virt(m, buf_.inner, base + h, got.data(), first);
+    if (e.size > first) read_virt(m, buf_.inner, base, got.data() + first, e.size - first);
+    ok = want == got;
+  }
+  if (!ok && e.from) e.from->data_bad(e.size);
+  fill_guard(m, buf_.inner, base, slot_);  // the application consumed it
+  post(slot);
+}
+
+// ------------------------------------------------------------------ operations
+
+OpRunner::OpRunner(const scenario::WorkloadSpec& spec, uint32_t index, uint64_t seed, uint32_t copy, Endpoint ep,
+                   Receiver* receiver)
+    : spec_(spec), index_(index), seed_(seed), copy_(copy), ep_(ep), receiver_(receiver) {}
+
+uint32_t OpRunner::bad_stag(uint32_t good) const {
+  // An index past the end of any region table: never registered.
+  return placement::make_stag(0xFFFFFF - copy_, placement::stag_key(good));
+}
+
+void OpRunner::start() {
   if (started_) return;
   started_ = true;
   const uint64_t max_size = *std::max_element(spec_.sizes.begin(), spec_.sizes.end());
   const uint64_t len = std::max<uint64_t>(1, max_size * spec_.depth);
-  src_ = ep_.client->alloc_buffer(len);
-  ep_.client->reg_mr(src_, 1, placement::access::kLocalWrite);
-  // The target buffer sits between two guard pages of a known pattern.
-  whole_ = ep_.server->alloc_buffer(len + 2 * guard_);
-  const std::vector<uint8_t> g(guard_, kGuardByte);
-  write_virt(ep_.server->memory(), whole_, whole_.va, g.data(), guard_);
-  write_virt(ep_.server->memory(), whole_, whole_.va + guard_ + len, g.data(), guard_);
-  dst_.va = whole_.va + guard_;
-  dst_.length = len;
-  dst_.pages.assign(whole_.pages.begin() + static_cast<std::ptrdiff_t>(guard_ / host::HostMemory::kPage),
-                    whole_.pages.end());
-  dst_stag_ = ep_.server->reg_mr(dst_, 1, placement::access::kRemoteWrite);
+  const std::string& v = spec_.violate;
+  host::Host& server = *ep_.server;
+  const uint32_t target_pd = v == "pd" ? server.alloc_pd() : pd_;
+  if (spec_.op == "write") {
+    src_ = ep_.client->alloc_buffer(len);
+    ep_.client->reg_mr(src_, pd_, placement::access::kLocalWrite);
+    target_.make(server, len);
+    remote_stag_ = server.reg_mr(target_.inner, target_pd,
+                                 v == "access" ? placement::access::kRemoteRead : placement::access::kRemoteWrite);
+  } else if (spec_.op == "read") {
+    src_ = server.alloc_buffer(len);
+    remote_stag_ = server.reg_mr(src_, target_pd,
+                                 v == "access" ? placement::access::kRemoteWrite : placement::access::kRemoteRead);
+    target_.make(*ep_.client, len);
+    sink_stag_ = ep_.client->reg_mr(target_.inner, pd_, placement::access::kLocalWrite);
+  } else {
+    src_ = ep_.client->alloc_buffer(len);
+    ep_.client->reg_mr(src_, pd_, placement::access::kLocalWrite);
+  }
+  if (remote_stag_) {
+    if (v == "invalidated") server.invalidate_stag(remote_stag_);
+    if (v == "stag") remote_stag_ = bad_stag(remote_stag_);
+  }
   begin_size();
 }
 
-void WriteRunner::begin_size() {
+void OpRunner::begin_size() {
   posted_ = done_ = 0;
-  size_base_ = total_ops_;
   for (uint32_t i = 0; i < spec_.depth && posted_ < spec_.count; ++i) post_next();
 }
 
-void WriteRunner::post_next() {
+void OpRunner::post_next() {
   const uint64_t size = spec_.sizes[size_idx_];
   const uint64_t slot = posted_ % spec_.depth;
   const uint64_t key = workload_key(spec_.id, copy_) + total_ops_;
-  const uint64_t wr_id = (uint64_t{copy_} << 40) | total_ops_;
+  const uint64_t id = wr_id(total_ops_);
   ++posted_;
   ++total_ops_;
-  const uint64_t va = src_.va + slot * size;
-  if (spec_.verify) {
-    // The application writes the operation's own pattern into its source slot.
-    std::vector<uint8_t> buf(size);
-    fill_pattern(seed_, key, buf.data(), size);
-    write_virt(ep_.client->memory(), src_, va, buf.data(), size);
-  }
+  const bool bounds = spec_.violate == "bounds";
+  std::vector<uint8_t> pattern(size);
+  fill_pattern(seed_, key, pattern.data(), size);
   hw::Wqe w;
-  w.wr_id = wr_id;
-  w.opcode = wire::RdmapOpcode::RdmaWrite;
-  w.local_va = va;
-  w.local = &src_;
-  w.remote_va = dst_.va + slot * size;
-  w.rkey = dst_stag_;
+  w.wr_id = id;
   w.length = size;
-  const Duration now = sim_now();
-  inflight_[wr_id] = {key, now};
+  Inflight inf;
+  inf.key = key;
+  inf.posted = sim_now();
+  if (spec_.op == "write") {
+    w.opcode = wire::RdmapOpcode::RdmaWrite;
+    w.local = &src_;
+    w.local_va = src_.va + slot * size;
+    write_virt(ep_.client->memory(), src_, w.local_va, pattern.data(), size);
+    inf.slot_va = target_.inner.va + slot * size;
+    // bounds: the operation starts at the region's last byte and runs past its end, so its
+    // first segment already fails (a size of 1 starts just past the end).
+    w.remote_va = bounds ? target_.inner.va + target_.inner.length - (size > 1 ? 1 : 0) : inf.slot_va;
+    w.rkey = remote_stag_;
+  } else if (spec_.op == "read") {
+    w.opcode = wire::RdmapOpcode::RdmaReadRequest;
+    const uint64_t src_va = src_.va + slot * size;
+    // The responder's application put the data there.
+    write_virt(ep_.server->memory(), src_, src_va, pattern.data(), size);
+    inf.slot_va = target_.inner.va + slot * size;
+    w.local = &target_.inner;
+    w.local_va = inf.slot_va;
+    w.local_stag = sink_stag_;
+    w.remote_va = bounds ? src_.va + src_.length - (size > 1 ? 1 : 0) : src_va;
+    w.rkey = remote_stag_;
+    w.fence = spec_.fence;
+  } else {
+    w.opcode = send_opcode(spec_.op);
+    w.local = &src_;
+    w.local_va = src_.va + slot * size;
+    write_virt(ep_.client->memory(), src_, w.local_va, pattern.data(), size);
+    Receiver::Expected e;
+    e.from = this;
+    e.key = key;
+    e.size = size;
+    e.solicited = spec_.op == "send_se" || spec_.op == "send_se_inv";
+    if (spec_.op == "send_inv" || spec_.op == "send_se_inv") {
+      // The target registers a region for this operation alone; the Send invalidates it.
+      host::Host& server = *ep_.server;
+      const std::string& v = spec_.violate;
+      const host::VirtBuffer b = server.alloc_buffer(host::HostMemory::kPage);
+      uint32_t stag = server.reg_mr(b, v == "pd" ? server.alloc_pd() : pd_, placement::access::kRemoteWrite);
+      if (v == "invalidated") server.invalidate_stag(stag);
+      if (v == "stag") stag = bad_stag(stag);
+      w.invalidate_stag = stag;
+      e.invalidate = stag;
+    }
+    if (receiver_) receiver_->expect(e);
+  }
+  inflight_[id] = inf;
   SizeFigures& f = figures_[size];
-  if (f.first_post.ps < 0) f.first_post = now;
+  if (f.first_post.ps < 0) f.first_post = inf.posted;
   ep_.client->post_send(ep_.client_qpn, w);
 }
 
-void WriteRunner::on_cqe(const hw::Cqe& c) {
+void OpRunner::on_cqe(const hw::Cqe& c) {
   auto it = inflight_.find(c.wr_id);
   if (it == inflight_.end()) return;
-  const uint64_t key = it->second.first;
-  const Duration posted_at = it->second.second;
+  const Inflight inf = it->second;
   inflight_.erase(it);
   const uint64_t size = spec_.sizes[size_idx_];
   SizeFigures& f = figures_[size];
@@ -116,14 +252,18 @@ void WriteRunner::on_cqe(const hw::Cqe& c) {
     ++f.completed;
     f.bytes += size;
     f.last_completion = now;
-    f.latencies_ns.push_back((now - posted_at).ps / 1000);
-    if (spec_.verify) {
-      // Op n of this size wrote slot n mod depth of the target buffer.
-      const uint64_t n = (c.wr_id & ((uint64_t{1} << 40) - 1)) - size_base_;
-      std::vector<uint8_t> want(size), got(size);
-      fill_pattern(seed_, key, want.data(), size);
-      read_virt(ep_.server->memory(), dst_, dst_.va + (n % spec_.depth) * size, got.data(), size);
-      if (want != got) f.data_intact = false;
+    f.latencies_ns.push_back((now - inf.posted).ps / 1000);
+    const bool placed_here = spec_.op == "write" || spec_.op == "read";
+    if (placed_here) {
+      // Write: the target's memory; Read: the initiator's sink.
+      host::Host& h = spec_.op == "write" ? *ep_.server : *ep_.client;
+      if (spec_.verify) {
+        std::vector<uint8_t> want(size), got(size);
+        fill_pattern(seed_, inf.key, want.data(), size);
+        read_virt(h.memory(), target_.inner, inf.slot_va, got.data(), size);
+        if (want != got) f.data_intact = false;
+      }
+      fill_guard(h.memory(), target_.inner, inf.slot_va, size);  // the application consumed it
     }
   }
   if (posted_ < spec_.count) {
@@ -136,14 +276,18 @@ void WriteRunner::on_cqe(const hw::Cqe& c) {
   }
 }
 
-void WriteRunner::finish_checks() {
-  if (!started_ || !spec_.verify) return;
-  // Bytes outside the target buffer are unchanged.
-  std::vector<uint8_t> before(guard_), after(guard_);
-  read_virt(ep_.server->memory(), whole_, whole_.va, before.data(), guard_);
-  read_virt(ep_.server->memory(), whole_, dst_.va + dst_.length, after.data(), guard_);
-  const bool ok = std::all_of(before.begin(), before.end(), [](uint8_t b) { return b == kGuardByte; }) &&
-                  std::all_of(after.begin(), after.end(), [](uint8_t b) { return b == kGuardByte; });
+void OpRunner::finish_checks() {
+  if (!started_) return;
+  bool ok = true;
+  if (spec_.op == "write" || spec_.op == "read") {
+    host::Host& h = spec_.op == "write" ? *ep_.server : *ep_.client;
+    ok = target_.untouched(h.memory());
+  } else if (receiver_) {
+    // Every Send that completed at the initiator was received, and nothing lies around.
+    uint64_t completed = 0;
+    for (const auto& [size, f] : figures_) completed += f.completed;
+    ok = receiver_->untouched() && receiver_->received_from(this) >= completed;
+  }
   if (!ok)
     for (auto& [size, f] : figures_) f.data_intact = false;
 }

@@ -115,6 +115,49 @@ Decoded<TerminateHeader> decode_terminate(const uint8_t* p, size_t len) {
   return d;
 }
 
+std::vector<uint8_t> encode_terminate_message(const TerminateMessage& m) {
+  std::vector<uint8_t> out(kTerminateHeaderLen);
+  TerminateHeader t;
+  t.code = m.code;
+  t.d = m.has_ddp;
+  t.m = m.has_ddp;
+  t.r = !m.rdmap_header.empty();
+  encode_terminate(out.data(), t);
+  if (m.has_ddp) {
+    out.push_back(static_cast<uint8_t>(m.ddp_segment_length >> 8));
+    out.push_back(static_cast<uint8_t>(m.ddp_segment_length));
+    out.insert(out.end(), m.ddp_header.begin(), m.ddp_header.end());
+  }
+  out.insert(out.end(), m.rdmap_header.begin(), m.rdmap_header.end());
+  return out;
+}
+
+Decoded<TerminateMessage> decode_terminate_message(const uint8_t* p, size_t len) {
+  Decoded<TerminateMessage> d;
+  auto t = decode_terminate(p, len);
+  if (!t) return d;
+  TerminateMessage& m = d.value;
+  m.code = t.value.code;
+  size_t pos = kTerminateHeaderLen;
+  if (t.value.d) {
+    if (len < pos + 3) return d;
+    m.has_ddp = true;
+    m.ddp_segment_length = load_be16(p + pos);
+    pos += 2;
+    const size_t hlen = ddp_header_length((p[pos] & kDdpT) != 0);
+    if (len < pos + hlen) return d;
+    m.ddp_header.assign(p + pos, p + pos + hlen);
+    pos += hlen;
+  }
+  if (t.value.r) {
+    m.rdmap_header.assign(p + pos, p + len);
+    pos = len;
+  }
+  d.length = pos;
+  d.status = DecodeStatus::Ok;
+  return d;
+}
+
 namespace {
 struct TermEntry {
   TermCode code;

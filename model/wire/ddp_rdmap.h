@@ -3,6 +3,7 @@
 /// Terminate header, and the Terminate error codes (layer/etype/code) of protocol-facts.md.
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "model/wire/decode.h"
 
@@ -126,5 +127,21 @@ struct TerminateHeader {
 constexpr size_t kTerminateHeaderLen = 4;
 size_t encode_terminate(uint8_t* out, const TerminateHeader& t);
 Decoded<TerminateHeader> decode_terminate(const uint8_t* p, size_t len);
+
+/// A whole Terminate message body (what follows the untagged DDP header on QN 2): the
+/// control word, then, when a DDP header is attached (D), the offending segment's 16-bit
+/// DDP segment length (where its MPA length stood) and its 14- or 18-byte DDP header, then,
+/// when an RDMAP header is attached (R), the offending RDMAP header (28 bytes for a Read
+/// Request). M is set with D: the length is valid.
+struct TerminateMessage {
+  TermCode code;
+  bool has_ddp = false;
+  uint16_t ddp_segment_length = 0;
+  std::vector<uint8_t> ddp_header;    ///< 14 or 18 bytes when has_ddp
+  std::vector<uint8_t> rdmap_header;  ///< empty, or the attached RDMAP header
+};
+std::vector<uint8_t> encode_terminate_message(const TerminateMessage& m);
+/// Decodes a Terminate body; the attached DDP header's size comes from its own T bit.
+Decoded<TerminateMessage> decode_terminate_message(const uint8_t* p, size_t len);
 
 }  // namespace rnicsim::wire

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 
+#include "model/common/bytes.h"
 #include "model/wire/mpa.h"
 
 namespace rnicsim::hw {
+
+using wire::RdmapOpcode;
 
 const char* to_string(QpState s) {
   switch (s) {
@@ -22,11 +25,65 @@ const char* to_string(WcStatus s) {
   switch (s) {
     case WcStatus::Success: return "success";
     case WcStatus::LocalProtectionError: return "local_protection_error";
+    case WcStatus::LocalQpOperationError: return "local_qp_operation_error";
     case WcStatus::RemoteAccessError: return "remote_access_error";
+    case WcStatus::RemoteOperationError: return "remote_operation_error";
+    case WcStatus::RemoteInvalidRequest: return "remote_invalid_request";
+    case WcStatus::FatalError: return "fatal_error";
     case WcStatus::FlushError: return "flush_error";
   }
   return "?";
 }
+
+const char* to_string(WcOpcode o) {
+  switch (o) {
+    case WcOpcode::RdmaWrite: return "rdma_write";
+    case WcOpcode::RdmaRead: return "rdma_read";
+    case WcOpcode::Send: return "send";
+    case WcOpcode::Recv: return "recv";
+  }
+  return "?";
+}
+
+namespace {
+
+bool is_send(uint8_t op) {
+  return op == static_cast<uint8_t>(RdmapOpcode::Send) || op == static_cast<uint8_t>(RdmapOpcode::SendWithInvalidate) ||
+         op == static_cast<uint8_t>(RdmapOpcode::SendWithSe) ||
+         op == static_cast<uint8_t>(RdmapOpcode::SendWithSeInvalidate);
+}
+bool with_invalidate(uint8_t op) {
+  return op == static_cast<uint8_t>(RdmapOpcode::SendWithInvalidate) ||
+         op == static_cast<uint8_t>(RdmapOpcode::SendWithSeInvalidate);
+}
+bool with_se(uint8_t op) {
+  return op == static_cast<uint8_t>(RdmapOpcode::SendWithSe) ||
+         op == static_cast<uint8_t>(RdmapOpcode::SendWithSeInvalidate);
+}
+WcOpcode wc_opcode(RdmapOpcode op) {
+  switch (op) {
+    case RdmapOpcode::RdmaWrite: return WcOpcode::RdmaWrite;
+    case RdmapOpcode::RdmaReadRequest: return WcOpcode::RdmaRead;
+    case RdmapOpcode::RdmaReadResponse:
+    case RdmapOpcode::Send:
+    case RdmapOpcode::SendWithInvalidate:
+    case RdmapOpcode::SendWithSe:
+    case RdmapOpcode::SendWithSeInvalidate:
+    case RdmapOpcode::Terminate:
+    case RdmapOpcode::AtomicRequest:
+    case RdmapOpcode::AtomicResponse: return WcOpcode::Send;
+  }
+  return WcOpcode::Send;
+}
+/// The status the initiator's work gets from a Terminate the peer sent.
+WcStatus status_of(wire::TermCode c) {
+  if (c.layer == wire::term::kLayerRdmap && c.etype == 1) return WcStatus::RemoteAccessError;
+  if (c.layer == wire::term::kLayerDdp && c.etype == 1) return WcStatus::RemoteAccessError;
+  if (c.layer == wire::term::kLayerDdp && c.etype == 2) return WcStatus::RemoteInvalidRequest;
+  return WcStatus::RemoteOperationError;
+}
+
+}  // namespace
 
 RdmaEngine::RdmaEngine(sc_core::sc_module_name name, const EngineConfig& cfg, Toe& toe, Dma& dma,
                        PlacementUnit& placement, host::HostMemory& mem)
@@ -42,12 +99,18 @@ uint32_t RdmaEngine::create_qp(uint32_t pd, uint32_t sq_depth) {
   return qps_.back()->qpn;
 }
 
+void RdmaEngine::set_state(Qp& qp, QpState to) {
+  if (qp.state == to) return;
+  qp.state = to;
+}
+
 void RdmaEngine::attach(uint32_t qpn, uint32_t conn, const MpaParams& mpa,
                         std::vector<uint8_t> leftover) {
   Qp& qp = *qps_[qpn];
   qp.conn = conn;
   qp.mpa = mpa;
-  qp.state = QpState::Rts;
+  set_state(qp, QpState::Rtr);  // MPA done: the QP may receive ...
+  set_state(qp, QpState::Rts);  // ... and send (no RTR message is exchanged here)
   if (qp_of_conn_.size() <= conn) qp_of_conn_.resize(conn + 1, UINT32_MAX);
   qp_of_conn_[conn] = qpn;
   Qp* q = &qp;
@@ -77,6 +140,15 @@ void RdmaEngine::attach(uint32_t qpn, uint32_t conn, const MpaParams& mpa,
   tx_pump(qp);
 }
 
+void RdmaEngine::emit(Qp& qp, const Cqe& c, Duration when) {
+  ++stats_.cqes;
+  Cqe cqe = c;
+  cqe.qpn = qp.qpn;
+  agenda_.at(std::max(when, sim_now()), [this, cqe] {
+    if (cqe_sink_) cqe_sink_(cqe);
+  });
+}
+
 void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
   // Doorbell (MMIO write) reaches the RNIC, then the WQE is fetched from host memory.
   agenda_.after(cfg_.doorbell_latency, [this, qpn, w] {
@@ -85,8 +157,12 @@ void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
       Qp& qp = *qps_[qpn];
       ++stats_.wqes;
       if (qp.state != QpState::Rts) {
-        ++stats_.cqes;
-        if (cqe_sink_) cqe_sink_(Cqe{w.wr_id, qpn, WcStatus::FlushError, 0});
+        emit(qp, Cqe{w.wr_id, qpn, WcStatus::FlushError, 0, wc_opcode(w.opcode)}, sim_now());
+        return;
+      }
+      if (w.opcode == RdmapOpcode::RdmaReadRequest && qp.mpa.ord == 0) {
+        // No Read may ever be outstanding (ORD 0 as negotiated): refused at once.
+        emit(qp, Cqe{w.wr_id, qpn, WcStatus::LocalQpOperationError, 0, WcOpcode::RdmaRead}, sim_now());
         return;
       }
       qp.sq.push_back(TxOp{w});
@@ -95,68 +171,133 @@ void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
   });
 }
 
+void RdmaEngine::post_recv(uint32_t qpn, const Rqe& r) {
+  agenda_.after(cfg_.doorbell_latency, [this, qpn, r] {
+    Qp& qp = *qps_[qpn];
+    if (qp.state == QpState::Error || qp.state == QpState::Terminate) {
+      emit(qp, Cqe{r.wr_id, qpn, WcStatus::FlushError, 0, WcOpcode::Recv}, sim_now());
+      return;
+    }
+    qp.rq.push_back(r);
+  });
+}
+
 void RdmaEngine::tx_pump(Qp& qp) {
   if (qp.state != QpState::Rts || qp.rtr_wait) return;
+  // Hand fetched work requests to the transmit queue, in order; a Read waits for a free
+  // ORD slot, a fenced Read for every earlier Read to complete.
+  for (TxOp& op : qp.sq) {
+    if (op.issued) continue;
+    const bool read = op.w.opcode == RdmapOpcode::RdmaReadRequest;
+    if (read && (qp.reads_out.size() >= qp.mpa.ord || (op.w.fence && !qp.reads_out.empty()))) break;
+    op.issued = true;
+    TxMsg m;
+    m.op = &op;
+    m.hdr.opcode = static_cast<uint8_t>(op.w.opcode);
+    if (op.w.opcode == RdmapOpcode::RdmaWrite) {
+      m.hdr.tagged = true;
+      m.hdr.stag = op.w.rkey;
+      m.hdr.to = op.w.remote_va;
+      m.buf = op.w.local;
+      m.src_va = op.w.local_va;
+      m.length = op.w.length;
+    } else if (read) {
+      m.hdr.qn = wire::kQnReadRequest;
+      m.hdr.msn = qp.msn_tx[wire::kQnReadRequest]++;
+      wire::ReadRequest rr;
+      rr.sink_stag = op.w.local_stag;
+      rr.sink_to = op.w.local_va;
+      rr.size = static_cast<uint32_t>(op.w.length);
+      rr.src_stag = op.w.rkey;
+      rr.src_to = op.w.remote_va;
+      m.body.resize(wire::kReadRequestLen);
+      wire::encode_read_request(m.body.data(), rr);
+      qp.reads_out.push_back(&op);
+    } else {
+      m.hdr.qn = wire::kQnSend;
+      m.hdr.msn = qp.msn_tx[wire::kQnSend]++;
+      m.hdr.stag = with_invalidate(m.hdr.opcode) ? op.w.invalidate_stag : 0;
+      m.buf = op.w.local;
+      m.src_va = op.w.local_va;
+      m.length = op.w.length;
+    }
+    qp.tx.push_back(std::move(m));
+  }
+
   tcp::Connection& c = toe_.conn(qp.conn);
   const uint32_t mulpdu = wire::mpa_mulpdu(c.emss(), qp.mpa.markers_tx);
-  const uint32_t max_payload = mulpdu - static_cast<uint32_t>(wire::kDdpTaggedHeaderLen);
-  while (qp.issue < qp.sq.size()) {
-    TxOp& op = qp.sq[qp.issue];
-    const uint64_t remaining = op.w.length - op.issued;
-    const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(remaining, max_payload));
-    size_t fpdu = mpa::fpdu_stream_length(wire::kDdpTaggedHeaderLen + len);
+  while (!qp.tx.empty()) {
+    TxMsg& m = qp.tx.front();
+    const size_t hlen = wire::ddp_header_length(m.hdr.tagged) + m.body.size();
+    const uint64_t max_payload = mulpdu - hlen;
+    const uint64_t offset = m.issued;
+    const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(m.length - offset, max_payload));
+    size_t fpdu = mpa::fpdu_stream_length(hlen + len);
     // With markers the FPDU's place in the stream is known when it is written: reserve for
     // the worst alignment.
     if (qp.mpa.markers_tx) fpdu += mpa::kMarkerLen * mpa::markers_max(fpdu);
     if (c.send_buffer().space() < qp.reserved + fpdu) return;  // wait for ACKs
     qp.reserved += fpdu;
-    const uint64_t offset = op.issued;
-    op.issued += len;
-    const bool last = op.issued == op.w.length;
-    if (last) ++qp.issue;
-    // The payload comes from host memory by DMA; the FPDU is written when it has arrived.
-    const Duration ready = dma_.read(len) + cfg_.fpdu_latency;
-    // The op stays in the deque until it completes, which needs this FPDU written first;
-    // deque::push_back keeps references valid, and a flush (to_error) leaves RTS first.
-    TxOp* opp = &op;
+    m.issued += len;
+    const bool last = m.issued == m.length;
+    // The segment's header: L on the last; TO or MO advance by the payload sent before.
+    wire::DdpHeader h = m.hdr;
+    h.last = last;
+    if (h.tagged)
+      h.to = m.hdr.to + offset;
+    else
+      h.mo = static_cast<uint32_t>(offset);
+    std::vector<uint8_t> hdr(hlen);
+    wire::encode_ddp(hdr.data(), h);
+    std::copy(m.body.begin(), m.body.end(), hdr.begin() + static_cast<std::ptrdiff_t>(wire::ddp_header_length(h.tagged)));
+    const host::VirtBuffer* src = m.buf;
+    const uint32_t src_stag = m.src_stag;
+    const uint64_t va = m.src_va + offset;
+    TxOp* op = m.op;
+    const bool read_response = m.is_read_response;
+    if (last) qp.tx.pop_front();
+    // The payload comes from host memory by DMA; the FPDU is written when it has arrived,
+    // and FPDUs enter the stream in the order they were issued.
+    Duration ready = (len ? dma_.read(len) : sim_now()) + cfg_.fpdu_latency;
+    ready = std::max(ready, qp.tx_ready);
+    qp.tx_ready = ready;
     Qp* q = &qp;
-    agenda_.at(ready, [this, q, opp, offset, len, last, fpdu] {
+    agenda_.at(ready, [this, q, op, hdr = std::move(hdr), src, src_stag, va, len, last, fpdu, read_response] {
       Qp& p = *q;
       if (p.state != QpState::Rts) return;
-      TxOp& o = *opp;
-      wire::DdpHeader h;
-      h.tagged = true;
-      h.last = last;
-      h.opcode = static_cast<uint8_t>(wire::RdmapOpcode::RdmaWrite);
-      h.stag = o.w.rkey;
-      h.to = o.w.remote_va + offset;
-      uint8_t hdr[wire::kDdpTaggedHeaderLen];
-      wire::encode_ddp(hdr, h);
-      const host::VirtBuffer* src = o.w.local;
-      const uint64_t va = o.w.local_va + offset;
       tcp::Connection& conn = toe_.conn(p.conn);
-      const auto gather = [this, src, va, len](mpa::RingWriter& w) {
-        // Gather from the source buffer's physical pages, straight into the ring.
-        for (uint64_t done = 0; done < len;) {
-          const uint64_t a = va + done;
-          const uint64_t n = std::min<uint64_t>(len - done, host::HostMemory::kPage - a % host::HostMemory::kPage);
-          w.write(mem_.view(src->pa(a)), n);
-          done += n;
+      const auto gather = [this, src, src_stag, va, len](mpa::RingWriter& w) {
+        if (src) {
+          // Gather from the source buffer's physical pages, straight into the ring.
+          for (uint64_t done = 0; done < len;) {
+            const uint64_t a = va + done;
+            const uint64_t n = std::min<uint64_t>(len - done, host::HostMemory::kPage - a % host::HostMemory::kPage);
+            w.write(mem_.view(src->pa(a)), n);
+            done += n;
+          }
+        } else if (len) {
+          // A Read Response: the source region's pages, checked when the request came.
+          placement_.regions().translate(src_stag, va, len, [&](uint64_t pa, uint64_t n, uint64_t) {
+            w.write(mem_.view(pa), n);
+          });
         }
       };
+      const ConstByteSpan header(hdr.data(), hdr.size());
       if (p.mpa.markers_tx) {
         const uint64_t pos = conn.bytes_acked() + conn.send_buffer().size() - p.tx_s0;
-        mpa::write_fpdu(conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len, gather,
-                        p.mpa.crc, pos);
+        mpa::write_fpdu(conn.send_buffer(), header, len, gather, p.mpa.crc, pos);
       } else {
-        mpa::write_fpdu(conn.send_buffer(), ConstByteSpan(hdr, sizeof hdr), len, gather,
-                        p.mpa.crc);
+        mpa::write_fpdu(conn.send_buffer(), header, len, gather, p.mpa.crc);
       }
       p.reserved -= fpdu;
       ++stats_.fpdus_tx;
-      if (last) {
-        o.written = true;
-        o.stream_end = conn.bytes_acked() + conn.send_buffer().size();
+      if (last && read_response) {
+        ++stats_.read_responses_tx;
+        if (p.reads_in > 0) --p.reads_in;  // the IRD slot is free again
+      }
+      if (last && op) {
+        op->written = true;
+        op->stream_end = conn.bytes_acked() + conn.send_buffer().size();
       }
       toe_.kick(p.conn);
     });
@@ -166,23 +307,37 @@ void RdmaEngine::tx_pump(Qp& qp) {
 void RdmaEngine::toe_acked(uint32_t conn, uint64_t total) {
   if (conn >= qp_of_conn_.size() || qp_of_conn_[conn] == UINT32_MAX) return;
   Qp& qp = *qps_[qp_of_conn_[conn]];
-  complete(qp, total);
+  qp.acked = total;
+  // Completions are decided after the rest of this segment (its data may be a Terminate
+  // that fails the work the ACK covers).
+  schedule_completion(qp);
   tx_pump(qp);
 }
 
-void RdmaEngine::complete(Qp& qp, uint64_t acked) {
-  while (!qp.sq.empty() && qp.sq.front().written && qp.sq.front().stream_end <= acked) {
+void RdmaEngine::schedule_completion(Qp& qp) {
+  if (qp.completion_scheduled) return;
+  qp.completion_scheduled = true;
+  Qp* q = &qp;
+  agenda_.at(sim_now(), [this, q] {
+    q->completion_scheduled = false;
+    complete(*q);
+  });
+}
+
+void RdmaEngine::complete(Qp& qp) {
+  if (qp.state != QpState::Rts) return;
+  for (TxOp& op : qp.sq) {
+    if (op.w.opcode != RdmapOpcode::RdmaReadRequest && op.written && op.stream_end <= qp.acked) op.done = true;
+  }
+  // Completions in work-request order (RFC 5040 s.5.5 for the send queue).
+  while (!qp.sq.empty() && qp.sq.front().done) {
     const TxOp op = qp.sq.front();
     qp.sq.pop_front();
-    --qp.issue;
     // The CQE goes to host memory by DMA; the host sees it when it lands.
-    const Duration landed = dma_.write(cfg_.cqe_size);
-    ++stats_.cqes;
-    const Cqe cqe{op.w.wr_id, qp.qpn, WcStatus::Success, op.w.length};
-    agenda_.at(landed, [this, cqe] {
-      if (cqe_sink_) cqe_sink_(cqe);
-    });
+    emit(qp, Cqe{op.w.wr_id, qp.qpn, WcStatus::Success, op.w.length, wc_opcode(op.w.opcode)},
+         dma_.write(cfg_.cqe_size));
   }
+  tx_pump(qp);
 }
 
 bool RdmaEngine::toe_data(uint32_t conn, ConstByteSpan data) {
@@ -190,31 +345,210 @@ bool RdmaEngine::toe_data(uint32_t conn, ConstByteSpan data) {
   if (qp.state != QpState::Rts) return false;
   qp.last_seen = false;
   qp.deframer->feed(data);
-  return qp.last_seen;
+  // A segment that ends a message is acknowledged at once; after a Terminate the ACK
+  // rides on it.
+  return qp.last_seen && qp.state == QpState::Rts;
 }
 
 void RdmaEngine::on_fpdu(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st) {
+  if (qp.state != QpState::Rts) return;
   ++stats_.fpdus_rx;
   if (st != mpa::FpduStatus::Ok) {
-    ++stats_.crc_errors;
-    to_error(qp);
+    // An LLP error: the stream can no longer be trusted (RFC 5044 s.8); no header attached.
+    if (st == mpa::FpduStatus::CrcError) ++stats_.crc_errors;
+    send_terminate(qp, st == mpa::FpduStatus::CrcError ? wire::term::MpaCrcError : wire::term::MpaMarkerMismatch, {}, 0, {});
     return;
   }
   auto d = wire::decode_ddp(ulpdu.data(), ulpdu.size());
   if (!d) {
-    to_error(qp);
+    send_terminate(qp, wire::term::RdmapCatastrophicStream, {}, 0, {});
     return;
   }
   const wire::DdpHeader& h = d.value;
-  if (h.last) qp.last_seen = true;
+  const ConstByteSpan hdr = ulpdu.subspan(0, d.length);
   const ConstByteSpan payload = ulpdu.subspan(d.length);
-  if (h.tagged && h.opcode == static_cast<uint8_t>(wire::RdmapOpcode::RdmaWrite)) {
-    const PlaceResult r =
-        placement_.place(qp.pd, h.stag, h.to, payload, placement::TaggedUse::WriteSink);
-    if (r.failure != placement::CheckFailure::None) to_error(qp);
+  const auto seg_len = static_cast<uint16_t>(ulpdu.size());
+  if (h.ddp_version != wire::kDdpVersion) {
+    send_terminate(qp, h.tagged ? wire::term::DdpTaggedBadVersion : wire::term::DdpUntaggedBadVersion, hdr, seg_len, {});
     return;
   }
-  // Only RDMA Write is sent by this engine; anything else ends the stream.
+  if (h.rdmap_version != wire::kRdmapVersion) {
+    send_terminate(qp, wire::term::RdmapBadVersion, hdr, seg_len, {});
+    return;
+  }
+  if (h.last) qp.last_seen = true;
+  if (h.tagged)
+    on_tagged(qp, h, hdr, payload);
+  else
+    on_untagged(qp, h, hdr, payload);
+}
+
+void RdmaEngine::on_tagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload) {
+  const auto seg_len = static_cast<uint16_t>(hdr.size() + payload.size());
+  if (h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaWrite)) {
+    const PlaceResult r = placement_.place(qp.pd, h.stag, h.to, payload, placement::TaggedUse::WriteSink);
+    if (r.failure != placement::CheckFailure::None) send_terminate(qp, r.error, hdr, seg_len, {});
+    return;
+  }
+  if (h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaReadResponse)) {
+    if (qp.reads_out.empty()) {
+      send_terminate(qp, wire::term::RdmapUnexpectedOpcode, hdr, seg_len, {});
+      return;
+    }
+    TxOp* op = qp.reads_out.front();
+    const PlaceResult r = placement_.place(qp.pd, h.stag, h.to, payload, placement::TaggedUse::ReadResponseSink);
+    if (r.failure != placement::CheckFailure::None) {
+      send_terminate(qp, r.error, hdr, seg_len, {});
+      return;
+    }
+    op->placed += payload.size();
+    if (h.last) {
+      // The Read completes when its last response byte is placed.
+      qp.reads_out.pop_front();
+      Qp* q = &qp;
+      agenda_.at(r.done, [this, q, op] {
+        // The op may have been flushed meanwhile: find it without trusting the pointer.
+        for (TxOp& o : q->sq)
+          if (&o == op) o.done = true;
+        complete(*q);
+      });
+    }
+    return;
+  }
+  send_terminate(qp, wire::term::RdmapUnexpectedOpcode, hdr, seg_len, {});
+}
+
+void RdmaEngine::on_untagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload) {
+  const auto seg_len = static_cast<uint16_t>(hdr.size() + payload.size());
+  if (h.qn >= ddp::kQueues) {
+    send_terminate(qp, wire::term::DdpUntaggedInvalidQn, hdr, seg_len, {});
+    return;
+  }
+  // The opcode must belong to its queue (RFC 5040 s.5.1).
+  const bool fits = (h.qn == wire::kQnSend && is_send(h.opcode)) ||
+                    (h.qn == wire::kQnReadRequest && h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaReadRequest)) ||
+                    (h.qn == wire::kQnTerminate && h.opcode == static_cast<uint8_t>(RdmapOpcode::Terminate));
+  if (!fits) {
+    send_terminate(qp, wire::term::RdmapUnexpectedOpcode, hdr, seg_len, {});
+    return;
+  }
+  if (h.qn == wire::kQnSend) return on_send(qp, h, hdr, payload);
+  if (h.qn == wire::kQnReadRequest) return on_read_request(qp, h, hdr, payload);
+  // Terminate: one buffer, whole in one segment.
+  ddp::UntaggedBuffers b{1, wire::kTerminateHeaderLen + 2 + wire::kDdpUntaggedHeaderLen + wire::kReadRequestLen};
+  const auto v = ddp::check_untagged(h, payload.size(), qp.rxq[wire::kQnTerminate], b);
+  if (!v.ok) {
+    send_terminate(qp, v.error, hdr, seg_len, {});
+    return;
+  }
+  ddp::advance(qp.rxq[wire::kQnTerminate], h, payload.size());
+  on_terminate(qp, payload);
+}
+
+void RdmaEngine::on_send(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload) {
+  const auto seg_len = static_cast<uint16_t>(hdr.size() + payload.size());
+  ddp::UntaggedQueue& q = qp.rxq[wire::kQnSend];
+  ddp::UntaggedBuffers b;
+  b.available = static_cast<uint32_t>(qp.rq.size());
+  if (!qp.rq.empty()) b.length = qp.rq.front().length();
+  const auto v = ddp::check_untagged(h, payload.size(), q, b);
+  if (!v.ok) {
+    send_terminate(qp, v.error, hdr, seg_len, {});
+    return;
+  }
+  if (with_invalidate(h.opcode) && h.mo == 0) {
+    // RFC 5040 s.6.6: the STag to invalidate must be valid and of this QP's PD, before
+    // anything of the message is placed (protocol-facts.md: 0/1/0x09).
+    const placement::Region* r = placement_.regions().find(h.stag);
+    if (!r || r->key != placement::stag_key(h.stag) || r->invalidated || r->pd != qp.pd) {
+      send_terminate(qp, wire::term::RdmapProtStagCannotInvalidate, hdr, seg_len, {});
+      return;
+    }
+  }
+  ddp::advance(q, h, payload.size());
+  // Scatter the payload into the receive buffer's list at offset MO.
+  Rqe& rqe = qp.rq.front();
+  Duration landed = sim_now();
+  uint64_t skip = h.mo, done = 0;
+  for (const Sge& s : rqe.sgl) {
+    if (done == payload.size()) break;
+    if (skip >= s.length) {
+      skip -= s.length;
+      continue;
+    }
+    const uint64_t n = std::min<uint64_t>(s.length - skip, payload.size() - done);
+    for (uint64_t k = 0; k < n;) {
+      const uint64_t a = s.va + skip + k;
+      const uint64_t piece = std::min<uint64_t>(n - k, host::HostMemory::kPage - a % host::HostMemory::kPage);
+      mem_.write(s.buf->pa(a), payload.data() + done + k, piece);
+      landed = std::max(landed, dma_.write(piece));
+      k += piece;
+    }
+    done += n;
+    skip = 0;
+  }
+  stats_.untagged_bytes_placed += payload.size();
+  if (!h.last) return;
+  Cqe c{rqe.wr_id, qp.qpn, WcStatus::Success, uint64_t{h.mo} + payload.size(), WcOpcode::Recv};
+  c.solicited = with_se(h.opcode);
+  if (with_invalidate(h.opcode)) {
+    placement_.invalidate(h.stag);
+    c.invalidated_stag = h.stag;
+  }
+  qp.rq.pop_front();
+  emit(qp, c, std::max(landed, dma_.write(cfg_.cqe_size)));
+}
+
+void RdmaEngine::on_read_request(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload) {
+  const auto seg_len = static_cast<uint16_t>(hdr.size() + payload.size());
+  ++stats_.read_requests_rx;
+  ddp::UntaggedBuffers b;
+  b.available = qp.reads_in < qp.mpa.ird ? qp.mpa.ird - qp.reads_in : 0;
+  b.length = wire::kReadRequestLen;
+  const auto v = ddp::check_untagged(h, payload.size(), qp.rxq[wire::kQnReadRequest], b);
+  if (!v.ok) {
+    send_terminate(qp, v.error, hdr, seg_len, {});
+    return;
+  }
+  auto rr = wire::decode_read_request(payload.data(), payload.size());
+  if (!rr || !h.last) {
+    send_terminate(qp, wire::term::RdmapCatastrophicStream, hdr, seg_len, {});
+    return;
+  }
+  ddp::advance(qp.rxq[wire::kQnReadRequest], h, payload.size());
+  const wire::ReadRequest& r = rr.value;
+  // The source is checked here, by the responder, in the protocol-facts order.
+  const auto f = placement_.regions().check(r.src_stag, r.src_to, r.size, qp.pd, placement::access::kRemoteRead);
+  if (f != placement::CheckFailure::None) {
+    send_terminate(qp, placement::to_term_code(f, placement::TaggedUse::ReadSource), hdr, seg_len,
+                   payload.subspan(0, wire::kReadRequestLen));
+    return;
+  }
+  ++qp.reads_in;
+  // The Read Response is the responder engine's own work: no host involvement.
+  TxMsg m;
+  m.hdr.tagged = true;
+  m.hdr.opcode = static_cast<uint8_t>(RdmapOpcode::RdmaReadResponse);
+  m.hdr.stag = r.sink_stag;
+  m.hdr.to = r.sink_to;
+  m.src_stag = r.src_stag;
+  m.src_va = r.src_to;
+  m.length = r.size;
+  m.is_read_response = true;
+  qp.tx.push_back(std::move(m));
+  tx_pump(qp);
+}
+
+void RdmaEngine::on_terminate(Qp& qp, ConstByteSpan payload) {
+  auto t = wire::decode_terminate_message(payload.data(), payload.size());
+  ++stats_.terminates_rx;
+  TermRecord rec;
+  rec.sent = false;
+  if (t) rec.msg = t.value;
+  qp.term = rec;
+  set_state(qp, QpState::Terminate);
+  fail_work(qp, status_of(rec.msg.code));
+  // The peer closes the stream after its Terminate; this side closes too.
   to_error(qp);
 }
 
@@ -249,7 +583,8 @@ bool RdmaEngine::rtr_hook(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st) {
   const bool ok = qp.rtr_wait ? mpa::is_rtr(qp.mpa.rtr, ulpdu) : mpa::is_rtr_read_response(ulpdu);
   if (!ok) {
     qp.llp_error = mpa::llp_code::kNoMatchingRtr;
-    to_error(qp);
+    qp.rtr_wait = qp.rtr_reply_wait = false;
+    send_terminate(qp, wire::term::MpaNoMatchingRtr, {}, 0, {});
     return true;
   }
   if (qp.rtr_reply_wait) {
@@ -263,24 +598,79 @@ bool RdmaEngine::rtr_hook(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st) {
   return true;
 }
 
-void RdmaEngine::to_error(Qp& qp) {
-  if (qp.state == QpState::Error) return;
-  qp.state = QpState::Error;
-  // Flush what is still queued (RFC 5040 s.6.2.1: work completes in error).
+void RdmaEngine::send_terminate(Qp& qp, wire::TermCode code, ConstByteSpan ddp_hdr, uint16_t seg_len,
+                                ConstByteSpan rdmap_hdr) {
+  if (qp.state != QpState::Rts) return;
+  wire::TerminateMessage msg;
+  msg.code = code;
+  if (!ddp_hdr.empty()) {
+    msg.has_ddp = true;
+    msg.ddp_segment_length = seg_len;
+    msg.ddp_header.assign(ddp_hdr.begin(), ddp_hdr.end());
+  }
+  msg.rdmap_header.assign(rdmap_hdr.begin(), rdmap_hdr.end());
+  TermRecord rec;
+  rec.msg = msg;
+  rec.sent = true;
+  qp.term = rec;
+  ++stats_.terminates_tx;
+  set_state(qp, QpState::Terminate);
+  // The Terminate goes out at once, ahead of anything not yet written (RFC 5040 s.5.4:
+  // untagged QN 2, MSN 1, MO 0, L).
+  wire::DdpHeader h;
+  h.last = true;
+  h.opcode = static_cast<uint8_t>(RdmapOpcode::Terminate);
+  h.qn = wire::kQnTerminate;
+  h.msn = qp.msn_tx[wire::kQnTerminate]++;
+  h.mo = 0;
+  std::vector<uint8_t> ulpdu(wire::kDdpUntaggedHeaderLen);
+  wire::encode_ddp(ulpdu.data(), h);
+  const std::vector<uint8_t> body = wire::encode_terminate_message(msg);
+  ulpdu.insert(ulpdu.end(), body.begin(), body.end());
+  qp.reserved = 0;  // FPDUs still waiting for their DMA are dropped: the QP left RTS
+  write_control(qp, ulpdu);
+  fail_work(qp, WcStatus::FatalError);
+  to_error(qp);
+}
+
+void RdmaEngine::fail_work(Qp& qp, WcStatus first) {
+  bool first_done = false;
   while (!qp.sq.empty()) {
     const TxOp op = qp.sq.front();
     qp.sq.pop_front();
-    ++stats_.cqes;
-    if (cqe_sink_) cqe_sink_(Cqe{op.w.wr_id, qp.qpn, WcStatus::FlushError, 0});
+    emit(qp, Cqe{op.w.wr_id, qp.qpn, first_done ? WcStatus::FlushError : first, 0, wc_opcode(op.w.opcode)},
+         sim_now());
+    first_done = true;
   }
-  qp.issue = 0;
+  qp.tx.clear();
+  qp.reads_out.clear();
+}
+
+void RdmaEngine::to_error(Qp& qp) {
+  if (qp.state == QpState::Error) return;
+  if (qp.state == QpState::Rts) set_state(qp, QpState::Error);
+  // Flush what is still queued (RFC 5040 s.6.2.1: work completes in error).
+  fail_work(qp, WcStatus::FlushError);
+  while (!qp.rq.empty()) {
+    emit(qp, Cqe{qp.rq.front().wr_id, qp.qpn, WcStatus::FlushError, 0, WcOpcode::Recv}, sim_now());
+    qp.rq.pop_front();
+  }
+  // A QP in TERMINATE stays there until its stream is closed; the graceful close (FIN)
+  // starts now.
   toe_.close(qp.conn);
+  if (qp.state != QpState::Terminate) set_state(qp, QpState::Error);
 }
 
 void RdmaEngine::toe_state(uint32_t conn, tcp::State, tcp::State to) {
   if (conn >= qp_of_conn_.size() || qp_of_conn_[conn] == UINT32_MAX) return;
   Qp& qp = *qps_[qp_of_conn_[conn]];
-  if (to == tcp::State::Closed && qp.state == QpState::Rts) to_error(qp);
+  if (to == tcp::State::Closed || to == tcp::State::TimeWait) {
+    if (qp.state == QpState::Rts) {
+      to_error(qp);
+    } else if (qp.state == QpState::Terminate) {
+      set_state(qp, QpState::Error);  // the stream is gone: TERMINATE -> ERROR
+    }
+  }
 }
 
 }  // namespace rnicsim::hw

@@ -6,6 +6,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "model/hw/dma/dma.h"
 #include "model/hw/placement/placement.h"
 #include "model/hw/toe/toe.h"
+#include "model/proto/ddp/untagged.h"
 #include "model/proto/mpa/fpdu.h"
 #include "model/proto/mpa/rtr.h"
 #include "model/wire/ddp_rdmap.h"
@@ -23,25 +25,67 @@ namespace rnicsim::hw {
 enum class QpState { Idle, Rtr, Rts, Closing, Terminate, Error };
 const char* to_string(QpState s);
 
-/// A work request as the host writes it into the send queue.
-struct Wqe {
-  uint64_t wr_id = 0;
-  wire::RdmapOpcode opcode = wire::RdmapOpcode::RdmaWrite;
-  uint64_t local_va = 0;
-  const host::VirtBuffer* local = nullptr;  ///< the registered source buffer
-  uint64_t remote_va = 0;
-  uint32_t rkey = 0;
+/// One piece of a scatter/gather list: bytes [va, va + length) of a registered buffer.
+struct Sge {
+  const host::VirtBuffer* buf = nullptr;
+  uint64_t va = 0;
   uint64_t length = 0;
 };
 
-enum class WcStatus { Success, LocalProtectionError, RemoteAccessError, FlushError };
+/// A work request as the host writes it into the send queue.
+struct Wqe {
+  uint64_t wr_id = 0;
+  wire::RdmapOpcode opcode = wire::RdmapOpcode::RdmaWrite;  ///< Write, Read Request, Send*
+  uint64_t local_va = 0;
+  const host::VirtBuffer* local = nullptr;  ///< source (Write, Send) or Read sink buffer
+  uint32_t local_stag = 0;                  ///< Read: the sink's STag (local write access)
+  uint64_t remote_va = 0;
+  uint32_t rkey = 0;
+  uint64_t length = 0;
+  uint32_t invalidate_stag = 0;  ///< Send with Invalidate: the peer's STag to invalidate
+  bool fence = false;            ///< Read: wait for earlier Reads (RDMAP read fence)
+};
+
+/// A receive work request: a scatter list that one incoming Send fills in order.
+struct Rqe {
+  uint64_t wr_id = 0;
+  std::vector<Sge> sgl;
+  uint64_t length() const {
+    uint64_t n = 0;
+    for (const Sge& s : sgl) n += s.length;
+    return n;
+  }
+};
+
+enum class WcStatus {
+  Success,
+  LocalProtectionError,
+  LocalQpOperationError,  ///< the QP cannot do this (a Read with ORD 0)
+  RemoteAccessError,     ///< the peer's Terminate: a protection error (RDMAP or DDP tagged)
+  RemoteOperationError,  ///< the peer's Terminate: any other error
+  RemoteInvalidRequest,  ///< the peer's Terminate: a DDP untagged error
+  FatalError,            ///< this side detected the error and sent the Terminate
+  FlushError,
+};
 const char* to_string(WcStatus s);
+
+enum class WcOpcode { RdmaWrite, RdmaRead, Send, Recv };
+const char* to_string(WcOpcode o);
 
 struct Cqe {
   uint64_t wr_id = 0;
   uint32_t qpn = 0;
   WcStatus status = WcStatus::Success;
   uint64_t byte_len = 0;
+  WcOpcode opcode = WcOpcode::RdmaWrite;
+  bool solicited = false;        ///< Recv of a Send with Solicited Event
+  uint32_t invalidated_stag = 0;  ///< Recv of a Send with Invalidate: the STag invalidated
+};
+
+/// The Terminate a QP sent or received.
+struct TermRecord {
+  wire::TerminateMessage msg;
+  bool sent = false;  ///< true: this QP sent it; false: it came from the peer
 };
 
 struct EngineConfig {
@@ -55,6 +99,9 @@ struct EngineStats {
   uint64_t fpdus_tx = 0, fpdus_rx = 0;
   uint64_t crc_errors = 0;
   uint64_t wqes = 0, cqes = 0;
+  uint64_t terminates_tx = 0, terminates_rx = 0;
+  uint64_t read_requests_rx = 0, read_responses_tx = 0;
+  uint64_t untagged_bytes_placed = 0;
 };
 
 /// Negotiated MPA parameters of one direction pair.
@@ -79,7 +126,15 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   void attach(uint32_t qpn, uint32_t conn, const MpaParams& mpa, std::vector<uint8_t> leftover);
   /// The host rang the send queue's doorbell for this WQE.
   void post_send(uint32_t qpn, const Wqe& w);
+  /// The host posted a receive buffer (its doorbell).
+  void post_recv(uint32_t qpn, const Rqe& r);
   QpState state(uint32_t qpn) const { return qps_[qpn]->state; }
+  uint32_t pd_of(uint32_t qpn) const { return qps_[qpn]->pd; }
+  /// The Terminate this QP sent or received, if any.
+  const std::optional<TermRecord>& terminate(uint32_t qpn) const { return qps_[qpn]->term; }
+  /// The receive path of a QP in RTS, one FPDU's ULPDU at a time, below MPA (the test
+  /// entry for forged segments; the deframer calls the same).
+  void receive_ulpdu(uint32_t qpn, ConstByteSpan ulpdu) { on_fpdu(*qps_[qpn], ulpdu, mpa::FpduStatus::Ok); }
   uint32_t conn_of(uint32_t qpn) const { return qps_[qpn]->conn; }
   const MpaParams& mpa(uint32_t qpn) const { return qps_[qpn]->mpa; }
   uint64_t crc_errors(uint32_t qpn) const { return qps_[qpn]->deframer ? qps_[qpn]->deframer->crc_errors() : 0; }
@@ -96,11 +151,26 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   const EngineStats& stats() const { return stats_; }
 
  private:
+  /// A send-queue work request from fetch to completion.
   struct TxOp {
     Wqe w;
-    uint64_t issued = 0;       ///< payload bytes whose FPDUs are issued
-    uint64_t stream_end = 0;   ///< stream offset after its last FPDU (set when written)
-    bool written = false;
+    bool issued = false;       ///< handed to the transmit queue
+    bool written = false;      ///< its last FPDU is in the TCP send buffer
+    uint64_t stream_end = 0;   ///< stream offset after its last FPDU
+    bool done = false;         ///< ready to complete (ACKed, or Read data placed)
+    uint64_t placed = 0;       ///< Read: response bytes placed
+  };
+  /// One outgoing message being segmented: a request, a Read Response or a Terminate.
+  struct TxMsg {
+    wire::DdpHeader hdr;           ///< fields of the first segment (TO / MO advance per segment)
+    std::vector<uint8_t> body;     ///< inline bytes after the DDP header (Read Request, Terminate)
+    const host::VirtBuffer* buf = nullptr;  ///< payload from a host buffer, or
+    uint32_t src_stag = 0;         ///< payload from a registered region (Read Response)
+    uint64_t src_va = 0;
+    uint64_t length = 0;           ///< payload bytes
+    uint64_t issued = 0;
+    TxOp* op = nullptr;            ///< the work request it carries, if any
+    bool is_read_response = false;
   };
   struct Qp {
     uint32_t qpn = 0;
@@ -110,22 +180,46 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
     uint32_t conn = UINT32_MAX;
     MpaParams mpa;
     std::deque<TxOp> sq;         ///< fetched, not yet completed
-    size_t issue = 0;            ///< index in sq of the op being segmented
+    std::deque<TxMsg> tx;        ///< messages to segment, in stream order
     uint64_t reserved = 0;       ///< send-buffer bytes promised to DMA reads in flight
+    Duration tx_ready{};         ///< FPDUs are written in issue order: none before this
+    uint64_t acked = 0;          ///< stream bytes the peer acknowledged
+    bool completion_scheduled = false;
+    uint32_t msn_tx[ddp::kQueues] = {1, 1, 1};  ///< next MSN per untagged queue we send on
+    ddp::UntaggedQueue rxq[ddp::kQueues];        ///< untagged queues we receive on
+    std::deque<Rqe> rq;                          ///< posted receives
+    uint64_t recv_placed = 0;                    ///< bytes of the current Send placed
+    std::deque<TxOp*> reads_out;                 ///< Reads sent, in request order (ORD)
+    uint32_t reads_in = 0;                       ///< inbound Reads not yet answered (IRD)
     std::unique_ptr<mpa::Deframer> deframer;
     uint64_t tx_s0 = 0;          ///< stream offset of S0 (after our MPA frame) when sending
     bool rtr_wait = false;       ///< responder: nothing is sent before the RTR arrives
     bool rtr_reply_wait = false; ///< initiator of a Read RTR: its Read Response comes first
     uint8_t llp_error = 0;
     bool last_seen = false;      ///< an FPDU with the L bit ended in the current feed
+    std::optional<TermRecord> term;
   };
   void tx_pump(Qp& qp);
-  void complete(Qp& qp, uint64_t acked);
+  void schedule_completion(Qp& qp);
+  void complete(Qp& qp);
+  void emit(Qp& qp, const Cqe& c, Duration when);
   void on_fpdu(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st);
   /// RFC 6581 RTR handling before on_fpdu; true when the FPDU was the RTR's (or broke it).
   bool rtr_hook(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st);
   /// Writes a control FPDU (RTR, its Read Response) straight into the send buffer.
   bool write_control(Qp& qp, const std::vector<uint8_t>& ulpdu);
+  void on_tagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
+  void on_untagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
+  void on_send(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
+  void on_read_request(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
+  void on_terminate(Qp& qp, ConstByteSpan payload);
+  /// A check failed: send the Terminate (with the offending headers when given), complete
+  /// the QP's work in error, close the stream (FIN), as siw does.
+  void send_terminate(Qp& qp, wire::TermCode code, ConstByteSpan ddp_hdr, uint16_t seg_len,
+                      ConstByteSpan rdmap_hdr);
+  void set_state(Qp& qp, QpState to);
+  /// Completes every outstanding work request: the first with `first`, the rest flushed.
+  void fail_work(Qp& qp, WcStatus first);
   void to_error(Qp& qp);
 
   EngineConfig cfg_;
