@@ -7,10 +7,19 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 #include "model/cosim/core.h"
 
 namespace rnicsim::cosim {
+
+/// Whether V was verilated with --trace-fst (the test copies are not).
+template <class V, class = void>
+constexpr bool kHasTrace = false;
+template <class V>
+constexpr bool kHasTrace<V, std::void_t<decltype(std::declval<V&>().trace(
+                                std::declval<VerilatedFstC*>(), 0))>> = true;
 
 template <class V>
 class VerilatedCore final : public Core {
@@ -47,13 +56,11 @@ class VerilatedCore final : public Core {
     v.desc_source_i = in.desc.source;
     v.pay_valid_i = in.pay.valid;
     v.pay_last_i = in.pay.last;
-    if (in.pay.data != pay_src_ || in.pay.bytes != pay_len_) {
-      // A new beat: copy its bytes into the port, lane i = byte i (little-endian words).
+    {
+      // Lane i = byte i (little-endian words); the lanes past the data are zero.
       uint8_t beat[sizeof(v.pay_data_i)] = {};
-      std::memcpy(beat, in.pay.data ? in.pay.data : beat, std::min<size_t>(in.pay.bytes, sizeof beat));
+      if (in.pay.data) std::memcpy(beat, in.pay.data, std::min<size_t>(in.pay.bytes, sizeof beat));
       std::memcpy(&v.pay_data_i, beat, sizeof beat);
-      pay_src_ = in.pay.data;
-      pay_len_ = in.pay.bytes;
     }
     v.dma_ready_i = in.dma_ready;
     v.sts_ready_i = in.sts_ready;
@@ -84,8 +91,12 @@ class VerilatedCore final : public Core {
 
   void trace_open(const std::string& path) override {
     if (fst_) return;
-    fst_ = std::make_unique<VerilatedFstC>();
-    v_->trace(fst_.get(), 99);
+    if constexpr (kHasTrace<V>) {
+      fst_ = std::make_unique<VerilatedFstC>();
+      v_->trace(fst_.get(), 99);
+    } else {
+      throw std::runtime_error("this core copy was verilated without traces");
+    }
     fst_->open(path.c_str());
     if (!fst_->isOpen()) throw std::runtime_error("cannot write " + path);
   }
@@ -112,8 +123,6 @@ class VerilatedCore final : public Core {
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<V> v_;
   std::unique_ptr<VerilatedFstC> fst_;
-  const uint8_t* pay_src_ = reinterpret_cast<const uint8_t*>(1);  // forces the first copy
-  uint32_t pay_len_ = UINT32_MAX;
 };
 
 }  // namespace rnicsim::cosim
