@@ -22,7 +22,7 @@ void require_refused(const cosim::RtlSegment& s, Want w) {
 }
 }  // namespace
 
-TEST_CASE("rtl checks: every violation gives the protocol-facts Terminate for each use") {
+TEST_CASE("checks: every violation gives the protocol-facts Terminate for each use") {
   CoreFixture f;
   const auto all = placement::access::kLocalWrite | placement::access::kRemoteWrite | placement::access::kRemoteRead;
   const uint64_t base = 0x7f0000001000ull + 0x123;
@@ -67,7 +67,7 @@ TEST_CASE("rtl checks: every violation gives the protocol-facts Terminate for ea
   require_refused(f.place(5, remote, 0x30000, data, TaggedUse::ReadResponseSink), {0, 1, 0x02});
 }
 
-TEST_CASE("rtl checks: a segment with several faults reports the first in the order") {
+TEST_CASE("checks: a segment with several faults reports the first in the order") {
   CoreFixture f;
   const uint32_t stag = f.add(3, placement::access::kLocalWrite, 0x5000, 4096);
   const auto p = pattern(100, 2);
@@ -83,7 +83,7 @@ TEST_CASE("rtl checks: a segment with several faults reports the first in the or
   require_refused(f.place(4, stag, 0x9000, d, TaggedUse::WriteSink), {1, 1, 0x00});
 }
 
-TEST_CASE("rtl checks: a zero-length segment is checked and places nothing") {
+TEST_CASE("checks: a zero-length segment is checked and places nothing") {
   CoreFixture f;
   const uint32_t stag = f.add(1, placement::access::kRemoteWrite, 0x2000, 100);
   const auto ok = f.place(1, stag, 0x2000 + 100, ConstByteSpan(), TaggedUse::WriteSink);

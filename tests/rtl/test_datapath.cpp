@@ -6,7 +6,7 @@
 using namespace rnicsim;
 using namespace rnicsim::rtltest;
 
-TEST_CASE("rtl datapath: a write crossing several pages is split at each page, in any physical order") {
+TEST_CASE("datapath: a write crossing several pages is split at each page, in any physical order") {
   CoreFixture f;
   // Region of 5 pages starting 0x234 into its first page; pages in a shuffled order.
   const std::vector<uint64_t> pages{0x9000000, 0x2000000, 0x7000000, 0x1000000, 0x5000000};
@@ -35,7 +35,7 @@ TEST_CASE("rtl datapath: a write crossing several pages is split at each page, i
   REQUIRE(s.cycles == 1 + 2 + 157 + 1);
 }
 
-TEST_CASE("rtl datapath: an unaligned segment needs one DMA beat more than its payload beats") {
+TEST_CASE("datapath: an unaligned segment needs one DMA beat more than its payload beats") {
   CoreFixture f;
   const uint32_t stag = f.add(1, placement::access::kRemoteWrite, 0x4000, 4096);
   const auto p = pattern(64, 4);
@@ -45,7 +45,7 @@ TEST_CASE("rtl datapath: an unaligned segment needs one DMA beat more than its p
   REQUIRE(s.cycles == 1 + 2 + 2 + 1);
 }
 
-TEST_CASE("rtl datapath: back-pressure on either side changes timing, never the records") {
+TEST_CASE("datapath: back-pressure on either side changes timing, never the records") {
   const uint32_t pcts[][3] = {{60, 0, 0}, {0, 60, 0}, {0, 0, 80}, {40, 40, 40}};
   for (const auto& pc : pcts) {
     CoreFixture f;
@@ -69,7 +69,7 @@ TEST_CASE("rtl datapath: back-pressure on either side changes timing, never the 
   }
 }
 
-TEST_CASE("rtl datapath: table updates between segments take effect at once") {
+TEST_CASE("datapath: table updates between segments take effect at once") {
   CoreFixture f;
   const auto p = pattern(500, 5);
   const ConstByteSpan d(p.data(), p.size());

@@ -5,6 +5,7 @@
 #include <Vplacement_core_fault.h>
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include "model/cosim/verilated_core.h"
 #include "model/hw/placement/placement.h"
@@ -40,7 +41,7 @@ struct Unit {
 };
 }  // namespace
 
-TEST_CASE("rtl lockstep: the fault copy (PD check off) is caught at its first divergent segment") {
+TEST_CASE("lockstep: the fault copy (PD check off) is caught at its first divergent segment") {
   Unit u("fault_unit", std::make_unique<cosim::VerilatedCore<Vplacement_core_fault>>(), true);
   const uint32_t stag = u.add(1);
   std::vector<uint8_t> p(5000, 0x5A);
@@ -67,13 +68,22 @@ TEST_CASE("rtl lockstep: the fault copy (PD check off) is caught at its first di
   REQUIRE(m.rtl.pieces[0].len == 4096);
   REQUIRE(m.rtl.pieces[1].len == 904);
   REQUIRE(cosim::describe(m.model) == "refused DDP 1/1/0x02 (" + std::string(wire::term_name(m.model.error)) + ")");
+  // The report as the run prints it on stderr.
+  const std::string want = fmt::format(
+      "lockstep divergence at 0 ns: host bob, connection c1, segment 3 (PD 2, STag 0x{:08x}, TO 0x10000, 5000 bytes)\n"
+      "  first difference: check result: model refused, rtl passed\n"
+      "  model: refused DDP 1/1/0x02 ({})\n"
+      "  rtl:   placed 2 pieces: 0x{:x}+4096 crc 0x{:08x}, 0x{:x}+904 crc 0x{:08x}\n",
+      stag, wire::term_name(wire::term::DdpTaggedStagNotAssociated), m.rtl.pieces[0].addr,
+      cosim::data_hash(p.data(), 4096), m.rtl.pieces[1].addr, cosim::data_hash(p.data(), 904));
+  REQUIRE(hw::lockstep_report("bob", "c1", m) == want);
   // --lockstep-stop first: nothing more is compared (or counted).
   u.unit.place(2, stag, 0x10000, d, placement::TaggedUse::WriteSink);
   REQUIRE(u.unit.stats().cosim_mismatches == 1);
   REQUIRE(u.unit.stats().first_mismatch->segment == 3);
 }
 
-TEST_CASE("rtl lockstep: with stop never every divergence counts; the real core has none") {
+TEST_CASE("lockstep: with stop never every divergence counts, the real core has none") {
   Unit bad("fault_never", std::make_unique<cosim::VerilatedCore<Vplacement_core_fault>>(), false);
   Unit good("real_never", cosim::make_placement_core(), false);
   std::vector<uint8_t> p(700, 0x33);

@@ -8,7 +8,7 @@
 using namespace rnicsim;
 using namespace rnicsim::rtltest;
 
-TEST_CASE("rtl random: 100000 constrained-random segments agree with the reference") {
+TEST_CASE("random: 100000 constrained-random segments agree with the reference") {
   CoreFixture f;
   Rng rng(20261125, "rtl.random");
   auto pick = [&](uint64_t n) { return rng.next() % n; };

@@ -14,6 +14,14 @@ std::optional<PlacementMode> parse_placement_mode(const std::string& s) {
   return std::nullopt;
 }
 
+std::string lockstep_report(const std::string& host, const std::string& conn, const Mismatch& mm) {
+  return fmt::format(
+      "lockstep divergence at {} ns: host {}, connection {}, segment {} (PD {}, STag 0x{:08x}, TO 0x{:x}, {} bytes)\n"
+      "  first difference: {}\n  model: {}\n  rtl:   {}\n",
+      mm.time.ps / 1000, host, conn, mm.segment, mm.pd, mm.stag, mm.to, mm.length, mm.difference,
+      cosim::describe(mm.model), cosim::describe(mm.rtl));
+}
+
 PlacementUnit::PlacementUnit(sc_core::sc_module_name name, const PlacementConfig& cfg, Dma& dma,
                              host::HostMemory& mem)
     : PlacementUnit(name, cfg, dma, mem,

@@ -46,6 +46,10 @@ struct Mismatch {
   std::string difference;  ///< the first field that differs, in words
 };
 
+/// The divergence report on stderr (docs/rtl.md): time, host, connection, segment, the
+/// first difference and both records.
+std::string lockstep_report(const std::string& host, const std::string& conn, const Mismatch& m);
+
 struct PlacementStats {
   uint64_t segments = 0;    ///< tagged segments checked
   uint64_t bytes = 0;       ///< bytes placed
