@@ -43,3 +43,26 @@ target_link_libraries(rnic_rtl PUBLIC ZLIB::ZLIB)
 find_program(VERILATOR_EXE verilator HINTS /usr/bin REQUIRED)
 add_test(NAME "rtl: lint" COMMAND ${VERILATOR_EXE} --lint-only -Wall --assert ${RTL_DIR}/lint.vlt ${RTL_SOURCES}
          --top-module placement_core)
+# Illegal parameter combinations stop elaboration with the core's own message.
+foreach(_bad "DataWidth=100|DataWidth must be a power of two"
+             "PipeDepth=0|PipeDepth must be 1 to 8"
+             "RegionEntries=3000|RegionEntries must be a power of two")
+  string(REPLACE "|" ";" _bad "${_bad}")
+  list(GET _bad 0 _param)
+  list(GET _bad 1 _msg)
+  add_test(NAME "rtl: elaboration refuses ${_param}"
+           COMMAND ${VERILATOR_EXE} --lint-only -Wall ${RTL_DIR}/lint.vlt ${RTL_SOURCES}
+                   --top-module placement_core -G${_param})
+  set_tests_properties("rtl: elaboration refuses ${_param}" PROPERTIES PASS_REGULAR_EXPRESSION "${_msg}")
+endforeach()
+# Legal corners lint clean too.
+foreach(_good "DataWidth=64;PipeDepth=1" "DataWidth=1024;PipeDepth=8" "DataWidth=256;RegionEntries=64;PageEntries=1024")
+  set(_gargs)
+  foreach(_g ${_good})
+    list(APPEND _gargs -G${_g})
+  endforeach()
+  string(REPLACE ";" " " _gname "${_good}")
+  add_test(NAME "rtl: lint ${_gname}"
+           COMMAND ${VERILATOR_EXE} --lint-only -Wall --assert ${RTL_DIR}/lint.vlt ${RTL_SOURCES}
+                   --top-module placement_core ${_gargs})
+endforeach()
