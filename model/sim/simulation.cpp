@@ -265,6 +265,7 @@ void build(Model& m) {
     hw::RnicConfig rc = rnic_config(h, rate);
     rc.placement.mode = *hw::parse_placement_mode(m.opt.placement.empty() ? h.rnic.placement : m.opt.placement);
     rc.placement.lockstep_stop_first = m.opt.lockstep_stop != "never";
+    rc.placement.make_core = m.opt.rtl_core;
     if (m.opt.wave && rc.placement.mode != hw::PlacementMode::Model)
       rc.placement.wave_path = (std::filesystem::path(m.opt.out_dir) / (h.name + ".rtl.fst")).string();
     auto host = std::make_unique<host::Host>(h.name.c_str(), hc, rc, m.log, s.seed);

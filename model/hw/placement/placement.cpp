@@ -25,7 +25,9 @@ std::string lockstep_report(const std::string& host, const std::string& conn, co
 PlacementUnit::PlacementUnit(sc_core::sc_module_name name, const PlacementConfig& cfg, Dma& dma,
                              host::HostMemory& mem)
     : PlacementUnit(name, cfg, dma, mem,
-                    cfg.mode == PlacementMode::Model ? nullptr : cosim::make_placement_core()) {}
+                    cfg.mode == PlacementMode::Model ? nullptr
+                    : cfg.make_core                  ? cfg.make_core()
+                                                     : cosim::make_placement_core()) {}
 
 PlacementUnit::PlacementUnit(sc_core::sc_module_name name, const PlacementConfig& cfg, Dma& dma,
                              host::HostMemory& mem, std::unique_ptr<cosim::Core> core)

@@ -33,6 +33,8 @@ struct PlacementConfig {
   PlacementMode mode = PlacementMode::Model;
   std::string wave_path;            ///< non-empty: FST waves of the RTL core there
   bool lockstep_stop_first = true;  ///< stop comparing (and the run) at the first divergence
+  /// The RTL core to run; empty: the real core. Set only by C++ callers (tests).
+  std::function<std::unique_ptr<cosim::Core>()> make_core;
 };
 
 /// A lockstep divergence: the segment and both records.
