@@ -652,7 +652,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
     if (ps.first_mismatch) {
       auto it = m.conn_of_stag.find({h.get(), ps.first_mismatch->stag});
       j["rnic"]["placement"]["first_mismatch"] =
-          mismatch_json(*ps.first_mismatch, it == m.conn_of_stag.end() ? "?" : it->second);
+          mismatch_json(*ps.first_mismatch, it == m.conn_of_stag.end() || it->second.empty() ? "?" : it->second);
     } else {
       j["rnic"]["placement"]["first_mismatch"] = nullptr;
     }
