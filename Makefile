@@ -30,6 +30,7 @@ test-asan:
 
 bench: build
 	@$(BUILD)/bench/bench_quickstart $(BUILD)/cli/rnicsim scenarios/quickstart.yaml
+	@$(BUILD)/bench/bench_rtl $(BUILD)/cli/rnicsim bench/data/write_10g.yaml
 
 clean:
 	rm -rf $(BUILD) build-asan traces/runs traces/regress

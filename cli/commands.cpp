@@ -101,7 +101,9 @@ int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::stri
     fmt::print(stderr, "rnicsim regress: no scenario files found\n");
     return kBadInput;
   }
-  const fs::path root = fs::path("traces") / "regress";
+  // A placement override gets its own tree, so regressions of several placements can run
+  // side by side.
+  const fs::path root = fs::path("traces") / (placement.empty() ? std::string("regress") : "regress-" + placement);
   size_t next = 0, passed = 0, failed = 0;
   std::vector<Job> running;
   auto launch = [&](const std::string& file) {

@@ -88,7 +88,12 @@ int sc_main(int argc, char** argv) {
       }
       ov.push_back({s.substr(0, eq), s.substr(eq + 1)});
     }
-    sim::RunOptions o{out_dir, pcap, placement, wave, lockstep_stop};
+    sim::RunOptions o;
+    o.out_dir = out_dir;
+    o.pcap = pcap;
+    o.placement = placement;
+    o.wave = wave;
+    o.lockstep_stop = lockstep_stop;
     return cli::cmd_run(run_file, o, ov, seed);
   }
   if (*check) return cli::cmd_check(check_files);

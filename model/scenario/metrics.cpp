@@ -51,7 +51,11 @@ const std::vector<Field>& host_fields() {
     Field rnic{"rnic", {}, false};
     rnic.children = {group("mac", {"frames_tx", "frames_rx", "bytes_tx", "bytes_rx", "fcs_errors", "stale_l2_frames"}),
                      group("dma", {"read_tlps", "write_tlps", "read_bytes", "write_bytes"}),
-                     group("placement", {"segments", "bytes", "violations", "cosim_mismatches", "rtl_cycles"}),
+                     [] {
+                       Field p = group("placement", {"segments", "bytes", "violations", "cosim_mismatches", "rtl_cycles", "mode"});
+                       p.children.push_back(group("timing_error_ns", {"count", "min", "p50", "p99", "max", "avg"}));
+                       return p;
+                     }(),
                      group("firmware", {"commands", "netevents_handled", "busy_ns"})};
     return std::vector<Field>{rnic,
                               group("host_if", {"netevents_to_rnic", "events_to_host", "port_conflicts", "netfilter_drops"})};

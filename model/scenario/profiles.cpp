@@ -30,6 +30,8 @@ std::vector<ProfileParam> base_params(const std::string& rate, const std::string
       {"mpa_rtr_types", ParamKind::Count, "7",
        "MPA rev 2 peer-to-peer RTR types offered and accepted: 1 zero-length Write, 2 Read, 4 Send (a sum); 0 = no RTR"},
       {"max_qps", ParamKind::Count, "16384", "queue pairs (and offloaded connections) the RNIC holds"},
+      {"max_regions", ParamKind::Count, "4096",
+       "memory regions the placement unit's table holds (the RTL core's RegionEntries in rtl and lockstep)"},
   };
 }
 

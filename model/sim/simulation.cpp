@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "host_if/host.h"
+#include "model/cosim/core.h"
 #include "model/hw/link/link.h"
 #include "model/hw/switch/switch.h"
 #include "model/proto/tcp/congestion.h"
@@ -31,13 +32,8 @@ using scenario::Scenario;
 std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOptions& o) {
   std::vector<Unsupported> u;
   auto add = [&](const scenario::Loc& l, std::string w) { u.push_back({l, std::move(w)}); };
-  if (!o.placement.empty() && o.placement != "model")
-    add({"--placement", 0, 0}, fmt::format("placement '{}' (the RTL placement core) is not simulated yet", o.placement));
-  if (o.wave) add({"--wave", 0, 0}, "RTL waveforms (--wave) need the RTL placement core, which is not simulated yet");
   for (const auto& h : s.hosts) {
     if (h.rnic.type != 7) add(h.rnic.loc, fmt::format("hosts '{}': RNIC type {} is not simulated yet (type 7 is)", h.name, h.rnic.type));
-    if (o.placement.empty() && h.rnic.placement != "model")
-      add(h.rnic.loc, fmt::format("hosts '{}': rnic.placement '{}' (the RTL placement core) is not simulated yet", h.name, h.rnic.placement));
     if (h.rnic.notify != "netevent")
       add(h.rnic.loc, fmt::format("hosts '{}': rnic.notify '{}' is not simulated yet (netevent is)", h.name, h.rnic.notify));
     if (!tcp::make_congestion_control(h.rnic.tcp.cc))
@@ -45,6 +41,13 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     if (!tcp::make_congestion_control(h.tcp.cc))
       add(h.loc, fmt::format("hosts '{}': tcp.cc '{}' is not simulated yet", h.name, h.tcp.cc));
     if (!h.netfilter.empty()) add(h.netfilter.front().loc, fmt::format("hosts '{}': netfilter rules are not simulated yet", h.name));
+  }
+  for (const auto& h : s.hosts) {
+    const std::string mode = o.placement.empty() ? h.rnic.placement : o.placement;
+    auto it = h.rnic.overrides.find("max_regions");
+    if (mode != "model" && it != h.rnic.overrides.end() && std::stoull(it->second) > cosim::regs::kRegionEntries)
+      add(h.rnic.loc, fmt::format("hosts '{}': max_regions {} in placement '{}': the RTL core's table holds {} regions",
+                                  h.name, it->second, mode, cosim::regs::kRegionEntries));
   }
   for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
   const std::vector<std::string> ops = {"write", "read", "send", "send_se", "send_inv", "send_se_inv", "bulk"};
@@ -129,6 +132,7 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   c.engine.cqe_size = static_cast<uint32_t>(pv.size("cqe_size"));
   c.placement.clock_period = clk;
   c.placement.cycles_per_segment = static_cast<uint32_t>(pv.count("placement_cycles_per_segment"));
+  c.placement.regions = static_cast<uint32_t>(pv.count("max_regions"));
   c.dma.gen = h.rnic.pcie.gen;
   c.dma.lanes = h.rnic.pcie.lanes;
   c.dma.mps = h.rnic.pcie.mps;
@@ -245,6 +249,11 @@ struct Model {
   std::vector<std::unique_ptr<Receiver>> receivers;
   std::map<std::pair<host::Host*, uint32_t>, Receiver*> receiver_by_qp;
   std::unique_ptr<Agenda> control;
+  /// Lockstep reports: which connection registered each (host, STag), set while a
+  /// workload registers its buffers.
+  std::string registering_conn;
+  std::map<std::pair<const host::Host*, uint32_t>, std::string> conn_of_stag;
+  bool lockstep_stopped = false;
 
   Model(const Scenario& sc, const RunOptions& o) : s(sc), opt(o) {}
 
@@ -389,7 +398,13 @@ void build(Model& m) {
     hc.port_space_shared = h.rnic.port_space == "shared";
     hc.soft_tcp.segment_cost = h.tcp.segment_cost;
     const Rate rate = rate_of.count(h.name) ? rate_of[h.name] : profile_rate(h);
-    auto host = std::make_unique<host::Host>(h.name.c_str(), hc, rnic_config(h, rate), m.log, s.seed);
+    hw::RnicConfig rc = rnic_config(h, rate);
+    rc.placement.mode = *hw::parse_placement_mode(m.opt.placement.empty() ? h.rnic.placement : m.opt.placement);
+    rc.placement.lockstep_stop_first = m.opt.lockstep_stop != "never";
+    rc.placement.make_core = m.opt.rtl_core;
+    if (m.opt.wave && rc.placement.mode != hw::PlacementMode::Model)
+      rc.placement.wave_path = (std::filesystem::path(m.opt.out_dir) / (h.name + ".rtl.fst")).string();
+    auto host = std::make_unique<host::Host>(h.name.c_str(), hc, rc, m.log, s.seed);
     m.host_by_name[h.name] = host.get();
     m.hosts.push_back(std::move(host));
   }
@@ -437,6 +452,22 @@ void build(Model& m) {
       h->rnic().mac().set_tap([wp](const Frame& f, Duration t) { wp->write(f, t); });
       m.pcaps.push_back(std::move(w));
     }
+  }
+  // Lockstep: name each region's connection; report each divergence as it happens.
+  for (auto& h : m.hosts) {
+    host::Host* hp = h.get();
+    auto& pu = hp->rnic().placement();
+    if (pu.mode() != hw::PlacementMode::Lockstep) continue;
+    pu.set_region_observer([&m, hp](uint32_t stag) { m.conn_of_stag[{hp, stag}] = m.registering_conn; });
+    pu.set_mismatch_handler([&m, hp](const hw::Mismatch& mm) {
+      auto it = m.conn_of_stag.find({hp, mm.stag});
+      const std::string conn = it == m.conn_of_stag.end() || it->second.empty() ? "?" : it->second;
+      fmt::print(stderr, "{}", hw::lockstep_report(hp->config().name, conn, mm));
+      if (m.opt.lockstep_stop != "never" && !m.lockstep_stopped) {
+        m.lockstep_stopped = true;
+        sc_core::sc_stop();
+      }
+    });
   }
   // Stale-L2 accounting: a frame sent to a MAC other than the one the host now knows.
   for (auto& h : m.hosts) {
@@ -545,7 +576,11 @@ void build(Model& m) {
                      m.runners[wi][ri] = std::move(r);
                      m.runner_by_qp[{rt->client, rt->client_qpn}].push_back(rp);
                      const Duration at = std::max(spec.start, sim_now());
-                     m.control->at(at, [rp] { rp->start(); });
+                     m.control->at(at, [&m, rp, id = rt->id] {
+                       m.registering_conn = id;  // its regions belong to this connection
+                       rp->start();
+                       m.registering_conn.clear();
+                     });
                    }
                  });
     });
@@ -577,6 +612,58 @@ nlohmann::ordered_json latency_json(std::vector<int64_t> v) {
 }
 
 double round6(double x) { return std::round(x * 1e6) / 1e6; }
+
+const char* placement_mode_name(hw::PlacementMode m) {
+  switch (m) {
+    case hw::PlacementMode::Model: return "model";
+    case hw::PlacementMode::Rtl: return "rtl";
+    case hw::PlacementMode::Lockstep: return "lockstep";
+  }
+  return "?";
+}
+
+/// The model's latency error against the RTL's cycle count (model - rtl), in ns.
+nlohmann::ordered_json timing_error_json(std::vector<int64_t> ps) {
+  nlohmann::ordered_json j;
+  j["count"] = ps.size();
+  if (ps.empty()) {
+    for (const char* k : {"min", "p50", "p99", "max", "avg"}) j[k] = 0;
+    return j;
+  }
+  std::sort(ps.begin(), ps.end());
+  auto ns = [](double v) { return std::round(v) / 1000.0; };
+  auto pct = [&](double p) {
+    const size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(ps.size())));
+    return ps[std::min(ps.size() - 1, rank == 0 ? 0 : rank - 1)];
+  };
+  double sum = 0;
+  for (auto x : ps) sum += static_cast<double>(x);
+  j["min"] = ns(static_cast<double>(ps.front()));
+  j["p50"] = ns(static_cast<double>(pct(50)));
+  j["p99"] = ns(static_cast<double>(pct(99)));
+  j["max"] = ns(static_cast<double>(ps.back()));
+  j["avg"] = ns(sum / static_cast<double>(ps.size()));
+  return j;
+}
+
+nlohmann::ordered_json record_json(const cosim::Record& r) {
+  nlohmann::ordered_json j;
+  j["refused"] = r.failed;
+  if (r.failed)
+    j["error"] = {{"layer", r.error.layer}, {"etype", r.error.etype}, {"code", r.error.code}};
+  else
+    j["error"] = nullptr;
+  nlohmann::ordered_json pieces = nlohmann::ordered_json::array();
+  for (const auto& p : r.pieces) pieces.push_back({{"host_address", p.addr}, {"length", p.len}, {"crc32c", p.hash}});
+  j["writes"] = pieces;
+  return j;
+}
+
+nlohmann::ordered_json mismatch_json(const hw::Mismatch& mm, const std::string& conn) {
+  return {{"time_ns", mm.time.ps / 1000}, {"connection", conn}, {"segment", mm.segment}, {"pd", mm.pd},
+          {"stag", mm.stag}, {"to", mm.to}, {"length", mm.length}, {"difference", mm.difference},
+          {"model", record_json(mm.model)}, {"rtl", record_json(mm.rtl)}};
+}
 
 nlohmann::ordered_json figures_json(const std::string& op, uint64_t size_field, const SizeFigures& f) {
   nlohmann::ordered_json j;
@@ -705,6 +792,9 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
       if (c.soft && m.bulk[wi][ri]) m.bulk[wi][ri]->finish_checks(c.sink.get());
   m.series->write((std::filesystem::path(opt.out_dir) / "timeseries.csv").string());
   m.pcaps.clear();  // flush captures
+  bool any_wave = false;
+  for (auto& h : m.hosts) any_wave = any_wave || (opt.wave && h->rnic().placement().mode() != hw::PlacementMode::Model);
+  if (opt.wave && !any_wave) fmt::print(stderr, "rnicsim: --wave: no host runs the RTL placement core; no waves written\n");
 
   nlohmann::ordered_json r;
   r["scenario"] = s.name;
@@ -807,6 +897,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
   r["connections"] = cj;
 
   // Hosts.
+  bool lockstep_ok = true;
   nlohmann::ordered_json hj = nlohmann::ordered_json::object();
   for (auto& h : m.hosts) {
     auto& rn = h->rnic();
@@ -827,6 +918,16 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
                            {"read_requests_rx", es.read_requests_rx}, {"read_responses_tx", es.read_responses_tx},
                            {"untagged_bytes_placed", es.untagged_bytes_placed},
                            {"terminates_tx", es.terminates_tx}, {"terminates_rx", es.terminates_rx}};
+    j["rnic"]["placement"]["mode"] = placement_mode_name(rn.placement().mode());
+    j["rnic"]["placement"]["timing_error_ns"] = timing_error_json(ps.timing_error_ps);
+    if (ps.first_mismatch) {
+      auto it = m.conn_of_stag.find({h.get(), ps.first_mismatch->stag});
+      j["rnic"]["placement"]["first_mismatch"] =
+          mismatch_json(*ps.first_mismatch, it == m.conn_of_stag.end() || it->second.empty() ? "?" : it->second);
+    } else {
+      j["rnic"]["placement"]["first_mismatch"] = nullptr;
+    }
+    lockstep_ok = lockstep_ok && ps.cosim_mismatches == 0;
     j["rnic"]["firmware"] = {{"commands", fs.commands}, {"netevents_handled", fs.netevents_handled},
                              {"busy_ns", fs.busy.ps / 1000}};
     j["host_if"] = {{"netevents_to_rnic", hs.netevents_to_rnic}, {"events_to_host", hs.events_to_host},
@@ -900,6 +1001,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
     ex.push_back(j);
   }
   r["expectations"] = ex;
+  passed = passed && lockstep_ok;  // a lockstep divergence fails the run like an expectation
   r["passed"] = passed;
 
   // Files.
@@ -933,8 +1035,17 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
     if (!e["passed"].get<bool>())
       sum += fmt::format("  FAILED expect {} {} {} (actual {})\n", e["metric"].get<std::string>(),
                          e["op"].get<std::string>(), e["want"].dump(), e["actual"].dump());
+  for (const auto& [hn, hv] : r["hosts"].items()) {
+    const auto& pl = hv["rnic"]["placement"];
+    if (pl["mode"] == "model") continue;
+    sum += fmt::format("  placement {:<8} {:<8} {} segments, {} RTL cycles, {} lockstep mismatches\n", hn,
+                       pl["mode"].get<std::string>(), pl["segments"].get<uint64_t>(), pl["rtl_cycles"].get<uint64_t>(),
+                       pl["cosim_mismatches"].get<uint64_t>());
+  }
+  if (!lockstep_ok) sum += "  FAILED lockstep: the RTL placement core diverged from the model\n";
   sum += fmt::format("  {} expectations {}\n", r["expectations"].size(), passed ? "held" : "FAILED");
-  sum += fmt::format("  outputs: {}/{{results.json, events.jsonl, timeseries.csv{}}}\n", opt.out_dir, opt.pcap == "off" ? "" : ", <host>.pcap");
+  sum += fmt::format("  outputs: {}/{{results.json, events.jsonl, timeseries.csv{}{}}}\n", opt.out_dir,
+                     opt.pcap == "off" ? "" : ", <host>.pcap", any_wave ? ", <host>.rtl.fst" : "");
   out.summary = sum;
   out.results = std::move(r);
   out.passed = passed;

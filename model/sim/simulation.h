@@ -1,11 +1,14 @@
 #pragma once
 /// Builds the SystemC model of a scenario, runs it, checks `expect` and writes the outputs
 /// of results-format.md. SystemC elaborates once per process: one Simulation per process.
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "model/cosim/core.h"
 #include "model/scenario/scenario.h"
 
 namespace rnicsim::sim {
@@ -16,6 +19,8 @@ struct RunOptions {
   std::string placement;          ///< empty: per host; else model | rtl | lockstep
   bool wave = false;
   std::string lockstep_stop = "first";
+  /// C++ callers only (tests): the RTL placement core of every host that runs one.
+  std::function<std::unique_ptr<cosim::Core>()> rtl_core;
 };
 
 /// A valid key asking for behaviour the simulator does not have yet, with where it was

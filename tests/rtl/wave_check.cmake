@@ -1,0 +1,33 @@
+# Runs a scenario with the RTL core and --wave, then decodes bob.rtl.fst with fst2vcd and
+# checks it holds the core's hierarchy, its ports and value changes at the run's times.
+file(REMOVE_RECURSE ${OUT})
+execute_process(COMMAND ${RNICSIM} run ${SCENARIO} --placement rtl --wave --pcap off -o ${OUT}
+                RESULT_VARIABLE rc OUTPUT_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "rnicsim run --wave exited ${rc}")
+endif()
+foreach(host alice bob)
+  if(NOT EXISTS ${OUT}/${host}.rtl.fst)
+    message(FATAL_ERROR "${host}.rtl.fst not written")
+  endif()
+endforeach()
+execute_process(COMMAND ${FST2VCD} ${OUT}/bob.rtl.fst OUTPUT_FILE ${OUT}/bob.vcd RESULT_VARIABLE rc ERROR_QUIET)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "fst2vcd could not read bob.rtl.fst")
+endif()
+file(STRINGS ${OUT}/bob.vcd vars REGEX "^\\$var|^\\$scope module")
+foreach(want "$scope module placement_core" "$scope module u_regfile" "$scope module u_check"
+             " dma_valid_o " " dma_addr_o " " sts_code_o " " pay_data_i ")
+  string(FIND "${vars}" "${want}" at)
+  if(at LESS 0)
+    message(FATAL_ERROR "bob.rtl.fst lacks '${want}'")
+  endif()
+endforeach()
+# The run placed 10 x 64 KiB: the wave must reach past the first microsecond of simulated time.
+file(STRINGS ${OUT}/bob.vcd stamps REGEX "^#[0-9]+$")
+list(GET stamps -1 last)
+string(SUBSTRING "${last}" 1 -1 last)
+if(last LESS 1000000)
+  message(FATAL_ERROR "bob.rtl.fst ends at ${last} ps")
+endif()
+message(STATUS "bob.rtl.fst: last time ${last} ps")
