@@ -36,7 +36,10 @@ const std::vector<Field>& workload_fields() {
 
 const std::vector<Field>& connection_fields() {
   static const std::initializer_list<const char*> tcp = {"segments_tx", "segments_rx", "retransmits", "fast_retransmits",
-                                                         "timeouts",    "srtt_ns",     "cwnd_max_bytes", "mss"};
+                                                         "timeouts",    "srtt_ns",     "cwnd_max_bytes", "mss",
+                                                         "sack_retransmits", "rto_retransmits", "dup_acks_rx",
+                                                         "ooo_segments_rx", "persist_probes", "ecn_ce_rx",
+                                                         "ecn_reductions"};
   static const std::vector<Field> f = [] {
     Field mpa = group("mpa", {"revision", "crc", "crc_errors"});
     mpa.children.push_back(group("markers", {"to_server", "to_client"}));
