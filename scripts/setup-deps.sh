@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   cmake g++ make pkg-config
   libsystemc-dev verilator catch2 libyaml-cpp-dev libfmt-dev libcli11-dev
-  nlohmann-json3-dev libpcap-dev libisal-dev tshark
+  nlohmann-json3-dev libpcap-dev libisal-dev tshark gtkwave
 )
 
 missing=()

@@ -11,6 +11,9 @@
 
 #include "model/scenario/loader.h"
 #include "model/sim/simulation.h"
+#include "model/cosim/verilated_core.h"
+
+#include <Vplacement_core_fault.h>
 
 using namespace rnicsim;
 
@@ -74,4 +77,32 @@ TEST_CASE("run lockstep: a divergence stops the run, fails it and is reported in
   REQUIRE(pl["segments"].get<uint64_t>() == mm["segment"].get<uint64_t>());
   REQUIRE(out.results["workloads"]["w1"]["completed"].get<uint64_t>() < 10);
   REQUIRE(std::filesystem::exists(std::filesystem::path(o.out_dir) / "results.json"));
+}
+
+TEST_CASE("run lockstep: the fault copy (PD check off) is caught in a whole run of violate_pd") {
+  // The Write of another protection domain: the model refuses it (DDP 1/1/0x02), the copy
+  // of the core whose PD check is disabled places it. Lockstep must stop the run there.
+  const auto lr = scenario::load_scenario_file(std::string(RNICSIM_SOURCE_DIR) + "/scenarios/violate_pd.yaml");
+  REQUIRE(lr.ok());
+  sim::RunOptions o;
+  o.out_dir = (std::filesystem::path(RNICSIM_WORK_DIR) / "run_lockstep_fault").string();
+  o.pcap = "off";
+  o.placement = "lockstep";
+  o.rtl_core = [] { return std::make_unique<cosim::VerilatedCore<Vplacement_core_fault>>(); };
+  const sim::RunOutcome out = sim::run(*lr.scenario, o);
+  REQUIRE_FALSE(out.passed);
+  REQUIRE(out.summary.find("FAILED lockstep") != std::string::npos);
+  const auto& pl = out.results["hosts"]["bob"]["rnic"]["placement"];
+  REQUIRE(pl["cosim_mismatches"] == 1);
+  const auto& mm = pl["first_mismatch"];
+  INFO(mm.dump(2));
+  REQUIRE(mm["connection"] == "cw");
+  REQUIRE(mm["segment"] == 1);  // the first tagged segment bob sees is the forged one
+  // The model refused with the Write column's PD code; the faulty core placed.
+  REQUIRE(mm["model"]["refused"] == true);
+  REQUIRE(mm["model"]["error"]["layer"] == 1);
+  REQUIRE(mm["model"]["error"]["etype"] == 1);
+  REQUIRE(mm["model"]["error"]["code"] == 2);
+  REQUIRE(mm["rtl"]["refused"] == false);
+  REQUIRE(mm["rtl"]["writes"].size() > 0);
 }
