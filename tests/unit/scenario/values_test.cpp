@@ -416,3 +416,19 @@ TEST_CASE("expect entries", "[values]") {
   CHECK(std::get<std::string>(x[8].want) == "true");  // quoted: a string
   CHECK(std::get<double>(x[9].want) == 1000.0);
 }
+
+TEST_CASE("timeseries.interval and the host stack's segment_cost", "[values]") {
+  const auto ok = load("name: t\ntimeseries: {interval: 250us}\nhosts:\n"
+                       "  - {name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, tcp: {segment_cost: 1200ns}}\n");
+  REQUIRE(ok.ok());
+  CHECK(ok.scenario->timeseries_interval == rnicsim::Duration::from_us(250));
+  CHECK(ok.scenario->hosts[0].tcp.segment_cost == rnicsim::Duration::from_ns(1200));
+  CHECK(load("name: t\n").scenario->timeseries_interval == rnicsim::Duration::from_us(100));
+  CHECK(formatted(load("name: t\ntimeseries: {interval: 100}\n")) ==
+        Errors{"scen.yaml:2:24: error: timeseries.interval: expected a time (ns, us, ms, s), got '100' (a bare number "
+               "has no unit)"});
+  // segment_cost is the host CPU's: the RNIC's timing is its profile's pipeline.
+  CHECK(formatted(carol("      tcp: {segment_cost: 1us}\n")) ==
+        Errors{"scen.yaml:7:13: error: hosts[0].rnic.tcp.segment_cost: unknown key (expected one of: cc, init_cwnd, "
+               "min_rto, delayed_ack, timestamps, sack, wscale, rcvbuf, sndbuf, user_timeout)"});
+}
