@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 
@@ -48,6 +49,35 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     if (mode != "model" && it != h.rnic.overrides.end() && std::stoull(it->second) > cosim::regs::kRegionEntries)
       add(h.rnic.loc, fmt::format("hosts '{}': max_regions {} in placement '{}': the RTL core's table holds {} regions",
                                   h.name, it->second, mode, cosim::regs::kRegionEntries));
+  }
+  // One listening socket per server port: two connections may not share one.
+  for (size_t i = 0; i < s.connections.size(); ++i)
+    for (size_t j = 0; j < i; ++j) {
+      const auto& a = s.connections[i];
+      const auto& b = s.connections[j];
+      if (a.to != b.to) continue;
+      const uint32_t a0 = a.port, a1 = a.port + a.repeat - 1, b0 = b.port, b1 = b.port + b.repeat - 1;
+      if (a0 <= b1 && b0 <= a1)
+        add(a.loc, fmt::format("connections '{}' and '{}' both listen on {} port {}: one listening socket serving "
+                               "several connections is not simulated yet",
+                               b.id, a.id, a.to, std::max(a0, b0)));
+    }
+  // Switches forward without a spanning tree: a loop of switches would flood forever.
+  {
+    std::map<std::string, std::string> parent;
+    for (const auto& sw : s.switches) parent[sw.name] = sw.name;
+    std::function<std::string(const std::string&)> root = [&](const std::string& x) {
+      return parent[x] == x ? x : parent[x] = root(parent[x]);
+    };
+    for (const auto& l : s.links) {
+      if (!parent.count(l.ends[0].node) || !parent.count(l.ends[1].node)) continue;
+      const std::string a = root(l.ends[0].node), b = root(l.ends[1].node);
+      if (a == b)
+        add(l.loc, fmt::format("links '{}': it closes a loop of switches; switches without a spanning tree are "
+                               "simulated, loops are not yet", l.name));
+      else
+        parent[a] = b;
+    }
   }
   for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
   const std::vector<std::string> ops = {"write", "read", "send", "send_se", "send_inv", "send_se_inv", "bulk"};
@@ -273,7 +303,9 @@ struct Model {
     }
     for (const auto& c : conns) {
       if (c.soft) {
-        if (c.state == "established" && c.client_tcp() && !c.client_tcp()->all_acked()) return false;
+        const tcp::Connection* t = c.client_tcp();
+        // A reset or timed-out connection has nothing more to deliver.
+        if (c.state == "established" && t && t->state() != tcp::State::Closed && !t->all_acked()) return false;
         continue;
       }
       if (c.client_qpn == UINT32_MAX || c.state != "established") continue;
@@ -294,12 +326,7 @@ struct Model {
     }
     // The work is done but a stream still waits for its last ACK (a Read's responder, a
     // Terminate's FIN): look again a little later.
-    bool work_done = true;
-    for (const auto& c : conns) {
-      if (c.state == "refused") continue;
-      for (auto [wi, ri] : c.runners)
-        if (!runners[wi][ri] || !runners[wi][ri]->finished()) work_done = false;
-    }
+    const bool work_done = done_scan >= conns.size();  // all_done's scan reached the end
     if (work_done && !poll_armed) {
       poll_armed = true;
       control->after(Duration::from_us(10), [this] {
@@ -324,7 +351,9 @@ Rate link_rate(const Scenario& s, const scenario::LinkSpec& l) {
 /// A `kind: tcp` connection: the server's stack listens from the start; the client
 /// resolves its next hop, connects at `at`, and its bulk workloads start once established.
 void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, const tcp::Config& stcp) {
-  const uint64_t key = m.s.seed * 0x100000001B3ull ^ std::hash<std::string>{}(rt->id);
+  uint64_t key = 0xcbf29ce484222325ull;  // FNV-1a of the id: the same on every platform
+  for (const char ch : rt->id) key = (key ^ static_cast<uint8_t>(ch)) * 0x100000001B3ull;
+  key ^= m.s.seed * 0x9E3779B97F4A7C15ull;
   rt->sink = std::make_shared<BulkSink>(key);
   rt->server->soft_tcp().listen(rt->port, stcp, [rt](uint32_t conn) -> hw::ToeClient* {
     rt->server_conn = conn;
@@ -747,20 +776,29 @@ void add_series(Model& m) {
     col("in_flight_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.in_flight()); });
     col("acked_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.bytes_acked()); });
   }
-  const double interval_s = m.s.timeseries_interval.s();
   for (size_t wi = 0; wi < m.s.workloads.size(); ++wi) {
-    auto last = std::make_shared<uint64_t>(0);
-    m.series->add(fmt::format("{}.goodput_gbps", m.s.workloads[wi].id), [&m, wi, last, interval_s] {
+    // Bytes of operations completed; for bulk, bytes acknowledged on its streams (a bulk
+    // transfer completes once, at its end).
+    std::vector<const ConnRuntime*> streams;
+    if (m.s.workloads[wi].op == "bulk")
+      for (const auto& c : m.conns)
+        for (auto [w, ri] : c.runners)
+          if (w == wi) streams.push_back(&c);
+    auto last = std::make_shared<std::pair<uint64_t, Duration>>(0, Duration{});
+    m.series->add(fmt::format("{}.goodput_gbps", m.s.workloads[wi].id), [&m, wi, last, streams] {
       uint64_t bytes = 0;
-      for (size_t ri = 0; ri < m.runners[wi].size(); ++ri) {
-        const std::map<uint64_t, SizeFigures>* figs = nullptr;
-        if (m.runners[wi][ri]) figs = &m.runners[wi][ri]->figures();
-        if (m.bulk[wi][ri]) figs = &m.bulk[wi][ri]->figures();
-        if (figs)
-          for (const auto& [sz, f] : *figs) bytes += f.bytes;
+      if (!streams.empty()) {
+        for (const ConnRuntime* c : streams)
+          if (const tcp::Connection* t = c->client_tcp()) bytes += t->bytes_acked();
+      } else {
+        for (size_t ri = 0; ri < m.runners[wi].size(); ++ri)
+          if (m.runners[wi][ri])
+            for (const auto& [sz, f] : m.runners[wi][ri]->figures()) bytes += f.bytes;
       }
-      const double g = static_cast<double>(bytes - *last) * 8 / interval_s / 1e9;
-      *last = bytes;
+      const Duration now = sim_now();
+      const double secs = (now - last->second).s();  // the last row may close a shorter interval
+      const double g = secs > 0 ? static_cast<double>(bytes - last->first) * 8 / secs / 1e9 : 0.0;
+      *last = {bytes, now};
       return std::round(g * 1e6) / 1e6;
     });
   }

@@ -18,9 +18,10 @@ struct LinkConfig {
   Duration delay{};                 ///< propagation, each direction
   double loss[2] = {0, 0};          ///< per frame, [0]: end 0 -> end 1 (forward)
   double corrupt[2] = {0, 0};       ///< per frame; a corrupted frame fails its FCS
-  /// Per frame: the frame is held back by twice its own serialisation time, so up to two
-  /// frames sent right behind it overtake it (less than the three duplicate ACKs that
-  /// would make TCP retransmit).
+  /// Per frame: the frame is held back by twice its time on the link (serialisation and
+  /// the sender's MAC latency), so the frames sent right behind it overtake it: two
+  /// full-size frames up to 100 Gb/s (fewer than TCP's three duplicate ACKs), more at
+  /// higher rates or behind short frames.
   double reorder[2] = {0, 0};
 };
 

@@ -15,7 +15,8 @@ uint64_t frame_bytes(const Frame& f) {
 }
 
 /// Sets CE on an ECN-capable IPv4 packet; returns the marked copy (the original is
-/// shared with captures upstream), or nullptr when the packet is not ECN-capable.
+/// shared with captures upstream), or nullptr when the packet is not ECN-capable or
+/// already carries CE.
 FramePtr mark_ce(const Frame& f) {
   auto eth = wire::decode_eth(f.bytes.data(), f.bytes.size());
   if (!eth || eth.value.ethertype != wire::kEtherTypeIpv4) return nullptr;
@@ -23,8 +24,9 @@ FramePtr mark_ce(const Frame& f) {
   if (f.bytes.size() < off + wire::kIpv4HeaderLen) return nullptr;
   const uint8_t ecn = f.bytes[off + 1] & 0x3;
   if (ecn == 0) return nullptr;  // Not-ECT: never marked (RFC 3168 5)
+  if (ecn == 3) return nullptr;  // already CE: forwarded as it is
   auto out = std::make_shared<Frame>(f);
-  if (ecn != 3) {
+  {
     uint8_t* ip = out->bytes.data() + off;
     ip[1] |= 0x3;
     const size_t ihl = static_cast<size_t>(ip[0] & 0x0F) * 4;

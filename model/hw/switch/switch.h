@@ -32,6 +32,8 @@ struct SwitchPortStats {
   uint64_t bytes_tx = 0;
   uint64_t drops = 0;        ///< tail drops at this output queue
   uint64_t ecn_marked = 0;   ///< CE marks set at this output queue
+  /// Depths count the frames waiting, not the one being serialised (the drop and marking
+  /// decisions see the same figure).
   uint64_t queue_max_bytes = 0;
   /// Integral of the queue depth over time while the port was transmitting (byte x ps),
   /// and that time: their ratio is the average depth seen by the port's traffic.

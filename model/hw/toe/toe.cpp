@@ -105,6 +105,22 @@ Duration Toe::tx_slot(Duration now) {
   return busy + cfg_.tx_latency;
 }
 
+void Toe::to_mac(FramePtr f, Duration ready) {
+  if (!cfg_.shared_pipeline) {
+    // A hardware pipeline: the MAC takes the frame now and serialises it when it is ready.
+    mac_.send(std::move(f), ready);
+    return;
+  }
+  // Software: the frame reaches the driver's queue only when the CPU has built it, so it
+  // never holds the shared MAC's queue head while the CPU works (the RNIC's frames pass).
+  ++deferred_;
+  agenda_.at(ready, [this, f = std::move(f)]() mutable {
+    --deferred_;
+    mac_.send(std::move(f), sim_now());
+    pump();
+  });
+}
+
 Duration Toe::rx_slot(Duration now) {
   const Duration start = std::max(now, rx_busy_);
   rx_busy_ = start + cfg_.rx_interval;
@@ -157,7 +173,7 @@ void Toe::send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_
   uint8_t* seg = f->bytes.data() + wire::kEthHeaderLen + wire::kIpv4HeaderLen;
   wire::tcp_fill_checksum(seg, f->bytes.size() - wire::kEthHeaderLen - wire::kIpv4HeaderLen, ip.dst, ip.src);
   ++stats_.resets_tx;
-  mac_.send(std::move(f), tx_slot(sim_now()));
+  to_mac(std::move(f), tx_slot(sim_now()));
 }
 
 void Toe::kick(uint32_t id) {
@@ -171,7 +187,7 @@ void Toe::kick(uint32_t id) {
 }
 
 void Toe::pump() {
-  while (!ready_.empty() && mac_.tx_space()) {
+  while (!ready_.empty() && mac_.tx_space() && deferred_ < mac_.config().tx_queue) {
     const uint32_t id = ready_.front();
     ready_.pop_front();
     Entry& e = *conns_[id];
@@ -199,7 +215,7 @@ void Toe::send_segment(Entry& e) {
                           e.tuple.local_ip, e.tuple.remote_ip);
   ++stats_.segments_tx;
   if (tx_observer_) tx_observer_(e.id, e.dst_mac);
-  mac_.send(std::move(f), tx_slot(now));
+  to_mac(std::move(f), tx_slot(now));
 }
 
 bool Toe::receive(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& h,

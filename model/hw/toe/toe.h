@@ -124,6 +124,8 @@ class Toe : public sc_core::sc_module {
   void schedule_timer(uint32_t id);
   /// When a segment entering a pipeline now leaves it (and occupies it meanwhile).
   Duration tx_slot(Duration now);
+  /// Hands a frame ready at `ready` to the MAC (software timing: when the CPU is done).
+  void to_mac(FramePtr f, Duration ready);
   Duration rx_slot(Duration now);
   void send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_t payload_len,
                   wire::MacAddr dst_mac);
@@ -143,6 +145,7 @@ class Toe : public sc_core::sc_module {
   std::function<void(uint32_t, wire::MacAddr)> tx_observer_;
   uint16_t ip_id_ = 1;
   Duration tx_busy_{};
+  uint32_t deferred_ = 0;  ///< software timing: frames the CPU is still building
   Duration rx_busy_{};
   ToeStats stats_;
 };
