@@ -67,8 +67,6 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       if (w.depth != 1)
         add(w.loc, fmt::format("workloads '{}': op {} with depth {} is not simulated yet (a ping-pong runs at depth 1)",
                                w.id, w.op, w.depth));
-      if (!w.violate.empty())
-        add(w.loc, fmt::format("workloads '{}': violate with op {} is not simulated yet (write and read do it)", w.id, w.op));
       if (std::find(w.sizes.begin(), w.sizes.end(), uint64_t{0}) != w.sizes.end())
         add(w.loc, fmt::format("workloads '{}': op {} of 0 bytes is not simulated yet (there is no last byte to poll)",
                                w.id, w.op));

@@ -319,9 +319,14 @@ void LatencyRunner::start() {
   started_ = true;
   const uint64_t len = std::max<uint64_t>(1, *std::max_element(spec_.sizes.begin(), spec_.sizes.end()));
   const uint32_t pd = 1;
+  // violate: the client's remote reference (the server's Write sink or Read source) is bad.
+  const std::string& v = spec_.violate;
+  const uint32_t target_pd = v == "pd" ? server_.host->alloc_pd() : pd;
   if (spec_.op == "read_lat") {
     server_.src = server_.host->alloc_buffer(len);
-    server_.src_stag = server_.host->reg_mr(server_.src, pd, placement::access::kRemoteRead);
+    server_.src_stag = server_.host->reg_mr(server_.src, target_pd,
+                                            v == "access" ? placement::access::kRemoteWrite : placement::access::kRemoteRead);
+    client_rkey_ = server_.src_stag;
     client_.sink.make(*client_.host, len);
     client_.sink_stag = client_.host->reg_mr(client_.sink.inner, pd, placement::access::kLocalWrite);
   } else {
@@ -331,13 +336,21 @@ void LatencyRunner::start() {
       s->host->reg_mr(s->src, pd, placement::access::kLocalWrite);
       // send_lat: two receive slots, each posted again when its receive completes.
       s->sink.make(*s->host, send ? 2 * len : len);
-      s->sink_stag = s->host->reg_mr(s->sink.inner, pd,
-                                     send ? placement::access::kLocalWrite : placement::access::kRemoteWrite);
+      const bool target = s == &server_ && !send;
+      s->sink_stag = s->host->reg_mr(s->sink.inner, target ? target_pd : pd,
+                                     send                           ? placement::access::kLocalWrite
+                                     : target && v == "access"      ? placement::access::kRemoteRead
+                                                                    : placement::access::kRemoteWrite);
     }
+    client_rkey_ = server_.sink_stag;
     if (send)
       for (Side* s : {&client_, &server_})
         for (int i = 0; i < 2; ++i) post_recv(*s);
   }
+  if (v == "invalidated") server_.host->invalidate_stag(client_rkey_);
+  // An index past the end of any region table: never registered.
+  if (v == "stag") client_rkey_ = placement::make_stag(0xFFFFFF - copy_, placement::stag_key(client_rkey_));
+  bounds_ = v == "bounds";
   begin_iteration();
 }
 
@@ -369,8 +382,9 @@ void LatencyRunner::begin_iteration() {
     w.local = &client_.sink.inner;
     w.local_va = client_.sink.inner.va;
     w.local_stag = client_.sink_stag;
-    w.remote_va = server_.src.va;
-    w.rkey = server_.src_stag;
+    // bounds: from the region's last byte on, past its end (a size of 1 starts just past it).
+    w.remote_va = bounds_ ? server_.src.va + server_.src.length - (size() > 1 ? 1 : 0) : server_.src.va;
+    w.rkey = client_rkey_;
     w.fence = spec_.fence;
     client_.host->post_send(client_.qpn, w);
     return;
@@ -389,8 +403,9 @@ void LatencyRunner::send_message(Side& from, Side& to, uint64_t k) {
   w.local_va = from.src.va;
   if (spec_.op == "write_lat") {
     w.opcode = wire::RdmapOpcode::RdmaWrite;
-    w.remote_va = to.sink.inner.va;
-    w.rkey = to.sink_stag;
+    const bool client = &from == &client_;
+    w.remote_va = client && bounds_ ? to.sink.inner.va + to.sink.inner.length - (size() > 1 ? 1 : 0) : to.sink.inner.va;
+    w.rkey = client ? client_rkey_ : to.sink_stag;
   } else {
     w.opcode = wire::RdmapOpcode::Send;
   }

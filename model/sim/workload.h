@@ -198,6 +198,8 @@ class LatencyRunner : public Runner {
   uint64_t seed_;
   uint32_t copy_;
   Side client_, server_;
+  uint32_t client_rkey_ = 0;  ///< the STag the client's Writes or Reads name (`violate` spoils it)
+  bool bounds_ = false;       ///< violate: bounds: the client's reference runs past the region
   size_t size_idx_ = 0;
   uint64_t done_ = 0;        ///< iterations done within the current size
   uint64_t iterations_ = 0;  ///< over all sizes, for unique pattern keys and wr_ids
