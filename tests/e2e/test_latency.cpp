@@ -24,8 +24,10 @@ const std::string kBin = RNICSIM_BIN;
 const std::string kSrc = RNICSIM_SOURCE_DIR;
 const std::string kWork = RNICSIM_WORK_DIR;
 
-json run(const std::string& name) {
-  const std::string dir = kWork + "/latency/" + name;
+/// Runs scenarios/<name>.yaml into its own folder (`tag` keeps test cases that ctest may
+/// run side by side apart).
+json run(const std::string& name, const std::string& tag = "") {
+  const std::string dir = kWork + "/latency/" + name + tag;
   std::filesystem::create_directories(dir);
   const auto r = sh(kBin + " run " + kSrc + "/scenarios/" + name + ".yaml -o " + dir);
   INFO(r.out);
@@ -223,8 +225,8 @@ TEST_CASE("latency: read_lat: Read Request and its Response alternate; p50 is th
 }
 
 TEST_CASE("latency: an 8-byte Write's half round trip is below an 8-byte Read's whole time") {
-  const json wr = run("write_lat");
-  const json rd = run("read_lat");
+  const json wr = run("write_lat", "_cmp");
+  const json rd = run("read_lat", "_cmp");
   const int64_t w = wr["workloads"]["w1"]["by_size"]["8"]["latency_ns"]["p50"].get<int64_t>();
   const int64_t r = rd["workloads"]["w1"]["by_size"]["8"]["latency_ns"]["p50"].get<int64_t>();
   CHECK(w < r);
