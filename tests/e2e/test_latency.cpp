@@ -154,7 +154,7 @@ void check_figures(const json& w) {
 
 }  // namespace
 
-TEST_CASE("latency: write_lat: one RDMA Write each way per iteration, alternating; p50 is half the wire's round trip") {
+TEST_CASE("latency: write_lat: one RDMA Write each way per iteration, alternating, p50 is half the round trip on the wire") {
   const json r = run("write_lat");
   CHECK(r["passed"] == true);
   const json& w = r["workloads"]["w1"];
@@ -177,7 +177,7 @@ TEST_CASE("latency: write_lat: one RDMA Write each way per iteration, alternatin
   CHECK(w["by_size"]["8"]["latency_ns"]["p50"].get<int64_t>() == rtt / 2);
 }
 
-TEST_CASE("latency: send_lat: one Send each way per iteration, alternating, MSNs in order; p50 is half the round trip") {
+TEST_CASE("latency: send_lat: one Send each way per iteration, alternating, MSNs in order, p50 is half the round trip") {
   const json r = run("send_lat");
   CHECK(r["passed"] == true);
   const json& w = r["workloads"]["w1"];
@@ -200,7 +200,7 @@ TEST_CASE("latency: send_lat: one Send each way per iteration, alternating, MSNs
   CHECK(w["by_size"]["8"]["latency_ns"]["p50"].get<int64_t>() == rtt / 2);
 }
 
-TEST_CASE("latency: read_lat: Read Request and its Response alternate; p50 is the whole Read, not halved") {
+TEST_CASE("latency: read_lat: Read Request and its Response alternate, p50 is the whole Read (not halved)") {
   const json r = run("read_lat");
   CHECK(r["passed"] == true);
   const json& w = r["workloads"]["w1"];
