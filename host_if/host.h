@@ -84,6 +84,11 @@ class Host : public sc_core::sc_module {
   /// Local invalidation of an STag (the Invalidate STag work request, done at once).
   bool invalidate_stag(uint32_t stag);
   void set_cqe_handler(std::function<void(const hw::Cqe&)> f) { on_cqe_ = std::move(f); }
+  /// The application sees an inbound RDMA Write land (it polls its buffer): called when
+  /// the message's last segment is visible in memory, with (qpn, stag, TO past its end).
+  void set_write_placed_handler(hw::RdmaEngine::WritePlacedSink f) {
+    rnic_->engine().set_write_placed_sink(std::move(f));
+  }
 
   // ---- connection manager (iw_cm)
   /// The server side: requests on `port` are accepted with a QP from `make_qp`, or

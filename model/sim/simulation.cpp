@@ -28,6 +28,10 @@ namespace rnicsim::sim {
 
 using scenario::Scenario;
 
+namespace {
+bool is_latency_op(const std::string& op) { return op == "write_lat" || op == "read_lat" || op == "send_lat"; }
+}  // namespace
+
 // ------------------------------------------------------------------ what is not simulated yet
 
 std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOptions& o) {
@@ -80,13 +84,31 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     }
   }
   for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
-  const std::vector<std::string> ops = {"write", "read", "send", "send_se", "send_inv", "send_se_inv", "bulk"};
+  const std::vector<std::string> ops = {"write",    "read",     "send",     "send_se", "send_inv", "send_se_inv",
+                                        "write_lat", "read_lat", "send_lat", "bulk"};
   for (const auto& w : s.workloads) {
     if (std::find(ops.begin(), ops.end(), w.op) == ops.end()) {
       add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write, read, send, send_se, send_inv, "
-                             "send_se_inv, bulk are)", w.id, w.op));
+                             "send_se_inv, write_lat, read_lat, send_lat, bulk are)", w.id, w.op));
       continue;
     }
+    if (is_latency_op(w.op)) {
+      // The perftest latency tools run one operation at a time, on buffers that hold data.
+      if (w.depth != 1)
+        add(w.loc, fmt::format("workloads '{}': op {} with depth {} is not simulated yet (a ping-pong runs at depth 1)",
+                               w.id, w.op, w.depth));
+      if (std::find(w.sizes.begin(), w.sizes.end(), uint64_t{0}) != w.sizes.end())
+        add(w.loc, fmt::format("workloads '{}': op {} of 0 bytes is not simulated yet (there is no last byte to poll)",
+                               w.id, w.op));
+    }
+    if (w.op == "send_lat")
+      for (const auto& other : s.workloads)
+        if (&other != &w && other.conn == w.conn && other.op.rfind("send", 0) == 0) {
+          // Receives are consumed in order: two workloads would take each other's.
+          add(w.loc, fmt::format("workloads '{}': send_lat beside another Send workload ('{}') on connection '{}' "
+                                 "is not simulated yet", w.id, other.id, w.conn));
+          break;
+        }
     // Send with Invalidate registers one region per operation (the table holds 4095).
     uint32_t copies = 1;
     for (const auto& c : s.connections)
@@ -274,8 +296,8 @@ struct Model {
   std::vector<std::unique_ptr<hw::ToeClient>> watchers;
   std::vector<std::unique_ptr<PcapWriter>> pcaps;
   std::vector<ConnRuntime> conns;
-  std::vector<std::vector<std::unique_ptr<OpRunner>>> runners;  ///< per workload, per copy
-  std::map<std::pair<host::Host*, uint32_t>, std::vector<OpRunner*>> runner_by_qp;
+  std::vector<std::vector<std::unique_ptr<Runner>>> runners;  ///< per workload, per copy
+  std::map<std::pair<host::Host*, uint32_t>, std::vector<Runner*>> runner_by_qp;
   std::vector<std::unique_ptr<Receiver>> receivers;
   std::map<std::pair<host::Host*, uint32_t>, Receiver*> receiver_by_qp;
   std::unique_ptr<Agenda> control;
@@ -511,7 +533,13 @@ void build(Model& m) {
       if (rit != m.receiver_by_qp.end()) rit->second->on_cqe(c, m.s.seed);
       auto it = m.runner_by_qp.find({hp, c.qpn});
       if (it == m.runner_by_qp.end()) return;
-      for (OpRunner* r : it->second) r->on_cqe(c);
+      for (Runner* r : it->second) r->on_cqe(c);
+      m.check_done();
+    });
+    hp->set_write_placed_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t to_end) {
+      auto it = m.runner_by_qp.find({hp, qpn});
+      if (it == m.runner_by_qp.end()) return;
+      for (Runner* r : it->second) r->on_write_placed(hp, qpn, stag, to_end);
       m.check_done();
     });
   }
@@ -587,7 +615,7 @@ void build(Model& m) {
                    uint32_t slots = 0;
                    for (auto [wi, ri] : rt->runners) {
                      const auto& spec = m.s.workloads[wi];
-                     if (spec.op.rfind("send", 0) != 0) continue;
+                     if (spec.op.rfind("send", 0) != 0 || spec.op == "send_lat") continue;
                      slot = std::max(slot, *std::max_element(spec.sizes.begin(), spec.sizes.end()));
                      slots += 2 * spec.depth;
                    }
@@ -600,8 +628,15 @@ void build(Model& m) {
                    }
                    for (auto [wi, ri] : rt->runners) {
                      const auto& spec = m.s.workloads[wi];
-                     auto r = std::make_unique<OpRunner>(spec, static_cast<uint32_t>(wi), m.s.seed, ri, ep, recv);
-                     OpRunner* rp = r.get();
+                     std::unique_ptr<Runner> r;
+                     if (is_latency_op(spec.op)) {
+                       r = std::make_unique<LatencyRunner>(spec, static_cast<uint32_t>(wi), m.s.seed, ri, ep);
+                       // The server's side of the ping-pong runs on its QP.
+                       m.runner_by_qp[{rt->server, rt->server_qpn}].push_back(r.get());
+                     } else {
+                       r = std::make_unique<OpRunner>(spec, static_cast<uint32_t>(wi), m.s.seed, ri, ep, recv);
+                     }
+                     Runner* rp = r.get();
                      m.runners[wi][ri] = std::move(r);
                      m.runner_by_qp[{rt->client, rt->client_qpn}].push_back(rp);
                      const Duration at = std::max(spec.start, sim_now());

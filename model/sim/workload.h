@@ -47,6 +47,22 @@ struct GuardedBuffer {
 
 class OpRunner;
 
+/// What the simulation sees of one workload on one connection copy.
+class Runner {
+ public:
+  virtual ~Runner() = default;
+  /// Connection is up: register buffers and start posting at max(now, start).
+  virtual void start() = 0;
+  /// A completion on one of this runner's QPs (others' are ignored by wr_id).
+  virtual void on_cqe(const hw::Cqe& c) = 0;
+  /// An RDMA Write landed on one of this runner's QPs (host, qpn, stag, TO past its end).
+  virtual void on_write_placed(host::Host* /*h*/, uint32_t /*qpn*/, uint32_t /*stag*/, uint64_t /*to_end*/) {}
+  virtual bool finished() const = 0;
+  /// Final checks (the target areas hold the guard byte again).
+  virtual void finish_checks() = 0;
+  virtual const std::map<uint64_t, SizeFigures>& figures() const = 0;
+};
+
 /// The target side of Sends on one connection copy: posted receive buffers (each a
 /// two-piece scatter list, the second half of its slot first), checked in message order
 /// against the Sends posted on the connection, then refilled with the guard byte and
@@ -85,18 +101,15 @@ class Receiver {
 };
 
 /// One workload on one connection copy: write, read, send, send_se, send_inv, send_se_inv.
-class OpRunner {
+class OpRunner : public Runner {
  public:
   OpRunner(const scenario::WorkloadSpec& spec, uint32_t index, uint64_t seed, uint32_t copy, Endpoint ep,
            Receiver* receiver);
-  /// Connection is up: register buffers and start posting at max(now, start).
-  void start();
-  /// A completion on this runner's QP (others' are ignored by wr_id).
-  void on_cqe(const hw::Cqe& c);
-  bool finished() const { return finished_; }
-  /// Final checks (the target area holds the guard byte again).
-  void finish_checks();
-  const std::map<uint64_t, SizeFigures>& figures() const { return figures_; }
+  void start() override;
+  void on_cqe(const hw::Cqe& c) override;
+  bool finished() const override { return finished_; }
+  void finish_checks() override;
+  const std::map<uint64_t, SizeFigures>& figures() const override { return figures_; }
   const scenario::WorkloadSpec& spec() const { return spec_; }
   /// The receiver found a Send of this runner wrong.
   void data_bad(uint64_t size) { figures_[size].data_intact = false; }
@@ -127,6 +140,72 @@ class OpRunner {
     uint64_t slot_va = 0;
   };
   std::map<uint64_t, Inflight> inflight_;  ///< wr_id -> operation
+  std::map<uint64_t, SizeFigures> figures_;
+  bool finished_ = false;
+  bool started_ = false;
+};
+
+/// A ping-pong latency workload on one connection copy, as the perftest tools run it
+/// (depth 1, `count` iterations per size):
+/// - write_lat: the client RDMA-Writes `size` bytes into the server's buffer; the server,
+///   polling its buffer, sees the Write when its last segment is in memory and Writes
+///   `size` bytes back; the client sees that Write land the same way and starts the next
+///   iteration. Latency: half the round trip.
+/// - send_lat: the same with Sends into posted receives, each side posting its receive
+///   again when it completes; the receive completion triggers the reply. Half the round trip.
+/// - read_lat: back-to-back RDMA Reads; latency: the whole time of each Read (perftest's
+///   ib_read_lat does not halve it).
+/// Every message carries its own pattern, checked where it landed; the landing areas sit
+/// between guard pages and are refilled with the guard byte once checked.
+class LatencyRunner : public Runner {
+ public:
+  LatencyRunner(const scenario::WorkloadSpec& spec, uint32_t index, uint64_t seed, uint32_t copy, Endpoint ep);
+  void start() override;
+  void on_cqe(const hw::Cqe& c) override;
+  void on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end) override;
+  bool finished() const override { return finished_; }
+  void finish_checks() override;
+  const std::map<uint64_t, SizeFigures>& figures() const override { return figures_; }
+
+ private:
+  /// One side of the ping-pong.
+  struct Side {
+    host::Host* host = nullptr;
+    uint32_t qpn = 0;
+    host::VirtBuffer src;     ///< what this side sends or writes (read_lat: the server's Read source)
+    GuardedBuffer sink;       ///< where the peer's message lands (read_lat: the client's Read sink)
+    uint32_t sink_stag = 0;   ///< write_lat: the STag the peer writes to; read_lat: the Read sink's
+    uint32_t src_stag = 0;    ///< read_lat: the server's source STag
+    uint32_t recv_posted = 0; ///< send_lat: receives posted so far (the slot is this modulo 2)
+    uint32_t recv_done = 0;   ///< send_lat: receives completed
+  };
+  uint64_t size() const { return spec_.sizes[size_idx_]; }
+  uint64_t key(uint64_t n) const;
+  /// wr_id of this runner's n-th message; `server`: posted by the server.
+  uint64_t wr_id(uint64_t n, bool server) const;
+  void begin_iteration();
+  /// `from` sends or writes its message of this iteration (key `k`) to the other side.
+  void send_message(Side& from, Side& to, uint64_t k);
+  void post_recv(Side& s);
+  /// The message of key `k` landed at `at` (byte count `len`): true when its bytes are right.
+  bool check_landed(Side& at, uint64_t va, uint64_t len, uint64_t k);
+  /// The server got the client's message: it answers.
+  void server_got(bool ok);
+  /// The iteration ended (the reply landed, or the Read completed), or failed.
+  void end_iteration(bool ok, bool error);
+  const scenario::WorkloadSpec& spec_;
+  uint32_t index_;
+  uint64_t seed_;
+  uint32_t copy_;
+  Side client_, server_;
+  uint32_t client_rkey_ = 0;  ///< the STag the client's Writes or Reads name (`violate` spoils it)
+  bool bounds_ = false;       ///< violate: bounds: the client's reference runs past the region
+  size_t size_idx_ = 0;
+  uint64_t done_ = 0;        ///< iterations done within the current size
+  uint64_t iterations_ = 0;  ///< over all sizes, for unique pattern keys and wr_ids
+  bool open_ = false;        ///< an iteration is in progress
+  bool intact_ = true;       ///< the current iteration's bytes were right so far
+  Duration posted_{};
   std::map<uint64_t, SizeFigures> figures_;
   bool finished_ = false;
   bool started_ = false;

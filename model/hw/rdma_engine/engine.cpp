@@ -387,7 +387,21 @@ void RdmaEngine::on_tagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, 
   const auto seg_len = static_cast<uint16_t>(hdr.size() + payload.size());
   if (h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaWrite)) {
     const PlaceResult r = placement_.place(qp.pd, h.stag, h.to, payload, placement::TaggedUse::WriteSink);
-    if (r.failure != placement::CheckFailure::None) send_terminate(qp, r.error, hdr, seg_len, {});
+    if (r.failure != placement::CheckFailure::None) {
+      send_terminate(qp, r.error, hdr, seg_len, {});
+      return;
+    }
+    qp.write_done = std::max(qp.write_done, r.done);
+    if (h.last) {
+      // The whole message is in memory once its last DMA write is done.
+      const Duration at = std::max(qp.write_done, sim_now());
+      qp.write_done = Duration{};
+      if (write_placed_sink_) {
+        const uint32_t qpn = qp.qpn, stag = h.stag;
+        const uint64_t to_end = h.to + payload.size();
+        agenda_.at(at, [this, qpn, stag, to_end] { write_placed_sink_(qpn, stag, to_end); });
+      }
+    }
     return;
   }
   if (h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaReadResponse)) {

@@ -142,6 +142,11 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   uint8_t llp_error(uint32_t qpn) const { return qps_[qpn]->llp_error; }
 
   void set_cqe_sink(std::function<void(const Cqe&)> f) { cqe_sink_ = std::move(f); }
+  /// The last segment of a tagged RDMA Write was placed: called when the DMA writes of the
+  /// message's bytes are done (visible in host memory), with the QP, the STag and the TO
+  /// just past the last segment's bytes (the application polling its buffer sees it now).
+  using WritePlacedSink = std::function<void(uint32_t qpn, uint32_t stag, uint64_t to_end)>;
+  void set_write_placed_sink(WritePlacedSink f) { write_placed_sink_ = std::move(f); }
 
   // ToeClient
   bool toe_data(uint32_t conn, ConstByteSpan data) override;
@@ -197,6 +202,7 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
     bool rtr_reply_wait = false; ///< initiator of a Read RTR: its Read Response comes first
     uint8_t llp_error = 0;
     bool last_seen = false;      ///< an FPDU with the L bit ended in the current feed
+    Duration write_done{};       ///< inbound RDMA Write: when its bytes so far are visible
     std::optional<TermRecord> term;
   };
   void tx_pump(Qp& qp);
@@ -231,6 +237,7 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   std::vector<std::unique_ptr<Qp>> qps_;
   std::vector<uint32_t> qp_of_conn_;
   std::function<void(const Cqe&)> cqe_sink_;
+  WritePlacedSink write_placed_sink_;
   EngineStats stats_;
 };
 

@@ -28,7 +28,7 @@ void ack_window(Cubic& c, double segments, Duration t, Duration rtt) {
 }
 }  // namespace
 
-TEST_CASE("CUBIC: beta 0.7 and K on loss; W_cubic at chosen instants", "[tcp][cubic]") {
+TEST_CASE("CUBIC: beta 0.7 and K on loss, then W_cubic at chosen instants", "[tcp][cubic]") {
   Cubic c;
   c.cwnd = 100 * kSmss;
   c.ssthresh = 50 * kSmss;

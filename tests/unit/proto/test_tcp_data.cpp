@@ -29,7 +29,7 @@ size_t pure_acks(const TcpPair& w, int from, size_t first_log_index) {
 
 }  // namespace
 
-TEST_CASE("1 MiB arrives in order and intact; ACK every second full segment", "[tcp][data]") {
+TEST_CASE("1 MiB arrives in order and intact, then ACK every second full segment", "[tcp][data]") {
   tcp::Config cfg;
   TcpPair w(cfg, 0x1000, cfg, 0x2000);
   establish_full_mss(w);

@@ -17,7 +17,7 @@ using rnicsim::test::Fault;
 using rnicsim::test::Sent;
 using rnicsim::test::TcpPair;
 
-TEST_CASE("DCTCP alpha from a known CE pattern; reduction by alpha/2", "[tcp][dctcp]") {
+TEST_CASE("DCTCP alpha from a known CE pattern, then reduction by alpha/2", "[tcp][dctcp]") {
   constexpr uint32_t smss = 1000;
   Dctcp d;
   d.cwnd = 100 * smss;

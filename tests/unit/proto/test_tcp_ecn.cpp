@@ -63,7 +63,7 @@ TEST_CASE("ECN negotiation", "[tcp][ecn]") {
   }
 }
 
-TEST_CASE("ECE until CWR; one reduction per window (RFC 3168 6.1.2, 6.1.3)", "[tcp][ecn]") {
+TEST_CASE("ECE until CWR, then one reduction per window (RFC 3168 6.1.2, 6.1.3)", "[tcp][ecn]") {
   tcp::Config cfg;
   cfg.ecn = true;
   const uint32_t ia = 1000, ib = 5000;

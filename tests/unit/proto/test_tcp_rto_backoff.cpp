@@ -12,7 +12,7 @@ using namespace rnicsim::wire::tcp_flags;
 using rnicsim::test::Sent;
 using rnicsim::test::TcpPair;
 
-TEST_CASE("RTO: a lost tail segment and its first retransmission; backoff and Karn", "[tcp][rto]") {
+TEST_CASE("RTO: a lost tail segment and its first retransmission, then backoff and Karn", "[tcp][rto]") {
   tcp::Config cfg;
   const uint32_t ia = 1000, ib = 5000;
   TcpPair w(cfg, ia, cfg, ib);

@@ -18,7 +18,7 @@ std::vector<State> path(const test::Recorder& r) {
 }
 }  // namespace
 
-TEST_CASE("Simultaneous open: SYN, SYN; SYN-ACK, SYN-ACK; both ESTABLISHED", "[tcp][simultaneous]") {
+TEST_CASE("Simultaneous open: SYN, SYN, then SYN-ACK, SYN-ACK, then both ESTABLISHED", "[tcp][simultaneous]") {
   tcp::Config cfg;
   const uint32_t ia = 0xAAAA0000, ib = 0x0000BBBB;
   TcpPair w(cfg, ia, cfg, ib);

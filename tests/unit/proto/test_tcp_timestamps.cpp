@@ -10,7 +10,7 @@ using namespace rnicsim::wire::tcp_flags;
 using rnicsim::test::Sent;
 using rnicsim::test::TcpPair;
 
-TEST_CASE("Timestamps are echoed; PAWS drops an old duplicate", "[tcp][timestamps][paws]") {
+TEST_CASE("Timestamps are echoed, then PAWS drops an old duplicate", "[tcp][timestamps][paws]") {
   tcp::Config cfg;
   const uint32_t ia = 1000, ib = 5000;
   TcpPair w(cfg, ia, cfg, ib);

@@ -67,7 +67,7 @@ TEST_CASE("a link end that names both a host and a switch is ambiguous", "[refs]
   CHECK(formatted(amb) == Errors{"scen.yaml:4:17: error: links[0].ends[0]: 'x' is ambiguous: it names a host and a switch"});
 }
 
-TEST_CASE("names are unique within their kind; link names default from their ends", "[refs]") {
+TEST_CASE("names are unique within their kind, then link names default from their ends", "[refs]") {
   const auto r = load(std::string(kNet) +
                       "  - {name: r1, interfaces: [{name: eth0, ip: 10.2.0.1/24, mac: 02:00:00:00:fe:09}]}\n"  // 11
                       "links:\n"                                                              // 12
@@ -92,7 +92,7 @@ TEST_CASE("names are unique within their kind; link names default from their end
   CHECK(formatted(links) == Errors{"scen.yaml:13:5: error: links[1]: 'alice_sw0' is already the default name of links[0]"});
 }
 
-TEST_CASE("connections join hosts; workloads name connections", "[refs]") {
+TEST_CASE("connections join hosts, then workloads name connections", "[refs]") {
   const auto r = load(std::string(kNet) +
                       "connections:\n"                                                   // 11
                       "  - {id: c1, from: alice, to: sw0, port: 5000}\n"                 // 12
