@@ -5,10 +5,20 @@
 namespace rnicsim::fw {
 
 Firmware::Firmware(sc_core::sc_module_name name, const FirmwareConfig& cfg, hw::Toe& toe,
-                   hw::RdmaEngine& engine, HostUpcalls up)
-    : sc_module(name), cfg_(cfg), toe_(toe), engine_(engine), up_(std::move(up)),
+                   hw::RdmaEngine& engine, hw::PlacementUnit& placement, HostUpcalls up)
+    : sc_module(name), cfg_(cfg), toe_(toe), engine_(engine), placement_(placement), up_(std::move(up)),
       agenda_(basename()) {
   toe_.set_syn_handler([this](const hw::SynInfo& s) { on_syn(s); });
+}
+
+std::optional<uint32_t> Firmware::cmd_reg_mr(placement::Region r) {
+  ++stats_.commands;
+  return placement_.add_region(std::move(r));
+}
+
+bool Firmware::cmd_invalidate(uint32_t stag) {
+  ++stats_.commands;
+  return placement_.invalidate(stag);
 }
 
 void Firmware::run(Duration cost, std::function<void()> fn) {

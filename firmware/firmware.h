@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,7 +72,12 @@ struct HostUpcalls {
 class Firmware : public sc_core::sc_module, public hw::ToeClient {
  public:
   Firmware(sc_core::sc_module_name name, const FirmwareConfig& cfg, hw::Toe& toe,
-           hw::RdmaEngine& engine, HostUpcalls up);
+           hw::RdmaEngine& engine, hw::PlacementUnit& placement, HostUpcalls up);
+  /// Memory registration and local invalidation: the firmware writes the placement unit's
+  /// region table through its register interface (the RTL core's too, in rtl and
+  /// lockstep). Returns the STag, or nothing when the table is full.
+  std::optional<uint32_t> cmd_reg_mr(placement::Region r);
+  bool cmd_invalidate(uint32_t stag);
 
   // Mailbox commands from the host driver.
   void cmd_listen(uint16_t port, const MpaSetup& mpa, const tcp::Config& tcp);
@@ -112,6 +118,7 @@ class Firmware : public sc_core::sc_module, public hw::ToeClient {
   FirmwareConfig cfg_;
   hw::Toe& toe_;
   hw::RdmaEngine& engine_;
+  hw::PlacementUnit& placement_;
   HostUpcalls up_;
   Agenda agenda_;
   Duration busy_until_{};

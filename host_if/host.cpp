@@ -207,7 +207,7 @@ uint32_t Host::reg_mr(const VirtBuffer& b, uint32_t pd, uint32_t access) {
   r.base_va = b.va;
   r.length = b.length;
   r.pages = b.pages;
-  auto stag = rnic_->placement().add_region(std::move(r));
+  auto stag = rnic_->firmware().cmd_reg_mr(std::move(r));
   if (!stag) throw std::runtime_error(fmt::format("{}: RNIC region table full", cfg_.name));
   return *stag;
 }
@@ -220,7 +220,7 @@ void Host::post_send(uint32_t qpn, const hw::Wqe& w) { rnic_->engine().post_send
 
 void Host::post_recv(uint32_t qpn, const hw::Rqe& r) { rnic_->engine().post_recv(qpn, r); }
 
-bool Host::invalidate_stag(uint32_t stag) { return rnic_->placement().invalidate(stag); }
+bool Host::invalidate_stag(uint32_t stag) { return rnic_->firmware().cmd_invalidate(stag); }
 
 // ------------------------------------------------------------------ connection manager
 

@@ -13,7 +13,7 @@ Rnic::Rnic(sc_core::sc_module_name name, const RnicConfig& cfg, host::HostMemory
       toe_("toe", cfg.toe, mac_, cfg.mac, seed),
       placement_("placement", cfg.placement, dma_, mem),
       engine_("engine", cfg.engine, toe_, dma_, placement_, mem),
-      firmware_("firmware", cfg.firmware, toe_, engine_, std::move(up)) {
+      firmware_("firmware", cfg.firmware, toe_, engine_, placement_, std::move(up)) {
   mac_.set_upper(this);
 }
 
