@@ -41,8 +41,10 @@ struct GuardedBuffer {
   host::VirtBuffer whole;  ///< with the guard pages
   host::VirtBuffer inner;  ///< the usable part
   void make(host::Host& h, uint64_t len);
-  /// True when every byte of `whole` holds the guard byte.
-  bool untouched(host::HostMemory& m) const;
+  /// True when every byte of `whole` holds the guard byte, except the ranges
+  /// (va, length) in `skip`: the slots of operations still in flight when a run is cut
+  /// short by stop.after, whose bytes may lie there half placed.
+  bool untouched(host::HostMemory& m, const std::vector<std::pair<uint64_t, uint64_t>>& skip = {}) const;
 };
 
 class OpRunner;
