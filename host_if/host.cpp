@@ -18,8 +18,10 @@ Host::Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicCo
            EventLog& log, uint64_t seed)
     : sc_module(name), cfg_(cfg), log_(log), mem_(seed, cfg.name), agenda_(basename()) {
   rnic_ = std::make_unique<hw::Rnic>("rnic", rnic_cfg, mem_, make_upcalls(), seed);
-  rnic_->set_host_rx([this](FramePtr f) { on_frame(std::move(f)); });
   soft_tcp_ = std::make_unique<SoftTcp>(cfg.soft_tcp, rnic_->mac(), cfg.mac, seed);
+  rnic_->set_host_rx([this](FramePtr f) { on_frame(std::move(f)); },
+                     [this](FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, size_t off,
+                            size_t len, wire::MacAddr src) { soft_tcp_->receive(std::move(f), ip, tcp, off, len, src); });
   rnic_->engine().set_cqe_sink([this](const hw::Cqe& c) {
     if (on_cqe_) on_cqe_(c);
   });
@@ -152,20 +154,8 @@ void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
 
 void Host::on_frame(FramePtr f) {
   auto eth = wire::decode_eth(f->bytes.data(), f->bytes.size());
-  if (!eth) return;
-  if (eth.value.ethertype == wire::kEtherTypeIpv4) {
-    const uint8_t* p = f->bytes.data() + eth.length;
-    const size_t n = f->bytes.size() - eth.length;
-    auto ip = wire::decode_ipv4(p, n);
-    if (!ip || ip.value.dst != cfg_.ip || ip.value.protocol != wire::kIpProtoTcp) return;
-    const size_t l4 = eth.length + ip.value.header_length;
-    const size_t l4_len = ip.value.total_length - ip.value.header_length;
-    auto tcp = wire::decode_tcp(f->bytes.data() + l4, l4_len);
-    if (!tcp) return;
-    soft_tcp_->receive(f, ip.value, tcp.value, l4 + tcp.length, l4_len - tcp.length, eth.value.src);
-    return;
-  }
-  if (eth.value.ethertype != wire::kEtherTypeArp) return;
+  // TCP segments reach the host's stack straight from the RNIC's demux (decoded once).
+  if (!eth || eth.value.ethertype != wire::kEtherTypeArp) return;
   auto arp = wire::decode_arp(f->bytes.data() + eth.length, f->bytes.size() - eth.length);
   if (!arp) return;
   const wire::ArpPacket& a = arp.value;

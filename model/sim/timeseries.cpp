@@ -19,21 +19,21 @@ void TimeSeries::start() {
   agenda_->at(Duration{}, [this] { sample(); });
 }
 
-void TimeSeries::sample() {
-  const Duration now = sim_now();
-  last_ = now;
-  rows_.push_back(static_cast<double>(now.ps / 1000));
+void TimeSeries::append_row() {
+  last_ = sim_now();
+  rows_.push_back(static_cast<double>(last_.ps / 1000));
   for (auto& c : cols_) rows_.push_back(c());
+}
+
+void TimeSeries::sample() {
+  append_row();
   // Sample again only while something else is still to happen.
   if (sc_core::sc_pending_activity()) agenda_->after(interval_, [this] { sample(); });
 }
 
 void TimeSeries::write(const std::string& path) {
   if (interval_.ps <= 0) return;
-  if (last_ != sim_now()) {
-    rows_.push_back(static_cast<double>(sim_now().ps / 1000));
-    for (auto& c : cols_) rows_.push_back(c());
-  }
+  if (last_ != sim_now()) append_row();
   std::ofstream f(path);
   f << "time_ns";
   for (const auto& n : names_) f << ',' << n;

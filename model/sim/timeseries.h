@@ -21,10 +21,9 @@ class TimeSeries {
   /// Samples once more at the end of the run (when it did not fall on a sample) and
   /// writes the CSV.
   void write(const std::string& path);
-  size_t rows() const { return rows_.size() / std::max<size_t>(1, cols_.size() + 1); }
-
  private:
   void sample();
+  void append_row();
   Duration interval_;
   std::vector<std::string> names_;
   std::vector<std::function<double()>> cols_;

@@ -27,9 +27,12 @@ void Rnic::receive(FramePtr f) {
       const size_t l4 = eth.length + ip.value.header_length;
       const size_t l4_len = ip.value.total_length - ip.value.header_length;
       auto tcp = wire::decode_tcp(p + l4, l4_len);
-      if (tcp && toe_.receive(f, ip.value, tcp.value, l4 + tcp.length, l4_len - tcp.length,
-                              eth.value.src))
+      if (tcp) {
+        const size_t off = l4 + tcp.length, len = l4_len - tcp.length;
+        if (toe_.receive(f, ip.value, tcp.value, off, len, eth.value.src)) return;
+        if (host_tcp_rx_) host_tcp_rx_(std::move(f), ip.value, tcp.value, off, len, eth.value.src);
         return;
+      }
     }
   }
   if (host_rx_) host_rx_(std::move(f));

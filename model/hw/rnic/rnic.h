@@ -43,8 +43,14 @@ class Rnic : public sc_core::sc_module, public FrameSink {
 
   /// Frames the host stack sends through the shared port.
   void host_send(FramePtr f) { mac_.send(std::move(f), sim_now()); }
-  /// Frames that are not for an offloaded connection go here (the host's stack).
-  void set_host_rx(std::function<void(FramePtr)> f) { host_rx_ = std::move(f); }
+  /// Frames that are not for an offloaded connection go here (the host's stack); TCP
+  /// segments for the host's address go, already decoded, to `tcp`.
+  using HostTcpRx = std::function<void(FramePtr, const wire::Ipv4Header&, const wire::TcpHeader&, size_t payload_off,
+                                       size_t payload_len, wire::MacAddr src_mac)>;
+  void set_host_rx(std::function<void(FramePtr)> f, HostTcpRx tcp) {
+    host_rx_ = std::move(f);
+    host_tcp_rx_ = std::move(tcp);
+  }
   /// From the MAC.
   void receive(FramePtr f) override;
 
@@ -57,6 +63,7 @@ class Rnic : public sc_core::sc_module, public FrameSink {
   RdmaEngine engine_;
   fw::Firmware firmware_;
   std::function<void(FramePtr)> host_rx_;
+  HostTcpRx host_tcp_rx_;
 };
 
 }  // namespace rnicsim::hw
