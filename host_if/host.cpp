@@ -100,11 +100,7 @@ void Host::arp_retry(wire::Ipv4Addr ip, uint32_t tries) {
   if (it == neigh_.end() || it->second.state != NeighState::Incomplete) return;
   if (tries == 0) {
     it->second.state = NeighState::Failed;
-    auto [b, e] = resolve_waiters_.equal_range(ip);
-    std::vector<std::function<void(wire::MacAddr)>> cbs;
-    for (auto w = b; w != e; ++w) cbs.push_back(std::move(w->second));
-    resolve_waiters_.erase(b, e);
-    for (auto& cb : cbs) cb(0);
+    wake_waiters(ip, 0);
     return;
   }
   send_arp(wire::ArpOp::Request, wire::kMacBroadcast, 0, ip);
@@ -127,8 +123,11 @@ void Host::learn(wire::Ipv4Addr ip, wire::MacAddr mac) {
   n.state = NeighState::Reachable;
   n.mac = mac;
   if (changed) notify_neigh_update(ip, mac);
+  wake_waiters(ip, mac);
+}
+
+void Host::wake_waiters(wire::Ipv4Addr ip, wire::MacAddr mac) {
   auto [b, e] = resolve_waiters_.equal_range(ip);
-  if (b == e) return;
   std::vector<std::function<void(wire::MacAddr)>> cbs;  // in the order they asked
   for (auto w = b; w != e; ++w) cbs.push_back(std::move(w->second));
   resolve_waiters_.erase(b, e);

@@ -106,6 +106,8 @@ class Host : public sc_core::sc_module {
   void learn(wire::Ipv4Addr ip, wire::MacAddr mac);
   void notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac);
   void arp_retry(wire::Ipv4Addr ip, uint32_t tries);
+  /// Calls everyone waiting for `ip` with its MAC (0: resolution failed).
+  void wake_waiters(wire::Ipv4Addr ip, wire::MacAddr mac);
   fw::HostUpcalls make_upcalls();
   void to_host_event(const char* kind, nlohmann::ordered_json fields);
 

@@ -653,6 +653,12 @@ void build(Model& m) {
 
 // ------------------------------------------------------------------ results
 
+/// Nearest-rank percentile of sorted, non-empty `v` (as perftest reports its percentiles).
+int64_t nearest_rank(const std::vector<int64_t>& v, double p) {
+  const size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
+  return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
 nlohmann::ordered_json latency_json(std::vector<int64_t> v) {
   nlohmann::ordered_json j;
   if (v.empty()) {
@@ -660,16 +666,11 @@ nlohmann::ordered_json latency_json(std::vector<int64_t> v) {
     return j;
   }
   std::sort(v.begin(), v.end());
-  auto pct = [&](double p) {
-    // Nearest rank (as perftest reports its percentiles).
-    const size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(v.size())));
-    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
-  };
   double sum = 0;
   for (auto x : v) sum += static_cast<double>(x);
   j["min"] = v.front();
-  j["p50"] = pct(50);
-  j["p99"] = pct(99);
+  j["p50"] = nearest_rank(v, 50);
+  j["p99"] = nearest_rank(v, 99);
   j["max"] = v.back();
   j["avg"] = std::round(sum / static_cast<double>(v.size()) * 1000.0) / 1000.0;
   return j;
@@ -696,15 +697,11 @@ nlohmann::ordered_json timing_error_json(std::vector<int64_t> ps) {
   }
   std::sort(ps.begin(), ps.end());
   auto ns = [](double v) { return std::round(v) / 1000.0; };
-  auto pct = [&](double p) {
-    const size_t rank = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(ps.size())));
-    return ps[std::min(ps.size() - 1, rank == 0 ? 0 : rank - 1)];
-  };
   double sum = 0;
   for (auto x : ps) sum += static_cast<double>(x);
   j["min"] = ns(static_cast<double>(ps.front()));
-  j["p50"] = ns(static_cast<double>(pct(50)));
-  j["p99"] = ns(static_cast<double>(pct(99)));
+  j["p50"] = ns(static_cast<double>(nearest_rank(ps, 50)));
+  j["p99"] = ns(static_cast<double>(nearest_rank(ps, 99)));
   j["max"] = ns(static_cast<double>(ps.back()));
   j["avg"] = ns(sum / static_cast<double>(ps.size()));
   return j;

@@ -26,7 +26,7 @@ void Link::transmit(int end, FramePtr f, Duration serialisation) {
     when = when + serialisation * 2;
   }
   FrameSink* dst = ends_[1 - end];
-  agenda_.after(when, [dst, f] { dst->receive(f); });
+  agenda_.after(when, [dst, f = std::move(f)] { dst->receive(f); });
 }
 
 }  // namespace rnicsim::hw

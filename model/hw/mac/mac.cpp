@@ -42,7 +42,7 @@ void Mac::start_next() {
   ++stats_.frames_tx;
   stats_.bytes_tx += f->bytes.size();
   if (tap_) tap_(*f, now);
-  if (link_) link_->transmit(end_, f, t + cfg_.latency);
+  if (link_) link_->transmit(end_, std::move(f), t + cfg_.latency);
   agenda_.after(t, [this] {
     start_next();
     for (auto& cb : tx_space_cbs_) cb();
@@ -54,7 +54,7 @@ void Mac::receive(FramePtr f) {
     ++stats_.fcs_errors;
     return;
   }
-  agenda_.after(cfg_.latency, [this, f] {
+  agenda_.after(cfg_.latency, [this, f = std::move(f)] {
     ++stats_.frames_rx;
     stats_.bytes_rx += f->bytes.size();
     if (tap_) tap_(*f, sim_now());

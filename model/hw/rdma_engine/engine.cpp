@@ -1,5 +1,7 @@
 #include "model/hw/rdma_engine/engine.h"
 
+#include <array>
+
 #include <algorithm>
 
 #include "model/common/bytes.h"
@@ -228,7 +230,8 @@ void RdmaEngine::tx_pump(Qp& qp) {
   const uint32_t mulpdu = wire::mpa_mulpdu(c.emss(), qp.mpa.markers_tx);
   while (!qp.tx.empty()) {
     TxMsg& m = qp.tx.front();
-    const size_t hlen = wire::ddp_header_length(m.hdr.tagged) + m.body.size();
+    const size_t dlen = wire::ddp_header_length(m.hdr.tagged);
+    const size_t hlen = dlen + m.body.size();  // the body is a Read Request's, or empty
     const uint64_t max_payload = mulpdu - hlen;
     const uint64_t offset = m.issued;
     const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(m.length - offset, max_payload));
@@ -247,9 +250,10 @@ void RdmaEngine::tx_pump(Qp& qp) {
       h.to = m.hdr.to + offset;
     else
       h.mo = static_cast<uint32_t>(offset);
-    std::vector<uint8_t> hdr(hlen);
+    // The header travels with the FPDU to its DMA completion: a fixed array, no allocation.
+    std::array<uint8_t, wire::kDdpUntaggedHeaderLen + wire::kReadRequestLen> hdr{};
     wire::encode_ddp(hdr.data(), h);
-    std::copy(m.body.begin(), m.body.end(), hdr.begin() + static_cast<std::ptrdiff_t>(wire::ddp_header_length(h.tagged)));
+    std::copy(m.body.begin(), m.body.end(), hdr.begin() + static_cast<std::ptrdiff_t>(dlen));
     const host::VirtBuffer* src = m.buf;
     const uint32_t src_stag = m.src_stag;
     const uint64_t va = m.src_va + offset;
@@ -262,7 +266,7 @@ void RdmaEngine::tx_pump(Qp& qp) {
     ready = std::max(ready, qp.tx_ready);
     qp.tx_ready = ready;
     Qp* q = &qp;
-    agenda_.at(ready, [this, q, op, hdr = std::move(hdr), src, src_stag, va, len, last, fpdu, read_response] {
+    agenda_.at(ready, [this, q, op, hdr, hlen, src, src_stag, va, len, last, fpdu, read_response] {
       Qp& p = *q;
       if (p.state != QpState::Rts) return;
       tcp::Connection& conn = toe_.conn(p.conn);
@@ -282,7 +286,7 @@ void RdmaEngine::tx_pump(Qp& qp) {
           });
         }
       };
-      const ConstByteSpan header(hdr.data(), hdr.size());
+      const ConstByteSpan header(hdr.data(), hlen);
       if (p.mpa.markers_tx) {
         const uint64_t pos = conn.bytes_acked() + conn.send_buffer().size() - p.tx_s0;
         mpa::write_fpdu(conn.send_buffer(), header, len, gather, p.mpa.crc, pos);
@@ -470,7 +474,8 @@ void RdmaEngine::on_send(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, Co
     send_terminate(qp, v.error, hdr, seg_len, {});
     return;
   }
-  if (with_invalidate(h.opcode) && h.mo == 0) {
+  const bool invalidate = with_invalidate(h.opcode);
+  if (invalidate && h.mo == 0) {
     // RFC 5040 s.6.6: the STag to invalidate must be valid and of this QP's PD, before
     // anything of the message is placed (protocol-facts.md: 0/1/0x09).
     const placement::Region* r = placement_.regions().find(h.stag);
@@ -505,7 +510,7 @@ void RdmaEngine::on_send(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, Co
   if (!h.last) return;
   Cqe c{rqe.wr_id, qp.qpn, WcStatus::Success, uint64_t{h.mo} + payload.size(), WcOpcode::Recv};
   c.solicited = with_se(h.opcode);
-  if (with_invalidate(h.opcode)) {
+  if (invalidate) {
     placement_.invalidate(h.stag);
     c.invalidated_stag = h.stag;
   }

@@ -124,7 +124,7 @@ void EthSwitch::ingress(int port, FramePtr f) {
     return;
   }
   ++stats_.frames_rx;
-  agenda_.after(cfg_.latency, [this, port, f] { forward(port, f); });
+  agenda_.after(cfg_.latency, [this, port, f = std::move(f)] { forward(port, f); });
 }
 
 void EthSwitch::forward(int in_port, FramePtr f) {

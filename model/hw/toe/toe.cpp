@@ -4,6 +4,15 @@
 #include "model/wire/tcp.h"
 
 namespace rnicsim::hw {
+namespace {
+
+/// The TCP checksum of a frame built by Toe::build_frame, once its payload is in place.
+void fill_checksum(Frame& f, wire::Ipv4Addr src, wire::Ipv4Addr dst) {
+  constexpr size_t kL4 = wire::kEthHeaderLen + wire::kIpv4HeaderLen;
+  wire::tcp_fill_checksum(f.bytes.data() + kL4, f.bytes.size() - kL4, src, dst);
+}
+
+}  // namespace
 
 /// Routes a connection's upcalls to its client, tagged with the connection id.
 class Toe::Up : public tcp::Upcalls {
@@ -170,8 +179,7 @@ void Toe::send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_
   }
   uint8_t* payload = nullptr;
   FramePtr f = build_frame(dst_mac, ip.dst, ip.src, r, 0, false, &payload);
-  uint8_t* seg = f->bytes.data() + wire::kEthHeaderLen + wire::kIpv4HeaderLen;
-  wire::tcp_fill_checksum(seg, f->bytes.size() - wire::kEthHeaderLen - wire::kIpv4HeaderLen, ip.dst, ip.src);
+  fill_checksum(*f, ip.dst, ip.src);
   ++stats_.resets_tx;
   to_mac(std::move(f), tx_slot(sim_now()));
 }
@@ -210,9 +218,7 @@ void Toe::send_segment(Entry& e) {
   uint8_t* payload = nullptr;
   FramePtr f = build_frame(e.dst_mac, e.tuple.local_ip, e.tuple.remote_ip, out.hdr, out.len, out.ect, &payload);
   if (out.len) e.tcp->send_buffer().copy_out(out.offset, out.len, payload);
-  uint8_t* seg = f->bytes.data() + wire::kEthHeaderLen + wire::kIpv4HeaderLen;
-  wire::tcp_fill_checksum(seg, f->bytes.size() - wire::kEthHeaderLen - wire::kIpv4HeaderLen,
-                          e.tuple.local_ip, e.tuple.remote_ip);
+  fill_checksum(*f, e.tuple.local_ip, e.tuple.remote_ip);
   ++stats_.segments_tx;
   if (tx_observer_) tx_observer_(e.id, e.dst_mac);
   to_mac(std::move(f), tx_slot(now));
@@ -226,7 +232,7 @@ bool Toe::receive(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader&
     const uint32_t id = it->second;
     ++stats_.segments_rx;
     const bool ce = ip.ecn == 3;
-    agenda_.at(rx_slot(sim_now()), [this, id, f, h, payload_off, payload_len, ce] {
+    agenda_.at(rx_slot(sim_now()), [this, id, f = std::move(f), h, payload_off, payload_len, ce] {
       conns_[id]->tcp->on_segment(h, ConstByteSpan(f->bytes.data() + payload_off, payload_len),
                                   sim_now(), ce);
       kick(id);
