@@ -84,12 +84,12 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     }
   }
   for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
-  const std::vector<std::string> ops = {"write",    "read",     "send",     "send_se", "send_inv", "send_se_inv",
-                                        "write_lat", "read_lat", "send_lat", "bulk"};
+  const std::vector<std::string> ops = {"write",     "read",     "send",     "send_se", "send_inv", "send_se_inv",
+                                        "fetch_add", "cmp_swap", "write_lat", "read_lat", "send_lat", "bulk"};
   for (const auto& w : s.workloads) {
     if (std::find(ops.begin(), ops.end(), w.op) == ops.end()) {
       add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write, read, send, send_se, send_inv, "
-                             "send_se_inv, write_lat, read_lat, send_lat, bulk are)", w.id, w.op));
+                             "send_se_inv, fetch_add, cmp_swap, write_lat, read_lat, send_lat, bulk are)", w.id, w.op));
       continue;
     }
     if (is_latency_op(w.op)) {
@@ -991,6 +991,8 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
     const auto& es = rn.engine().stats();
     j["rnic"]["engine"] = {{"fpdus_tx", es.fpdus_tx}, {"fpdus_rx", es.fpdus_rx}, {"wqes", es.wqes}, {"cqes", es.cqes},
                            {"read_requests_rx", es.read_requests_rx}, {"read_responses_tx", es.read_responses_tx},
+                           {"atomic_requests_rx", es.atomic_requests_rx},
+                           {"atomic_responses_tx", es.atomic_responses_tx},
                            {"untagged_bytes_placed", es.untagged_bytes_placed},
                            {"terminates_tx", es.terminates_tx}, {"terminates_rx", es.terminates_rx}};
     j["rnic"]["placement"]["mode"] = placement_mode_name(rn.placement().mode());

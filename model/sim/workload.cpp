@@ -46,6 +46,28 @@ void fill_guard(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uin
   write_virt(m, b, va, g.data(), n);
 }
 
+bool is_atomic(const std::string& op) { return op == "fetch_add" || op == "cmp_swap"; }
+/// The 64-bit little-endian word at `va` of a host buffer.
+uint64_t read_word(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va) {
+  uint8_t x[8];
+  read_virt(m, b, va, x, 8);
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | x[i];
+  return v;
+}
+void write_word(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint64_t v) {
+  uint8_t x[8];
+  for (int i = 0; i < 8; ++i) x[i] = static_cast<uint8_t>(v >> (8 * i));
+  write_virt(m, b, va, x, 8);
+}
+uint64_t pattern_word(uint64_t seed, uint64_t key) {
+  uint8_t x[8];
+  fill_pattern(seed, key, x, 8);
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | x[i];
+  return v;
+}
+
 wire::RdmapOpcode send_opcode(const std::string& op) {
   if (op == "send_se") return wire::RdmapOpcode::SendWithSe;
   if (op == "send_inv") return wire::RdmapOpcode::SendWithInvalidate;
@@ -157,6 +179,13 @@ void OpRunner::start() {
                                  v == "access" ? placement::access::kRemoteWrite : placement::access::kRemoteRead);
     target_.make(*ep_.client, len);
     sink_stag_ = ep_.client->reg_mr(target_.inner, pd_, placement::access::kLocalWrite);
+  } else if (is_atomic(spec_.op)) {
+    target_.make(server, 8);
+    remote_stag_ = server.reg_mr(target_.inner, target_pd, placement::access::kRemoteAtomic);
+    value_ = pattern_word(seed_, workload_key(spec_.id, copy_) ^ 0x5A5A5A5A5A5A5A5Aull);
+    write_word(server.memory(), target_.inner, target_.inner.va, value_);
+    results_.make(*ep_.client, 8 * uint64_t{spec_.depth});
+    sink_stag_ = ep_.client->reg_mr(results_.inner, pd_, placement::access::kLocalWrite);
   } else {
     src_ = ep_.client->alloc_buffer(len);
     ep_.client->reg_mr(src_, pd_, placement::access::kLocalWrite);
@@ -211,6 +240,25 @@ void OpRunner::post_next() {
     w.remote_va = bounds ? src_.va + src_.length - (size > 1 ? 1 : 0) : src_va;
     w.rkey = remote_stag_;
     w.fence = spec_.fence;
+  } else if (is_atomic(spec_.op)) {
+    w.opcode = wire::RdmapOpcode::AtomicRequest;
+    w.length = 8;
+    w.local = &results_.inner;
+    w.local_va = inf.slot_va = results_.inner.va + slot * 8;
+    w.local_stag = sink_stag_;
+    w.remote_va = target_.inner.va;
+    w.rkey = remote_stag_;
+    w.atomic_operand = pattern_word(seed_, key);
+    inf.expect = value_;
+    if (spec_.op == "fetch_add") {
+      w.atomic_op = wire::AtomicOp::FetchAdd;
+      value_ += w.atomic_operand;
+    } else {
+      w.atomic_op = wire::AtomicOp::CmpSwap;
+      const bool miss = (total_ops_ - 1) % 4 == 3;  // every fourth compares with a wrong value
+      w.atomic_compare = miss ? ~value_ : value_;
+      if (!miss) value_ = w.atomic_operand;
+    }
   } else {
     w.opcode = send_opcode(spec_.op);
     w.local = &src_;
@@ -267,6 +315,10 @@ void OpRunner::on_cqe(const hw::Cqe& c) {
         if (want != got) f.data_intact = false;
       }
       fill_guard(h.memory(), target_.inner, inf.slot_va, size);  // the application consumed it
+    } else if (is_atomic(spec_.op)) {
+      host::HostMemory& m = ep_.client->memory();
+      if (spec_.verify && read_word(m, results_.inner, inf.slot_va) != inf.expect) f.data_intact = false;
+      fill_guard(m, results_.inner, inf.slot_va, 8);
     }
   }
   if (posted_ < spec_.count) {
@@ -289,6 +341,17 @@ void OpRunner::finish_checks() {
     const uint64_t size = spec_.sizes[std::min(size_idx_, spec_.sizes.size() - 1)];
     for (const auto& [id, op] : inflight_) busy.emplace_back(op.slot_va, size);
     ok = target_.untouched(h.memory(), busy);
+  } else if (is_atomic(spec_.op)) {
+    // The word holds the chain's value: that of every operation posted, or, in a run cut
+    // short by stop.after, the value the first operation still in flight found (atomics
+    // run in order, so the ones after it have not run either) or any later one's.
+    const uint64_t word = read_word(ep_.server->memory(), target_.inner, target_.inner.va);
+    bool word_ok = word == value_;
+    for (const auto& [id, op] : inflight_) word_ok = word_ok || word == op.expect;
+    std::vector<std::pair<uint64_t, uint64_t>> busy;
+    for (const auto& [id, op] : inflight_) busy.emplace_back(op.slot_va, 8);
+    ok = word_ok && target_.untouched(ep_.server->memory(), {{target_.inner.va, 8}}) &&
+         results_.untouched(ep_.client->memory(), busy);
   } else if (receiver_) {
     // Every Send that completed at the initiator was received, and nothing lies around.
     uint64_t completed = 0;

@@ -102,7 +102,16 @@ class Receiver {
   bool started_ = false;
 };
 
-/// One workload on one connection copy: write, read, send, send_se, send_inv, send_se_inv.
+/// One workload on one connection copy: write, read, send, send_se, send_inv, send_se_inv,
+/// fetch_add, cmp_swap.
+///
+/// Atomics (RFC 7306) all work on one 8-byte word of the server's, between guard pages,
+/// that starts at a seeded value. The responder runs them in order, so the initiator knows
+/// the value each one finds: every operand comes from the operation's pattern, each
+/// original value returned must be the one expected, and at the end the word must hold the
+/// value of the whole chain. Every fourth cmp_swap compares with a wrong value on purpose
+/// and must leave the word unchanged. The original values land in `depth` slots of the
+/// client's, between guard pages, used in turn.
 class OpRunner : public Runner {
  public:
   OpRunner(const scenario::WorkloadSpec& spec, uint32_t index, uint64_t seed, uint32_t copy, Endpoint ep,
@@ -132,7 +141,9 @@ class OpRunner : public Runner {
   uint64_t posted_ = 0, done_ = 0;  ///< within the current size
   uint64_t total_ops_ = 0;          ///< over all sizes, for unique pattern keys
   host::VirtBuffer src_;            ///< write/send: client source; read: server source
-  GuardedBuffer target_;            ///< write: server sink; read: client sink
+  GuardedBuffer target_;            ///< write: server sink; read: client sink; atomics: the server's word
+  GuardedBuffer results_;           ///< atomics: the client's slots for the original values
+  uint64_t value_ = 0;              ///< atomics: the word's value once every posted operation has run
   uint32_t remote_stag_ = 0;        ///< write sink or read source, as the initiator uses it
   uint32_t sink_stag_ = 0;          ///< read: the client's sink STag
   uint32_t pd_ = 1;
@@ -140,6 +151,7 @@ class OpRunner : public Runner {
     uint64_t key = 0;
     Duration posted{};
     uint64_t slot_va = 0;
+    uint64_t expect = 0;  ///< atomics: the value the operation finds (its original value)
   };
   std::map<uint64_t, Inflight> inflight_;  ///< wr_id -> operation
   std::map<uint64_t, SizeFigures> figures_;

@@ -71,6 +71,69 @@ Decoded<DdpHeader> decode_ddp(const uint8_t* p, size_t len) {
   return d;
 }
 
+size_t encode_atomic_request(uint8_t* out, const AtomicRequest& r) {
+  store_be32(out, (r.reserved << 4) | (r.aop & 0x0Fu));
+  store_be32(out + 4, r.request_id);
+  store_be32(out + 8, r.stag);
+  store_be64(out + 12, r.to);
+  store_be64(out + 20, r.add_swap);
+  store_be64(out + 28, r.add_swap_mask);
+  store_be64(out + 36, r.compare);
+  store_be64(out + 44, r.compare_mask);
+  return kAtomicRequestLen;
+}
+
+Decoded<AtomicRequest> decode_atomic_request(const uint8_t* p, size_t len) {
+  Decoded<AtomicRequest> d;
+  if (len < kAtomicRequestLen) return d;
+  AtomicRequest& r = d.value;
+  const uint32_t w0 = load_be32(p);
+  r.aop = static_cast<uint8_t>(w0 & 0x0Fu);
+  r.reserved = w0 >> 4;
+  r.request_id = load_be32(p + 4);
+  r.stag = load_be32(p + 8);
+  r.to = load_be64(p + 12);
+  r.add_swap = load_be64(p + 20);
+  r.add_swap_mask = load_be64(p + 28);
+  r.compare = load_be64(p + 36);
+  r.compare_mask = load_be64(p + 44);
+  d.length = kAtomicRequestLen;
+  d.status = DecodeStatus::Ok;
+  return d;
+}
+
+size_t encode_atomic_response(uint8_t* out, const AtomicResponse& r) {
+  store_be32(out, r.request_id);
+  store_be64(out + 4, r.original);
+  return kAtomicResponseLen;
+}
+
+Decoded<AtomicResponse> decode_atomic_response(const uint8_t* p, size_t len) {
+  Decoded<AtomicResponse> d;
+  if (len < kAtomicResponseLen) return d;
+  d.value.request_id = load_be32(p);
+  d.value.original = load_be64(p + 4);
+  d.length = kAtomicResponseLen;
+  d.status = DecodeStatus::Ok;
+  return d;
+}
+
+uint64_t atomic_apply(const AtomicRequest& r, uint64_t v) {
+  if (r.aop == static_cast<uint8_t>(AtomicOp::CmpSwap)) {
+    if ((v & r.compare_mask) != (r.compare & r.compare_mask)) return v;
+    return (v & ~r.add_swap_mask) | (r.add_swap & r.add_swap_mask);
+  }
+  if (r.add_swap_mask == 0) return v + r.add_swap;
+  // Partitioned add: each field ends at a set mask bit; the carry stops there.
+  uint64_t out = 0, carry = 0;
+  for (int b = 0; b < 64; ++b) {
+    const uint64_t s = ((v >> b) & 1) + ((r.add_swap >> b) & 1) + carry;
+    out |= (s & 1) << b;
+    carry = ((r.add_swap_mask >> b) & 1) ? 0 : s >> 1;
+  }
+  return out;
+}
+
 size_t encode_read_request(uint8_t* out, const ReadRequest& r) {
   store_be32(out, r.sink_stag);
   store_be64(out + 4, r.sink_to);

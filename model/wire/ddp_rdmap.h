@@ -27,8 +27,9 @@ constexpr size_t kDdpTaggedHeaderLen = 14;
 constexpr size_t kDdpUntaggedHeaderLen = 18;
 constexpr uint8_t kDdpVersion = 1;
 constexpr uint8_t kRdmapVersion = 1;
-/// Untagged queue numbers (RFC 5040 s.5.1).
-constexpr uint32_t kQnSend = 0, kQnReadRequest = 1, kQnTerminate = 2;
+/// Untagged queue numbers (RFC 5040 s.5.1; RFC 7306 adds 3 and 4 for atomics).
+constexpr uint32_t kQnSend = 0, kQnReadRequest = 1, kQnTerminate = 2, kQnAtomicRequest = 3,
+                   kQnAtomicResponse = 4;
 
 /// DDP control, RDMAP control and the tagged or untagged fields after them.
 struct DdpHeader {
@@ -63,6 +64,44 @@ struct ReadRequest {
 };
 size_t encode_read_request(uint8_t* out, const ReadRequest& r);
 Decoded<ReadRequest> decode_read_request(const uint8_t* p, size_t len);
+
+/// RFC 7306 atomic operation codes (the AOpCode in the low 4 bits of the Atomic Request's
+/// first word, the 28 bits above it reserved).
+enum class AtomicOp : uint8_t { FetchAdd = 0x0, CmpSwap = 0x2 };
+
+/// Atomic Request body (RFC 7306), after the untagged DDP header on QN 3:
+/// Rsvd(28) AOpCode(4), Request Identifier(32), Remote STag(32), Remote Tagged Offset(64),
+/// Add or Swap Data(64), Add or Swap Mask(64), Compare Data(64), Compare Mask(64).
+constexpr size_t kAtomicRequestLen = 52;
+struct AtomicRequest {
+  uint8_t aop = 0;          ///< AtomicOp when valid (4 bits)
+  uint32_t reserved = 0;    ///< the 28 reserved bits (must be 0)
+  uint32_t request_id = 0;  ///< echoed by the response
+  uint32_t stag = 0;        ///< the responder's region
+  uint64_t to = 0;          ///< the 8-byte target, 8-byte aligned
+  uint64_t add_swap = 0;    ///< FetchAdd: the addend; CmpSwap: the swap value
+  uint64_t add_swap_mask = 0;  ///< FetchAdd: carry cut after each set bit (0: one 64-bit add); CmpSwap: bits swapped
+  uint64_t compare = 0;        ///< CmpSwap: compared with the target
+  uint64_t compare_mask = 0;   ///< CmpSwap: bits compared
+};
+size_t encode_atomic_request(uint8_t* out, const AtomicRequest& r);
+Decoded<AtomicRequest> decode_atomic_request(const uint8_t* p, size_t len);
+
+/// Atomic Response body (RFC 7306), after the untagged DDP header on QN 4: Original Request
+/// Identifier(32), Original Remote Data Value(64).
+constexpr size_t kAtomicResponseLen = 12;
+struct AtomicResponse {
+  uint32_t request_id = 0;
+  uint64_t original = 0;  ///< the target's value before the operation
+};
+size_t encode_atomic_response(uint8_t* out, const AtomicResponse& r);
+Decoded<AtomicResponse> decode_atomic_response(const uint8_t* p, size_t len);
+
+/// Executes an atomic operation on the 64-bit value `v`; returns the new value.
+/// FetchAdd adds `add_swap` in fields: a set bit of `add_swap_mask` stops the carry out of
+/// that bit (mask 0: one 64-bit add). CmpSwap: when the bits of `compare_mask` agree in
+/// `v` and `compare`, the bits of `add_swap_mask` are taken from `add_swap`; else `v` stays.
+uint64_t atomic_apply(const AtomicRequest& r, uint64_t v);
 
 /// A Terminate's error: layer (0 RDMAP, 1 DDP, 2 LLP), error type, error code.
 struct TermCode {

@@ -142,6 +142,106 @@ TEST_CASE("iwarp: read: Read Requests on QN 1, Read Responses tagged to the sink
   CHECK(ops.size() == 3);
 }
 
+TEST_CASE("iwarp: atomics: Atomic Requests on QN 3, Responses on QN 4 in order, each original value the chain's") {
+  const json r = run(kSrc + "/scenarios/atomics.yaml", "atomics");
+  CHECK(r["passed"] == true);
+  for (const char* id : {"fa", "cs"}) {
+    const json& w = r["workloads"][id];
+    CHECK(w["completed"] == 1000);
+    CHECK(w["errors"] == 0);
+    CHECK(w["bytes"] == 8000);
+    CHECK(w["data_intact"] == true);
+  }
+  CHECK(r["workloads"]["rd"]["completed"] == 100);
+  CHECK(r["workloads"]["rd"]["data_intact"] == true);
+  const std::string a = pcap("atomics", "alice");
+  check_clean(a);
+  check_clean(pcap("atomics", "bob"));
+  // tshark's decoding of every request (alice sends) and response (bob sends). A frame may
+  // hold several FPDUs of different kinds: each field list is taken over the FPDUs that all
+  // carry it, then filtered to the atomics' own.
+  const std::string from_a = "iwarp_rdma.opcode==0xa && ip.src==10.0.0.1";
+  const std::string from_b = "iwarp_rdma.opcode==0xb && ip.src==10.0.0.2";
+  const auto keep = [](const std::vector<std::vector<std::string>>& rows, const std::string& first) {
+    std::vector<std::vector<std::string>> out;
+    for (const auto& row : rows)
+      if (row[0] == first) out.emplace_back(row.begin() + 1, row.end());
+    return out;
+  };
+  const auto req_ddp = keep(fields(a, from_a, {"iwarp_ddp.qn", "iwarp_ddp.msn", "iwarp_ddp.mo"}), "3");
+  const auto req_l = keep(fields(a, from_a, {"iwarp_rdma.opcode", "iwarp_ddp.last_flag"}), "0x0a");
+  const auto req = fields(a, from_a,
+                          {"iwarp_rdma.atomic.opcode", "iwarp_rdma.atomic.request_identifier",
+                           "iwarp_rdma.atomic.remote_stag", "iwarp_rdma.atomic.remote_tagged_offset",
+                           "iwarp_rdma.atomic.compare_data", "iwarp_rdma.atomic.compare_mask"});
+  const auto add = fields(a, from_a, {"iwarp_rdma.atomic.add_data", "iwarp_rdma.atomic.add_mask"});
+  const auto swp = fields(a, from_a, {"iwarp_rdma.atomic.swap_data", "iwarp_rdma.atomic.swap_mask"});
+  const auto resp_ddp = keep(fields(a, from_b, {"iwarp_ddp.qn", "iwarp_ddp.msn", "iwarp_ddp.mo"}), "4");
+  const auto resp_l = keep(fields(a, from_b, {"iwarp_rdma.opcode", "iwarp_ddp.last_flag"}), "0x0b");
+  const auto resp = fields(a, from_b, {"iwarp_rdma.atomic.original_request_identifier",
+                                       "iwarp_rdma.atomic.original_remote_data_value"});
+  REQUIRE(req.size() == 2000);
+  REQUIRE(req_ddp.size() == 2000);
+  REQUIRE(req_l.size() == 2000);
+  REQUIRE(resp.size() == 2000);
+  REQUIRE(resp_ddp.size() == 2000);
+  REQUIRE(resp_l.size() == 2000);
+  REQUIRE(add.size() == 1000);
+  REQUIRE(swp.size() == 1000);
+  // Replay each word's chain from the wire alone: requests in stream order, the first
+  // response's original value as the word's start.
+  struct Word {
+    bool started = false;
+    uint64_t value = 0;
+  };
+  std::map<std::string, Word> words;  // by "STag/TO"
+  size_t ia = 0, is = 0;
+  uint64_t misses = 0;
+  for (size_t i = 0; i < req.size(); ++i) {
+    const auto& q = req[i];
+    const auto& p = resp[i];
+    CHECK(req_ddp[i][0] == std::to_string(i + 1));  // MSN per queue from 1
+    CHECK(req_ddp[i][1] == "0");
+    CHECK(req_l[i][0] == "1");
+    CHECK(q[1] == std::to_string(i + 1));  // Request Identifier
+    CHECK(resp_ddp[i][0] == std::to_string(i + 1));
+    CHECK(resp_ddp[i][1] == "0");
+    CHECK(resp_l[i][0] == "1");
+    CHECK(p[0] == q[1]);  // responses in request order
+    CHECK(std::stoull(q[3]) % 8 == 0);
+    wire::AtomicRequest ar;
+    ar.aop = static_cast<uint8_t>(std::stoul(q[0]));
+    if (ar.aop == 0) {
+      ar.add_swap = std::stoull(add[ia][0]);
+      ar.add_swap_mask = std::stoull(add[ia][1], nullptr, 0);  // masks print in hex
+      CHECK(ar.add_swap_mask == 0);
+      ++ia;
+    } else {
+      REQUIRE(ar.aop == 2);
+      ar.add_swap = std::stoull(swp[is][0]);
+      ar.add_swap_mask = std::stoull(swp[is][1], nullptr, 0);
+      ar.compare = std::stoull(q[4]);
+      ar.compare_mask = std::stoull(q[5], nullptr, 0);
+      CHECK(ar.add_swap_mask == ~uint64_t{0});
+      CHECK(ar.compare_mask == ~uint64_t{0});
+      ++is;
+    }
+    const uint64_t original = std::stoull(p[1]);
+    Word& w = words[q[2] + "/" + q[3]];
+    if (!w.started) {
+      w.started = true;
+      w.value = original;
+    }
+    INFO("request " << i + 1);
+    CHECK(original == w.value);
+    if (ar.aop == 2 && ar.compare != original) ++misses;
+    w.value = wire::atomic_apply(ar, w.value);
+  }
+  CHECK(words.size() == 2);
+  CHECK(misses == 250);  // every fourth cmp_swap compares with a wrong value
+  CHECK(r["hosts"]["bob"]["rnic"]["placement"]["violations"] == 0);
+}
+
 TEST_CASE("iwarp: send: QN 0, MSN per message, MO per segment, L on the last, scatter lists filled") {
   const json r = run(kSrc + "/scenarios/send.yaml", "send");
   const json& w = r["workloads"]["w1"];

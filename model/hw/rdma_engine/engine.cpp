@@ -43,6 +43,8 @@ const char* to_string(WcOpcode o) {
     case WcOpcode::RdmaRead: return "rdma_read";
     case WcOpcode::Send: return "send";
     case WcOpcode::Recv: return "recv";
+    case WcOpcode::FetchAdd: return "fetch_add";
+    case WcOpcode::CmpSwap: return "cmp_swap";
   }
   return "?";
 }
@@ -62,8 +64,8 @@ bool with_se(uint8_t op) {
   return op == static_cast<uint8_t>(RdmapOpcode::SendWithSe) ||
          op == static_cast<uint8_t>(RdmapOpcode::SendWithSeInvalidate);
 }
-WcOpcode wc_opcode(RdmapOpcode op) {
-  switch (op) {
+WcOpcode wc_opcode(const Wqe& w) {
+  switch (w.opcode) {
     case RdmapOpcode::RdmaWrite: return WcOpcode::RdmaWrite;
     case RdmapOpcode::RdmaReadRequest: return WcOpcode::RdmaRead;
     case RdmapOpcode::RdmaReadResponse:
@@ -71,11 +73,16 @@ WcOpcode wc_opcode(RdmapOpcode op) {
     case RdmapOpcode::SendWithInvalidate:
     case RdmapOpcode::SendWithSe:
     case RdmapOpcode::SendWithSeInvalidate:
-    case RdmapOpcode::Terminate:
     case RdmapOpcode::AtomicRequest:
+      return w.atomic_op == wire::AtomicOp::CmpSwap ? WcOpcode::CmpSwap : WcOpcode::FetchAdd;
+    case RdmapOpcode::Terminate:
     case RdmapOpcode::AtomicResponse: return WcOpcode::Send;
   }
   return WcOpcode::Send;
+}
+/// Work whose completion waits for the peer's response, not for the TCP acknowledgement.
+bool awaits_response(const Wqe& w) {
+  return w.opcode == RdmapOpcode::RdmaReadRequest || w.opcode == RdmapOpcode::AtomicRequest;
 }
 /// The status the initiator's work gets from a Terminate the peer sent.
 WcStatus status_of(wire::TermCode c) {
@@ -159,12 +166,12 @@ void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
       Qp& qp = *qps_[qpn];
       ++stats_.wqes;
       if (qp.state != QpState::Rts) {
-        emit(qp, Cqe{w.wr_id, qpn, WcStatus::FlushError, 0, wc_opcode(w.opcode)}, sim_now());
+        emit(qp, Cqe{w.wr_id, qpn, WcStatus::FlushError, 0, wc_opcode(w)}, sim_now());
         return;
       }
-      if (w.opcode == RdmapOpcode::RdmaReadRequest && qp.mpa.ord == 0) {
-        // No Read may ever be outstanding (ORD 0 as negotiated): refused at once.
-        emit(qp, Cqe{w.wr_id, qpn, WcStatus::LocalQpOperationError, 0, WcOpcode::RdmaRead}, sim_now());
+      if (awaits_response(w) && qp.mpa.ord == 0) {
+        // No Read or atomic may ever be outstanding (ORD 0 as negotiated): refused at once.
+        emit(qp, Cqe{w.wr_id, qpn, WcStatus::LocalQpOperationError, 0, wc_opcode(w)}, sim_now());
         return;
       }
       qp.sq.push_back(TxOp{w});
@@ -191,7 +198,8 @@ void RdmaEngine::tx_pump(Qp& qp) {
   for (TxOp& op : qp.sq) {
     if (op.issued) continue;
     const bool read = op.w.opcode == RdmapOpcode::RdmaReadRequest;
-    if (read && (qp.reads_out.size() >= qp.mpa.ord || (op.w.fence && !qp.reads_out.empty()))) break;
+    const bool atomic = op.w.opcode == RdmapOpcode::AtomicRequest;
+    if ((read || atomic) && (qp.reads_out.size() >= qp.mpa.ord || (op.w.fence && !qp.reads_out.empty()))) break;
     op.issued = true;
     TxMsg m;
     m.op = &op;
@@ -215,6 +223,24 @@ void RdmaEngine::tx_pump(Qp& qp) {
       m.body.resize(wire::kReadRequestLen);
       wire::encode_read_request(m.body.data(), rr);
       qp.reads_out.push_back(&op);
+    } else if (atomic) {
+      m.hdr.qn = wire::kQnAtomicRequest;
+      m.hdr.msn = qp.msn_tx[wire::kQnAtomicRequest]++;
+      wire::AtomicRequest ar;
+      ar.aop = static_cast<uint8_t>(op.w.atomic_op);
+      ar.request_id = op.request_id = qp.next_request_id++;
+      ar.stag = op.w.rkey;
+      ar.to = op.w.remote_va;
+      ar.add_swap = op.w.atomic_operand;
+      if (op.w.atomic_op == wire::AtomicOp::CmpSwap) {
+        // The verbs compare-and-swap: every bit compared, every bit swapped.
+        ar.add_swap_mask = ~uint64_t{0};
+        ar.compare = op.w.atomic_compare;
+        ar.compare_mask = ~uint64_t{0};
+      }
+      m.body.resize(wire::kAtomicRequestLen);
+      wire::encode_atomic_request(m.body.data(), ar);
+      qp.reads_out.push_back(&op);
     } else {
       m.hdr.qn = wire::kQnSend;
       m.hdr.msn = qp.msn_tx[wire::kQnSend]++;
@@ -231,7 +257,7 @@ void RdmaEngine::tx_pump(Qp& qp) {
   while (!qp.tx.empty()) {
     TxMsg& m = qp.tx.front();
     const size_t dlen = wire::ddp_header_length(m.hdr.tagged);
-    const size_t hlen = dlen + m.body.size();  // the body is a Read Request's, or empty
+    const size_t hlen = dlen + m.body.size();  // the body is a request's or an Atomic Response's, or empty
     const uint64_t max_payload = mulpdu - hlen;
     const uint64_t offset = m.issued;
     const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(m.length - offset, max_payload));
@@ -251,22 +277,33 @@ void RdmaEngine::tx_pump(Qp& qp) {
     else
       h.mo = static_cast<uint32_t>(offset);
     // The header travels with the FPDU to its DMA completion: a fixed array, no allocation.
-    std::array<uint8_t, wire::kDdpUntaggedHeaderLen + wire::kReadRequestLen> hdr{};
+    std::array<uint8_t, wire::kDdpUntaggedHeaderLen + std::max(wire::kReadRequestLen, wire::kAtomicRequestLen)> hdr{};
     wire::encode_ddp(hdr.data(), h);
+    Duration atomic_read{};
+    if (m.is_atomic_response) {
+      // The operation runs now, after every earlier Read Response was issued (RFC 7306:
+      // atomics and Reads are answered in order).
+      wire::AtomicResponse resp;
+      resp.request_id = m.atomic.request_id;
+      resp.original = run_atomic(m.atomic, atomic_read);
+      m.body.resize(wire::kAtomicResponseLen);
+      wire::encode_atomic_response(m.body.data(), resp);
+    }
     std::copy(m.body.begin(), m.body.end(), hdr.begin() + static_cast<std::ptrdiff_t>(dlen));
     const host::VirtBuffer* src = m.buf;
     const uint32_t src_stag = m.src_stag;
     const uint64_t va = m.src_va + offset;
     TxOp* op = m.op;
     const bool read_response = m.is_read_response;
+    const bool atomic_response = m.is_atomic_response;
     if (last) qp.tx.pop_front();
     // The payload comes from host memory by DMA; the FPDU is written when it has arrived,
     // and FPDUs enter the stream in the order they were issued.
-    Duration ready = (len ? dma_.read(len) : sim_now()) + cfg_.fpdu_latency;
+    Duration ready = (atomic_response ? atomic_read : len ? dma_.read(len) : sim_now()) + cfg_.fpdu_latency;
     ready = std::max(ready, qp.tx_ready);
     qp.tx_ready = ready;
     Qp* q = &qp;
-    agenda_.at(ready, [this, q, op, hdr, hlen, src, src_stag, va, len, last, fpdu, read_response] {
+    agenda_.at(ready, [this, q, op, hdr, hlen, src, src_stag, va, len, last, fpdu, read_response, atomic_response] {
       Qp& p = *q;
       if (p.state != QpState::Rts) return;
       tcp::Connection& conn = toe_.conn(p.conn);
@@ -295,8 +332,8 @@ void RdmaEngine::tx_pump(Qp& qp) {
       }
       p.reserved -= fpdu;
       ++stats_.fpdus_tx;
-      if (last && read_response) {
-        ++stats_.read_responses_tx;
+      if (last && (read_response || atomic_response)) {
+        ++(read_response ? stats_.read_responses_tx : stats_.atomic_responses_tx);
         if (p.reads_in > 0) --p.reads_in;  // the IRD slot is free again
       }
       if (last && op) {
@@ -331,14 +368,14 @@ void RdmaEngine::schedule_completion(Qp& qp) {
 void RdmaEngine::complete(Qp& qp) {
   if (qp.state != QpState::Rts) return;
   for (TxOp& op : qp.sq) {
-    if (op.w.opcode != RdmapOpcode::RdmaReadRequest && op.written && op.stream_end <= qp.acked) op.done = true;
+    if (!awaits_response(op.w) && op.written && op.stream_end <= qp.acked) op.done = true;
   }
   // Completions in work-request order (RFC 5040 s.5.5 for the send queue).
   while (!qp.sq.empty() && qp.sq.front().done) {
     const TxOp op = qp.sq.front();
     qp.sq.pop_front();
     // The CQE goes to host memory by DMA; the host sees it when it lands.
-    emit(qp, Cqe{op.w.wr_id, qp.qpn, WcStatus::Success, op.w.length, wc_opcode(op.w.opcode)},
+    emit(qp, Cqe{op.w.wr_id, qp.qpn, WcStatus::Success, op.w.length, wc_opcode(op.w)},
          dma_.write(cfg_.cqe_size));
   }
   tx_pump(qp);
@@ -409,7 +446,8 @@ void RdmaEngine::on_tagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, 
     return;
   }
   if (h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaReadResponse)) {
-    if (qp.reads_out.empty()) {
+    // Responses come back in request order: the oldest outstanding must be a Read.
+    if (qp.reads_out.empty() || qp.reads_out.front()->w.opcode != RdmapOpcode::RdmaReadRequest) {
       send_terminate(qp, wire::term::RdmapUnexpectedOpcode, hdr, seg_len, {});
       return;
     }
@@ -445,13 +483,17 @@ void RdmaEngine::on_untagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr
   // The opcode must belong to its queue (RFC 5040 s.5.1).
   const bool fits = (h.qn == wire::kQnSend && is_send(h.opcode)) ||
                     (h.qn == wire::kQnReadRequest && h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaReadRequest)) ||
-                    (h.qn == wire::kQnTerminate && h.opcode == static_cast<uint8_t>(RdmapOpcode::Terminate));
+                    (h.qn == wire::kQnTerminate && h.opcode == static_cast<uint8_t>(RdmapOpcode::Terminate)) ||
+                    (h.qn == wire::kQnAtomicRequest && h.opcode == static_cast<uint8_t>(RdmapOpcode::AtomicRequest)) ||
+                    (h.qn == wire::kQnAtomicResponse && h.opcode == static_cast<uint8_t>(RdmapOpcode::AtomicResponse));
   if (!fits) {
     send_terminate(qp, wire::term::RdmapUnexpectedOpcode, hdr, seg_len, {});
     return;
   }
   if (h.qn == wire::kQnSend) return on_send(qp, h, hdr, payload);
   if (h.qn == wire::kQnReadRequest) return on_read_request(qp, h, hdr, payload);
+  if (h.qn == wire::kQnAtomicRequest) return on_atomic_request(qp, h, hdr, payload);
+  if (h.qn == wire::kQnAtomicResponse) return on_atomic_response(qp, h, hdr, payload);
   // Terminate: one buffer, whole in one segment.
   ddp::UntaggedBuffers b{1, wire::kTerminateHeaderLen + 2 + wire::kDdpUntaggedHeaderLen + wire::kReadRequestLen};
   const auto v = ddp::check_untagged(h, payload.size(), qp.rxq[wire::kQnTerminate], b);
@@ -558,6 +600,109 @@ void RdmaEngine::on_read_request(Qp& qp, const wire::DdpHeader& h, ConstByteSpan
   tx_pump(qp);
 }
 
+void RdmaEngine::on_atomic_request(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload) {
+  const auto seg_len = static_cast<uint16_t>(hdr.size() + payload.size());
+  ++stats_.atomic_requests_rx;
+  // Atomics share the IRD with Reads (RFC 7306); each is one whole segment.
+  ddp::UntaggedBuffers b;
+  b.available = qp.reads_in < qp.mpa.ird ? qp.mpa.ird - qp.reads_in : 0;
+  b.length = wire::kAtomicRequestLen;
+  const auto v = ddp::check_untagged(h, payload.size(), qp.rxq[wire::kQnAtomicRequest], b);
+  if (!v.ok) {
+    send_terminate(qp, v.error, hdr, seg_len, {});
+    return;
+  }
+  auto ar = wire::decode_atomic_request(payload.data(), payload.size());
+  if (!ar || !h.last) {
+    send_terminate(qp, wire::term::RdmapCatastrophicStream, hdr, seg_len, {});
+    return;
+  }
+  ddp::advance(qp.rxq[wire::kQnAtomicRequest], h, payload.size());
+  const wire::AtomicRequest& r = ar.value;
+  // A request this responder cannot run (an AOpCode it does not know, reserved bits set,
+  // a target not 8-byte aligned) is a remote operation error (docs/iwarp.md).
+  const bool known = r.aop == static_cast<uint8_t>(wire::AtomicOp::FetchAdd) ||
+                     r.aop == static_cast<uint8_t>(wire::AtomicOp::CmpSwap);
+  if (!known || r.reserved != 0 || r.to % 8 != 0) {
+    send_terminate(qp, wire::term::RdmapOpUnspecified, hdr, seg_len, {});
+    return;
+  }
+  // The target is checked like a Read's source, with the remote atomic right.
+  const auto f = placement_.regions().check(r.stag, r.to, 8, qp.pd, placement::access::kRemoteAtomic);
+  if (f != placement::CheckFailure::None) {
+    send_terminate(qp, placement::to_term_code(f, placement::TaggedUse::ReadSource), hdr, seg_len, {});
+    return;
+  }
+  ++qp.reads_in;
+  TxMsg m;
+  m.hdr.opcode = static_cast<uint8_t>(RdmapOpcode::AtomicResponse);
+  m.hdr.qn = wire::kQnAtomicResponse;
+  m.hdr.msn = qp.msn_tx[wire::kQnAtomicResponse]++;
+  m.body.resize(wire::kAtomicResponseLen);  // made when the response is issued
+  m.is_atomic_response = true;
+  m.atomic = r;
+  qp.tx.push_back(std::move(m));
+  tx_pump(qp);
+}
+
+uint64_t RdmaEngine::run_atomic(const wire::AtomicRequest& r, Duration& read_done) {
+  // Eight aligned bytes lie in one page. Host memory is little-endian (x86).
+  uint64_t pa = 0;
+  placement_.regions().translate(r.stag, r.to, 8, [&](uint64_t a, uint64_t, uint64_t) { pa = a; });
+  uint8_t b[8];
+  mem_.read(pa, b, 8);
+  uint64_t original = 0;
+  for (int i = 7; i >= 0; --i) original = (original << 8) | b[i];
+  const uint64_t updated = wire::atomic_apply(r, original);
+  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(updated >> (8 * i));
+  // The read-modify-write: a DMA read of the 8 bytes, then the write back.
+  read_done = dma_.read(8);
+  mem_.write(pa, b, 8);
+  dma_.write(8);
+  return original;
+}
+
+void RdmaEngine::on_atomic_response(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload) {
+  const auto seg_len = static_cast<uint16_t>(hdr.size() + payload.size());
+  // Responses come back in request order: the oldest outstanding must be this atomic.
+  TxOp* op = qp.reads_out.empty() ? nullptr : qp.reads_out.front();
+  if (!op || op->w.opcode != RdmapOpcode::AtomicRequest) {
+    send_terminate(qp, wire::term::RdmapUnexpectedOpcode, hdr, seg_len, {});
+    return;
+  }
+  ddp::UntaggedBuffers b{1, wire::kAtomicResponseLen};
+  const auto v = ddp::check_untagged(h, payload.size(), qp.rxq[wire::kQnAtomicResponse], b);
+  if (!v.ok) {
+    send_terminate(qp, v.error, hdr, seg_len, {});
+    return;
+  }
+  auto resp = wire::decode_atomic_response(payload.data(), payload.size());
+  if (!resp || !h.last || resp.value.request_id != op->request_id) {
+    send_terminate(qp, wire::term::RdmapOpUnspecified, hdr, seg_len, {});
+    return;
+  }
+  ddp::advance(qp.rxq[wire::kQnAtomicResponse], h, payload.size());
+  qp.reads_out.pop_front();
+  // The original value lands in the initiator's buffer (little-endian host memory).
+  uint8_t bytes[8];
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(resp.value.original >> (8 * i));
+  Duration landed = sim_now();
+  for (uint64_t k = 0; k < 8;) {
+    const uint64_t a = op->w.local_va + k;
+    const uint64_t piece = std::min<uint64_t>(8 - k, host::HostMemory::kPage - a % host::HostMemory::kPage);
+    mem_.write(op->w.local->pa(a), bytes + k, piece);
+    landed = std::max(landed, dma_.write(piece));
+    k += piece;
+  }
+  // The atomic completes when its response arrives and the value is in memory.
+  Qp* q = &qp;
+  agenda_.at(landed, [this, q, op] {
+    for (TxOp& o : q->sq)
+      if (&o == op) o.done = true;
+    complete(*q);
+  });
+}
+
 void RdmaEngine::on_terminate(Qp& qp, ConstByteSpan payload) {
   auto t = wire::decode_terminate_message(payload.data(), payload.size());
   ++stats_.terminates_rx;
@@ -657,7 +802,7 @@ void RdmaEngine::fail_work(Qp& qp, WcStatus first) {
   while (!qp.sq.empty()) {
     const TxOp op = qp.sq.front();
     qp.sq.pop_front();
-    emit(qp, Cqe{op.w.wr_id, qp.qpn, first_done ? WcStatus::FlushError : first, 0, wc_opcode(op.w.opcode)},
+    emit(qp, Cqe{op.w.wr_id, qp.qpn, first_done ? WcStatus::FlushError : first, 0, wc_opcode(op.w)},
          sim_now());
     first_done = true;
   }

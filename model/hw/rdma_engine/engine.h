@@ -35,15 +35,20 @@ struct Sge {
 /// A work request as the host writes it into the send queue.
 struct Wqe {
   uint64_t wr_id = 0;
-  wire::RdmapOpcode opcode = wire::RdmapOpcode::RdmaWrite;  ///< Write, Read Request, Send*
+  wire::RdmapOpcode opcode = wire::RdmapOpcode::RdmaWrite;  ///< Write, Read Request, Send*, Atomic Request
   uint64_t local_va = 0;
-  const host::VirtBuffer* local = nullptr;  ///< source (Write, Send) or Read sink buffer
+  const host::VirtBuffer* local = nullptr;  ///< source (Write, Send), Read sink, or where an atomic's original value lands
   uint32_t local_stag = 0;                  ///< Read: the sink's STag (local write access)
   uint64_t remote_va = 0;
   uint32_t rkey = 0;
   uint64_t length = 0;
   uint32_t invalidate_stag = 0;  ///< Send with Invalidate: the peer's STag to invalidate
   bool fence = false;            ///< Read: wait for earlier Reads (RDMAP read fence)
+  /// Atomic Request (RFC 7306) on the 8 bytes at remote_va: FetchAdd adds `atomic_operand`
+  /// (one 64-bit add); CmpSwap writes `atomic_operand` when the value equals `atomic_compare`.
+  wire::AtomicOp atomic_op = wire::AtomicOp::FetchAdd;
+  uint64_t atomic_operand = 0;
+  uint64_t atomic_compare = 0;
 };
 
 /// A receive work request: a scatter list that one incoming Send fills in order.
@@ -69,7 +74,7 @@ enum class WcStatus {
 };
 const char* to_string(WcStatus s);
 
-enum class WcOpcode { RdmaWrite, RdmaRead, Send, Recv };
+enum class WcOpcode { RdmaWrite, RdmaRead, Send, Recv, FetchAdd, CmpSwap };
 const char* to_string(WcOpcode o);
 
 struct Cqe {
@@ -101,6 +106,7 @@ struct EngineStats {
   uint64_t wqes = 0, cqes = 0;
   uint64_t terminates_tx = 0, terminates_rx = 0;
   uint64_t read_requests_rx = 0, read_responses_tx = 0;
+  uint64_t atomic_requests_rx = 0, atomic_responses_tx = 0;
   uint64_t untagged_bytes_placed = 0;
 };
 
@@ -164,6 +170,7 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
     uint64_t stream_end = 0;   ///< stream offset after its last FPDU
     bool done = false;         ///< ready to complete (ACKed, or Read data placed)
     uint64_t placed = 0;       ///< Read: response bytes placed
+    uint32_t request_id = 0;   ///< Atomic: the Request Identifier its response echoes
   };
   /// One outgoing message being segmented: a request, a Read Response or a Terminate.
   struct TxMsg {
@@ -176,6 +183,10 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
     uint64_t issued = 0;
     TxOp* op = nullptr;            ///< the work request it carries, if any
     bool is_read_response = false;
+    /// An Atomic Response: the operation runs on host memory when the response is issued,
+    /// in order behind earlier Read Responses; its body is made then.
+    bool is_atomic_response = false;
+    wire::AtomicRequest atomic;
   };
   struct Qp {
     uint32_t qpn = 0;
@@ -190,12 +201,15 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
     Duration tx_ready{};         ///< FPDUs are written in issue order: none before this
     uint64_t acked = 0;          ///< stream bytes the peer acknowledged
     bool completion_scheduled = false;
-    uint32_t msn_tx[ddp::kQueues] = {1, 1, 1};  ///< next MSN per untagged queue we send on
+    uint32_t msn_tx[ddp::kQueues] = {1, 1, 1, 1, 1};  ///< next MSN per untagged queue we send on
     ddp::UntaggedQueue rxq[ddp::kQueues];        ///< untagged queues we receive on
     std::deque<Rqe> rq;                          ///< posted receives
     uint64_t recv_placed = 0;                    ///< bytes of the current Send placed
-    std::deque<TxOp*> reads_out;                 ///< Reads sent, in request order (ORD)
-    uint32_t reads_in = 0;                       ///< inbound Reads not yet answered (IRD)
+    /// Reads and atomics sent, in request order: their responses come back in this order,
+    /// and together they are bounded by the ORD (RFC 7306 counts atomics against ORD/IRD).
+    std::deque<TxOp*> reads_out;
+    uint32_t reads_in = 0;                       ///< inbound Reads and atomics not yet answered (IRD)
+    uint32_t next_request_id = 1;                ///< Request Identifier of our next Atomic Request
     std::unique_ptr<mpa::Deframer> deframer;
     uint64_t tx_s0 = 0;          ///< stream offset of S0 (after our MPA frame) when sending
     bool rtr_wait = false;       ///< responder: nothing is sent before the RTR arrives
@@ -218,6 +232,11 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   void on_untagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
   void on_send(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
   void on_read_request(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
+  void on_atomic_request(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
+  void on_atomic_response(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
+  /// Runs the operation of an Atomic Response being issued on host memory; returns the
+  /// original value and when the read-modify-write's read has returned.
+  uint64_t run_atomic(const wire::AtomicRequest& r, Duration& read_done);
   void on_terminate(Qp& qp, ConstByteSpan payload);
   /// A check failed: send the Terminate (with the offending headers when given), complete
   /// the QP's work in error, close the stream (FIN), as siw does.

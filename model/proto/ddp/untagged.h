@@ -9,8 +9,9 @@
 
 namespace rnicsim::ddp {
 
-/// Untagged queues this RNIC serves (RFC 5040 s.5.1): 0 Send, 1 Read Request, 2 Terminate.
-constexpr uint32_t kQueues = 3;
+/// Untagged queues this RNIC serves (RFC 5040 s.5.1): 0 Send, 1 Read Request, 2 Terminate;
+/// RFC 7306: 3 Atomic Request, 4 Atomic Response.
+constexpr uint32_t kQueues = 5;
 
 /// One untagged queue of a stream: the MSN of the message being received (MSNs start at
 /// 1, RFC 5041 s.5.1) and the MO the next segment of it must carry.

@@ -107,7 +107,7 @@ TEST_CASE("engine: untagged MSN range, invalid QN, DDP and RDMAP versions, unexp
   }
   {
     Target t;
-    auto m = t.feed(ulpdu(send_hdr(3, 1), {}));
+    auto m = t.feed(ulpdu(send_hdr(5, 1), {}));  // QNs 0-4 exist (RFC 5040, RFC 7306)
     CHECK(m.code == wire::term::DdpUntaggedInvalidQn);
   }
   {

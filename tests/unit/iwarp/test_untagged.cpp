@@ -43,7 +43,7 @@ TEST_CASE("untagged: each failure gives its DDP etype 2 code") {
   auto bad_version = seg(0, 1, 0, true);
   bad_version.ddp_version = 2;
   CHECK(code(bad_version, 10, q, one) == wire::term::DdpUntaggedBadVersion);
-  CHECK(code(seg(3, 1, 0, true), 10, q, one) == wire::term::DdpUntaggedInvalidQn);
+  CHECK(code(seg(5, 1, 0, true), 10, q, one) == wire::term::DdpUntaggedInvalidQn);  // QNs 0-4 exist
   CHECK(code(seg(0x80000000u, 1, 0, true), 10, q, one) == wire::term::DdpUntaggedInvalidQn);
   CHECK(code(seg(0, 2, 0, true), 10, q, one) == wire::term::DdpUntaggedMsnRange);
   CHECK(code(seg(0, 0, 0, true), 10, q, one) == wire::term::DdpUntaggedMsnRange);
