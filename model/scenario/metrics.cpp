@@ -59,7 +59,10 @@ const std::vector<Field>& host_fields() {
                        p.children.push_back(group("timing_error_ns", {"count", "min", "p50", "p99", "max", "avg"}));
                        return p;
                      }(),
-                     group("firmware", {"commands", "netevents_handled", "busy_ns"})};
+                     group("firmware", {"commands", "netevents_handled", "busy_ns"}),
+                     group("engine", {"fpdus_tx", "fpdus_rx", "wqes", "cqes", "read_requests_rx", "read_responses_tx",
+                                      "atomic_requests_rx", "atomic_responses_tx", "direct_placements", "direct_bytes",
+                                      "untagged_bytes_placed", "terminates_tx", "terminates_rx"})};
     return std::vector<Field>{rnic,
                               group("host_if", {"netevents_to_rnic", "events_to_host", "port_conflicts", "netfilter_drops"})};
   }();

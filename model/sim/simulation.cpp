@@ -993,6 +993,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
                            {"read_requests_rx", es.read_requests_rx}, {"read_responses_tx", es.read_responses_tx},
                            {"atomic_requests_rx", es.atomic_requests_rx},
                            {"atomic_responses_tx", es.atomic_responses_tx},
+                           {"direct_placements", es.direct_placements}, {"direct_bytes", es.direct_bytes},
                            {"untagged_bytes_placed", es.untagged_bytes_placed},
                            {"terminates_tx", es.terminates_tx}, {"terminates_rx", es.terminates_rx}};
     j["rnic"]["placement"]["mode"] = placement_mode_name(rn.placement().mode());

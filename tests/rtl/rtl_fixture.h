@@ -13,11 +13,7 @@ using placement::CheckFailure;
 using placement::Region;
 using placement::TaggedUse;
 
-inline uint32_t required_access(TaggedUse u) {
-  return u == TaggedUse::ReadSource ? placement::access::kRemoteRead
-         : u == TaggedUse::WriteSink ? placement::access::kRemoteWrite
-                                     : placement::access::kLocalWrite;
-}
+using placement::required_access;
 
 /// Pages at scattered, descending physical addresses: any physical order must work.
 inline std::vector<uint64_t> scattered_pages(uint64_t n, uint64_t salt) {

@@ -82,9 +82,7 @@ PlaceResult PlacementUnit::place(uint32_t pd, uint32_t stag, uint64_t to, ConstB
                                  placement::TaggedUse use) {
   PlaceResult r;
   ++stats_.segments;
-  const uint32_t required = use == placement::TaggedUse::ReadSource ? placement::access::kRemoteRead
-                            : use == placement::TaggedUse::WriteSink ? placement::access::kRemoteWrite
-                                                                     : placement::access::kLocalWrite;
+  const uint32_t required = placement::required_access(use);
   const uint64_t beats = (payload.size() + cfg_.beat_bytes - 1) / cfg_.beat_bytes;
   const Duration start = std::max(sim_now(), busy_until_);
   const Duration model_latency = cfg_.clock_period * static_cast<int64_t>(cfg_.cycles_per_segment + beats);

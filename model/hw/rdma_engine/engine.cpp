@@ -126,12 +126,14 @@ void RdmaEngine::attach(uint32_t qpn, uint32_t conn, const MpaParams& mpa,
   qp.deframer = std::make_unique<mpa::Deframer>(
       mpa.crc,
       [this, q](ConstByteSpan u, mpa::FpduStatus st) {
+        q->cur_fpdu = q->deframer->fpdu_start();
         if (!rtr_hook(*q, u, st)) on_fpdu(*q, u, st);
       },
       mpa.markers_rx);
   {
     tcp::Connection& c = toe_.conn(conn);
     qp.tx_s0 = c.bytes_acked() + c.send_buffer().size();  // markers count from here
+    qp.rx_s0 = c.bytes_received() - leftover.size();      // the leftover bytes begin at S0
   }
   toe_.set_client(conn, this);
   if (mpa.rtr != mpa::RtrType::None) {
@@ -427,7 +429,7 @@ void RdmaEngine::on_fpdu(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st) {
 void RdmaEngine::on_tagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload) {
   const auto seg_len = static_cast<uint16_t>(hdr.size() + payload.size());
   if (h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaWrite)) {
-    const PlaceResult r = placement_.place(qp.pd, h.stag, h.to, payload, placement::TaggedUse::WriteSink);
+    const PlaceResult r = place_in_order(qp, h, payload, placement::TaggedUse::WriteSink);
     if (r.failure != placement::CheckFailure::None) {
       send_terminate(qp, r.error, hdr, seg_len, {});
       return;
@@ -452,7 +454,7 @@ void RdmaEngine::on_tagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, 
       return;
     }
     TxOp* op = qp.reads_out.front();
-    const PlaceResult r = placement_.place(qp.pd, h.stag, h.to, payload, placement::TaggedUse::ReadResponseSink);
+    const PlaceResult r = place_in_order(qp, h, payload, placement::TaggedUse::ReadResponseSink);
     if (r.failure != placement::CheckFailure::None) {
       send_terminate(qp, r.error, hdr, seg_len, {});
       return;
@@ -472,6 +474,63 @@ void RdmaEngine::on_tagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, 
     return;
   }
   send_terminate(qp, wire::term::RdmapUnexpectedOpcode, hdr, seg_len, {});
+}
+
+PlaceResult RdmaEngine::place_in_order(Qp& qp, const wire::DdpHeader& h, ConstByteSpan payload,
+                                       placement::TaggedUse use) {
+  const auto it = qp.direct.find(qp.cur_fpdu);
+  if (it == qp.direct.end()) return placement_.place(qp.pd, h.stag, h.to, payload, use);
+  PlaceResult r;
+  r.done = it->second;
+  qp.direct.erase(it);
+  r.failure = placement_.regions().check(h.stag, h.to, payload.size(), qp.pd, placement::required_access(use));
+  r.error = placement::to_term_code(r.failure, use);
+  return r;
+}
+
+void RdmaEngine::toe_out_of_order(uint32_t conn, uint64_t pos, ConstByteSpan data) {
+  if (conn >= qp_of_conn_.size() || qp_of_conn_[conn] == UINT32_MAX) return;
+  Qp& qp = *qps_[qp_of_conn_[conn]];
+  // Only with CRCs: a CRC that holds is what tells an FPDU that begins the segment from a
+  // guess that does not (RFC 5044 s.4: FPDUs aligned with segments).
+  if (qp.state != QpState::Rts || !qp.mpa.crc || qp.rtr_wait || qp.rtr_reply_wait || !qp.deframer ||
+      qp.deframer->failed() || pos < qp.rx_s0 || pos - qp.rx_s0 < qp.deframer->position())
+    return;
+  Qp* q = &qp;
+  const mpa::Deframer* dp = nullptr;
+  mpa::Deframer d(
+      true,
+      [this, q, &dp](ConstByteSpan u, mpa::FpduStatus st) {
+        if (st == mpa::FpduStatus::Ok) direct_place(*q, dp->fpdu_start(), u);
+      },
+      qp.mpa.markers_rx, pos - qp.rx_s0);
+  dp = &d;
+  d.feed(data);
+}
+
+void RdmaEngine::direct_place(Qp& qp, uint64_t key, ConstByteSpan ulpdu) {
+  if (qp.direct.count(key)) return;  // bytes already held, sent again
+  auto d = wire::decode_ddp(ulpdu.data(), ulpdu.size());
+  if (!d) return;
+  const wire::DdpHeader& h = d.value;
+  if (!h.tagged || h.ddp_version != wire::kDdpVersion || h.rdmap_version != wire::kRdmapVersion) return;
+  placement::TaggedUse use;
+  if (h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaWrite)) {
+    use = placement::TaggedUse::WriteSink;
+  } else if (h.opcode == static_cast<uint8_t>(RdmapOpcode::RdmaReadResponse) && !qp.reads_out.empty() &&
+             qp.reads_out.front()->w.opcode == RdmapOpcode::RdmaReadRequest) {
+    use = placement::TaggedUse::ReadResponseSink;
+  } else {
+    return;  // anything else waits for its turn in the stream
+  }
+  const ConstByteSpan payload = ulpdu.subspan(d.length);
+  // A segment that fails a check places nothing; the in-order pass sends its Terminate.
+  if (placement_.regions().check(h.stag, h.to, payload.size(), qp.pd, placement::required_access(use)) !=
+      placement::CheckFailure::None)
+    return;
+  qp.direct[key] = placement_.place(qp.pd, h.stag, h.to, payload, use).done;
+  ++stats_.direct_placements;
+  stats_.direct_bytes += payload.size();
 }
 
 void RdmaEngine::on_untagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload) {

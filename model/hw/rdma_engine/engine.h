@@ -5,6 +5,7 @@
 /// tagged placement through the placement unit).
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,6 +108,8 @@ struct EngineStats {
   uint64_t terminates_tx = 0, terminates_rx = 0;
   uint64_t read_requests_rx = 0, read_responses_tx = 0;
   uint64_t atomic_requests_rx = 0, atomic_responses_tx = 0;
+  uint64_t direct_placements = 0;  ///< tagged FPDUs placed when their segment arrived out of order
+  uint64_t direct_bytes = 0;       ///< their payload bytes
   uint64_t untagged_bytes_placed = 0;
 };
 
@@ -140,7 +143,10 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   const std::optional<TermRecord>& terminate(uint32_t qpn) const { return qps_[qpn]->term; }
   /// The receive path of a QP in RTS, one FPDU's ULPDU at a time, below MPA (the test
   /// entry for forged segments; the deframer calls the same).
-  void receive_ulpdu(uint32_t qpn, ConstByteSpan ulpdu) { on_fpdu(*qps_[qpn], ulpdu, mpa::FpduStatus::Ok); }
+  void receive_ulpdu(uint32_t qpn, ConstByteSpan ulpdu) {
+    qps_[qpn]->cur_fpdu = UINT64_MAX;
+    on_fpdu(*qps_[qpn], ulpdu, mpa::FpduStatus::Ok);
+  }
   uint32_t conn_of(uint32_t qpn) const { return qps_[qpn]->conn; }
   const MpaParams& mpa(uint32_t qpn) const { return qps_[qpn]->mpa; }
   uint64_t crc_errors(uint32_t qpn) const { return qps_[qpn]->deframer ? qps_[qpn]->deframer->crc_errors() : 0; }
@@ -158,6 +164,10 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   bool toe_data(uint32_t conn, ConstByteSpan data) override;
   void toe_acked(uint32_t conn, uint64_t total) override;
   void toe_state(uint32_t conn, tcp::State from, tcp::State to) override;
+  /// Direct placement (RFC 5041 s.3): a segment held out of order whose first byte begins
+  /// an FPDU; each whole tagged FPDU in it whose CRC and checks pass is placed now, and
+  /// the in-order pass later checks it again without placing it twice (docs/iwarp.md).
+  void toe_out_of_order(uint32_t conn, uint64_t pos, ConstByteSpan data) override;
 
   const EngineStats& stats() const { return stats_; }
 
@@ -217,6 +227,9 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
     uint8_t llp_error = 0;
     bool last_seen = false;      ///< an FPDU with the L bit ended in the current feed
     Duration write_done{};       ///< inbound RDMA Write: when its bytes so far are visible
+    uint64_t rx_s0 = 0;          ///< TCP stream position of S0 in the direction we receive
+    uint64_t cur_fpdu = UINT64_MAX;  ///< Deframer::fpdu_start of the FPDU being handled in order
+    std::map<uint64_t, Duration> direct;  ///< FPDUs placed out of order (by fpdu_start): when visible
     std::optional<TermRecord> term;
   };
   void tx_pump(Qp& qp);
@@ -229,6 +242,10 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   /// Writes a control FPDU (RTR, its Read Response) straight into the send buffer.
   bool write_control(Qp& qp, const std::vector<uint8_t>& ulpdu);
   void on_tagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
+  /// The in-order placement of a tagged segment: placed now, or, when it was placed out
+  /// of order, checked again (an earlier message may have invalidated its STag).
+  PlaceResult place_in_order(Qp& qp, const wire::DdpHeader& h, ConstByteSpan payload, placement::TaggedUse use);
+  void direct_place(Qp& qp, uint64_t key, ConstByteSpan ulpdu);
   void on_untagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
   void on_send(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
   void on_read_request(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);

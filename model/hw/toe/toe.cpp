@@ -21,6 +21,7 @@ class Toe::Up : public tcp::Upcalls {
   bool on_data(ConstByteSpan d) override;
   void on_acked(uint64_t total) override;
   void on_state_change(tcp::State from, tcp::State to) override;
+  void on_out_of_order(uint64_t pos, ConstByteSpan data) override;
 
  private:
   Toe& toe_;
@@ -47,6 +48,9 @@ void Toe::Up::on_acked(uint64_t total) {
 }
 void Toe::Up::on_state_change(tcp::State from, tcp::State to) {
   if (ToeClient* c = toe_.conns_[id_]->client) c->toe_state(id_, from, to);
+}
+void Toe::Up::on_out_of_order(uint64_t pos, ConstByteSpan data) {
+  if (ToeClient* c = toe_.conns_[id_]->client) c->toe_out_of_order(id_, pos, data);
 }
 
 Toe::~Toe() = default;

@@ -45,6 +45,8 @@ class ToeClient {
   virtual bool toe_data(uint32_t conn, ConstByteSpan data) = 0;
   virtual void toe_acked(uint32_t conn, uint64_t total_acked) = 0;
   virtual void toe_state(uint32_t conn, tcp::State from, tcp::State to) = 0;
+  /// Bytes held out of order at stream position `pos` (tcp::Upcalls::on_out_of_order).
+  virtual void toe_out_of_order(uint32_t /*conn*/, uint64_t /*pos*/, ConstByteSpan /*data*/) {}
 };
 
 /// The timing of the segment path. The RNIC's engine is a hardware pipeline: each

@@ -135,7 +135,8 @@ size_t write_fpdu(tcp::SendBuffer& sndbuf, ConstByteSpan header, size_t payload_
   return total;
 }
 
-bool Deframer::deliver(const uint8_t* fpdu, size_t ulpdu_len) {
+bool Deframer::deliver(const uint8_t* fpdu, size_t ulpdu_len, uint64_t start) {
+  fpdu_start_ = start;
   const size_t body = 2 + ulpdu_len + wire::mpa_pad(ulpdu_len);
   FpduStatus st = FpduStatus::Ok;
   if (crc_) {
@@ -212,6 +213,7 @@ bool Deframer::feed_marked(ConstByteSpan data) {
       }
       raw_.clear();
       need_ = 0;
+      fpdu_start_ = len_field_;
       handler_(ConstByteSpan(clean_.data() + wire::kMpaLenField, ulpdu), st);
       clean_.clear();
       ended = true;
@@ -222,6 +224,7 @@ bool Deframer::feed_marked(ConstByteSpan data) {
 
 bool Deframer::feed(ConstByteSpan data) {
   if (markers_) return feed_marked(data);
+  uint64_t at = pos_;  // stream position of data's first byte
   pos_ += data.size();
   bool ended = false;
   while (!data.empty() && !failed_) {
@@ -231,18 +234,21 @@ bool Deframer::feed(ConstByteSpan data) {
         const size_t ulpdu = load_be16(data.data());
         const size_t total = wire::mpa_fpdu_length(ulpdu);
         if (data.size() >= total) {
-          ended |= deliver(data.data(), ulpdu);
+          ended |= deliver(data.data(), ulpdu, at);
           data = data.subspan(total);
+          at += total;
           continue;
         }
       }
       buf_.assign(data.begin(), data.end());
+      buf_start_ = at;
       return ended;
     }
     // Slow path: complete the FPDU held in buf_.
     if (buf_.size() < 2) {
       buf_.push_back(data[0]);
       data = data.subspan(1);
+      ++at;
       continue;
     }
     const size_t ulpdu = load_be16(buf_.data());
@@ -251,10 +257,11 @@ bool Deframer::feed(ConstByteSpan data) {
     const size_t k = std::min(need, data.size());
     buf_.insert(buf_.end(), data.begin(), data.begin() + k);
     data = data.subspan(k);
+    at += k;
     if (buf_.size() == total) {
       std::vector<uint8_t> fpdu;
       fpdu.swap(buf_);
-      ended |= deliver(fpdu.data(), ulpdu);
+      ended |= deliver(fpdu.data(), ulpdu, buf_start_);
     }
   }
   return ended;

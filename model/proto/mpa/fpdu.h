@@ -90,9 +90,12 @@ class Deframer {
  public:
   /// Called once per complete FPDU with its ULPDU (DDP/RDMAP header and payload).
   using Handler = std::function<void(ConstByteSpan ulpdu, FpduStatus status)>;
-  /// `markers`: the stream we receive carries markers; its first byte fed is at S0.
-  Deframer(bool crc, Handler h, bool markers = false)
-      : crc_(crc), markers_(markers), handler_(std::move(h)) {}
+  /// `markers`: the stream we receive carries markers. `start`: the stream position
+  /// (relative to S0) of the first byte fed; a deframer that starts past S0 parses an
+  /// out-of-order segment on the guess that an FPDU begins at its first byte.
+  Deframer(bool crc, Handler h, bool markers = false, uint64_t start = 0)
+      : crc_(crc), markers_(markers), handler_(std::move(h)), pos_(start),
+        next_marker_((start + kMarkerInterval - 1) / kMarkerInterval * kMarkerInterval) {}
   void set_crc(bool crc) { crc_ = crc; }
   /// Feeds in-order stream bytes; returns true when at least one FPDU ended in them.
   bool feed(ConstByteSpan data);
@@ -100,6 +103,10 @@ class Deframer {
   size_t pending() const { return markers_ ? raw_.size() : buf_.size(); }
   /// Stream bytes fed so far (the stream position relative to S0).
   uint64_t position() const { return pos_; }
+  /// While the handler runs: the stream position of the delivered FPDU's length field
+  /// (with markers, a marker in front of it is not counted). It names an FPDU the same way
+  /// whether it was parsed in order or out of order.
+  uint64_t fpdu_start() const { return fpdu_start_; }
   uint64_t markers() const { return markers_seen_; }
   uint64_t marker_errors() const { return marker_errors_; }
   uint64_t fpdus() const { return fpdus_; }
@@ -108,13 +115,15 @@ class Deframer {
   bool failed() const { return failed_; }
 
  private:
-  bool deliver(const uint8_t* fpdu, size_t ulpdu_len);
+  bool deliver(const uint8_t* fpdu, size_t ulpdu_len, uint64_t start);
   bool feed_marked(ConstByteSpan data);
   bool crc_;
   bool markers_;
   Handler handler_;
   std::vector<uint8_t> buf_;
+  uint64_t buf_start_ = 0;      ///< stream position of buf_'s first byte
   uint64_t pos_ = 0;
+  uint64_t fpdu_start_ = 0;
   // Markers on: the FPDU being gathered, markers included (raw_, for the CRC) and removed
   // (clean_), and the marker being read.
   std::vector<uint8_t> raw_, clean_;

@@ -16,6 +16,15 @@ const char* to_string(CheckFailure f) {
   return "?";
 }
 
+uint32_t required_access(TaggedUse use) {
+  switch (use) {
+    case TaggedUse::WriteSink: return access::kRemoteWrite;
+    case TaggedUse::ReadSource: return access::kRemoteRead;
+    case TaggedUse::ReadResponseSink: return access::kLocalWrite;
+  }
+  return 0;
+}
+
 wire::TermCode to_term_code(CheckFailure f, TaggedUse use) {
   using namespace wire::term;
   const bool sink = use != TaggedUse::ReadSource;

@@ -41,6 +41,9 @@ const char* to_string(CheckFailure f);
 /// becomes (protocol-facts.md, "Which Terminate for which violation").
 enum class TaggedUse { WriteSink, ReadResponseSink, ReadSource };
 wire::TermCode to_term_code(CheckFailure f, TaggedUse use);
+/// The right a use needs: remote write (Write sink), remote read (Read source), local
+/// write (Read Response sink).
+uint32_t required_access(TaggedUse use);
 
 inline uint32_t stag_index(uint32_t stag) { return stag >> 8; }
 inline uint8_t stag_key(uint32_t stag) { return static_cast<uint8_t>(stag & 0xFF); }

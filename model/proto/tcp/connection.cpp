@@ -565,6 +565,7 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
     std::memcpy(ooo_ring_.data() + at, payload.data(), first);
     if (first < payload.size()) std::memcpy(ooo_ring_.data(), payload.data() + first, payload.size() - first);
     ooo_.insert(p, p + payload.size());
+    up_.on_out_of_order(p, payload);
     // RFC 2018 4: the first SACK block reports the range holding this segment, then the
     // most recently reported ones.
     const uint64_t left = ooo_[static_cast<size_t>(ooo_.find(p))].left;

@@ -48,6 +48,11 @@ class Upcalls {
   virtual void on_state_change(State from, State to) = 0;
   /// The peer sent FIN (after all its data).
   virtual void on_peer_fin() {}
+  /// Bytes that arrived out of order and are held until the hole before them fills, at
+  /// stream position `pos` (bytes after the SYN, as bytes_received counts them). The layer
+  /// above may look at them (direct placement of the FPDUs they hold); they are delivered
+  /// in order later all the same.
+  virtual void on_out_of_order(uint64_t /*pos*/, ConstByteSpan /*data*/) {}
 };
 
 struct Stats {
@@ -130,6 +135,8 @@ class Connection {
   uint32_t snd_una() const { return snd_una_; }
   uint32_t snd_max() const { return snd_max_; }
   uint32_t rcv_nxt() const { return rcv_nxt_; }
+  /// In-order bytes received so far (the stream position of rcv_nxt).
+  uint64_t bytes_received() const { return rcv64_; }
   uint32_t snd_wnd() const { return snd_wnd_; }
   Duration rto_now() const { return rto(); }
   const CongestionControl& cc() const { return *cc_; }

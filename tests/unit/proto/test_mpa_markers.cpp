@@ -309,3 +309,68 @@ TEST_CASE("A marked stream is not readable as an unmarked one and vice versa", "
   CHECK(n == 1);
   CHECK(last == FpduStatus::CrcError);
 }
+
+TEST_CASE("deframer started mid-stream at an FPDU names each FPDU as the in-order one does") {
+  // A stream of Send FPDUs of mixed sizes (markers on and off); an out-of-order parse
+  // begun at the k-th FPDU's first stream byte finds the same ULPDUs at the same
+  // fpdu_start positions, and one begun inside an FPDU finds none whose CRC holds.
+  for (const bool markers : {false, true}) {
+    INFO("markers " << markers);
+    std::vector<uint8_t> stream;
+    std::vector<uint64_t> starts;  // each FPDU's first stream byte
+    for (uint32_t i = 0; i < 12; ++i) {
+      const auto hdr = send_header(i + 1);
+      const auto payload = bytes(100 + 397 * i % 1300, i);
+      starts.push_back(stream.size());
+      std::vector<uint8_t> f;
+      if (markers) {
+        f = frame_at(stream.size(), hdr, payload, true);
+      } else {
+        tcp::SendBuffer sb(8192);
+        mpa::write_fpdu(sb, ConstByteSpan(hdr.data(), hdr.size()), payload.size(),
+                        [&](mpa::RingWriter& w) { w.write(payload.data(), payload.size()); }, true);
+        f.resize(sb.size());
+        sb.copy_out(0, f.size(), f.data());
+      }
+      stream.insert(stream.end(), f.begin(), f.end());
+    }
+    struct Seen {
+      uint64_t start;
+      std::vector<uint8_t> ulpdu;
+      bool operator==(const Seen& o) const { return start == o.start && ulpdu == o.ulpdu; }
+    };
+    std::vector<Seen> in_order;
+    mpa::Deframer* dp = nullptr;
+    mpa::Deframer d(
+        true, [&](ConstByteSpan u, FpduStatus st) {
+          REQUIRE(st == FpduStatus::Ok);
+          in_order.push_back({dp->fpdu_start(), std::vector<uint8_t>(u.begin(), u.end())});
+        },
+        markers);
+    dp = &d;
+    d.feed(ConstByteSpan(stream.data(), stream.size()));
+    REQUIRE(in_order.size() == 12);
+    for (size_t k = 0; k < 12; ++k) {
+      std::vector<Seen> late;
+      mpa::Deframer* lp = nullptr;
+      mpa::Deframer l(
+          true, [&](ConstByteSpan u, FpduStatus st) {
+            if (st == FpduStatus::Ok) late.push_back({lp->fpdu_start(), std::vector<uint8_t>(u.begin(), u.end())});
+          },
+          markers, starts[k]);
+      lp = &l;
+      l.feed(ConstByteSpan(stream.data() + starts[k], stream.size() - starts[k]));
+      REQUIRE(late.size() == 12 - k);
+      for (size_t j = 0; j < late.size(); ++j) CHECK(late[j] == in_order[k + j]);
+      // Begun 9 bytes into an FPDU: no CRC holds on the first guess, and the parse stops.
+      std::vector<Seen> wrong;
+      mpa::Deframer w(
+          true, [&](ConstByteSpan u, FpduStatus st) {
+            if (st == FpduStatus::Ok) wrong.push_back({0, std::vector<uint8_t>(u.begin(), u.end())});
+          },
+          markers, starts[k] + 9);
+      w.feed(ConstByteSpan(stream.data() + starts[k] + 9, stream.size() - starts[k] - 9));
+      CHECK(wrong.empty());
+    }
+  }
+}
