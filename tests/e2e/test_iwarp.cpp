@@ -6,8 +6,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <vector>
 
@@ -518,4 +521,79 @@ TEST_CASE("iwarp: an unseen mixed scenario gives exactly the completions and Ter
   check_clean(pcap("mixed", "bob"));
   auto ops = opcodes(pcap("mixed", "bob"));
   CHECK(ops["0x07"] == 3);  // three Terminates, all from bob
+}
+
+TEST_CASE("iwarp: every scenario: tshark decodes each segment of every RDMA stream and every opcode its workloads use") {
+  // Each scenario of scenarios/ runs; in each capture, every TCP segment with data on an
+  // RDMA connection must decode as MPA (the sender aligns FPDUs with segments), no frame
+  // may be malformed, and the opcodes of every operation the workloads ran must be there.
+  // Left out: resent segments (tshark does not dissect them again); host-stack (kind: tcp)
+  // connections, decoded as plain data (their random bytes would only feed tshark's
+  // heuristics); connections with markers, which tshark 4.0 cannot follow through (it
+  // assumes them both ways, and loses the stream where an FPDU ends on a marker position:
+  // docs/mpa.md); the project's deframer checks every marker and CRC of those in the run.
+  const std::map<std::string, std::vector<std::string>> opcodes_of = {
+      {"write", {"0x00"}},         {"read", {"0x01", "0x02"}},      {"send", {"0x03"}},
+      {"send_inv", {"0x04"}},      {"send_se", {"0x05"}},           {"send_se_inv", {"0x06"}},
+      {"fetch_add", {"0x0a", "0x0b"}}, {"cmp_swap", {"0x0a", "0x0b"}}, {"write_lat", {"0x00"}},
+      {"read_lat", {"0x01", "0x02"}},  {"send_lat", {"0x03"}},        {"bulk", {}}};
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(kSrc + "/scenarios"))
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 27);
+  for (const auto& f : files) {
+    const std::string name = f.stem().string();
+    INFO("scenario " << name);
+    const json r = run(f.string(), "all/" + name);
+    std::string t = e2e::tshark(), skip;
+    {
+      const std::regex tcp_conn(R"(kind:\s*tcp)"), markers(R"(markers:\s*true)"), port(R"(port:\s*(\d+))");
+      std::istringstream in(e2e::slurp(f.string()));
+      std::string line;
+      std::smatch m;
+      while (std::getline(in, line)) {
+        if (!std::regex_search(line, m, port)) continue;
+        const std::string p = m[1].str();
+        if (std::regex_search(line, tcp_conn)) t += " -d tcp.port==" + p + ",data";
+        if (std::regex_search(line, tcp_conn) || std::regex_search(line, markers)) skip += " && !(tcp.port==" + p + ")";
+      }
+    }
+    std::set<std::string> want, seen;
+    bool terminated = false;
+    for (const auto& [id, c] : r["connections"].items())
+      if (!c["terminate"].is_null()) terminated = true;
+    if (terminated) want.insert("0x07");
+    for (const auto& [id, w] : r["workloads"].items()) {
+      const auto& ops = opcodes_of.at(w["op"].get<std::string>());
+      // A workload whose target refused it (a violation: a Terminate came back) put its
+      // request on the wire; one refused locally (a Read at ORD 0) nothing.
+      if (w["completed"].get<uint64_t>() > 0)
+        want.insert(ops.begin(), ops.end());
+      else if (!ops.empty() && terminated)
+        want.insert(ops.front());
+    }
+    for (const auto& p : std::filesystem::directory_iterator(kWork + "/iwarp/all/" + name)) {
+      if (p.path().extension() != ".pcap") continue;
+      const std::string file = p.path().string();
+      INFO(file);
+      CHECK(sh(t + " -r " + file + " -Y '_ws.malformed" + skip + "'", false).out.empty());
+      CHECK(sh(t + " -r " + file +
+                   " -Y 'tcp.len > 0 && !iwarp_mpa && !tcp.analysis.retransmission && "
+                   "!tcp.analysis.fast_retransmission && !tcp.analysis.out_of_order && "
+                   "!tcp.analysis.spurious_retransmission" + skip + "'",
+               false)
+                .out.empty());
+      std::istringstream in(sh(t + " -r " + file + " -Y iwarp_rdma -T fields -E occurrence=a -E aggregator=, -e iwarp_rdma.opcode", false).out);
+      std::string line, op;
+      while (std::getline(in, line)) {
+        std::istringstream ls(line);
+        while (std::getline(ls, op, ',')) seen.insert(op);
+      }
+    }
+    for (const auto& op : want) {
+      INFO("opcode " << op);
+      CHECK(seen.count(op) == 1);
+    }
+  }
 }
