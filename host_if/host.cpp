@@ -25,6 +25,18 @@ Host::Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicCo
   rnic_->engine().set_cqe_sink([this](const hw::Cqe& c) {
     if (on_cqe_) on_cqe_(c);
   });
+  // The iw_cm events of a graceful close: DISCONNECT when the peer closed first, CLOSE
+  // when the connection is gone.
+  rnic_->engine().set_qp_event_sink([this](uint32_t qpn, hw::QpState from, hw::QpState to) {
+    if (to == hw::QpState::Closing && !disconnecting_.count(qpn)) to_host_event("disconnect", {{"qpn", qpn}});
+    if (from == hw::QpState::Closing && to == hw::QpState::Idle) to_host_event("close", {{"qpn", qpn}, {"status", 0}});
+  });
+}
+
+void Host::disconnect(uint32_t qpn) {
+  disconnecting_.insert(qpn);
+  log_.emit(sim_now(), cfg_.name, "to_rnic", "disconnect", {{"qpn", qpn}});
+  rnic_->engine().disconnect(qpn);
 }
 
 void Host::to_host_event(const char* kind, nlohmann::ordered_json fields) {

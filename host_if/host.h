@@ -99,6 +99,8 @@ class Host : public sc_core::sc_module {
   void connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
                const fw::MpaSetup& mpa, const tcp::Config& tcp,
                std::function<void(uint32_t qpn, int status)> done);
+  /// rdma_disconnect: a graceful close of the QP's connection (RdmaEngine::disconnect).
+  void disconnect(uint32_t qpn);
 
  private:
   void on_frame(FramePtr f);
@@ -132,6 +134,7 @@ class Host : public sc_core::sc_module {
   };
   std::map<uint16_t, Listener> listeners_;
   std::map<uint32_t, std::function<void(uint32_t, int)>> connecting_;
+  std::set<uint32_t> disconnecting_;  ///< QPs this host disconnected itself
   std::function<void(const hw::Cqe&)> on_cqe_;
   uint32_t last_pd_ = 1;
   HostIfStats stats_;

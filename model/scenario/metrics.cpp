@@ -43,7 +43,8 @@ const std::vector<Field>& connection_fields() {
   static const std::vector<Field> f = [] {
     Field mpa = group("mpa", {"revision", "crc", "crc_errors"});
     mpa.children.push_back(group("markers", {"to_server", "to_client"}));
-    return std::vector<Field>{leaf("state"), group("tcp", tcp), group("server_tcp", tcp), mpa,
+    return std::vector<Field>{leaf("state"), group("qp_state", {"client", "server"}), group("tcp", tcp),
+                              group("server_tcp", tcp), mpa,
                               group("terminate", {"layer", "etype", "code", "name", "sent_by"}, true)};
   }();
   return f;

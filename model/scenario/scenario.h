@@ -163,6 +163,7 @@ struct ConnectionSpec {
   std::optional<uint16_t> src_port;
   std::string kind = "rdma";  ///< rdma | tcp
   Duration at = Duration{};
+  std::optional<Duration> disconnect;  ///< rdma: the client's graceful disconnect at this time
   uint32_t repeat = 1;
   MpaSpec mpa;
   uint32_t sq_depth = 256;

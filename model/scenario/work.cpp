@@ -107,7 +107,7 @@ void read_connections(Ctx& c, const YNode* n, Scenario& s) {
   const auto items = list_items(c, n, "connections");
   for (size_t i = 0; i < items.size(); ++i) {
     MapIn m(c, *items[i], fmt::format("connections[{}]", i),
-            {"id", "from", "to", "port", "src_port", "kind", "at", "repeat", "mpa", "qp"});
+            {"id", "from", "to", "port", "src_port", "kind", "at", "disconnect", "repeat", "mpa", "qp"});
     ConnectionSpec cn;
     cn.loc = m.loc();
     if (m.require("id", "a name ([a-z][a-z0-9_]*)")) m.read("id", cn.id, read_name);
@@ -117,6 +117,10 @@ void read_connections(Ctx& c, const YNode* n, Scenario& s) {
     m.read("src_port", cn.src_port, read_uint, 1, 65535);
     m.read("kind", cn.kind, read_enum, std::vector<std::string>{"rdma", "tcp"});
     m.read("at", cn.at, read_duration);
+    if (m.read("disconnect", cn.disconnect, read_duration) && *cn.disconnect <= cn.at)
+      c.error(c.where(m.sub("disconnect"), cn.loc),
+              fmt::format("{}: the disconnect must come after the connection starts (at: {} ns), got {} ns",
+                          m.sub("disconnect"), cn.at.ps / 1000, cn.disconnect->ps / 1000));
     if (m.read("repeat", cn.repeat, read_uint, 1, 65535) && cn.port != 0 && cn.port + cn.repeat - 1 > 65535)
       c.error(c.where(m.sub("repeat"), cn.loc),
               fmt::format("{}: {} copies from port {} run past port 65535", m.sub("repeat"), cn.repeat, cn.port));
@@ -126,6 +130,7 @@ void read_connections(Ctx& c, const YNode* n, Scenario& s) {
     if (cn.kind == "tcp") {
       m.forbid("mpa", "by kind: tcp (a host-stack socket has no MPA)");
       m.forbid("qp", "by kind: tcp (a host-stack socket has no QP)");
+      m.forbid("disconnect", "by kind: tcp (a host-stack socket closes when its bulk data is sent)");
     } else {
       if (const YNode* mp = m.get("mpa")) read_mpa(c, *mp, m.sub("mpa"), cn.mpa);
       if (const YNode* q = m.get("qp")) {

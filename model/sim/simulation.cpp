@@ -332,7 +332,12 @@ struct Model {
       }
       if (c.client_qpn == UINT32_MAX || c.state != "established") continue;
       auto& e = c.client->rnic().engine();
-      if (e.state(c.client_qpn) != hw::QpState::Rts) continue;  // terminated or in error: nothing more to send
+      // A disconnect still to come, or one under way, keeps the run going.
+      if (c.spec->disconnect && sim_now() < *c.spec->disconnect) return false;
+      if (e.state(c.client_qpn) == hw::QpState::Closing) return false;
+      if (c.server_qpn != UINT32_MAX && c.server->rnic().engine().state(c.server_qpn) == hw::QpState::Closing)
+        return false;
+      if (e.state(c.client_qpn) != hw::QpState::Rts) continue;  // closed, terminated or in error: nothing more to send
       if (!c.client->rnic().toe().conn(e.conn_of(c.client_qpn)).all_acked()) return false;
       if (c.server_qpn != UINT32_MAX) {
         auto& se = c.server->rnic().engine();
@@ -592,6 +597,14 @@ void build(Model& m) {
       return rt->server_qpn;
     });
     const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
+    if (rt->spec->disconnect) {
+      // rdma_disconnect by the client at that time, if its QP is up (a graceful close).
+      m.control->at(*rt->spec->disconnect, [&m, rt] {
+        if (rt->state == "established" && rt->client->rnic().engine().state(rt->client_qpn) == hw::QpState::Rts)
+          rt->client->disconnect(rt->client_qpn);
+        m.check_done();
+      });
+    }
     m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, sq, ssrc] {
       host::Host* h = rt->client;
       rt->client_qpn = h->create_qp(1, sq);
@@ -946,8 +959,12 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
       const auto& tc = c.client->rnic().toe().conn(e.conn_of(c.client_qpn));
       if (tc.state() != tcp::State::Established) state = tcp::to_string(tc.state());
       if (e.state(c.client_qpn) == hw::QpState::Error) state = "error";
+      if (e.state(c.client_qpn) == hw::QpState::Idle) state = "closed";  // a graceful disconnect
       if (!term.is_null()) state = "terminated";
       j["state"] = state;
+      j["qp_state"] = {{"client", hw::to_string(e.state(c.client_qpn))},
+                       {"server", c.server_qpn != UINT32_MAX ? hw::to_string(c.server->rnic().engine().state(c.server_qpn))
+                                                             : "none"}};
       j["tcp"] = tcp_json(tc);
       if (c.server_qpn != UINT32_MAX) {
         auto& se = c.server->rnic().engine();
@@ -965,6 +982,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
       j["tcp"] = empty_tcp_json();
       j["server_tcp"] = empty_tcp_json();
     }
+    if (!j.contains("qp_state")) j["qp_state"] = {{"client", "none"}, {"server", "none"}};  // no QP
     j["mpa"] = mpa;
     j["terminate"] = term;
     cj[c.id] = j;

@@ -323,6 +323,49 @@ TEST_CASE("iwarp: direct placement: every tagged FPDU that arrives out of order 
             .out.empty());
 }
 
+TEST_CASE("iwarp: disconnect: RTS, CLOSING, IDLE on both sides, posted work completes, later work is flushed") {
+  const json r = run(kSrc + "/scenarios/disconnect.yaml", "disconnect");
+  CHECK(r["passed"] == true);
+  const json& c = r["connections"]["c1"];
+  CHECK(c["state"] == "closed");
+  CHECK(c["qp_state"]["client"] == "idle");
+  CHECK(c["qp_state"]["server"] == "idle");
+  CHECK(c["terminate"].is_null());
+  const json& w = r["workloads"];
+  CHECK(w["w1"]["completed"].get<int>() + w["w1"]["errors"].get<int>() == 1000);
+  CHECK(w["w2"]["completed"].get<int>() + w["w2"]["errors"].get<int>() == 8);
+  CHECK(w["w3"]["completed"].get<int>() + w["w3"]["errors"].get<int>() == 10);
+  for (const char* id : {"w1", "w2", "w3"}) CHECK(w[id]["data_intact"] == true);
+  // The iw_cm events of the close, in order: alice's disconnect reaches her RNIC at 200 us;
+  // bob hears DISCONNECT (alice's FIN), then each side gets CLOSE.
+  std::vector<std::string> seen;
+  std::istringstream ev(e2e::slurp(kWork + "/iwarp/disconnect/events.jsonl"));
+  std::string line;
+  while (std::getline(ev, line)) {
+    const json e = json::parse(line);
+    const std::string k = e["kind"];
+    if (k == "disconnect" || k == "close")
+      seen.push_back(e["host"].get<std::string>() + " " + e["direction"].get<std::string>() + " " + k);
+    if (k == "disconnect" && e["direction"] == "to_rnic") CHECK(e["time_ns"] == 200000);
+  }
+  CHECK(seen == std::vector<std::string>{"alice to_rnic disconnect", "bob to_host disconnect", "alice to_host close",
+                                         "bob to_host close"});
+  // On the wire: one FIN each way, alice's first, no RST, no FPDU after them; only the
+  // work posted before the disconnect went out (46 FPDUs per 64 KiB Write, plus the RTR).
+  const std::string a = pcap("disconnect", "alice");
+  const auto fins = fields(a, "tcp.flags.fin==1", {"ip.src", "frame.number"});
+  REQUIRE(fins.size() == 2);
+  CHECK(fins[0][0] == "10.0.0.1");
+  CHECK(fins[1][0] == "10.0.0.2");
+  CHECK(fields(a, "tcp.flags.reset==1", {"frame.number"}).empty());
+  CHECK(fields(a, "iwarp_rdma && frame.number > " + fins[0][1], {"frame.number"}).empty());
+  auto ops = opcodes(a);
+  CHECK(ops["0x00"] == w["w1"]["completed"].get<uint64_t>() * 46 + 1);
+  CHECK(ops["0x01"] == w["w2"]["completed"].get<uint64_t>());
+  CHECK(ops["0x03"] == w["w3"]["completed"].get<uint64_t>());
+  check_clean(a);
+}
+
 TEST_CASE("iwarp: send: QN 0, MSN per message, MO per segment, L on the last, scatter lists filled") {
   const json r = run(kSrc + "/scenarios/send.yaml", "send");
   const json& w = r["workloads"]["w1"];

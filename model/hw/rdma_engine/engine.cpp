@@ -84,6 +84,9 @@ WcOpcode wc_opcode(const Wqe& w) {
 bool awaits_response(const Wqe& w) {
   return w.opcode == RdmapOpcode::RdmaReadRequest || w.opcode == RdmapOpcode::AtomicRequest;
 }
+/// RTS or CLOSING: the stream carries data both ways and work in progress completes.
+bool active_state(QpState s) { return s == QpState::Rts || s == QpState::Closing; }
+
 /// The status the initiator's work gets from a Terminate the peer sent.
 WcStatus status_of(wire::TermCode c) {
   if (c.layer == wire::term::kLayerRdmap && c.etype == 1) return WcStatus::RemoteAccessError;
@@ -108,9 +111,31 @@ uint32_t RdmaEngine::create_qp(uint32_t pd, uint32_t sq_depth) {
   return qps_.back()->qpn;
 }
 
+bool RdmaEngine::active(const Qp& qp) { return active_state(qp.state); }
+
 void RdmaEngine::set_state(Qp& qp, QpState to) {
   if (qp.state == to) return;
+  const QpState from = qp.state;
   qp.state = to;
+  if (qp_event_sink_) qp_event_sink_(qp.qpn, from, to);
+}
+
+void RdmaEngine::disconnect(uint32_t qpn) {
+  // The verbs call reaches the RNIC like a doorbell.
+  agenda_.after(cfg_.doorbell_latency, [this, qpn] {
+    Qp& qp = *qps_[qpn];
+    if (qp.state != QpState::Rts) return;
+    set_state(qp, QpState::Closing);
+    try_close(qp);
+  });
+}
+
+void RdmaEngine::try_close(Qp& qp) {
+  // CLOSING: the work already posted runs to its end; then the stream is closed (FIN).
+  if (qp.state != QpState::Closing || qp.fin_requested || !qp.sq.empty() || !qp.tx.empty() || qp.reserved != 0)
+    return;
+  qp.fin_requested = true;
+  toe_.close(qp.conn);
 }
 
 void RdmaEngine::attach(uint32_t qpn, uint32_t conn, const MpaParams& mpa,
@@ -119,7 +144,7 @@ void RdmaEngine::attach(uint32_t qpn, uint32_t conn, const MpaParams& mpa,
   qp.conn = conn;
   qp.mpa = mpa;
   set_state(qp, QpState::Rtr);  // MPA done: the QP may receive ...
-  set_state(qp, QpState::Rts);  // ... and send (no RTR message is exchanged here)
+  set_state(qp, QpState::Rts);  // ... and send (an RFC 6581 RTR, if any, is the first FPDU)
   if (qp_of_conn_.size() <= conn) qp_of_conn_.resize(conn + 1, UINT32_MAX);
   qp_of_conn_[conn] = qpn;
   Qp* q = &qp;
@@ -194,7 +219,7 @@ void RdmaEngine::post_recv(uint32_t qpn, const Rqe& r) {
 }
 
 void RdmaEngine::tx_pump(Qp& qp) {
-  if (qp.state != QpState::Rts || qp.rtr_wait) return;
+  if (!active(qp) || qp.rtr_wait) return;
   // Hand fetched work requests to the transmit queue, in order; a Read waits for a free
   // ORD slot, a fenced Read for every earlier Read to complete.
   for (TxOp& op : qp.sq) {
@@ -307,7 +332,7 @@ void RdmaEngine::tx_pump(Qp& qp) {
     Qp* q = &qp;
     agenda_.at(ready, [this, q, op, hdr, hlen, src, src_stag, va, len, last, fpdu, read_response, atomic_response] {
       Qp& p = *q;
-      if (p.state != QpState::Rts) return;
+      if (!active(p)) return;
       tcp::Connection& conn = toe_.conn(p.conn);
       const auto gather = [this, src, src_stag, va, len](mpa::RingWriter& w) {
         if (src) {
@@ -368,7 +393,7 @@ void RdmaEngine::schedule_completion(Qp& qp) {
 }
 
 void RdmaEngine::complete(Qp& qp) {
-  if (qp.state != QpState::Rts) return;
+  if (!active(qp)) return;
   for (TxOp& op : qp.sq) {
     if (!awaits_response(op.w) && op.written && op.stream_end <= qp.acked) op.done = true;
   }
@@ -381,20 +406,21 @@ void RdmaEngine::complete(Qp& qp) {
          dma_.write(cfg_.cqe_size));
   }
   tx_pump(qp);
+  try_close(qp);
 }
 
 bool RdmaEngine::toe_data(uint32_t conn, ConstByteSpan data) {
   Qp& qp = *qps_[qp_of_conn_[conn]];
-  if (qp.state != QpState::Rts) return false;
+  if (!active(qp)) return false;
   qp.last_seen = false;
   qp.deframer->feed(data);
   // A segment that ends a message is acknowledged at once; after a Terminate the ACK
   // rides on it.
-  return qp.last_seen && qp.state == QpState::Rts;
+  return qp.last_seen && active(qp);
 }
 
 void RdmaEngine::on_fpdu(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st) {
-  if (qp.state != QpState::Rts) return;
+  if (!active(qp)) return;
   ++stats_.fpdus_rx;
   if (st != mpa::FpduStatus::Ok) {
     // An LLP error: the stream can no longer be trusted (RFC 5044 s.8); no header attached.
@@ -493,7 +519,7 @@ void RdmaEngine::toe_out_of_order(uint32_t conn, uint64_t pos, ConstByteSpan dat
   Qp& qp = *qps_[qp_of_conn_[conn]];
   // Only with CRCs: a CRC that holds is what tells an FPDU that begins the segment from a
   // guess that does not (RFC 5044 s.4: FPDUs aligned with segments).
-  if (qp.state != QpState::Rts || !qp.mpa.crc || qp.rtr_wait || qp.rtr_reply_wait || !qp.deframer ||
+  if (!active(qp) || !qp.mpa.crc || qp.rtr_wait || qp.rtr_reply_wait || !qp.deframer ||
       qp.deframer->failed() || pos < qp.rx_s0 || pos - qp.rx_s0 < qp.deframer->position())
     return;
   Qp* q = &qp;
@@ -823,7 +849,7 @@ bool RdmaEngine::rtr_hook(Qp& qp, ConstByteSpan ulpdu, mpa::FpduStatus st) {
 
 void RdmaEngine::send_terminate(Qp& qp, wire::TermCode code, ConstByteSpan ddp_hdr, uint16_t seg_len,
                                 ConstByteSpan rdmap_hdr) {
-  if (qp.state != QpState::Rts) return;
+  if (!active(qp)) return;
   wire::TerminateMessage msg;
   msg.code = code;
   if (!ddp_hdr.empty()) {
@@ -871,7 +897,7 @@ void RdmaEngine::fail_work(Qp& qp, WcStatus first) {
 
 void RdmaEngine::to_error(Qp& qp) {
   if (qp.state == QpState::Error) return;
-  if (qp.state == QpState::Rts) set_state(qp, QpState::Error);
+  if (active(qp)) set_state(qp, QpState::Error);
   // Flush what is still queued (RFC 5040 s.6.2.1: work completes in error).
   fail_work(qp, WcStatus::FlushError);
   while (!qp.rq.empty()) {
@@ -887,8 +913,23 @@ void RdmaEngine::to_error(Qp& qp) {
 void RdmaEngine::toe_state(uint32_t conn, tcp::State, tcp::State to) {
   if (conn >= qp_of_conn_.size() || qp_of_conn_[conn] == UINT32_MAX) return;
   Qp& qp = *qps_[qp_of_conn_[conn]];
+  if (to == tcp::State::CloseWait && qp.state == QpState::Rts) {
+    // The peer disconnected (its FIN, after all its data): this side closes too, once
+    // its own posted work is done (iw_cm's DISCONNECT; the ULP answers with a graceful
+    // disconnect).
+    set_state(qp, QpState::Closing);
+    try_close(qp);
+    return;
+  }
   if (to == tcp::State::Closed || to == tcp::State::TimeWait) {
-    if (qp.state == QpState::Rts) {
+    if (qp.state == QpState::Closing && qp.sq.empty()) {
+      // A graceful close: nothing was outstanding; posted receives are flushed.
+      while (!qp.rq.empty()) {
+        emit(qp, Cqe{qp.rq.front().wr_id, qp.qpn, WcStatus::FlushError, 0, WcOpcode::Recv}, sim_now());
+        qp.rq.pop_front();
+      }
+      set_state(qp, QpState::Idle);
+    } else if (active(qp)) {
       to_error(qp);
     } else if (qp.state == QpState::Terminate) {
       set_state(qp, QpState::Error);  // the stream is gone: TERMINATE -> ERROR

@@ -137,6 +137,14 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   void post_send(uint32_t qpn, const Wqe& w);
   /// The host posted a receive buffer (its doorbell).
   void post_recv(uint32_t qpn, const Rqe& r);
+  /// A graceful disconnect (the iw_cm's, as rdma_disconnect asks it): RTS -> CLOSING; work
+  /// already posted runs to its end, new work is flushed, then the stream is closed (FIN);
+  /// when TCP has closed, CLOSING -> IDLE. The peer's FIN takes its QP the same way.
+  void disconnect(uint32_t qpn);
+  /// Called at every QP state change (the host's iw_cm events).
+  void set_qp_event_sink(std::function<void(uint32_t qpn, QpState from, QpState to)> f) {
+    qp_event_sink_ = std::move(f);
+  }
   QpState state(uint32_t qpn) const { return qps_[qpn]->state; }
   uint32_t pd_of(uint32_t qpn) const { return qps_[qpn]->pd; }
   /// The Terminate this QP sent or received, if any.
@@ -231,7 +239,10 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
     uint64_t cur_fpdu = UINT64_MAX;  ///< Deframer::fpdu_start of the FPDU being handled in order
     std::map<uint64_t, Duration> direct;  ///< FPDUs placed out of order (by fpdu_start): when visible
     std::optional<TermRecord> term;
+    bool fin_requested = false;  ///< CLOSING: the graceful close has been asked of the TOE
   };
+  static bool active(const Qp& qp);
+  void try_close(Qp& qp);
   void tx_pump(Qp& qp);
   void schedule_completion(Qp& qp);
   void complete(Qp& qp);
@@ -274,6 +285,7 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   std::vector<uint32_t> qp_of_conn_;
   std::function<void(const Cqe&)> cqe_sink_;
   WritePlacedSink write_placed_sink_;
+  std::function<void(uint32_t, QpState, QpState)> qp_event_sink_;
   EngineStats stats_;
 };
 

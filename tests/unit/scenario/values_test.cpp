@@ -256,6 +256,17 @@ TEST_CASE("connections: ports, repeat, mpa, qp", "[values]") {
   CHECK(c.sq_depth == 16);
   CHECK(c.rq_depth == 1);
 
+  // disconnect: a time after `at`, for rdma connections only.
+  {
+    const auto d = load(std::string(kTwoHosts) + "  - {id: c2, from: bob, to: alice, port: 6000, at: 1ms, disconnect: 3ms}\n");
+    REQUIRE(d.ok());
+    CHECK(*d.scenario->connections[1].disconnect == rnicsim::Duration::from_ms(3));
+    CHECK_FALSE(d.scenario->connections[0].disconnect);
+  }
+  CHECK(errors_with("  - {id: c2, from: bob, to: alice, port: 6000, at: 1ms, disconnect: 1ms}\n") ==
+        Errors{"scen.yaml:9:69: error: connections[1].disconnect: the disconnect must come after the connection starts "
+               "(at: 1000000 ns), got 1000000 ns"});
+  CHECK(errors_with("  - {id: c2, from: bob, to: alice, port: 6000, kind: tcp, disconnect: 1ms}\n").size() == 1);
   const std::string pd512(512, 'x'), pd513(513, 'x');
   CHECK(errors_with("  - {id: c2, from: bob, to: alice, port: 6000, mpa: {revision: 1, private_data: " + pd512 + "}}\n").empty());
   // Revision 2's 4-byte IRD/ORD prefix counts toward the 512 bytes.
