@@ -11,7 +11,8 @@ namespace rnicsim::scenario::detail {
 namespace {
 
 const std::vector<std::string> kTcpKeys = {"cc",   "init_cwnd", "min_rto", "delayed_ack", "timestamps",
-                                           "sack", "wscale",    "rcvbuf",  "sndbuf",      "user_timeout"};
+                                           "sack", "wscale",    "rcvbuf",  "sndbuf",      "user_timeout",
+                                           "rack"};
 const std::vector<std::string> kPcieKeys = {"gen", "lanes", "mps", "mrrs", "read_latency"};
 const std::vector<std::string> kRuleKeys = {"action", "chain", "proto", "src", "dst", "sport", "dport"};
 const std::vector<std::string> kHostKeys = {"name",   "ip",  "mac",       "mtu", "gateway",
@@ -183,6 +184,7 @@ void read_tcp(Ctx& c, const YNode& n, const std::string& path, TcpSpec& t, bool 
   m.read("delayed_ack", t.delayed_ack, read_duration);
   m.read("timestamps", t.timestamps, read_bool);
   m.read("sack", t.sack, read_bool);
+  m.read("rack", t.rack, read_bool);
   m.read("wscale", t.wscale, read_uint, 0, 14);
   m.read("rcvbuf", t.rcvbuf, read_positive_size);
   m.read("sndbuf", t.sndbuf, read_positive_size);

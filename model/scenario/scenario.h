@@ -41,6 +41,7 @@ struct TcpSpec {
   Duration delayed_ack = Duration::from_ms(40);
   bool timestamps = true;
   bool sack = true;
+  bool rack = true;                    ///< RFC 8985 RACK-TLP loss detection (needs SACK)
   uint8_t wscale = 7;                  ///< 0..14
   uint64_t rcvbuf = 4 * MiB;
   uint64_t sndbuf = 4 * MiB;

@@ -156,6 +156,7 @@ tcp::Config tcp_config(const scenario::TcpSpec& t, uint32_t mtu) {
   c.delayed_ack = t.delayed_ack;
   c.timestamps = t.timestamps;
   c.sack = t.sack;
+  c.rack = t.rack;
   c.wscale = t.wscale;
   c.rcvbuf = t.rcvbuf;
   c.sndbuf = t.sndbuf;

@@ -122,6 +122,7 @@ void Connection::take_syn_options(const wire::TcpHeader& h) {
   ts_on_ = cfg_.timestamps && h.opts.has_timestamps;
   if (ts_on_) ts_recent_ = h.opts.ts_val;
   sack_on_ = cfg_.sack && h.opts.sack_permitted;
+  rack_on_ = sack_on_ && cfg_.rack;  // RACK needs SACK (RFC 8985 2)
   cc_->cwnd = cfg_.init_cwnd * emss();
 }
 
@@ -159,7 +160,7 @@ void Connection::abort(Duration now) {
 
 void Connection::fail(CloseReason r, Duration) {
   close_reason_ = r;
-  rto_deadline_ = delack_deadline_ = timewait_deadline_ = persist_deadline_ = Duration{-1};
+  rto_deadline_ = delack_deadline_ = timewait_deadline_ = persist_deadline_ = rack_deadline_ = Duration{-1};
   syn_pending_ = ack_now_ = first_rxt_pending_ = probe_pending_ = pre_ack_pending_ = false;
   persist_on_ = false;
   recovery_ = Recovery::Open;
@@ -167,7 +168,7 @@ void Connection::fail(CloseReason r, Duration) {
 }
 
 void Connection::enter_time_wait(Duration now) {
-  rto_deadline_ = persist_deadline_ = Duration{-1};
+  rto_deadline_ = persist_deadline_ = rack_deadline_ = Duration{-1};
   persist_on_ = false;
   timewait_deadline_ = now + cfg_.msl * 2;
   set_state(State::TimeWait);
@@ -361,7 +362,22 @@ void Connection::take_sack(const wire::TcpHeader& h, bool& new_sack) {
     const uint32_t r = h.opts.sack[i].right;
     if (!seq_lt(l, r) || seq_leq(r, snd_una_) || seq_gt(r, snd_max_)) continue;  // D-SACK or bogus
     if (seq_lt(l, snd_una_)) l = snd_una_;
-    if (sacked_.insert(s64(l), s64(r)) > 0) new_sack = true;
+    const uint64_t bl = s64(l), br = s64(r);
+    if (rack_on_) {
+      // The parts of the block the scoreboard does not hold yet.
+      uint64_t x = bl;
+      for (size_t k = sacked_.first_ending_after(bl); x < br;) {
+        if (k < sacked_.count() && sacked_[k].left <= x) {
+          x = std::max(x, sacked_[k].right);
+          ++k;
+          continue;
+        }
+        const uint64_t gap_end = k < sacked_.count() ? std::min(br, sacked_[k].left) : br;
+        sack_gaps_.push_back(Range{x, gap_end});
+        x = gap_end;
+      }
+    }
+    if (sacked_.insert(bl, br) > 0) new_sack = true;
   }
 }
 
@@ -396,7 +412,10 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
     snd_wl2_ = ack;
   }
   bool new_sack = false;
+  rack_new_.clear();
+  sack_gaps_.clear();
   if (sack_on_ && h.opts.sack_count) take_sack(h, new_sack);
+  if (rack_on_ && !sack_gaps_.empty()) rack_take_sacked();
   const bool ece = ecn_on_ && (h.flags & kEce);
   if (ece) ++stats_.ecn_ece_rx;
 
@@ -416,6 +435,20 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
     una64_ += acked;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     sacked_.trim_below(una64_);
+    if (rack_on_) {
+      while (!segs_.empty() && segs_.front().end <= una64_) {
+        SegRec& f = segs_.front();
+        if (!f.sacked)
+          rack_new_.push_back(Delivered{f.xmit, f.order, f.end, f.retransmitted});
+        else
+          --segs_sacked_;
+        if (f.linked) tl_unlink(seg_base_);
+        segs_.pop_front();
+        ++seg_base_;
+      }
+      if (!segs_.empty() && segs_.front().start < una64_) segs_.front().start = una64_;
+      lost_.trim_below(una64_);
+    }
     rxt_next64_ = std::max(rxt_next64_, una64_);
     retries_ = 0;
     first_retransmit_at_ = Duration{-1};
@@ -492,7 +525,9 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
         if (!sack_on_) cc_->cwnd += emss();  // inflate (RFC 5681 3.2 step 5)
       } else if (recovery_ == Recovery::Open) {
         bool trigger;
-        if (sack_on_) {
+        if (rack_on_) {
+          trigger = false;  // RACK marks losses by time (below), not by counting duplicates
+        } else if (sack_on_) {
           // RFC 6675 5: DupThresh duplicates, or the first unSACKed byte is lost.
           trigger = dupacks_ >= cfg_.dupthresh ||
                     (!sacked_.empty() && lost(sacked_.count(), sacked_.bytes()));
@@ -503,7 +538,207 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
       }
     }
   }
+  if (rack_on_ && data_state()) {
+    rack_update(now, h.opts.ts_ecr, h.opts.has_timestamps);
+    rack_detect_loss(now);
+    rack_maybe_recover(now);
+  }
   update_persist(now);
+}
+
+// ---------------------------------------------------------------- RACK (RFC 8985)
+
+namespace {
+/// RFC 8985 RACK_sent_after. Segments sent at one simulated instant are told apart by
+/// their rank of transmission, not by sequence (a retransmission may follow new data sent
+/// at the same instant).
+bool sent_after(Duration t1, uint64_t order1, Duration t2, uint64_t order2) {
+  return t1 > t2 || (t1 == t2 && order1 > order2);
+}
+}  // namespace
+
+uint64_t Connection::rec_at(uint64_t x) const {
+  auto it = std::upper_bound(segs_.begin(), segs_.end(), x,
+                             [](uint64_t v, const SegRec& r) { return v < r.start; });
+  if (it == segs_.begin()) return kNil;
+  --it;
+  if (x >= it->end) return kNil;
+  return seg_base_ + static_cast<uint64_t>(it - segs_.begin());
+}
+
+void Connection::tl_link_tail(uint64_t id) {
+  SegRec& r = rec(id);
+  r.prev = tl_tail_;
+  r.next = kNil;
+  if (tl_tail_ != kNil)
+    rec(tl_tail_).next = id;
+  else
+    tl_head_ = id;
+  tl_tail_ = id;
+  r.linked = true;
+}
+
+void Connection::tl_unlink(uint64_t id) {
+  SegRec& r = rec(id);
+  if (r.prev != kNil)
+    rec(r.prev).next = r.next;
+  else
+    tl_head_ = r.next;
+  if (r.next != kNil)
+    rec(r.next).prev = r.prev;
+  else
+    tl_tail_ = r.prev;
+  r.prev = r.next = kNil;
+  r.linked = false;
+}
+
+void Connection::rack_record_sent(uint64_t start, uint64_t end, Duration now) {
+  if (!rack_on_) return;
+  SegRec r;
+  r.start = start;
+  r.end = end;
+  r.xmit = now;
+  r.order = ++xmit_count_;
+  segs_.push_back(r);
+  tl_link_tail(seg_base_ + segs_.size() - 1);
+}
+
+void Connection::rack_record_retransmitted(uint64_t start, uint64_t end, Duration now) {
+  if (!rack_on_) return;
+  lost_.erase(start, end);
+  const uint64_t id = rec_at(start);
+  if (id == kNil) return;
+  SegRec& r = rec(id);
+  r.xmit = now;
+  r.order = ++xmit_count_;
+  r.retransmitted = true;
+  r.lost = false;
+  if (r.sacked) return;
+  if (r.linked) tl_unlink(id);
+  tl_link_tail(id);  // the newest transmission: last in time order
+}
+
+void Connection::rack_take_sacked() {
+  // Records wholly covered by the scoreboard now, among those the ACK's blocks newly cover.
+  for (const Range& g : sack_gaps_) {
+    for (uint64_t id = rec_at(g.left); id != kNil && id - seg_base_ < segs_.size(); ++id) {
+      SegRec& r = rec(id);
+      if (r.start >= g.right) break;
+      if (r.sacked) continue;
+      const long k = sacked_.find(r.start);
+      if (k < 0 || sacked_[static_cast<size_t>(k)].right < r.end) continue;
+      r.sacked = true;
+      ++segs_sacked_;
+      if (r.linked) tl_unlink(id);
+      if (r.lost) {
+        r.lost = false;
+        lost_.erase(r.start, r.end);
+      }
+      rack_new_.push_back(Delivered{r.xmit, r.order, r.end, r.retransmitted});
+    }
+  }
+}
+
+void Connection::rack_update(Duration now, uint32_t ts_ecr, bool has_ts) {
+  if (rack_new_.empty()) return;
+  std::sort(rack_new_.begin(), rack_new_.end(), [](const Delivered& x, const Delivered& y) {
+    return x.xmit < y.xmit || (x.xmit == y.xmit && x.order < y.order);
+  });
+  for (const Delivered& d : rack_new_) {
+    // Step 2: the most recently sent segment delivered, and its RTT.
+    const Duration rtt = now - d.xmit;
+    bool usable = true;
+    if (d.retransmitted) {
+      // The ACK may be for the original transmission: its echoed timestamp predates the
+      // retransmission, or the RTT is below the minimum ever seen.
+      const uint32_t tsval = static_cast<uint32_t>(d.xmit.ps / 1000000000) + ts_offset_;
+      if (ts_on_ && has_ts && static_cast<int32_t>(ts_ecr - tsval) < 0) usable = false;
+      if (min_rtt_.ps >= 0 && rtt < min_rtt_) usable = false;
+    } else if (min_rtt_.ps < 0 || rtt < min_rtt_) {
+      min_rtt_ = rtt;
+    }
+    if (usable) {
+      rack_rtt_ = rtt;
+      if (rack_xmit_.ps < 0 || sent_after(d.xmit, d.order, rack_xmit_, rack_order_)) {
+        rack_xmit_ = d.xmit;
+        rack_order_ = d.order;
+      }
+    }
+    // Step 3: reordering, a segment never retransmitted delivered below one delivered before.
+    if (d.end > rack_fack_)
+      rack_fack_ = d.end;
+    else if (d.end < rack_fack_ && !d.retransmitted)
+      reordering_seen_ = true;
+  }
+  rack_new_.clear();
+}
+
+Duration Connection::reo_wnd() const {
+  // Step 4 (no D-SACK here, so the multiplier stays 1): before any reordering is seen, no
+  // window once recovery is under way or DupThresh segments are SACKed.
+  if (!reordering_seen_ && (recovery_ != Recovery::Open || segs_sacked_ >= cfg_.dupthresh)) return Duration{};
+  if (min_rtt_.ps < 0) return Duration{};
+  return std::min(Duration{min_rtt_.ps / 4}, srtt_);
+}
+
+void Connection::rack_mark_lost(uint64_t id) {
+  SegRec& r = rec(id);
+  if (r.linked) tl_unlink(id);
+  r.lost = true;
+  // Only the bytes not SACKed (a record may be SACKed in part).
+  uint64_t x = r.start;
+  for (size_t k = sacked_.first_ending_after(r.start); x < r.end;) {
+    if (k < sacked_.count() && sacked_[k].left <= x) {
+      x = std::max(x, sacked_[k].right);
+      ++k;
+      continue;
+    }
+    const uint64_t e = k < sacked_.count() ? std::min(r.end, sacked_[k].left) : r.end;
+    lost_.insert(x, e);
+    x = e;
+  }
+}
+
+void Connection::rack_detect_loss(Duration now) {
+  rack_deadline_ = Duration{-1};
+  if (rack_xmit_.ps < 0) return;
+  const Duration reo = reo_wnd();
+  Duration timeout{};
+  // The time-ordered list holds what is neither delivered nor marked lost: the oldest first,
+  // up to the most recently sent segment delivered.
+  for (uint64_t id = tl_head_; id != kNil;) {
+    SegRec& r = rec(id);
+    const uint64_t next = r.next;
+    if (!sent_after(rack_xmit_, rack_order_, r.xmit, r.order)) break;
+    const Duration remaining = r.xmit + rack_rtt_ + reo - now;
+    if (remaining.ps <= 0) {
+      rack_mark_lost(id);
+      ++stats_.rack_lost;
+    } else {
+      timeout = std::max(timeout, remaining);
+    }
+    id = next;
+  }
+  if (timeout.ps > 0) rack_deadline_ = now + timeout;
+}
+
+void Connection::rack_maybe_recover(Duration now) {
+  if (lost_.empty() || recovery_ != Recovery::Open) return;
+  enter_fast_recovery(now);
+}
+
+void Connection::rack_on_rto(Duration now) {
+  // RFC 8985 6.3: the first segment outstanding is lost (sent an RTO ago); the others when
+  // sent at least RACK.rtt + RACK.reo_wnd ago.
+  const Duration reo = reo_wnd();
+  bool first = true;
+  for (uint64_t id = seg_base_; id - seg_base_ < segs_.size(); ++id) {
+    SegRec& r = rec(id);
+    if (r.sacked) continue;
+    if (!r.lost && (first || r.xmit + rack_rtt_ + reo <= now)) rack_mark_lost(id);
+    first = false;
+  }
+  rack_deadline_ = Duration{-1};
 }
 
 void Connection::update_persist(Duration now) {
@@ -660,7 +895,7 @@ void Connection::arm_rto(Duration now) { rto_deadline_ = now + rto(); }
 
 Duration Connection::next_deadline() const {
   Duration d{-1};
-  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_})
+  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_, rack_deadline_})
     if (t.ps >= 0 && (d.ps < 0 || t < d)) d = t;
   return d;
 }
@@ -687,8 +922,17 @@ void Connection::on_timer(Duration now) {
     for (int i = 0; i < persist_backoff_ && next < cfg_.max_rto; ++i) next = next * 2;
     persist_deadline_ = now + std::min(next, cfg_.max_rto);
   }
+  if (rack_deadline_.ps >= 0 && rack_deadline_ <= now) {
+    // RACK's reordering timer (RFC 8985 6.2 step 5).
+    rack_deadline_ = Duration{-1};
+    if (data_state()) {
+      rack_detect_loss(now);
+      rack_maybe_recover(now);
+    }
+  }
   if (rto_deadline_.ps >= 0 && rto_deadline_ <= now) {
     rto_deadline_ = Duration{-1};
+    rack_deadline_ = Duration{-1};
     on_rto(now);
   }
 }
@@ -718,6 +962,7 @@ void Connection::on_rto(Duration now) {
   cc_->on_timeout(snd_max_ - snd_una_, emss(), now);
   recovery_ = Recovery::Loss;
   recover_ = snd_max_;
+  if (rack_on_) rack_on_rto(now);
   rxt_next64_ = una64_;
   first_rxt_pending_ = true;
   dupacks_ = 0;
@@ -736,6 +981,13 @@ uint32_t Connection::rcv_window() const {
 
 uint32_t Connection::pipe() const {
   if (recovery_ == Recovery::Open) return snd_max_ - snd_una_;
+  if (rack_on_) {
+    // RFC 6675 pipe with RACK's loss marks: what is neither SACKed nor marked lost (a lost
+    // segment retransmitted counts again until marked lost once more).
+    const uint64_t out = snd_max_ - snd_una_;
+    const uint64_t gone = sacked_.bytes() + lost_.bytes();
+    return static_cast<uint32_t>(out > gone ? out - gone : 0);
+  }
   // RFC 6675 SetPipe, by ranges: each unSACKed byte not lost counts once, and once more
   // when it was retransmitted.
   const uint64_t hi = s64(snd_max_);
@@ -768,7 +1020,15 @@ bool Connection::next_retransmission(uint32_t& seq, uint32_t& len, bool rule3) c
   const uint64_t hi = s64(snd_max_);
   const uint64_t rec = s64(recover_);
   uint64_t start = 0, end = 0;
-  if (first_rxt_pending_) {
+  if (rack_on_) {
+    // The lowest range marked lost, one record at most.
+    if (rule3 || lost_.empty()) return false;
+    if (!first_rxt_pending_ && recovery_ == Recovery::Open) return false;
+    start = lost_[0].left;
+    end = lost_[0].right;
+    const uint64_t id = rec_at(start);
+    if (id != kNil) end = std::min(end, segs_[static_cast<size_t>(id - seg_base_)].end);
+  } else if (first_rxt_pending_) {
     start = una64_;
     end = sacked_.empty() ? hi : sacked_[0].left;
   } else {
@@ -939,6 +1199,7 @@ Outgoing Connection::emit_retransmission(uint32_t seq, uint32_t len, Duration no
     rxt_next64_ = std::max(rxt_next64_, s64(seq) + len);
     stats_.bytes_tx += len;
   }
+  rack_record_retransmitted(s64(seq), s64(seq) + std::max<uint32_t>(len, 1), now);
   if (rtt_timing_ && seq_geq(rtt_seq_, seq) && seq_lt(rtt_seq_, seq + std::max<uint32_t>(len, 1)))
     rtt_timing_ = false;  // Karn: a retransmitted segment is not timed
   ++stats_.retransmits;
@@ -1013,7 +1274,10 @@ Outgoing Connection::next_output(Duration now) {
       out.hdr = base_header(kAck, snd_una_, now);
       out.offset = 0;
       out.len = 1;
-      if (snd_max_ == snd_una_) snd_nxt_ = snd_max_ = snd_una_ + 1;
+      if (snd_max_ == snd_una_) {
+        rack_record_sent(una64_, una64_ + 1, now);
+        snd_nxt_ = snd_max_ = snd_una_ + 1;
+      }
       ++stats_.persist_probes;
       ++stats_.segments_tx;
       stats_.bytes_tx += 1;
@@ -1039,6 +1303,7 @@ Outgoing Connection::next_output(Duration now) {
       rtt_seq_ = snd_nxt_;
       rtt_start_ = now;
     }
+    rack_record_sent(s64(snd_nxt_), s64(snd_nxt_) + len, now);
     snd_nxt_ += static_cast<uint32_t>(len);
     if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
     if (rto_deadline_.ps < 0) arm_rto(now);
@@ -1054,6 +1319,7 @@ Outgoing Connection::next_output(Duration now) {
     out.hdr = base_header(kFin | kAck, snd_nxt_, now);
     fin_sent_ = true;
     fin_seq_ = snd_nxt_;
+    rack_record_sent(s64(snd_nxt_), s64(snd_nxt_) + 1, now);
     snd_nxt_ += 1;
     if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
     if (rto_deadline_.ps < 0) arm_rto(now);

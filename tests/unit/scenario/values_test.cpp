@@ -90,6 +90,13 @@ TEST_CASE("tcp keys", "[values]") {
                             "scen.yaml:7:75: error: hosts[0].rnic.tcp.timestamps: expected true or false, got 'yes'",
                             "scen.yaml:7:88: error: hosts[0].rnic.tcp.rcvbuf: expected a size above zero, got '0'",
                         });
+  // rack (an addition): RACK loss detection, on unless turned off.
+  const auto rack = load("name: t\nhosts: [{name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, tcp: {rack: false}}]\n");
+  REQUIRE(rack.ok());
+  CHECK(!rack.scenario->hosts[0].tcp.rack);
+  CHECK(rack.scenario->hosts[0].rnic.tcp.rack);
+  CHECK(formatted(carol("      tcp: {rack: maybe}\n")) ==
+        Errors{"scen.yaml:7:19: error: hosts[0].rnic.tcp.rack: expected true or false, got 'maybe'"});
   const auto host_tcp = load("name: t\nhosts: [{name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, tcp: {cc: cubik}}]\n");
   CHECK(formatted(host_tcp) == Errors{"scen.yaml:2:70: error: hosts[0].tcp.cc: expected one of newreno | cubic | dctcp, "
                                       "got 'cubik'; did you mean 'cubic'?"});
@@ -430,5 +437,5 @@ TEST_CASE("timeseries.interval and the host stack's segment_cost", "[values]") {
   // segment_cost is the host CPU's: the RNIC's timing is its profile's pipeline.
   CHECK(formatted(carol("      tcp: {segment_cost: 1us}\n")) ==
         Errors{"scen.yaml:7:13: error: hosts[0].rnic.tcp.segment_cost: unknown key (expected one of: cc, init_cwnd, "
-               "min_rto, delayed_ack, timestamps, sack, wscale, rcvbuf, sndbuf, user_timeout)"});
+               "min_rto, delayed_ack, timestamps, sack, wscale, rcvbuf, sndbuf, user_timeout, rack)"});
 }
