@@ -175,9 +175,15 @@ void read_host(Ctx& c, const YNode& n, const std::string& path, HostSpec& h) {
 
 void read_tcp(Ctx& c, const YNode& n, const std::string& path, TcpSpec& t, bool host_stack) {
   std::vector<std::string> keys = kTcpKeys;
-  if (host_stack) keys.push_back("segment_cost");
+  if (host_stack) {
+    keys.push_back("segment_cost");
+    keys.push_back("nodelay");
+  }
   MapIn m(c, n, path, keys);
-  if (host_stack) m.read("segment_cost", t.segment_cost, read_duration);
+  if (host_stack) {
+    m.read("segment_cost", t.segment_cost, read_duration);
+    m.read("nodelay", t.nodelay, read_bool);
+  }
   m.read("cc", t.cc, read_enum, std::vector<std::string>{"newreno", "cubic", "dctcp"});
   m.read("init_cwnd", t.init_cwnd, read_uint, 1, 1000);
   m.read("min_rto", t.min_rto, read_duration);

@@ -47,6 +47,8 @@ struct TcpSpec {
   uint64_t sndbuf = 4 * MiB;
   /// The host's software stack only (hosts[].tcp): CPU time per segment sent or received.
   Duration segment_cost = Duration::from_ns(500);
+  /// The host's software stack only: true turns Nagle's algorithm off (TCP_NODELAY).
+  bool nodelay = false;
   Duration user_timeout = Duration{};  ///< 0: give up after 15 retransmissions
 };
 

@@ -1096,6 +1096,15 @@ size_t Connection::sendable_len() const {
     const size_t rec = sndbuf_.next_record_len(off);
     if (rec > emss()) len = limit;
   }
+  if (len > 0 && len < emss() && flight > 0) {
+    const size_t queued = sndbuf_.size() - off;
+    // Sender silly-window avoidance (RFC 9293 3.8.6.2.1): a segment cut short by the
+    // windows waits for the ACK that widens them.
+    if (limit < std::min<size_t>(queued, emss())) return 0;
+    // Nagle (RFC 9293 3.7.4, RFC 896): with data unacknowledged, less than a full segment
+    // of data waits until it is all acknowledged or a full segment can go.
+    if (!cfg_.nodelay) return 0;
+  }
   return len;
 }
 

@@ -430,6 +430,13 @@ TEST_CASE("timeseries.interval and the host stack's segment_cost", "[values]") {
   REQUIRE(ok.ok());
   CHECK(ok.scenario->timeseries_interval == rnicsim::Duration::from_us(250));
   CHECK(ok.scenario->hosts[0].tcp.segment_cost == rnicsim::Duration::from_ns(1200));
+  CHECK(!ok.scenario->hosts[0].tcp.nodelay);  // Nagle on, as Linux's default
+  const auto nd = load("name: t\nhosts:\n  - {name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, tcp: {nodelay: true}}\n");
+  REQUIRE(nd.ok());
+  CHECK(nd.scenario->hosts[0].tcp.nodelay);
+  CHECK(formatted(carol("      tcp: {nodelay: true}\n")) ==
+        Errors{"scen.yaml:7:13: error: hosts[0].rnic.tcp.nodelay: unknown key (expected one of: cc, init_cwnd, "
+               "min_rto, delayed_ack, timestamps, sack, wscale, rcvbuf, sndbuf, user_timeout, rack)"});
   CHECK(load("name: t\n").scenario->timeseries_interval == rnicsim::Duration::from_us(100));
   CHECK(formatted(load("name: t\ntimeseries: {interval: 100}\n")) ==
         Errors{"scen.yaml:2:24: error: timeseries.interval: expected a time (ns, us, ms, s), got '100' (a bare number "
