@@ -766,14 +766,14 @@ nlohmann::ordered_json tcp_json(const tcp::Connection& c) {
           {"sack_retransmits", st.sack_retransmits}, {"rto_retransmits", st.rto_retransmits},
           {"dup_acks_rx", st.dup_acks_rx}, {"ooo_segments_rx", st.ooo_segments_rx},
           {"persist_probes", st.persist_probes}, {"ecn_ce_rx", st.ecn_ce_rx}, {"ecn_reductions", st.ecn_reductions},
-          {"rack_lost", st.rack_lost}, {"rto_ns", c.rto_now().ps / 1000}};
+          {"rack_lost", st.rack_lost}, {"tlp_probes", st.tlp_probes}, {"rto_ns", c.rto_now().ps / 1000}};
 }
 
 nlohmann::ordered_json empty_tcp_json() {
   return {{"segments_tx", 0}, {"segments_rx", 0}, {"retransmits", 0}, {"fast_retransmits", 0},
           {"timeouts", 0}, {"srtt_ns", 0}, {"cwnd_max_bytes", 0}, {"mss", 0}, {"sack_retransmits", 0},
           {"rto_retransmits", 0}, {"dup_acks_rx", 0}, {"ooo_segments_rx", 0}, {"persist_probes", 0},
-          {"ecn_ce_rx", 0}, {"ecn_reductions", 0}, {"rack_lost", 0}, {"rto_ns", 0}};
+          {"ecn_ce_rx", 0}, {"ecn_reductions", 0}, {"rack_lost", 0}, {"tlp_probes", 0}, {"rto_ns", 0}};
 }
 
 const nlohmann::ordered_json* find_metric(const nlohmann::ordered_json& root, const std::string& path) {

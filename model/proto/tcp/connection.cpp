@@ -161,14 +161,16 @@ void Connection::abort(Duration now) {
 void Connection::fail(CloseReason r, Duration) {
   close_reason_ = r;
   rto_deadline_ = delack_deadline_ = timewait_deadline_ = persist_deadline_ = rack_deadline_ = Duration{-1};
-  syn_pending_ = ack_now_ = first_rxt_pending_ = probe_pending_ = pre_ack_pending_ = false;
+  tlp_deadline_ = Duration{-1};
+  syn_pending_ = ack_now_ = first_rxt_pending_ = probe_pending_ = pre_ack_pending_ = tlp_pending_ = false;
   persist_on_ = false;
   recovery_ = Recovery::Open;
   set_state(State::Closed);
 }
 
 void Connection::enter_time_wait(Duration now) {
-  rto_deadline_ = persist_deadline_ = rack_deadline_ = Duration{-1};
+  rto_deadline_ = persist_deadline_ = rack_deadline_ = tlp_deadline_ = Duration{-1};
+  tlp_pending_ = false;
   persist_on_ = false;
   timewait_deadline_ = now + cfg_.msl * 2;
   set_state(State::TimeWait);
@@ -281,7 +283,10 @@ void Connection::on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan
   if (!acceptable) {
     if (!(h.flags & kRst)) {
       ack_now_ = true;  // old duplicate: re-ACK
-      if (seg_len > 0 && seq_lt(h.seq, rcv_nxt_)) ++stats_.dup_segments_rx;
+      if (seg_len > 0 && seq_lt(h.seq, rcv_nxt_)) {
+        ++stats_.dup_segments_rx;
+        if (!payload.empty()) note_dsack(h.seq, payload.size());
+      }
       // A FIN again in TIME_WAIT: our ACK was lost; restart the 2MSL timer (RFC 9293 3.10.7.4).
       if (state_ == State::TimeWait && (h.flags & kFin)) timewait_deadline_ = now + cfg_.msl * 2;
     }
@@ -360,7 +365,8 @@ void Connection::take_sack(const wire::TcpHeader& h, bool& new_sack) {
   for (uint8_t i = 0; i < n; ++i) {
     uint32_t l = h.opts.sack[i].left;
     const uint32_t r = h.opts.sack[i].right;
-    if (!seq_lt(l, r) || seq_leq(r, snd_una_) || seq_gt(r, snd_max_)) continue;  // D-SACK or bogus
+    if (!seq_lt(l, r) || seq_leq(r, snd_una_) || seq_leq(r, h.ack) || seq_gt(r, snd_max_))
+      continue;  // D-SACK (below the cumulative ACK) or bogus
     if (seq_lt(l, snd_una_)) l = snd_una_;
     const uint64_t bl = s64(l), br = s64(r);
     if (rack_on_) {
@@ -388,6 +394,9 @@ bool Connection::lost(uint64_t above_ranges, uint64_t above_bytes) const {
 }
 
 void Connection::enter_fast_recovery(Duration now) {
+  // A probe's episode ends here: the recovery answers the loss (RFC 8985 7.4).
+  tlp_in_flight_ = tlp_pending_ = false;
+  tlp_deadline_ = Duration{-1};
   recovery_ = Recovery::Fast;
   recover_ = snd_max_;
   cc_->on_loss(snd_max_ - snd_una_, emss(), now);
@@ -416,6 +425,16 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
   sack_gaps_.clear();
   if (sack_on_ && h.opts.sack_count) take_sack(h, new_sack);
   if (rack_on_ && !sack_gaps_.empty()) rack_take_sacked();
+  const bool advanced = seq_gt(ack, snd_una_);
+  // RFC 2883 4: a first block below the cumulative ACK, or inside the second, is a D-SACK.
+  bool dsack = false;
+  if (sack_on_ && h.opts.sack_count > 0) {
+    const wire::SackBlock& b0 = h.opts.sack[0];
+    dsack = seq_leq(b0.right, ack) ||
+            (h.opts.sack_count > 1 && seq_geq(b0.left, h.opts.sack[1].left) && seq_leq(b0.right, h.opts.sack[1].right));
+    if (dsack) ++stats_.dsacks_rx;
+  }
+  tlp_on_ack(ack, now, dsack, dsack ? h.opts.sack[0].left : 0, dsack ? h.opts.sack[0].right : 0);
   const bool ece = ecn_on_ && (h.flags & kEce);
   if (ece) ++stats_.ecn_ece_rx;
 
@@ -542,6 +561,10 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
     rack_update(now, h.opts.ts_ecr, h.opts.has_timestamps);
     rack_detect_loss(now);
     rack_maybe_recover(now);
+    if (advanced)
+      arm_tlp(now);  // RFC 8985 7.2: on an ACK of new data
+    else if (!tlp_allowed())
+      tlp_deadline_ = Duration{-1};
   }
   update_persist(now);
 }
@@ -748,7 +771,7 @@ void Connection::update_persist(Duration now) {
       // The peer closed its window with nothing in flight: probe it (RFC 9293 3.8.6.1).
       persist_on_ = true;
       persist_backoff_ = 0;
-      rto_deadline_ = Duration{-1};
+      rto_deadline_ = tlp_deadline_ = Duration{-1};
       persist_deadline_ = now + rto();
     }
   } else if (persist_on_) {
@@ -775,6 +798,7 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
     const uint32_t dup = rcv_nxt_ - seq;
     if (dup >= payload.size()) {
       ++stats_.dup_segments_rx;
+      note_dsack(seq, payload.size());
       ack_now_ = true;
       return;
     }
@@ -895,7 +919,8 @@ void Connection::arm_rto(Duration now) { rto_deadline_ = now + rto(); }
 
 Duration Connection::next_deadline() const {
   Duration d{-1};
-  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_, rack_deadline_})
+  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_, rack_deadline_,
+                     tlp_deadline_})
     if (t.ps >= 0 && (d.ps < 0 || t < d)) d = t;
   return d;
 }
@@ -930,6 +955,14 @@ void Connection::on_timer(Duration now) {
       rack_maybe_recover(now);
     }
   }
+  if (tlp_deadline_.ps >= 0 && tlp_deadline_ <= now) {
+    // The probe timeout (RFC 8985 7.3): a probe goes now, and the RTO restarts.
+    tlp_deadline_ = Duration{-1};
+    if (tlp_allowed()) {
+      tlp_pending_ = true;
+      arm_rto(now);
+    }
+  }
   if (rto_deadline_.ps >= 0 && rto_deadline_ <= now) {
     rto_deadline_ = Duration{-1};
     rack_deadline_ = Duration{-1};
@@ -960,6 +993,8 @@ void Connection::on_rto(Duration now) {
   // RFC 6298 5.4-5.6 and RFC 5681 3.1: loss window, then resend from SND.UNA what the
   // scoreboard does not hold (RFC 6675 5.1), slow-starting up to the new ssthresh.
   cc_->on_timeout(snd_max_ - snd_una_, emss(), now);
+  tlp_in_flight_ = tlp_pending_ = false;
+  tlp_deadline_ = Duration{-1};
   recovery_ = Recovery::Loss;
   recover_ = snd_max_;
   if (rack_on_) rack_on_rto(now);
@@ -1117,7 +1152,7 @@ bool Connection::retransmission_ready(uint32_t& seq, uint32_t& len, bool rule3) 
 }
 
 bool Connection::has_output() const {
-  if (rst_pending_ || ack_now_ || syn_pending_ || pre_ack_pending_ || probe_pending_) return true;
+  if (rst_pending_ || ack_now_ || syn_pending_ || pre_ack_pending_ || probe_pending_ || tlp_pending_) return true;
   uint32_t seq, len;
   if (retransmission_ready(seq, len, false)) return true;
   if (sendable_len() > 0) return true;
@@ -1175,11 +1210,24 @@ void Connection::fill_syn_options(wire::TcpHeader& h) const {
   h.opts.sack_permitted = synack ? sack_on_ : cfg_.sack;
 }
 
-void Connection::fill_sack_blocks(wire::TcpHeader& h) const {
-  if (!sack_on_ || ooo_.empty()) return;
+void Connection::note_dsack(uint32_t seq, size_t len) {
+  if (!sack_on_) return;
+  dsack_pending_ = true;
+  dsack_left_ = seq;
+  dsack_right_ = seq + static_cast<uint32_t>(len);
+  if (seq_gt(dsack_right_, rcv_nxt_)) dsack_right_ = rcv_nxt_;
+}
+
+void Connection::fill_sack_blocks(wire::TcpHeader& h) {
+  if (!sack_on_) return;
   // RFC 2018 3: up to the option space left (three blocks beside timestamps, else four).
   const uint8_t max = h.opts.has_timestamps ? 3 : 4;
   uint8_t n = 0;
+  if (dsack_pending_) {
+    // RFC 2883 4: the duplicate first, in this ACK only.
+    h.opts.sack[n++] = wire::SackBlock{dsack_left_, dsack_right_};
+    dsack_pending_ = false;
+  }
   for (uint8_t i = 0; i < sack_recent_n_ && n < max; ++i) {
     const long k = ooo_.find(sack_recent_[i]);
     if (k < 0) continue;
@@ -1215,13 +1263,110 @@ Outgoing Connection::emit_retransmission(uint32_t seq, uint32_t len, Duration no
   ++stats_.segments_tx;
   if (recovery_ == Recovery::Loss)
     ++stats_.rto_retransmits;
-  else if (sack_on_ && !first)
+  else if (sack_on_ && !first && recovery_ == Recovery::Fast)
     ++stats_.sack_retransmits;
   ack_now_ = false;
   delack_deadline_ = Duration{-1};
   unacked_full_segments_ = 0;
   if (first || rto_deadline_.ps < 0) arm_rto(now);
   return out;
+}
+
+Outgoing Connection::emit_new_data(size_t len, Duration now) {
+  Outgoing out;
+  const size_t off = snd_nxt_ - snd_una_;
+  out.hdr = base_header(kAck | kPsh, snd_nxt_, now);
+  if (cwr_pending_) {
+    out.hdr.flags |= kCwr;  // RFC 3168 6.1.2: the window was reduced
+    cwr_pending_ = false;
+  }
+  out.offset = off;
+  out.len = len;
+  out.ect = ecn_on_;
+  if (!rtt_timing_) {
+    rtt_timing_ = true;
+    rtt_seq_ = snd_nxt_;
+    rtt_start_ = now;
+  }
+  rack_record_sent(s64(snd_nxt_), s64(snd_nxt_) + len, now);
+  snd_nxt_ += static_cast<uint32_t>(len);
+  if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+  if (rto_deadline_.ps < 0) arm_rto(now);
+  ++stats_.segments_tx;
+  stats_.bytes_tx += len;
+  ack_now_ = false;
+  delack_deadline_ = Duration{-1};
+  unacked_full_segments_ = 0;
+  return out;
+}
+
+// ---------------------------------------------------------------- tail loss probe (RFC 8985 7)
+
+bool Connection::tlp_allowed() const {
+  return rack_on_ && data_state() && !tlp_in_flight_ && recovery_ == Recovery::Open && sacked_.empty() &&
+         snd_una_ != snd_max_ && !persist_on_;
+}
+
+void Connection::arm_tlp(Duration now) {
+  tlp_deadline_ = Duration{-1};
+  if (!tlp_allowed()) return;
+  // 7.2: PTO = 2 SRTT, plus the worst-case delayed ACK (200 ms) when a single segment is
+  // in flight (its ACK may be delayed); 1 s before any RTT sample; never after the RTO.
+  Duration pto = Duration::from_s(1);
+  if (have_rtt_) {
+    pto = srtt_ * 2;
+    if (snd_max_ - snd_una_ <= emss()) pto = pto + Duration::from_ms(200);
+  }
+  tlp_deadline_ = now + pto;
+  if (rto_deadline_.ps >= 0 && rto_deadline_ < tlp_deadline_) tlp_deadline_ = rto_deadline_;
+}
+
+Outgoing Connection::emit_tlp(Duration now) {
+  tlp_pending_ = false;
+  // 7.3: new data if the peer's window allows it (whatever cwnd says), else the highest
+  // segment sent again.
+  Outgoing out;
+  bool sent = false;
+  const uint32_t flight = snd_nxt_ - snd_una_;
+  const size_t off = flight;
+  if (off < sndbuf_.size() && flight < snd_wnd_) {
+    const size_t limit = std::min<size_t>(emss(), snd_wnd_ - flight);
+    size_t len = sndbuf_.record_aligned(off, limit);
+    if (len == 0 && sndbuf_.next_record_len(off) > emss()) len = limit;
+    if (len > 0) {
+      out = emit_new_data(len, now);
+      tlp_is_retrans_ = false;
+      sent = true;
+    }
+  }
+  if (!sent) {
+    if (segs_.empty()) return emit_ack(now);  // nothing to probe with (not reached: data is in flight)
+    const SegRec& last = segs_.back();
+    const uint32_t seq = snd_una_ + static_cast<uint32_t>(last.start - una64_);
+    const bool fin_only = fin_sent_ && seq == fin_seq_;
+    out = emit_retransmission(seq, fin_only ? 0 : static_cast<uint32_t>(last.end - last.start), now);
+    tlp_is_retrans_ = true;
+    tlp_rxt_seq_ = seq;
+  }
+  tlp_in_flight_ = true;
+  tlp_end_ = snd_max_;
+  ++stats_.tlp_probes;
+  arm_rto(now);  // 7.3: the RTO, not the PTO, runs after a probe
+  return out;
+}
+
+void Connection::tlp_on_ack(uint32_t ack, Duration now, bool dsack, uint32_t dl, uint32_t dr) {
+  if (!tlp_in_flight_ || seq_lt(ack, tlp_end_)) return;
+  tlp_in_flight_ = false;
+  // 7.4.2: a probe that resent the last segment repaired a loss unless a D-SACK for it
+  // shows both copies arrived; the loss is then answered as fast recovery would (a probe
+  // of new data leaves any loss to RACK).
+  if (dsack && seq_leq(dl, tlp_rxt_seq_) && seq_lt(tlp_rxt_seq_, dr)) return;
+  if (tlp_is_retrans_ && recovery_ == Recovery::Open) {
+    cc_->on_loss(snd_max_ - snd_una_, emss(), now);
+    cc_->on_recovery_exit(emss());
+    ++stats_.tlp_recoveries;
+  }
 }
 
 Outgoing Connection::emit_ack(Duration now) {
@@ -1297,30 +1442,10 @@ Outgoing Connection::next_output(Duration now) {
   }
   uint32_t rseq = 0, rlen = 0;
   if (retransmission_ready(rseq, rlen, false)) return emit_retransmission(rseq, rlen, now);
+  if (tlp_pending_) return emit_tlp(now);
   if (const size_t len = sendable_len(); len > 0) {
-    const size_t off = snd_nxt_ - snd_una_;
-    out.hdr = base_header(kAck | kPsh, snd_nxt_, now);
-    if (cwr_pending_) {
-      out.hdr.flags |= kCwr;  // RFC 3168 6.1.2: the window was reduced
-      cwr_pending_ = false;
-    }
-    out.offset = off;
-    out.len = len;
-    out.ect = ecn_on_;
-    if (!rtt_timing_) {
-      rtt_timing_ = true;
-      rtt_seq_ = snd_nxt_;
-      rtt_start_ = now;
-    }
-    rack_record_sent(s64(snd_nxt_), s64(snd_nxt_) + len, now);
-    snd_nxt_ += static_cast<uint32_t>(len);
-    if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
-    if (rto_deadline_.ps < 0) arm_rto(now);
-    ++stats_.segments_tx;
-    stats_.bytes_tx += len;
-    ack_now_ = false;
-    delack_deadline_ = Duration{-1};
-    unacked_full_segments_ = 0;
+    out = emit_new_data(len, now);
+    arm_tlp(now);  // RFC 8985 7.2: after new data that is not itself a probe
     return out;
   }
   if (retransmission_ready(rseq, rlen, true)) return emit_retransmission(rseq, rlen, now);

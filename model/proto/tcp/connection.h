@@ -70,7 +70,10 @@ struct Stats {
   uint64_t ecn_reductions = 0;     ///< window reductions on ECE (at most one per window)
   uint64_t paws_drops = 0;         ///< segments dropped by PAWS (RFC 7323 5)
   uint64_t dup_segments_rx = 0;    ///< segments wholly below RCV.NXT
+  uint64_t dsacks_rx = 0;          ///< ACKs whose first SACK block is a D-SACK (RFC 2883)
   uint64_t rack_lost = 0;          ///< segments marked lost by RACK (RFC 8985), RTO excluded
+  uint64_t tlp_probes = 0;         ///< tail loss probes sent (RFC 8985 7.3)
+  uint64_t tlp_recoveries = 0;     ///< losses repaired by a probe alone (7.4): cwnd reduced
 };
 
 /// Loss recovery state of the sender.
@@ -171,7 +174,10 @@ class Connection {
   uint32_t rcv_window() const;
   wire::TcpHeader base_header(uint8_t flags, uint32_t seq, Duration now);
   void fill_syn_options(wire::TcpHeader& h) const;
-  void fill_sack_blocks(wire::TcpHeader& h) const;
+  /// SACK blocks for a pure ACK; a pending D-SACK block goes first (and is then sent).
+  void fill_sack_blocks(wire::TcpHeader& h);
+  /// RFC 2883: a segment wholly below RCV.NXT arrived: report it in the next ACK.
+  void note_dsack(uint32_t seq, size_t len);
   void take_syn_options(const wire::TcpHeader& h);
   size_t sendable_len() const;
   bool fin_ready() const;
@@ -189,6 +195,16 @@ class Connection {
   bool can_send_in_recovery() const;
   Outgoing emit_retransmission(uint32_t seq, uint32_t len, Duration now);
   Outgoing emit_ack(Duration now);
+  Outgoing emit_new_data(size_t len, Duration now);
+  /// RFC 8985 7.2: a probe may be scheduled (SACK, nothing SACKed, no recovery, no probe
+  /// outstanding, data in flight).
+  bool tlp_allowed() const;
+  /// Schedules the probe timeout (PTO), or cancels it when no probe is allowed.
+  void arm_tlp(Duration now);
+  Outgoing emit_tlp(Duration now);
+  /// RFC 8985 7.4: the ACK that covers the probe ends the episode.
+  /// `dsack`: the ACK's D-SACK block, when it has one (`dl`, `dr`).
+  void tlp_on_ack(uint32_t ack, Duration now, bool dsack, uint32_t dl, uint32_t dr);
 
   // RACK-TLP (RFC 8985).
   /// One segment sent and not yet cumulatively acknowledged, in sequence order. Records
@@ -261,6 +277,8 @@ class Connection {
   bool ooo_fin_ = false;      ///< a FIN arrived beyond a hole
   uint64_t ooo_fin_pos_ = 0;
   uint32_t last_ack_sent_ = 0;
+  bool dsack_pending_ = false;    ///< RFC 2883: the next ACK reports a duplicate first
+  uint32_t dsack_left_ = 0, dsack_right_ = 0;
 
   // Options.
   bool ts_on_ = false;
@@ -329,6 +347,12 @@ class Connection {
   Duration min_rtt_{-1};           ///< RACK.min_RTT (negative: no sample)
   uint32_t segs_sacked_ = 0;       ///< RACK.segs_sacked
   Duration rack_deadline_{-1};     ///< reordering timer
+  Duration tlp_deadline_{-1};      ///< probe timeout (PTO)
+  bool tlp_pending_ = false;       ///< the PTO expired: a probe goes now
+  bool tlp_in_flight_ = false;     ///< TLP.end_seq is set
+  bool tlp_is_retrans_ = false;    ///< TLP.is_retrans
+  uint32_t tlp_end_ = 0;           ///< TLP.end_seq
+  uint32_t tlp_rxt_seq_ = 0;       ///< where a retransmitted probe starts
   struct Delivered {
     Duration xmit;
     uint64_t order;

@@ -41,11 +41,20 @@ TEST_CASE("Nagle: a sub-MSS tail waits for the ACK of everything outstanding", "
   }
   if (nodelay) {
     // Each write goes out at once: the 1000-byte tail, then the next 1000 bytes alone.
-    REQUIRE(segs.size() == 5);
+    REQUIRE(segs.size() == 6);
     CHECK(segs[3] == std::make_pair(3 * mss, size_t{1000}));
     CHECK(at[3] == Duration{});
     CHECK(segs[4] == std::make_pair(3 * mss + 1000, size_t{1000}));
     CHECK(at[4] == Duration::from_us(1));
+    // B holds its ACK of the three segments after the first pair (40 ms delayed ACK): two
+    // SRTTs after the ACK of the pair, the tail loss probe resends the last segment, B
+    // reports it as a duplicate (D-SACK) and A keeps its window.
+    CHECK(segs[5] == segs[4]);
+    CHECK(at[5] == rtt + rtt * 2);
+    CHECK(w.a.stats().tlp_probes == 1);
+    CHECK(w.a.stats().dsacks_rx == 1);
+    CHECK(w.a.stats().tlp_recoveries == 0);
+    CHECK(w.a.stats().retransmits == 1);
   } else {
     // The tail waits; with the second write 2000 bytes are queued: a full segment goes at
     // once, and the 552 left wait until the ACK of everything sent (B acknowledges the
@@ -55,8 +64,9 @@ TEST_CASE("Nagle: a sub-MSS tail waits for the ACK of everything outstanding", "
     CHECK(at[3] == Duration::from_us(1));
     CHECK(segs[4] == std::make_pair(4 * mss, size_t{2000 - mss}));
     CHECK(at[4] == Duration::from_us(1) + rtt);
+    CHECK(w.a.stats().retransmits == 0);
+    CHECK(w.a.stats().tlp_probes == 0);
   }
-  CHECK(w.a.stats().retransmits == 0);
 }
 
 TEST_CASE("Sender SWS avoidance: no segment cut short by cwnd while data is in flight", "[tcp][nagle][sws]") {

@@ -180,3 +180,57 @@ TEST_CASE("RACK: once reordering is seen, a segment overtaken by many is not los
   }
   CHECK(w.a.stats().timeouts == 0);
 }
+
+TEST_CASE("TLP: a lost last segment is probed two SRTTs after the last ACK, no RTO", "[tcp][rack][tlp]") {
+  // The initial window of ten segments, the last lost (or the last two). Nothing follows
+  // them, so RACK has no later delivery to go by: the probe timeout (2 SRTT, SRTT 20 us)
+  // resends the highest segment, and its ACK (or SACK) repairs the tail.
+  const int lost = GENERATE(1, 2);
+  tcp::Config cfg;
+  const uint32_t ia = 1000, ib = 5000;
+  TcpPair w(cfg, ia, cfg, ib);
+  test::establish(w);
+  const uint32_t mss = w.a.emss();
+  const Duration rtt = w.delay * 2;
+  REQUIRE(w.a.srtt() == rtt);
+  auto seg = [&](int k) { return ia + 1 + static_cast<uint32_t>(k) * mss; };
+  w.drop = [&](const Sent& s) {
+    return s.from == TcpPair::A && !s.payload.empty() && s.hdr.seq >= seg(10 - lost) && w.a.stats().retransmits == 0;
+  };
+  const size_t start = w.log.size();
+  const Duration t0 = w.now;
+  const auto data = test::pattern(10 * mss, 31);
+  w.send(TcpPair::A, data.data(), data.size());
+  REQUIRE(w.run_until([&] { return w.a.all_acked(); }, Duration::from_s(5)));
+  w.run_until(Duration::from_s(5));
+  CHECK(w.rec_b.data == data);
+
+  std::vector<std::pair<uint32_t, Duration>> resends;
+  std::vector<uint32_t> seen;
+  for (size_t i = start; i < w.log.size(); ++i) {
+    const Sent& s = w.log[i];
+    if (s.from != TcpPair::A || s.payload.empty()) continue;
+    if (std::find(seen.begin(), seen.end(), s.hdr.seq) != seen.end()) resends.push_back({s.hdr.seq, s.at - t0});
+    seen.push_back(s.hdr.seq);
+  }
+  CHECK(w.a.stats().timeouts == 0);
+  CHECK(w.a.stats().tlp_probes == 1);
+  // B acknowledges segments 0 to 7 one RTT after they left; two SRTTs later the probe.
+  const Duration probe_at = rtt + rtt * 2;
+  if (lost == 1) {
+    // The probe fills the hole: its ACK covers everything without a D-SACK, so the loss
+    // was real and cwnd is reduced as fast recovery would (RFC 8985 7.4.2): ssthresh is
+    // half the two segments outstanding, at least 2 SMSS.
+    CHECK(resends == std::vector<std::pair<uint32_t, Duration>>{{seg(9), probe_at}});
+    CHECK(w.a.stats().tlp_recoveries == 1);
+    CHECK(w.a.stats().fast_retransmits == 0);
+    CHECK(w.a.ssthresh() == 2 * mss);
+  } else {
+    // The probe (segment 9) is SACKed: RACK marks segment 8 lost at once (sent before it,
+    // RACK.rtt elapsed) and fast recovery resends it; the recovery answers the loss.
+    CHECK(resends == std::vector<std::pair<uint32_t, Duration>>{{seg(9), probe_at}, {seg(8), probe_at + rtt}});
+    CHECK(w.a.stats().tlp_recoveries == 0);
+    CHECK(w.a.stats().fast_retransmits == 1);
+    CHECK(w.a.stats().rack_lost == 1);
+  }
+}
