@@ -51,6 +51,13 @@ TEST_CASE("Nagle: a sub-MSS tail waits for the ACK of everything outstanding", "
     // reports it as a duplicate (D-SACK) and A keeps its window.
     CHECK(segs[5] == segs[4]);
     CHECK(at[5] == rtt + rtt * 2);
+    // B's ACK of the duplicate: everything acknowledged, the D-SACK block first (RFC 2883).
+    const Sent& dack = w.log.back();
+    REQUIRE(dack.from == TcpPair::B);
+    CHECK(dack.hdr.ack == ia + 1 + 3 * mss + 2000);
+    REQUIRE(dack.hdr.opts.sack_count == 1);
+    CHECK(dack.hdr.opts.sack[0].left == ia + 1 + 3 * mss + 1000);
+    CHECK(dack.hdr.opts.sack[0].right == ia + 1 + 3 * mss + 2000);
     CHECK(w.a.stats().tlp_probes == 1);
     CHECK(w.a.stats().dsacks_rx == 1);
     CHECK(w.a.stats().tlp_recoveries == 0);
