@@ -11,7 +11,8 @@ namespace rnicsim::scenario::detail {
 namespace {
 
 const std::vector<std::string> kTcpKeys = {"cc",   "init_cwnd", "min_rto", "delayed_ack", "timestamps",
-                                           "sack", "wscale",    "rcvbuf",  "sndbuf",      "user_timeout"};
+                                           "sack", "wscale",    "rcvbuf",  "sndbuf",      "user_timeout",
+                                           "rack"};
 const std::vector<std::string> kPcieKeys = {"gen", "lanes", "mps", "mrrs", "read_latency"};
 const std::vector<std::string> kRuleKeys = {"action", "chain", "proto", "src", "dst", "sport", "dport"};
 const std::vector<std::string> kHostKeys = {"name",   "ip",  "mac",       "mtu", "gateway",
@@ -174,15 +175,22 @@ void read_host(Ctx& c, const YNode& n, const std::string& path, HostSpec& h) {
 
 void read_tcp(Ctx& c, const YNode& n, const std::string& path, TcpSpec& t, bool host_stack) {
   std::vector<std::string> keys = kTcpKeys;
-  if (host_stack) keys.push_back("segment_cost");
+  if (host_stack) {
+    keys.push_back("segment_cost");
+    keys.push_back("nodelay");
+  }
   MapIn m(c, n, path, keys);
-  if (host_stack) m.read("segment_cost", t.segment_cost, read_duration);
+  if (host_stack) {
+    m.read("segment_cost", t.segment_cost, read_duration);
+    m.read("nodelay", t.nodelay, read_bool);
+  }
   m.read("cc", t.cc, read_enum, std::vector<std::string>{"newreno", "cubic", "dctcp"});
   m.read("init_cwnd", t.init_cwnd, read_uint, 1, 1000);
   m.read("min_rto", t.min_rto, read_duration);
   m.read("delayed_ack", t.delayed_ack, read_duration);
   m.read("timestamps", t.timestamps, read_bool);
   m.read("sack", t.sack, read_bool);
+  m.read("rack", t.rack, read_bool);
   m.read("wscale", t.wscale, read_uint, 0, 14);
   m.read("rcvbuf", t.rcvbuf, read_positive_size);
   m.read("sndbuf", t.sndbuf, read_positive_size);

@@ -39,7 +39,7 @@ const std::vector<Field>& connection_fields() {
                                                          "timeouts",    "srtt_ns",     "cwnd_max_bytes", "mss",
                                                          "sack_retransmits", "rto_retransmits", "dup_acks_rx",
                                                          "ooo_segments_rx", "persist_probes", "ecn_ce_rx",
-                                                         "ecn_reductions"};
+                                                         "ecn_reductions", "rack_lost", "tlp_probes", "rto_ns"};
   static const std::vector<Field> f = [] {
     Field mpa = group("mpa", {"revision", "crc", "crc_errors"});
     mpa.children.push_back(group("markers", {"to_server", "to_client"}));

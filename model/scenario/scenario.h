@@ -41,11 +41,14 @@ struct TcpSpec {
   Duration delayed_ack = Duration::from_ms(40);
   bool timestamps = true;
   bool sack = true;
+  bool rack = true;                    ///< RFC 8985 RACK-TLP loss detection (needs SACK)
   uint8_t wscale = 7;                  ///< 0..14
   uint64_t rcvbuf = 4 * MiB;
   uint64_t sndbuf = 4 * MiB;
   /// The host's software stack only (hosts[].tcp): CPU time per segment sent or received.
   Duration segment_cost = Duration::from_ns(500);
+  /// The host's software stack only: true turns Nagle's algorithm off (TCP_NODELAY).
+  bool nodelay = false;
   Duration user_timeout = Duration{};  ///< 0: give up after 15 retransmissions
 };
 

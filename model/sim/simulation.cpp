@@ -148,7 +148,9 @@ struct ProfileValues {
   Rate rate(const std::string& n) const { return *scenario::parse_rate(text(n)); }
 };
 
-tcp::Config tcp_config(const scenario::TcpSpec& t, uint32_t mtu) {
+/// `host_stack`: the host's software TCP (Nagle per `nodelay`); otherwise the RNIC's
+/// offload engine, which sends each FPDU as soon as the windows allow (no Nagle).
+tcp::Config tcp_config(const scenario::TcpSpec& t, uint32_t mtu, bool host_stack) {
   tcp::Config c;
   c.mss = static_cast<uint16_t>(mtu - 40);  // IPv4 and TCP headers without options
   c.init_cwnd = t.init_cwnd;
@@ -156,6 +158,8 @@ tcp::Config tcp_config(const scenario::TcpSpec& t, uint32_t mtu) {
   c.delayed_ack = t.delayed_ack;
   c.timestamps = t.timestamps;
   c.sack = t.sack;
+  c.rack = t.rack;
+  c.nodelay = host_stack ? t.nodelay : true;
   c.wscale = t.wscale;
   c.rcvbuf = t.rcvbuf;
   c.sndbuf = t.sndbuf;
@@ -583,11 +587,11 @@ void build(Model& m) {
       if (h.name == rt->spec->to) ss = &h;
     }
     if (rt->soft) {
-      build_soft_connection(m, rt, tcp_config(cs->tcp, cs->mtu), tcp_config(ss->tcp, ss->mtu));
+      build_soft_connection(m, rt, tcp_config(cs->tcp, cs->mtu, true), tcp_config(ss->tcp, ss->mtu, true));
       continue;
     }
-    const tcp::Config ctcp = tcp_config(cs->rnic.tcp, cs->mtu);
-    const tcp::Config stcp = tcp_config(ss->rnic.tcp, ss->mtu);
+    const tcp::Config ctcp = tcp_config(cs->rnic.tcp, cs->mtu, false);
+    const tcp::Config stcp = tcp_config(ss->rnic.tcp, ss->mtu, false);
     const fw::MpaSetup cmpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.client);
     const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server);
     const uint32_t sq = rt->spec->sq_depth;
@@ -774,14 +778,15 @@ nlohmann::ordered_json tcp_json(const tcp::Connection& c) {
           {"cwnd_max_bytes", st.cwnd_max}, {"mss", c.emss() + (c.timestamps_on() ? 12 : 0)},
           {"sack_retransmits", st.sack_retransmits}, {"rto_retransmits", st.rto_retransmits},
           {"dup_acks_rx", st.dup_acks_rx}, {"ooo_segments_rx", st.ooo_segments_rx},
-          {"persist_probes", st.persist_probes}, {"ecn_ce_rx", st.ecn_ce_rx}, {"ecn_reductions", st.ecn_reductions}};
+          {"persist_probes", st.persist_probes}, {"ecn_ce_rx", st.ecn_ce_rx}, {"ecn_reductions", st.ecn_reductions},
+          {"rack_lost", st.rack_lost}, {"tlp_probes", st.tlp_probes}, {"rto_ns", c.rto_now().ps / 1000}};
 }
 
 nlohmann::ordered_json empty_tcp_json() {
   return {{"segments_tx", 0}, {"segments_rx", 0}, {"retransmits", 0}, {"fast_retransmits", 0},
           {"timeouts", 0}, {"srtt_ns", 0}, {"cwnd_max_bytes", 0}, {"mss", 0}, {"sack_retransmits", 0},
           {"rto_retransmits", 0}, {"dup_acks_rx", 0}, {"ooo_segments_rx", 0}, {"persist_probes", 0},
-          {"ecn_ce_rx", 0}, {"ecn_reductions", 0}};
+          {"ecn_ce_rx", 0}, {"ecn_reductions", 0}, {"rack_lost", 0}, {"tlp_probes", 0}, {"rto_ns", 0}};
 }
 
 const nlohmann::ordered_json* find_metric(const nlohmann::ordered_json& root, const std::string& path) {

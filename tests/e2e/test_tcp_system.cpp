@@ -42,6 +42,14 @@ double mathis_gbps(double mss, double rtt_s, double b, double p) {
   return mss * 8 / rtt_s * std::sqrt(3.0 / (2 * b * p)) / 1e9;
 }
 
+/// Padhye, Firoiu, Towsley, Kurose (PFTK), the full model without the window limit:
+/// MSS / (RTT sqrt(2bp/3) + T0 min(1, 3 sqrt(3bp/8)) p (1 + 32p^2)), in Gb/s.
+double pftk_gbps(double mss, double rtt_s, double b, double p, double t0_s) {
+  const double round = rtt_s * std::sqrt(2 * b * p / 3);
+  const double timeouts = t0_s * std::min(1.0, 3 * std::sqrt(3 * b * p / 8)) * p * (1 + 32 * p * p);
+  return mss * 8 / (round + timeouts) / 1e9;
+}
+
 }  // namespace
 
 TEST_CASE("NewReno goodput under random loss is within 25% of Mathis et al.", "[tcp][theory]") {
@@ -60,11 +68,40 @@ TEST_CASE("NewReno goodput under random loss is within 25% of Mathis et al.", "[
     const double model = mathis_gbps(1448, rtt, b, p);
     const double got = w["goodput_gbps"].get<double>();
     INFO(fmt::format("p {} b {:.3f} goodput {:.4f} Gb/s, Mathis {:.4f} Gb/s, ratio {:.3f}", p, b, got, model, got / model));
+    // Measured with seed 7: b 1.979 and 1.932, ratios 1.026 and 0.925 (docs/tcp.md).
     CHECK(std::fabs(got / model - 1) <= 0.25);
     // Every loss is repaired once, without a timeout (SACK recovery).
     CHECK(c["tcp"]["retransmits"] == r["links"]["a_b"]["drops"]);
     CHECK(c["tcp"]["timeouts"] == 0);
   }
+}
+
+TEST_CASE("NewReno goodput at p = 1e-2, RTT 10 ms, is within 35% of Padhye et al. (PFTK)", "[tcp][theory]") {
+  // RTT 10 ms, the top of the issue's range: the one RTT of 1, 2, 5, 7 and 10 ms where the
+  // model holds (docs/tcp.md, "Against theory", has the table and why).
+  auto r = run_scenario("tests/data/tcp/pftk_0.01_rtt10ms.yaml", "pftk_0.01_rtt10ms");
+  const auto& c = r["connections"]["t1"];
+  const auto& w = r["workloads"]["w1"];
+  CHECK(w["data_intact"] == true);
+  CHECK(w["completed"] == 1);
+  // The run's own figures: b as the Mathis test takes it, p the share of the sender's
+  // segments the link dropped, T0 the sender's RTO (max(min_rto, SRTT + 4 RTTVAR)), RTT
+  // the path's (its SRTT also holds samples stretched by the receiver's delayed ACK).
+  const double b = c["tcp"]["segments_tx"].get<double>() / c["server_tcp"]["segments_tx"].get<double>();
+  const double drops = r["links"]["a_b"]["drops"].get<double>();
+  const double p = drops / c["tcp"]["segments_tx"].get<double>();
+  const double t0 = c["tcp"]["rto_ns"].get<double>() / 1e9;
+  const double rtt = 10e-3 + 2 * (1500 + 38) * 8 / 10e9;
+  const double model = pftk_gbps(1448, rtt, b, p, t0);
+  const double got = w["goodput_gbps"].get<double>();
+  INFO(fmt::format("b {:.3f} p {:.5f} T0 {} s goodput {:.5f} Gb/s, PFTK {:.5f} Gb/s, ratio {:.3f}", b, p, t0, got, model,
+                   got / model));
+  CHECK(std::fabs(got / model - 1) <= 0.35);
+  CHECK(t0 == 0.2);  // min_rto: SRTT + 4 RTTVAR stays below 200 ms
+  // Measured with seed 7: 918 drops, each resent once, b 1.852, ratio 1.204.
+  CHECK(drops == 918);
+  CHECK(c["tcp"]["retransmits"].get<double>() == drops);
+  CHECK(std::fabs(got / model - 1.204) < 0.001);
 }
 
 TEST_CASE("Two NewReno flows through one bottleneck share it fairly", "[tcp][switch]") {
@@ -93,7 +130,7 @@ TEST_CASE("Two NewReno flows through one bottleneck share it fairly", "[tcp][swi
   REQUIRE(x1 > 0);
   const double jain = (x1 + x2) * (x1 + x2) / (2 * (x1 * x1 + x2 * x2));
   INFO(fmt::format("bytes acknowledged while both sent: {} and {}, Jain {:.4f}", x1, x2, jain));
-  CHECK(jain >= 0.95);
+  CHECK(jain >= 0.95);  // measured: 1.0000 (268,433,136 and 268,434,584 bytes)
   // The bottleneck port was the one that dropped.
   CHECK(r["switches"]["sw0"]["ports"]["c_sw0"]["drops"].get<int>() > 0);
   CHECK(r["switches"]["sw0"]["ports"]["a_sw0"]["drops"] == 0);
@@ -108,6 +145,7 @@ TEST_CASE("DCTCP holds the bottleneck queue near its marking threshold", "[tcp][
                    port["ecn_marked"].dump()));
   CHECK(port["drops"] == 0);
   CHECK(port["ecn_marked"].get<int>() > 0);
+  // Measured: 61,087 B on average, 135,102 B at most, 30,487 marks.
   CHECK(avg >= 0.5 * k);
   CHECK(avg <= 1.5 * k);
   CHECK(r["connections"]["f1"]["tcp"]["retransmits"] == 0);
@@ -196,6 +234,22 @@ TEST_CASE("tshark sees retransmissions exactly where the losses were", "[tcp][ts
   }
   const auto holes = e2e::sh(e2e::tshark() + " -r " + dir + "/b.pcap -Y 'tcp.analysis.lost_segment && ip.src==10.0.0.1' | wc -l", false);
   CHECK(static_cast<size_t>(std::stoi(holes.out)) <= lost.size());
+}
+
+TEST_CASE("Slow start overshooting a small switch buffer: RACK repairs every drop, no RTO", "[tcp][rack]") {
+  auto r = run_scenario("tests/data/tcp/small_buffer.yaml", "small_buffer");
+  const auto& w = r["workloads"]["rnic_flow"];
+  const auto& c = r["connections"]["rnic_qp"]["tcp"];
+  const auto drops = r["switches"]["sw0"]["ports"]["carol_sw0"]["drops"].get<uint64_t>();
+  INFO(fmt::format("drops {}, retransmits {}, timeouts {}", drops, c["retransmits"].dump(), c["timeouts"].dump()));
+  CHECK(w["completed"] == 64);
+  CHECK(w["data_intact"] == true);
+  // Every segment the port dropped (retransmissions among them) resent exactly once more,
+  // all found by RACK: no timeout. 421 drops with seed 5.
+  CHECK(drops == 421);
+  CHECK(c["retransmits"].get<uint64_t>() == drops);
+  CHECK(c["timeouts"] == 0);
+  CHECK(c["rto_retransmits"] == 0);
 }
 
 TEST_CASE("Ten thousand offloaded connections each complete their Write", "[tcp][scale]") {

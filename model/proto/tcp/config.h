@@ -26,6 +26,8 @@ struct Config {
   std::string cc = "newreno";               ///< congestion control: newreno, cubic, dctcp
   bool ecn = false;                         ///< RFC 3168 ECN (always on with dctcp)
   uint32_t dupthresh = 3;                   ///< RFC 5681 / RFC 6675 DupThresh
+  bool rack = true;                         ///< RFC 8985 RACK-TLP loss detection (with SACK)
+  bool nodelay = false;                     ///< true: no Nagle (RFC 9293 3.7.4)
 };
 
 }  // namespace rnicsim::tcp

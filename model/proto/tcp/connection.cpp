@@ -122,6 +122,7 @@ void Connection::take_syn_options(const wire::TcpHeader& h) {
   ts_on_ = cfg_.timestamps && h.opts.has_timestamps;
   if (ts_on_) ts_recent_ = h.opts.ts_val;
   sack_on_ = cfg_.sack && h.opts.sack_permitted;
+  rack_on_ = sack_on_ && cfg_.rack;  // RACK needs SACK (RFC 8985 2)
   cc_->cwnd = cfg_.init_cwnd * emss();
 }
 
@@ -159,15 +160,17 @@ void Connection::abort(Duration now) {
 
 void Connection::fail(CloseReason r, Duration) {
   close_reason_ = r;
-  rto_deadline_ = delack_deadline_ = timewait_deadline_ = persist_deadline_ = Duration{-1};
-  syn_pending_ = ack_now_ = first_rxt_pending_ = probe_pending_ = pre_ack_pending_ = false;
+  rto_deadline_ = delack_deadline_ = timewait_deadline_ = persist_deadline_ = rack_deadline_ = Duration{-1};
+  tlp_deadline_ = Duration{-1};
+  syn_pending_ = ack_now_ = first_rxt_pending_ = probe_pending_ = pre_ack_pending_ = tlp_pending_ = false;
   persist_on_ = false;
   recovery_ = Recovery::Open;
   set_state(State::Closed);
 }
 
 void Connection::enter_time_wait(Duration now) {
-  rto_deadline_ = persist_deadline_ = Duration{-1};
+  rto_deadline_ = persist_deadline_ = rack_deadline_ = tlp_deadline_ = Duration{-1};
+  tlp_pending_ = false;
   persist_on_ = false;
   timewait_deadline_ = now + cfg_.msl * 2;
   set_state(State::TimeWait);
@@ -280,7 +283,10 @@ void Connection::on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan
   if (!acceptable) {
     if (!(h.flags & kRst)) {
       ack_now_ = true;  // old duplicate: re-ACK
-      if (seg_len > 0 && seq_lt(h.seq, rcv_nxt_)) ++stats_.dup_segments_rx;
+      if (seg_len > 0 && seq_lt(h.seq, rcv_nxt_)) {
+        ++stats_.dup_segments_rx;
+        if (!payload.empty()) note_dsack(h.seq, payload.size());
+      }
       // A FIN again in TIME_WAIT: our ACK was lost; restart the 2MSL timer (RFC 9293 3.10.7.4).
       if (state_ == State::TimeWait && (h.flags & kFin)) timewait_deadline_ = now + cfg_.msl * 2;
     }
@@ -359,9 +365,25 @@ void Connection::take_sack(const wire::TcpHeader& h, bool& new_sack) {
   for (uint8_t i = 0; i < n; ++i) {
     uint32_t l = h.opts.sack[i].left;
     const uint32_t r = h.opts.sack[i].right;
-    if (!seq_lt(l, r) || seq_leq(r, snd_una_) || seq_gt(r, snd_max_)) continue;  // D-SACK or bogus
+    if (!seq_lt(l, r) || seq_leq(r, snd_una_) || seq_leq(r, h.ack) || seq_gt(r, snd_max_))
+      continue;  // D-SACK (below the cumulative ACK) or bogus
     if (seq_lt(l, snd_una_)) l = snd_una_;
-    if (sacked_.insert(s64(l), s64(r)) > 0) new_sack = true;
+    const uint64_t bl = s64(l), br = s64(r);
+    if (rack_on_) {
+      // The parts of the block the scoreboard does not hold yet.
+      uint64_t x = bl;
+      for (size_t k = sacked_.first_ending_after(bl); x < br;) {
+        if (k < sacked_.count() && sacked_[k].left <= x) {
+          x = std::max(x, sacked_[k].right);
+          ++k;
+          continue;
+        }
+        const uint64_t gap_end = k < sacked_.count() ? std::min(br, sacked_[k].left) : br;
+        sack_gaps_.push_back(Range{x, gap_end});
+        x = gap_end;
+      }
+    }
+    if (sacked_.insert(bl, br) > 0) new_sack = true;
   }
 }
 
@@ -372,6 +394,9 @@ bool Connection::lost(uint64_t above_ranges, uint64_t above_bytes) const {
 }
 
 void Connection::enter_fast_recovery(Duration now) {
+  // A probe's episode ends here: the recovery answers the loss (RFC 8985 7.4).
+  tlp_in_flight_ = tlp_pending_ = false;
+  tlp_deadline_ = Duration{-1};
   recovery_ = Recovery::Fast;
   recover_ = snd_max_;
   cc_->on_loss(snd_max_ - snd_una_, emss(), now);
@@ -396,7 +421,20 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
     snd_wl2_ = ack;
   }
   bool new_sack = false;
+  rack_new_.clear();
+  sack_gaps_.clear();
   if (sack_on_ && h.opts.sack_count) take_sack(h, new_sack);
+  if (rack_on_ && !sack_gaps_.empty()) rack_take_sacked();
+  const bool advanced = seq_gt(ack, snd_una_);
+  // RFC 2883 4: a first block below the cumulative ACK, or inside the second, is a D-SACK.
+  bool dsack = false;
+  if (sack_on_ && h.opts.sack_count > 0) {
+    const wire::SackBlock& b0 = h.opts.sack[0];
+    dsack = seq_leq(b0.right, ack) ||
+            (h.opts.sack_count > 1 && seq_geq(b0.left, h.opts.sack[1].left) && seq_leq(b0.right, h.opts.sack[1].right));
+    if (dsack) ++stats_.dsacks_rx;
+  }
+  tlp_on_ack(ack, now, dsack, dsack ? h.opts.sack[0].left : 0, dsack ? h.opts.sack[0].right : 0);
   const bool ece = ecn_on_ && (h.flags & kEce);
   if (ece) ++stats_.ecn_ece_rx;
 
@@ -416,6 +454,20 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
     una64_ += acked;
     if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;
     sacked_.trim_below(una64_);
+    if (rack_on_) {
+      while (!segs_.empty() && segs_.front().end <= una64_) {
+        SegRec& f = segs_.front();
+        if (!f.sacked)
+          rack_new_.push_back(Delivered{f.xmit, f.order, f.end, f.retransmitted});
+        else
+          --segs_sacked_;
+        if (f.linked) tl_unlink(seg_base_);
+        segs_.pop_front();
+        ++seg_base_;
+      }
+      if (!segs_.empty() && segs_.front().start < una64_) segs_.front().start = una64_;
+      lost_.trim_below(una64_);
+    }
     rxt_next64_ = std::max(rxt_next64_, una64_);
     retries_ = 0;
     first_retransmit_at_ = Duration{-1};
@@ -492,7 +544,9 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
         if (!sack_on_) cc_->cwnd += emss();  // inflate (RFC 5681 3.2 step 5)
       } else if (recovery_ == Recovery::Open) {
         bool trigger;
-        if (sack_on_) {
+        if (rack_on_) {
+          trigger = false;  // RACK marks losses by time (below), not by counting duplicates
+        } else if (sack_on_) {
           // RFC 6675 5: DupThresh duplicates, or the first unSACKed byte is lost.
           trigger = dupacks_ >= cfg_.dupthresh ||
                     (!sacked_.empty() && lost(sacked_.count(), sacked_.bytes()));
@@ -503,7 +557,211 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
       }
     }
   }
+  if (rack_on_ && data_state()) {
+    rack_update(now, h.opts.ts_ecr, h.opts.has_timestamps);
+    rack_detect_loss(now);
+    rack_maybe_recover(now);
+    if (advanced)
+      arm_tlp(now);  // RFC 8985 7.2: on an ACK of new data
+    else if (!tlp_allowed())
+      tlp_deadline_ = Duration{-1};
+  }
   update_persist(now);
+}
+
+// ---------------------------------------------------------------- RACK (RFC 8985)
+
+namespace {
+/// RFC 8985 RACK_sent_after. Segments sent at one simulated instant are told apart by
+/// their rank of transmission, not by sequence (a retransmission may follow new data sent
+/// at the same instant).
+bool sent_after(Duration t1, uint64_t order1, Duration t2, uint64_t order2) {
+  return t1 > t2 || (t1 == t2 && order1 > order2);
+}
+}  // namespace
+
+uint64_t Connection::rec_at(uint64_t x) const {
+  auto it = std::upper_bound(segs_.begin(), segs_.end(), x,
+                             [](uint64_t v, const SegRec& r) { return v < r.start; });
+  if (it == segs_.begin()) return kNil;
+  --it;
+  if (x >= it->end) return kNil;
+  return seg_base_ + static_cast<uint64_t>(it - segs_.begin());
+}
+
+void Connection::tl_link_tail(uint64_t id) {
+  SegRec& r = rec(id);
+  r.prev = tl_tail_;
+  r.next = kNil;
+  if (tl_tail_ != kNil)
+    rec(tl_tail_).next = id;
+  else
+    tl_head_ = id;
+  tl_tail_ = id;
+  r.linked = true;
+}
+
+void Connection::tl_unlink(uint64_t id) {
+  SegRec& r = rec(id);
+  if (r.prev != kNil)
+    rec(r.prev).next = r.next;
+  else
+    tl_head_ = r.next;
+  if (r.next != kNil)
+    rec(r.next).prev = r.prev;
+  else
+    tl_tail_ = r.prev;
+  r.prev = r.next = kNil;
+  r.linked = false;
+}
+
+void Connection::rack_record_sent(uint64_t start, uint64_t end, Duration now) {
+  if (!rack_on_) return;
+  SegRec r;
+  r.start = start;
+  r.end = end;
+  r.xmit = now;
+  r.order = ++xmit_count_;
+  segs_.push_back(r);
+  tl_link_tail(seg_base_ + segs_.size() - 1);
+}
+
+void Connection::rack_record_retransmitted(uint64_t start, uint64_t end, Duration now) {
+  if (!rack_on_) return;
+  lost_.erase(start, end);
+  const uint64_t id = rec_at(start);
+  if (id == kNil) return;
+  SegRec& r = rec(id);
+  r.xmit = now;
+  r.order = ++xmit_count_;
+  r.retransmitted = true;
+  r.lost = false;
+  if (r.sacked) return;
+  if (r.linked) tl_unlink(id);
+  tl_link_tail(id);  // the newest transmission: last in time order
+}
+
+void Connection::rack_take_sacked() {
+  // Records wholly covered by the scoreboard now, among those the ACK's blocks newly cover.
+  for (const Range& g : sack_gaps_) {
+    for (uint64_t id = rec_at(g.left); id != kNil && id - seg_base_ < segs_.size(); ++id) {
+      SegRec& r = rec(id);
+      if (r.start >= g.right) break;
+      if (r.sacked) continue;
+      const long k = sacked_.find(r.start);
+      if (k < 0 || sacked_[static_cast<size_t>(k)].right < r.end) continue;
+      r.sacked = true;
+      ++segs_sacked_;
+      if (r.linked) tl_unlink(id);
+      if (r.lost) {
+        r.lost = false;
+        lost_.erase(r.start, r.end);
+      }
+      rack_new_.push_back(Delivered{r.xmit, r.order, r.end, r.retransmitted});
+    }
+  }
+}
+
+void Connection::rack_update(Duration now, uint32_t ts_ecr, bool has_ts) {
+  if (rack_new_.empty()) return;
+  std::sort(rack_new_.begin(), rack_new_.end(), [](const Delivered& x, const Delivered& y) {
+    return x.xmit < y.xmit || (x.xmit == y.xmit && x.order < y.order);
+  });
+  for (const Delivered& d : rack_new_) {
+    // Step 2: the most recently sent segment delivered, and its RTT.
+    const Duration rtt = now - d.xmit;
+    bool usable = true;
+    if (d.retransmitted) {
+      // The ACK may be for the original transmission: its echoed timestamp predates the
+      // retransmission, or the RTT is below the minimum ever seen.
+      const uint32_t tsval = static_cast<uint32_t>(d.xmit.ps / 1000000000) + ts_offset_;
+      if (ts_on_ && has_ts && static_cast<int32_t>(ts_ecr - tsval) < 0) usable = false;
+      if (min_rtt_.ps >= 0 && rtt < min_rtt_) usable = false;
+    } else if (min_rtt_.ps < 0 || rtt < min_rtt_) {
+      min_rtt_ = rtt;
+    }
+    if (usable) {
+      rack_rtt_ = rtt;
+      if (rack_xmit_.ps < 0 || sent_after(d.xmit, d.order, rack_xmit_, rack_order_)) {
+        rack_xmit_ = d.xmit;
+        rack_order_ = d.order;
+      }
+    }
+    // Step 3: reordering, a segment never retransmitted delivered below one delivered before.
+    if (d.end > rack_fack_)
+      rack_fack_ = d.end;
+    else if (d.end < rack_fack_ && !d.retransmitted)
+      reordering_seen_ = true;
+  }
+  rack_new_.clear();
+}
+
+Duration Connection::reo_wnd() const {
+  // Step 4 (no D-SACK here, so the multiplier stays 1): before any reordering is seen, no
+  // window once recovery is under way or DupThresh segments are SACKed.
+  if (!reordering_seen_ && (recovery_ != Recovery::Open || segs_sacked_ >= cfg_.dupthresh)) return Duration{};
+  if (min_rtt_.ps < 0) return Duration{};
+  return std::min(Duration{min_rtt_.ps / 4}, srtt_);
+}
+
+void Connection::rack_mark_lost(uint64_t id) {
+  SegRec& r = rec(id);
+  if (r.linked) tl_unlink(id);
+  r.lost = true;
+  // Only the bytes not SACKed (a record may be SACKed in part).
+  uint64_t x = r.start;
+  for (size_t k = sacked_.first_ending_after(r.start); x < r.end;) {
+    if (k < sacked_.count() && sacked_[k].left <= x) {
+      x = std::max(x, sacked_[k].right);
+      ++k;
+      continue;
+    }
+    const uint64_t e = k < sacked_.count() ? std::min(r.end, sacked_[k].left) : r.end;
+    lost_.insert(x, e);
+    x = e;
+  }
+}
+
+void Connection::rack_detect_loss(Duration now) {
+  rack_deadline_ = Duration{-1};
+  if (rack_xmit_.ps < 0) return;
+  const Duration reo = reo_wnd();
+  Duration timeout{};
+  // The time-ordered list holds what is neither delivered nor marked lost: the oldest first,
+  // up to the most recently sent segment delivered.
+  for (uint64_t id = tl_head_; id != kNil;) {
+    SegRec& r = rec(id);
+    const uint64_t next = r.next;
+    if (!sent_after(rack_xmit_, rack_order_, r.xmit, r.order)) break;
+    const Duration remaining = r.xmit + rack_rtt_ + reo - now;
+    if (remaining.ps <= 0) {
+      rack_mark_lost(id);
+      ++stats_.rack_lost;
+    } else {
+      timeout = std::max(timeout, remaining);
+    }
+    id = next;
+  }
+  if (timeout.ps > 0) rack_deadline_ = now + timeout;
+}
+
+void Connection::rack_maybe_recover(Duration now) {
+  if (lost_.empty() || recovery_ != Recovery::Open) return;
+  enter_fast_recovery(now);
+}
+
+void Connection::rack_on_rto(Duration now) {
+  // RFC 8985 6.3: the first segment outstanding is lost (sent an RTO ago); the others when
+  // sent at least RACK.rtt + RACK.reo_wnd ago.
+  const Duration reo = reo_wnd();
+  bool first = true;
+  for (uint64_t id = seg_base_; id - seg_base_ < segs_.size(); ++id) {
+    SegRec& r = rec(id);
+    if (r.sacked) continue;
+    if (!r.lost && (first || r.xmit + rack_rtt_ + reo <= now)) rack_mark_lost(id);
+    first = false;
+  }
+  rack_deadline_ = Duration{-1};
 }
 
 void Connection::update_persist(Duration now) {
@@ -513,7 +771,7 @@ void Connection::update_persist(Duration now) {
       // The peer closed its window with nothing in flight: probe it (RFC 9293 3.8.6.1).
       persist_on_ = true;
       persist_backoff_ = 0;
-      rto_deadline_ = Duration{-1};
+      rto_deadline_ = tlp_deadline_ = Duration{-1};
       persist_deadline_ = now + rto();
     }
   } else if (persist_on_) {
@@ -540,6 +798,7 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
     const uint32_t dup = rcv_nxt_ - seq;
     if (dup >= payload.size()) {
       ++stats_.dup_segments_rx;
+      note_dsack(seq, payload.size());
       ack_now_ = true;
       return;
     }
@@ -661,7 +920,8 @@ void Connection::arm_rto(Duration now) { rto_deadline_ = now + rto(); }
 
 Duration Connection::next_deadline() const {
   Duration d{-1};
-  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_})
+  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_, rack_deadline_,
+                     tlp_deadline_})
     if (t.ps >= 0 && (d.ps < 0 || t < d)) d = t;
   return d;
 }
@@ -688,8 +948,25 @@ void Connection::on_timer(Duration now) {
     for (int i = 0; i < persist_backoff_ && next < cfg_.max_rto; ++i) next = next * 2;
     persist_deadline_ = now + std::min(next, cfg_.max_rto);
   }
+  if (rack_deadline_.ps >= 0 && rack_deadline_ <= now) {
+    // RACK's reordering timer (RFC 8985 6.2 step 5).
+    rack_deadline_ = Duration{-1};
+    if (data_state()) {
+      rack_detect_loss(now);
+      rack_maybe_recover(now);
+    }
+  }
+  if (tlp_deadline_.ps >= 0 && tlp_deadline_ <= now) {
+    // The probe timeout (RFC 8985 7.3): a probe goes now, and the RTO restarts.
+    tlp_deadline_ = Duration{-1};
+    if (tlp_allowed()) {
+      tlp_pending_ = true;
+      arm_rto(now);
+    }
+  }
   if (rto_deadline_.ps >= 0 && rto_deadline_ <= now) {
     rto_deadline_ = Duration{-1};
+    rack_deadline_ = Duration{-1};
     on_rto(now);
   }
 }
@@ -717,8 +994,11 @@ void Connection::on_rto(Duration now) {
   // RFC 6298 5.4-5.6 and RFC 5681 3.1: loss window, then resend from SND.UNA what the
   // scoreboard does not hold (RFC 6675 5.1), slow-starting up to the new ssthresh.
   cc_->on_timeout(snd_max_ - snd_una_, emss(), now);
+  tlp_in_flight_ = tlp_pending_ = false;
+  tlp_deadline_ = Duration{-1};
   recovery_ = Recovery::Loss;
   recover_ = snd_max_;
+  if (rack_on_) rack_on_rto(now);
   rxt_next64_ = una64_;
   first_rxt_pending_ = true;
   dupacks_ = 0;
@@ -737,6 +1017,13 @@ uint32_t Connection::rcv_window() const {
 
 uint32_t Connection::pipe() const {
   if (recovery_ == Recovery::Open) return snd_max_ - snd_una_;
+  if (rack_on_) {
+    // RFC 6675 pipe with RACK's loss marks: what is neither SACKed nor marked lost (a lost
+    // segment retransmitted counts again until marked lost once more).
+    const uint64_t out = snd_max_ - snd_una_;
+    const uint64_t gone = sacked_.bytes() + lost_.bytes();
+    return static_cast<uint32_t>(out > gone ? out - gone : 0);
+  }
   // RFC 6675 SetPipe, by ranges: each unSACKed byte not lost counts once, and once more
   // when it was retransmitted.
   const uint64_t hi = s64(snd_max_);
@@ -769,7 +1056,15 @@ bool Connection::next_retransmission(uint32_t& seq, uint32_t& len, bool rule3) c
   const uint64_t hi = s64(snd_max_);
   const uint64_t rec = s64(recover_);
   uint64_t start = 0, end = 0;
-  if (first_rxt_pending_) {
+  if (rack_on_) {
+    // The lowest range marked lost, one record at most.
+    if (rule3 || lost_.empty()) return false;
+    if (!first_rxt_pending_ && recovery_ == Recovery::Open) return false;
+    start = lost_[0].left;
+    end = lost_[0].right;
+    const uint64_t id = rec_at(start);
+    if (id != kNil) end = std::min(end, segs_[static_cast<size_t>(id - seg_base_)].end);
+  } else if (first_rxt_pending_) {
     start = una64_;
     end = sacked_.empty() ? hi : sacked_[0].left;
   } else {
@@ -837,6 +1132,15 @@ size_t Connection::sendable_len() const {
     const size_t rec = sndbuf_.next_record_len(off);
     if (rec > emss()) len = limit;
   }
+  if (len > 0 && len < emss() && flight > 0) {
+    const size_t queued = sndbuf_.size() - off;
+    // Sender silly-window avoidance (RFC 9293 3.8.6.2.1): a segment cut short by the
+    // windows waits for the ACK that widens them.
+    if (limit < std::min<size_t>(queued, emss())) return 0;
+    // Nagle (RFC 9293 3.7.4, RFC 896): with data unacknowledged, less than a full segment
+    // of data waits until it is all acknowledged or a full segment can go.
+    if (!cfg_.nodelay) return 0;
+  }
   return len;
 }
 
@@ -849,7 +1153,7 @@ bool Connection::retransmission_ready(uint32_t& seq, uint32_t& len, bool rule3) 
 }
 
 bool Connection::has_output() const {
-  if (rst_pending_ || ack_now_ || syn_pending_ || pre_ack_pending_ || probe_pending_) return true;
+  if (rst_pending_ || ack_now_ || syn_pending_ || pre_ack_pending_ || probe_pending_ || tlp_pending_) return true;
   uint32_t seq, len;
   if (retransmission_ready(seq, len, false)) return true;
   if (sendable_len() > 0) return true;
@@ -907,11 +1211,24 @@ void Connection::fill_syn_options(wire::TcpHeader& h) const {
   h.opts.sack_permitted = synack ? sack_on_ : cfg_.sack;
 }
 
-void Connection::fill_sack_blocks(wire::TcpHeader& h) const {
-  if (!sack_on_ || ooo_.empty()) return;
+void Connection::note_dsack(uint32_t seq, size_t len) {
+  if (!sack_on_) return;
+  dsack_pending_ = true;
+  dsack_left_ = seq;
+  dsack_right_ = seq + static_cast<uint32_t>(len);
+  if (seq_gt(dsack_right_, rcv_nxt_)) dsack_right_ = rcv_nxt_;
+}
+
+void Connection::fill_sack_blocks(wire::TcpHeader& h) {
+  if (!sack_on_) return;
   // RFC 2018 3: up to the option space left (three blocks beside timestamps, else four).
   const uint8_t max = h.opts.has_timestamps ? 3 : 4;
   uint8_t n = 0;
+  if (dsack_pending_) {
+    // RFC 2883 4: the duplicate first, in this ACK only.
+    h.opts.sack[n++] = wire::SackBlock{dsack_left_, dsack_right_};
+    dsack_pending_ = false;
+  }
   for (uint8_t i = 0; i < sack_recent_n_ && n < max; ++i) {
     const long k = ooo_.find(sack_recent_[i]);
     if (k < 0) continue;
@@ -940,19 +1257,117 @@ Outgoing Connection::emit_retransmission(uint32_t seq, uint32_t len, Duration no
     rxt_next64_ = std::max(rxt_next64_, s64(seq) + len);
     stats_.bytes_tx += len;
   }
+  rack_record_retransmitted(s64(seq), s64(seq) + std::max<uint32_t>(len, 1), now);
   if (rtt_timing_ && seq_geq(rtt_seq_, seq) && seq_lt(rtt_seq_, seq + std::max<uint32_t>(len, 1)))
     rtt_timing_ = false;  // Karn: a retransmitted segment is not timed
   ++stats_.retransmits;
   ++stats_.segments_tx;
   if (recovery_ == Recovery::Loss)
     ++stats_.rto_retransmits;
-  else if (sack_on_ && !first)
+  else if (sack_on_ && !first && recovery_ == Recovery::Fast)
     ++stats_.sack_retransmits;
   ack_now_ = false;
   delack_deadline_ = Duration{-1};
   unacked_full_segments_ = 0;
   if (first || rto_deadline_.ps < 0) arm_rto(now);
   return out;
+}
+
+Outgoing Connection::emit_new_data(size_t len, Duration now) {
+  Outgoing out;
+  const size_t off = snd_nxt_ - snd_una_;
+  out.hdr = base_header(kAck | kPsh, snd_nxt_, now);
+  if (cwr_pending_) {
+    out.hdr.flags |= kCwr;  // RFC 3168 6.1.2: the window was reduced
+    cwr_pending_ = false;
+  }
+  out.offset = off;
+  out.len = len;
+  out.ect = ecn_on_;
+  if (!rtt_timing_) {
+    rtt_timing_ = true;
+    rtt_seq_ = snd_nxt_;
+    rtt_start_ = now;
+  }
+  rack_record_sent(s64(snd_nxt_), s64(snd_nxt_) + len, now);
+  snd_nxt_ += static_cast<uint32_t>(len);
+  if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
+  if (rto_deadline_.ps < 0) arm_rto(now);
+  ++stats_.segments_tx;
+  stats_.bytes_tx += len;
+  ack_now_ = false;
+  delack_deadline_ = Duration{-1};
+  unacked_full_segments_ = 0;
+  return out;
+}
+
+// ---------------------------------------------------------------- tail loss probe (RFC 8985 7)
+
+bool Connection::tlp_allowed() const {
+  return rack_on_ && data_state() && !tlp_in_flight_ && recovery_ == Recovery::Open && sacked_.empty() &&
+         snd_una_ != snd_max_ && !persist_on_;
+}
+
+void Connection::arm_tlp(Duration now) {
+  tlp_deadline_ = Duration{-1};
+  if (!tlp_allowed()) return;
+  // 7.2: PTO = 2 SRTT, plus the worst-case delayed ACK (200 ms) when a single segment is
+  // in flight (its ACK may be delayed); 1 s before any RTT sample; never after the RTO.
+  Duration pto = Duration::from_s(1);
+  if (have_rtt_) {
+    pto = srtt_ * 2;
+    if (snd_max_ - snd_una_ <= emss()) pto = pto + Duration::from_ms(200);
+  }
+  tlp_deadline_ = now + pto;
+  if (rto_deadline_.ps >= 0 && rto_deadline_ < tlp_deadline_) tlp_deadline_ = rto_deadline_;
+}
+
+Outgoing Connection::emit_tlp(Duration now) {
+  tlp_pending_ = false;
+  // 7.3: new data if the peer's window allows it (whatever cwnd says), else the highest
+  // segment sent again.
+  Outgoing out;
+  bool sent = false;
+  const uint32_t flight = snd_nxt_ - snd_una_;
+  const size_t off = flight;
+  if (off < sndbuf_.size() && flight < snd_wnd_) {
+    const size_t limit = std::min<size_t>(emss(), snd_wnd_ - flight);
+    size_t len = sndbuf_.record_aligned(off, limit);
+    if (len == 0 && sndbuf_.next_record_len(off) > emss()) len = limit;
+    if (len > 0) {
+      out = emit_new_data(len, now);
+      tlp_is_retrans_ = false;
+      sent = true;
+    }
+  }
+  if (!sent) {
+    if (segs_.empty()) return emit_ack(now);  // nothing to probe with (not reached: data is in flight)
+    const SegRec& last = segs_.back();
+    const uint32_t seq = snd_una_ + static_cast<uint32_t>(last.start - una64_);
+    const bool fin_only = fin_sent_ && seq == fin_seq_;
+    out = emit_retransmission(seq, fin_only ? 0 : static_cast<uint32_t>(last.end - last.start), now);
+    tlp_is_retrans_ = true;
+    tlp_rxt_seq_ = seq;
+  }
+  tlp_in_flight_ = true;
+  tlp_end_ = snd_max_;
+  ++stats_.tlp_probes;
+  arm_rto(now);  // 7.3: the RTO, not the PTO, runs after a probe
+  return out;
+}
+
+void Connection::tlp_on_ack(uint32_t ack, Duration now, bool dsack, uint32_t dl, uint32_t dr) {
+  if (!tlp_in_flight_ || seq_lt(ack, tlp_end_)) return;
+  tlp_in_flight_ = false;
+  // 7.4.2: a probe that resent the last segment repaired a loss unless a D-SACK for it
+  // shows both copies arrived; the loss is then answered as fast recovery would (a probe
+  // of new data leaves any loss to RACK).
+  if (dsack && seq_leq(dl, tlp_rxt_seq_) && seq_lt(tlp_rxt_seq_, dr)) return;
+  if (tlp_is_retrans_ && recovery_ == Recovery::Open) {
+    cc_->on_loss(snd_max_ - snd_una_, emss(), now);
+    cc_->on_recovery_exit(emss());
+    ++stats_.tlp_recoveries;
+  }
 }
 
 Outgoing Connection::emit_ack(Duration now) {
@@ -1014,7 +1429,10 @@ Outgoing Connection::next_output(Duration now) {
       out.hdr = base_header(kAck, snd_una_, now);
       out.offset = 0;
       out.len = 1;
-      if (snd_max_ == snd_una_) snd_nxt_ = snd_max_ = snd_una_ + 1;
+      if (snd_max_ == snd_una_) {
+        rack_record_sent(una64_, una64_ + 1, now);
+        snd_nxt_ = snd_max_ = snd_una_ + 1;
+      }
       ++stats_.persist_probes;
       ++stats_.segments_tx;
       stats_.bytes_tx += 1;
@@ -1025,29 +1443,10 @@ Outgoing Connection::next_output(Duration now) {
   }
   uint32_t rseq = 0, rlen = 0;
   if (retransmission_ready(rseq, rlen, false)) return emit_retransmission(rseq, rlen, now);
+  if (tlp_pending_) return emit_tlp(now);
   if (const size_t len = sendable_len(); len > 0) {
-    const size_t off = snd_nxt_ - snd_una_;
-    out.hdr = base_header(kAck | kPsh, snd_nxt_, now);
-    if (cwr_pending_) {
-      out.hdr.flags |= kCwr;  // RFC 3168 6.1.2: the window was reduced
-      cwr_pending_ = false;
-    }
-    out.offset = off;
-    out.len = len;
-    out.ect = ecn_on_;
-    if (!rtt_timing_) {
-      rtt_timing_ = true;
-      rtt_seq_ = snd_nxt_;
-      rtt_start_ = now;
-    }
-    snd_nxt_ += static_cast<uint32_t>(len);
-    if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
-    if (rto_deadline_.ps < 0) arm_rto(now);
-    ++stats_.segments_tx;
-    stats_.bytes_tx += len;
-    ack_now_ = false;
-    delack_deadline_ = Duration{-1};
-    unacked_full_segments_ = 0;
+    out = emit_new_data(len, now);
+    arm_tlp(now);  // RFC 8985 7.2: after new data that is not itself a probe
     return out;
   }
   if (retransmission_ready(rseq, rlen, true)) return emit_retransmission(rseq, rlen, now);
@@ -1055,6 +1454,7 @@ Outgoing Connection::next_output(Duration now) {
     out.hdr = base_header(kFin | kAck, snd_nxt_, now);
     fin_sent_ = true;
     fin_seq_ = snd_nxt_;
+    rack_record_sent(s64(snd_nxt_), s64(snd_nxt_) + 1, now);
     snd_nxt_ += 1;
     if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
     if (rto_deadline_.ps < 0) arm_rto(now);

@@ -4,6 +4,7 @@
 /// expiries with the current time, and pulls the segments it wants to send.
 #include <cstdint>
 #include <array>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,6 +75,10 @@ struct Stats {
   uint64_t ecn_reductions = 0;     ///< window reductions on ECE (at most one per window)
   uint64_t paws_drops = 0;         ///< segments dropped by PAWS (RFC 7323 5)
   uint64_t dup_segments_rx = 0;    ///< segments wholly below RCV.NXT
+  uint64_t dsacks_rx = 0;          ///< ACKs whose first SACK block is a D-SACK (RFC 2883)
+  uint64_t rack_lost = 0;          ///< segments marked lost by RACK (RFC 8985), RTO excluded
+  uint64_t tlp_probes = 0;         ///< tail loss probes sent (RFC 8985 7.3)
+  uint64_t tlp_recoveries = 0;     ///< losses repaired by a probe alone (7.4): cwnd reduced
 };
 
 /// Loss recovery state of the sender.
@@ -147,6 +152,13 @@ class Connection {
   uint32_t peer_mss() const { return peer_mss_; }
   bool timestamps_on() const { return ts_on_; }
   bool sack_on() const { return sack_on_; }
+  /// RACK-TLP (RFC 8985) in use: configured and SACK negotiated.
+  bool rack_on() const { return rack_on_; }
+  /// Bytes RACK (or the RTO) marked lost and not retransmitted since, unwrapped.
+  const IntervalSet& lost_marks() const { return lost_; }
+  /// RACK's current reordering window (RFC 8985 6.2 step 4).
+  Duration reo_wnd() const;
+  Duration min_rtt() const { return min_rtt_; }
 
  private:
   void set_state(State s);
@@ -169,7 +181,10 @@ class Connection {
   uint32_t rcv_window() const;
   wire::TcpHeader base_header(uint8_t flags, uint32_t seq, Duration now);
   void fill_syn_options(wire::TcpHeader& h) const;
-  void fill_sack_blocks(wire::TcpHeader& h) const;
+  /// SACK blocks for a pure ACK; a pending D-SACK block goes first (and is then sent).
+  void fill_sack_blocks(wire::TcpHeader& h);
+  /// RFC 2883: a segment wholly below RCV.NXT arrived: report it in the next ACK.
+  void note_dsack(uint32_t seq, size_t len);
   void take_syn_options(const wire::TcpHeader& h);
   size_t sendable_len() const;
   bool fin_ready() const;
@@ -187,6 +202,49 @@ class Connection {
   bool can_send_in_recovery() const;
   Outgoing emit_retransmission(uint32_t seq, uint32_t len, Duration now);
   Outgoing emit_ack(Duration now);
+  Outgoing emit_new_data(size_t len, Duration now);
+  /// RFC 8985 7.2: a probe may be scheduled (SACK, nothing SACKed, no recovery, no probe
+  /// outstanding, data in flight).
+  bool tlp_allowed() const;
+  /// Schedules the probe timeout (PTO), or cancels it when no probe is allowed.
+  void arm_tlp(Duration now);
+  Outgoing emit_tlp(Duration now);
+  /// RFC 8985 7.4: the ACK that covers the probe ends the episode.
+  /// `dsack`: the ACK's D-SACK block, when it has one (`dl`, `dr`).
+  void tlp_on_ack(uint32_t ack, Duration now, bool dsack, uint32_t dl, uint32_t dr);
+
+  // RACK-TLP (RFC 8985).
+  /// One segment sent and not yet cumulatively acknowledged, in sequence order. Records
+  /// are never split: a retransmission resends (part of) one record.
+  struct SegRec {
+    uint64_t start = 0, end = 0;  ///< unwrapped [start, end); a FIN counts one
+    Duration xmit{};              ///< time of the latest transmission
+    uint64_t order = 0;           ///< its rank among all transmissions (ties of xmit)
+    uint64_t prev = 0, next = 0;  ///< time-ordered list (ids), kNil at the ends
+    bool retransmitted = false;
+    bool sacked = false;
+    bool lost = false;            ///< marked lost, not retransmitted since
+    bool linked = false;          ///< on the time-ordered list (neither delivered nor lost)
+  };
+  static constexpr uint64_t kNil = ~uint64_t{0};
+  SegRec& rec(uint64_t id) { return segs_[static_cast<size_t>(id - seg_base_)]; }
+  /// Id of the record holding unwrapped position x, or kNil.
+  uint64_t rec_at(uint64_t x) const;
+  void tl_link_tail(uint64_t id);
+  void tl_unlink(uint64_t id);
+  void rack_record_sent(uint64_t start, uint64_t end, Duration now);
+  void rack_record_retransmitted(uint64_t start, uint64_t end, Duration now);
+  /// RFC 8985 steps 2-3 for the records one ACK delivered (SACKed or cumulatively
+  /// acknowledged), taken in the order they were sent.
+  void rack_update(Duration now, uint32_t ts_ecr, bool has_ts);
+  void rack_mark_lost(uint64_t id);
+  /// RFC 8985 step 5: marks what is lost, arms the reordering timer.
+  void rack_detect_loss(Duration now);
+  /// The SACK blocks of an ACK: newly SACKed records are delivered.
+  void rack_take_sacked();
+  void rack_on_rto(Duration now);
+  /// Fast recovery when RACK marked something lost while none is under way.
+  void rack_maybe_recover(Duration now);
 
   Config cfg_;
   Upcalls& up_;
@@ -226,6 +284,8 @@ class Connection {
   bool ooo_fin_ = false;      ///< a FIN arrived beyond a hole
   uint64_t ooo_fin_pos_ = 0;
   uint32_t last_ack_sent_ = 0;
+  bool dsack_pending_ = false;    ///< RFC 2883: the next ACK reports a duplicate first
+  uint32_t dsack_left_ = 0, dsack_right_ = 0;
 
   // Options.
   bool ts_on_ = false;
@@ -277,6 +337,36 @@ class Connection {
   Duration timewait_deadline_{-1};
   Duration first_retransmit_at_{-1};
   uint32_t retries_ = 0;
+
+  // RACK-TLP (RFC 8985).
+  bool rack_on_ = false;
+  std::deque<SegRec> segs_;
+  uint64_t seg_base_ = 0;          ///< id of segs_.front()
+  uint64_t tl_head_ = kNil, tl_tail_ = kNil;
+  IntervalSet lost_;               ///< marked lost, not retransmitted since (unSACKed bytes only)
+  std::vector<Range> sack_gaps_;   ///< scratch: bytes an ACK's SACK blocks newly cover
+  Duration rack_xmit_{-1};         ///< RACK.xmit_ts (negative: no segment delivered yet)
+  uint64_t rack_order_ = 0;        ///< RACK.end_seq's role: which of equal times was sent last
+  uint64_t xmit_count_ = 0;        ///< transmissions so far (SegRec::order)
+  Duration rack_rtt_{};            ///< RACK.rtt
+  uint64_t rack_fack_ = 0;         ///< RACK.fack: highest end delivered
+  bool reordering_seen_ = false;   ///< RACK.reordering_seen
+  Duration min_rtt_{-1};           ///< RACK.min_RTT (negative: no sample)
+  uint32_t segs_sacked_ = 0;       ///< RACK.segs_sacked
+  Duration rack_deadline_{-1};     ///< reordering timer
+  Duration tlp_deadline_{-1};      ///< probe timeout (PTO)
+  bool tlp_pending_ = false;       ///< the PTO expired: a probe goes now
+  bool tlp_in_flight_ = false;     ///< TLP.end_seq is set
+  bool tlp_is_retrans_ = false;    ///< TLP.is_retrans
+  uint32_t tlp_end_ = 0;           ///< TLP.end_seq
+  uint32_t tlp_rxt_seq_ = 0;       ///< where a retransmitted probe starts
+  struct Delivered {
+    Duration xmit;
+    uint64_t order;
+    uint64_t end;
+    bool retransmitted;
+  };
+  std::vector<Delivered> rack_new_;  ///< scratch: records one ACK delivered
 
   Stats stats_;
 };

@@ -68,6 +68,44 @@ class IntervalSet {
     }
   }
 
+  /// Removes [l, r) from the set, splitting a range that holds it.
+  void erase(uint64_t l, uint64_t r) {
+    if (l >= r || v_.empty()) return;
+    auto first = std::lower_bound(v_.begin(), v_.end(), l,
+                                  [](const Range& x, uint64_t v) { return x.right <= v; });
+    if (first == v_.end() || first->left >= r) return;
+    if (first->left < l && first->right > r) {
+      // One range holds [l, r) strictly inside: split it.
+      const Range right_part{r, first->right};
+      first->right = l;
+      v_.insert(first + 1, right_part);
+      bytes_ -= r - l;
+      return;
+    }
+    if (first->left < l) {
+      bytes_ -= first->right - l;
+      first->right = l;
+      ++first;
+    }
+    auto last = first;
+    while (last != v_.end() && last->right <= r) {
+      bytes_ -= last->size();
+      ++last;
+    }
+    if (last != v_.end() && last->left < r) {
+      bytes_ -= r - last->left;
+      last->left = r;
+    }
+    v_.erase(first, last);
+  }
+
+  /// Index of the first range whose right edge is above x (count() when none).
+  size_t first_ending_after(uint64_t x) const {
+    return static_cast<size_t>(std::lower_bound(v_.begin(), v_.end(), x,
+                                                [](const Range& r, uint64_t v) { return r.right <= v; }) -
+                               v_.begin());
+  }
+
   /// Index of the range holding `x`, or -1.
   long find(uint64_t x) const {
     auto it = std::upper_bound(v_.begin(), v_.end(), x,

@@ -13,6 +13,7 @@ using rnicsim::test::TcpPair;
 TEST_CASE("Half-close: data keeps flowing towards the side that closed", "[tcp][halfclose]") {
   tcp::Config cfg;
   cfg.msl = Duration::from_ms(50);
+  cfg.nodelay = true;  // the 1104-byte tail and the FIN go at once (no Nagle)
   const uint32_t ia = 1000, ib = 9000;
   TcpPair w(cfg, ia, cfg, ib);
   test::establish(w);

@@ -14,6 +14,7 @@ using rnicsim::test::TcpPair;
 
 TEST_CASE("RTO: a lost tail segment and its first retransmission, then backoff and Karn", "[tcp][rto]") {
   tcp::Config cfg;
+  cfg.rack = false;  // the RTO alone: RACK-TLP would probe the lost tail first
   const uint32_t ia = 1000, ib = 5000;
   TcpPair w(cfg, ia, cfg, ib);
   test::establish(w);
@@ -62,6 +63,7 @@ TEST_CASE("RTO: a lost tail segment and its first retransmission, then backoff a
 
 TEST_CASE("RTO gives up after max_retries retransmissions and sends RST", "[tcp][rto]") {
   tcp::Config cfg;
+  cfg.rack = false;  // the RTO alone: RACK-TLP would probe the lost tail first
   cfg.max_retries = 3;
   const uint32_t ia = 1000, ib = 5000;
   TcpPair w(cfg, ia, cfg, ib);
@@ -90,6 +92,7 @@ TEST_CASE("RTO gives up after max_retries retransmissions and sends RST", "[tcp]
 TEST_CASE("user_timeout gives up that long after the first retransmission without progress",
           "[tcp][rto]") {
   tcp::Config cfg;
+  cfg.rack = false;  // the RTO alone: RACK-TLP would probe the lost tail first
   cfg.user_timeout = Duration::from_ms(1000);
   const uint32_t ia = 1000, ib = 5000;
   TcpPair w(cfg, ia, cfg, ib);

@@ -72,7 +72,7 @@ TEST_CASE("paths that cannot exist say why", "[metrics]") {
   CHECK(why_not("connections.c1.tcp") ==
         "connections.c1.tcp is a group: name one of its fields (segments_tx, segments_rx, retransmits, "
         "fast_retransmits, timeouts, srtt_ns, cwnd_max_bytes, mss, sack_retransmits, rto_retransmits, dup_acks_rx, "
-        "ooo_segments_rx, persist_probes, ecn_ce_rx, ecn_reductions)");
+        "ooo_segments_rx, persist_probes, ecn_ce_rx, ecn_reductions, rack_lost, tlp_probes, rto_ns)");
   CHECK(why_not("hosts.dave.rnic.mac.frames_tx") == "no host 'dave' in this scenario (hosts: alice, bob, carol)");
   CHECK(why_not("hosts.alice.mac.frames_tx") == "hosts.alice has no field 'mac' (fields: rnic, host_if)");
   CHECK(why_not("links.alice_sw1.frames") ==

@@ -90,6 +90,13 @@ TEST_CASE("tcp keys", "[values]") {
                             "scen.yaml:7:75: error: hosts[0].rnic.tcp.timestamps: expected true or false, got 'yes'",
                             "scen.yaml:7:88: error: hosts[0].rnic.tcp.rcvbuf: expected a size above zero, got '0'",
                         });
+  // rack (an addition): RACK loss detection, on unless turned off.
+  const auto rack = load("name: t\nhosts: [{name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, tcp: {rack: false}}]\n");
+  REQUIRE(rack.ok());
+  CHECK(!rack.scenario->hosts[0].tcp.rack);
+  CHECK(rack.scenario->hosts[0].rnic.tcp.rack);
+  CHECK(formatted(carol("      tcp: {rack: maybe}\n")) ==
+        Errors{"scen.yaml:7:19: error: hosts[0].rnic.tcp.rack: expected true or false, got 'maybe'"});
   const auto host_tcp = load("name: t\nhosts: [{name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, tcp: {cc: cubik}}]\n");
   CHECK(formatted(host_tcp) == Errors{"scen.yaml:2:70: error: hosts[0].tcp.cc: expected one of newreno | cubic | dctcp, "
                                       "got 'cubik'; did you mean 'cubic'?"});
@@ -434,6 +441,13 @@ TEST_CASE("timeseries.interval and the host stack's segment_cost", "[values]") {
   REQUIRE(ok.ok());
   CHECK(ok.scenario->timeseries_interval == rnicsim::Duration::from_us(250));
   CHECK(ok.scenario->hosts[0].tcp.segment_cost == rnicsim::Duration::from_ns(1200));
+  CHECK(!ok.scenario->hosts[0].tcp.nodelay);  // Nagle on, as Linux's default
+  const auto nd = load("name: t\nhosts:\n  - {name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, tcp: {nodelay: true}}\n");
+  REQUIRE(nd.ok());
+  CHECK(nd.scenario->hosts[0].tcp.nodelay);
+  CHECK(formatted(carol("      tcp: {nodelay: true}\n")) ==
+        Errors{"scen.yaml:7:13: error: hosts[0].rnic.tcp.nodelay: unknown key (expected one of: cc, init_cwnd, "
+               "min_rto, delayed_ack, timestamps, sack, wscale, rcvbuf, sndbuf, user_timeout, rack)"});
   CHECK(load("name: t\n").scenario->timeseries_interval == rnicsim::Duration::from_us(100));
   CHECK(formatted(load("name: t\ntimeseries: {interval: 100}\n")) ==
         Errors{"scen.yaml:2:24: error: timeseries.interval: expected a time (ns, us, ms, s), got '100' (a bare number "
@@ -441,5 +455,5 @@ TEST_CASE("timeseries.interval and the host stack's segment_cost", "[values]") {
   // segment_cost is the host CPU's: the RNIC's timing is its profile's pipeline.
   CHECK(formatted(carol("      tcp: {segment_cost: 1us}\n")) ==
         Errors{"scen.yaml:7:13: error: hosts[0].rnic.tcp.segment_cost: unknown key (expected one of: cc, init_cwnd, "
-               "min_rto, delayed_ack, timestamps, sack, wscale, rcvbuf, sndbuf, user_timeout)"});
+               "min_rto, delayed_ack, timestamps, sack, wscale, rcvbuf, sndbuf, user_timeout, rack)"});
 }
