@@ -61,5 +61,11 @@ inline void store_le32(uint8_t* p, uint32_t v) {
 inline uint32_t load_le32(const uint8_t* p) {
   return uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) | (uint32_t{p[3]} << 24);
 }
+/// A 64-bit word as the (little-endian, x86) host keeps it in memory.
+inline void store_le64(uint8_t* p, uint64_t v) {
+  store_le32(p, static_cast<uint32_t>(v));
+  store_le32(p + 4, static_cast<uint32_t>(v >> 32));
+}
+inline uint64_t load_le64(const uint8_t* p) { return uint64_t{load_le32(p)} | (uint64_t{load_le32(p + 4)} << 32); }
 
 }  // namespace rnicsim

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "model/common/bytes.h"
 #include "model/common/rng.h"
 #include "model/proto/placement/regions.h"
 
@@ -51,21 +52,17 @@ bool is_atomic(const std::string& op) { return op == "fetch_add" || op == "cmp_s
 uint64_t read_word(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va) {
   uint8_t x[8];
   read_virt(m, b, va, x, 8);
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | x[i];
-  return v;
+  return load_le64(x);
 }
 void write_word(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint64_t v) {
   uint8_t x[8];
-  for (int i = 0; i < 8; ++i) x[i] = static_cast<uint8_t>(v >> (8 * i));
+  store_le64(x, v);
   write_virt(m, b, va, x, 8);
 }
 uint64_t pattern_word(uint64_t seed, uint64_t key) {
   uint8_t x[8];
   fill_pattern(seed, key, x, 8);
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | x[i];
-  return v;
+  return load_le64(x);
 }
 
 wire::RdmapOpcode send_opcode(const std::string& op) {

@@ -736,10 +736,8 @@ uint64_t RdmaEngine::run_atomic(const wire::AtomicRequest& r, Duration& read_don
   placement_.regions().translate(r.stag, r.to, 8, [&](uint64_t a, uint64_t, uint64_t) { pa = a; });
   uint8_t b[8];
   mem_.read(pa, b, 8);
-  uint64_t original = 0;
-  for (int i = 7; i >= 0; --i) original = (original << 8) | b[i];
-  const uint64_t updated = wire::atomic_apply(r, original);
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(updated >> (8 * i));
+  const uint64_t original = load_le64(b);
+  store_le64(b, wire::atomic_apply(r, original));
   // The read-modify-write: a DMA read of the 8 bytes, then the write back.
   read_done = dma_.read(8);
   mem_.write(pa, b, 8);
@@ -770,7 +768,7 @@ void RdmaEngine::on_atomic_response(Qp& qp, const wire::DdpHeader& h, ConstByteS
   qp.reads_out.pop_front();
   // The original value lands in the initiator's buffer (little-endian host memory).
   uint8_t bytes[8];
-  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<uint8_t>(resp.value.original >> (8 * i));
+  store_le64(bytes, resp.value.original);
   Duration landed = sim_now();
   for (uint64_t k = 0; k < 8;) {
     const uint64_t a = op->w.local_va + k;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "host_if/host_memory.h"
+#include "model/common/bytes.h"
 #include "model/hw/rnic/rnic.h"
 #include "model/proto/mpa/fpdu.h"
 #include "model/wire/ddp_rdmap.h"
@@ -134,15 +135,13 @@ struct Responder {
     page = r.pages[0];
     stag = *rnic->placement().add_region(r);
     uint8_t b[8];
-    for (int i = 0; i < 8; ++i) b[i] = static_cast<uint8_t>(kStart >> (8 * i));
+    store_le64(b, kStart);
     mem.write(page, b, 8);
   }
   uint64_t word(uint64_t off = 0) {
     uint8_t b[8];
     mem.read(page + off, b, 8);
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | b[i];
-    return v;
+    return load_le64(b);
   }
   std::vector<uint8_t> request(const wire::AtomicRequest& r, uint32_t msn = 1, bool last = true, uint8_t op = 0xA) {
     wire::DdpHeader h;
