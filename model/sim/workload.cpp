@@ -296,6 +296,7 @@ void OpRunner::on_cqe(const hw::Cqe& c) {
   ++done_;
   if (c.status != hw::WcStatus::Success) {
     ++f.errors;
+    if (is_atomic(spec_.op) && !stopped_at_) stopped_at_ = inf.expect;
   } else {
     ++f.completed;
     f.bytes += size;
@@ -343,7 +344,7 @@ void OpRunner::finish_checks() {
     // short by stop.after, the value the first operation still in flight found (atomics
     // run in order, so the ones after it have not run either) or any later one's.
     const uint64_t word = read_word(ep_.server->memory(), target_.inner, target_.inner.va);
-    bool word_ok = word == value_;
+    bool word_ok = stopped_at_ ? word == *stopped_at_ : word == value_;
     for (const auto& [id, op] : inflight_) word_ok = word_ok || word == op.expect;
     std::vector<std::pair<uint64_t, uint64_t>> busy;
     for (const auto& [id, op] : inflight_) busy.emplace_back(op.slot_va, 8);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -144,6 +145,10 @@ class OpRunner : public Runner {
   GuardedBuffer target_;            ///< write: server sink; read: client sink; atomics: the server's word
   GuardedBuffer results_;           ///< atomics: the client's slots for the original values
   uint64_t value_ = 0;              ///< atomics: the word's value once every posted operation has run
+  /// atomics: the value the first operation that completed in error found (it did not
+  /// run, and nothing posted after it did: completions come in order and the QP has left
+  /// RTS or CLOSING), which the word must still hold at the end.
+  std::optional<uint64_t> stopped_at_;
   uint32_t remote_stag_ = 0;        ///< write sink or read source, as the initiator uses it
   uint32_t sink_stag_ = 0;          ///< read: the client's sink STag
   uint32_t pd_ = 1;
