@@ -504,7 +504,8 @@ void RdmaEngine::on_tagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, 
 
 PlaceResult RdmaEngine::place_in_order(Qp& qp, const wire::DdpHeader& h, ConstByteSpan payload,
                                        placement::TaggedUse use) {
-  const auto it = qp.direct.find(qp.cur_fpdu);
+  // Nearly always nothing was placed early: one test, no lookup, on the per-FPDU path.
+  const auto it = qp.direct.empty() ? qp.direct.end() : qp.direct.find(qp.cur_fpdu);
   if (it == qp.direct.end()) return placement_.place(qp.pd, h.stag, h.to, payload, use);
   PlaceResult r;
   r.done = it->second;
@@ -590,6 +591,18 @@ void RdmaEngine::on_untagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr
   on_terminate(qp, payload);
 }
 
+Duration RdmaEngine::write_host(const host::VirtBuffer& buf, uint64_t va, const uint8_t* src, uint64_t n) {
+  Duration landed{};
+  for (uint64_t k = 0; k < n;) {
+    const uint64_t a = va + k;
+    const uint64_t piece = std::min<uint64_t>(n - k, host::HostMemory::kPage - a % host::HostMemory::kPage);
+    mem_.write(buf.pa(a), src + k, piece);
+    landed = std::max(landed, dma_.write(piece));
+    k += piece;
+  }
+  return landed;
+}
+
 void RdmaEngine::on_send(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload) {
   const auto seg_len = static_cast<uint16_t>(hdr.size() + payload.size());
   ddp::UntaggedQueue& q = qp.rxq[wire::kQnSend];
@@ -623,13 +636,7 @@ void RdmaEngine::on_send(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, Co
       continue;
     }
     const uint64_t n = std::min<uint64_t>(s.length - skip, payload.size() - done);
-    for (uint64_t k = 0; k < n;) {
-      const uint64_t a = s.va + skip + k;
-      const uint64_t piece = std::min<uint64_t>(n - k, host::HostMemory::kPage - a % host::HostMemory::kPage);
-      mem_.write(s.buf->pa(a), payload.data() + done + k, piece);
-      landed = std::max(landed, dma_.write(piece));
-      k += piece;
-    }
+    landed = std::max(landed, write_host(*s.buf, s.va + skip, payload.data() + done, n));
     done += n;
     skip = 0;
   }
@@ -769,14 +776,7 @@ void RdmaEngine::on_atomic_response(Qp& qp, const wire::DdpHeader& h, ConstByteS
   // The original value lands in the initiator's buffer (little-endian host memory).
   uint8_t bytes[8];
   store_le64(bytes, resp.value.original);
-  Duration landed = sim_now();
-  for (uint64_t k = 0; k < 8;) {
-    const uint64_t a = op->w.local_va + k;
-    const uint64_t piece = std::min<uint64_t>(8 - k, host::HostMemory::kPage - a % host::HostMemory::kPage);
-    mem_.write(op->w.local->pa(a), bytes + k, piece);
-    landed = std::max(landed, dma_.write(piece));
-    k += piece;
-  }
+  const Duration landed = std::max(sim_now(), write_host(*op->w.local, op->w.local_va, bytes, 8));
   // The atomic completes when its response arrives and the value is in memory.
   Qp* q = &qp;
   agenda_.at(landed, [this, q, op] {

@@ -257,6 +257,9 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   /// of order, checked again (an earlier message may have invalidated its STag).
   PlaceResult place_in_order(Qp& qp, const wire::DdpHeader& h, ConstByteSpan payload, placement::TaggedUse use);
   void direct_place(Qp& qp, uint64_t key, ConstByteSpan ulpdu);
+  /// Writes n bytes into a host buffer at `va`, page by page, by DMA; returns when the
+  /// last write is visible.
+  Duration write_host(const host::VirtBuffer& buf, uint64_t va, const uint8_t* src, uint64_t n);
   void on_untagged(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
   void on_send(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
   void on_read_request(Qp& qp, const wire::DdpHeader& h, ConstByteSpan hdr, ConstByteSpan payload);
