@@ -6,9 +6,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 
 #include <fmt/format.h>
 
+#include "cli/golden.h"
 #include "model/scenario/profiles.h"
 
 namespace rnicsim::cli {
@@ -95,12 +99,30 @@ struct Job {
 }  // namespace
 
 int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::string& placement,
-                const std::vector<std::string>& sets, const std::string& self) {
+                const std::vector<std::string>& sets, const std::string& self, const GoldenOptions& golden) {
   const std::vector<std::string> files = collect(paths.empty() ? std::vector<std::string>{"scenarios"} : paths);
   if (files.empty()) {
     fmt::print(stderr, "rnicsim regress: no scenario files found\n");
     return kBadInput;
   }
+  {
+    // Outputs and goldens are named by the file's stem: two scenarios with one stem would
+    // overwrite each other's.
+    std::map<std::string, std::string> stems;
+    for (const auto& f : files) {
+      const auto [it, fresh] = stems.emplace(fs::path(f).stem().string(), f);
+      if (!fresh) {
+        fmt::print(stderr, "rnicsim regress: {} and {} have one name; rename one\n", it->second, f);
+        return kBadInput;
+      }
+    }
+  }
+  const bool with_golden = !golden.dir.empty();
+  if (with_golden && !golden.update && !fs::is_directory(golden.dir)) {
+    fmt::print(stderr, "rnicsim regress: --golden {}: no such folder\n", golden.dir);
+    return kBadInput;
+  }
+  if (with_golden && golden.update) fs::create_directories(golden.dir);
   // A placement override gets its own tree, so regressions of several placements can run
   // side by side.
   const fs::path root = fs::path("traces") / (placement.empty() ? std::string("regress") : "regress-" + placement);
@@ -110,6 +132,9 @@ int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::stri
     // One process per scenario: SystemC elaborates once per process.
     const std::string stem = fs::path(file).stem().string();
     const fs::path out = root / stem;
+    // A file left by an earlier run would be digested as if this run wrote it.
+    std::error_code ec;
+    fs::remove_all(out, ec);
     fs::create_directories(out);
     Job j{file, -1, (out / "run.log").string()};
     std::vector<std::string> args{self, "run", file, "-o", out.string()};
@@ -139,7 +164,29 @@ int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::stri
     auto it = std::find_if(running.begin(), running.end(), [&](const Job& j) { return j.pid == done; });
     if (it == running.end()) continue;
     const int code = WIFEXITED(st) ? WEXITSTATUS(st) : 3;
-    if (code == 0) {
+    if (with_golden) {
+      const std::string stem = fs::path(it->file).stem().string();
+      const fs::path gfile = fs::path(golden.dir) / (stem + ".golden");
+      const std::string got = golden_digest(root / stem, code);
+      std::string why;
+      if (golden.update) {
+        std::ofstream(gfile, std::ios::binary) << "# " << it->file << "\n" << got;
+      } else if (!fs::exists(gfile)) {
+        why = fmt::format("no golden {}", gfile.string());
+      } else {
+        std::ifstream in(gfile, std::ios::binary);
+        const std::string want((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        why = golden_compare(want, got);
+      }
+      if (why.empty()) {
+        ++passed;
+        fmt::print("{}  {}\n", golden.update ? "WROTE" : "PASS ", it->file);
+      } else {
+        ++failed;
+        fmt::print("FAIL  {}: {} against {} (outputs in {})\n", it->file, why, gfile.string(),
+                   (root / stem).string());
+      }
+    } else if (code == 0) {
       ++passed;
       fmt::print("PASS  {}\n", it->file);
     } else {

@@ -15,8 +15,14 @@ enum Exit { kOk = 0, kCheckFailed = 1, kBadInput = 2, kSimFailed = 3, kNotSimula
 int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector<scenario::Override>& sets,
             const std::string& seed);
 int cmd_check(const std::vector<std::string>& files);
+/// Regression against goldens: `dir` holds one `<stem>.golden` per scenario (cli/golden.h);
+/// with `update` they are written instead of compared.
+struct GoldenOptions {
+  std::string dir;
+  bool update = false;
+};
 int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::string& placement,
-                const std::vector<std::string>& sets, const std::string& self);
+                const std::vector<std::string>& sets, const std::string& self, const GoldenOptions& golden = {});
 int cmd_profiles();
 
 }  // namespace rnicsim::cli

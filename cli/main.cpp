@@ -66,6 +66,9 @@ int sc_main(int argc, char** argv) {
   regress->add_option("--placement", regress_placement, "placement core")
       ->check(CLI::IsMember({"model", "rtl", "lockstep"}));
   regress->add_option("--set", regress_sets, "PATH=VALUE for every scenario");
+  cli::GoldenOptions golden;
+  regress->add_option("--golden", golden.dir, "compare every run's outputs with DIR/<stem>.golden");
+  regress->add_flag("--update-golden", golden.update, "write the goldens instead of comparing (on purpose only)");
 
   auto* profiles = app.add_subcommand("profiles", "list the RNIC profiles and their parameters");
 
@@ -97,7 +100,13 @@ int sc_main(int argc, char** argv) {
     return cli::cmd_run(run_file, o, ov, seed);
   }
   if (*check) return cli::cmd_check(check_files);
-  if (*regress) return cli::cmd_regress(regress_paths, jobs, regress_placement, regress_sets, self_path(argv[0]));
+  if (*regress) {
+    if (golden.update && golden.dir.empty()) {
+      fmt::print(stderr, "--update-golden needs --golden DIR\n");
+      return cli::kBadInput;
+    }
+    return cli::cmd_regress(regress_paths, jobs, regress_placement, regress_sets, self_path(argv[0]), golden);
+  }
   if (*profiles) return cli::cmd_profiles();
   return cli::kBadInput;
 }
