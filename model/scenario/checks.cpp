@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
+#include "model/scenario/profiles.h"
 #include "model/scenario/sections.h"
 #include "model/scenario/suggest.h"
 #include "model/scenario/units_parse.h"
@@ -120,6 +122,65 @@ void check_rates(Ctx& c, const Scenario& s) {
   }
 }
 
+/// Two ports on one L2 segment (hosts, type-3 RNICs and router interfaces joined by links
+/// and switches) may not share an IP or a MAC: ARP and switch learning could not tell them
+/// apart, and the simulation would deliver to whichever answered first.
+void check_addresses(Ctx& c, const Scenario& s) {
+  // Union-find over the link ends: a host, a switch, or `router.interface`.
+  std::map<std::string, std::string> parent;
+  std::function<std::string(const std::string&)> root = [&](const std::string& x) -> std::string {
+    auto it = parent.find(x);
+    if (it == parent.end() || it->second == x) return parent[x] = x;
+    return parent[x] = root(it->second);
+  };
+  auto end_name = [](const LinkEnd& e) { return e.iface.empty() ? e.node : e.node + "." + e.iface; };
+  for (const auto& l : s.links) {
+    if (l.ends[0].node.empty() || l.ends[1].node.empty()) continue;
+    const std::string a = root(end_name(l.ends[0])), b = root(end_name(l.ends[1]));
+    if (a != b) parent[a] = b;
+  }
+  struct Port {
+    std::string segment, who, path;
+    Loc loc;
+  };
+  std::vector<std::pair<Port, Ipv4>> ips;
+  std::vector<std::pair<Port, Mac>> macs;
+  for (size_t i = 0; i < s.hosts.size(); ++i) {
+    const HostSpec& h = s.hosts[i];
+    const std::string seg = root(h.name);
+    const std::string hp = fmt::format("hosts[{}]", i);
+    ips.push_back({{seg, fmt::format("host '{}'", h.name), hp + ".ip", c.where(hp + ".ip", h.loc)}, h.ip.addr});
+    macs.push_back({{seg, fmt::format("host '{}'", h.name), hp + ".mac", c.where(hp + ".mac", h.loc)}, h.mac});
+    const std::string who = fmt::format("the type-3 RNIC of host '{}'", h.name);
+    if (h.rnic.ip)
+      ips.push_back({{seg, who, hp + ".rnic.ip", c.where(hp + ".rnic.ip", h.rnic.loc)}, h.rnic.ip->addr});
+    if (h.rnic.mac) macs.push_back({{seg, who, hp + ".rnic.mac", c.where(hp + ".rnic.mac", h.rnic.loc)}, *h.rnic.mac});
+  }
+  for (size_t i = 0; i < s.routers.size(); ++i)
+    for (size_t k = 0; k < s.routers[i].interfaces.size(); ++k) {
+      const RouterIfSpec& f = s.routers[i].interfaces[k];
+      const std::string seg = root(s.routers[i].name + "." + f.name);
+      const std::string fp = fmt::format("routers[{}].interfaces[{}]", i, k);
+      const std::string who = fmt::format("router interface '{}.{}'", s.routers[i].name, f.name);
+      ips.push_back({{seg, who, fp + ".ip", c.where(fp + ".ip", f.loc)}, f.ip.addr});
+      if (f.mac) macs.push_back({{seg, who, fp + ".mac", c.where(fp + ".mac", f.loc)}, f.mac});
+    }
+  auto report = [&](const auto& list, const char* what, auto format) {
+    for (size_t i = 0; i < list.size(); ++i)
+      for (size_t j = 0; j < i; ++j) {
+        const auto& [a, va] = list[j];
+        const auto& [b, vb] = list[i];
+        // 0: the address was missing or unreadable, already reported.
+        if (va == 0 || va != vb || a.segment != b.segment) continue;
+        c.error(b.loc, fmt::format("{}: {} {} is already that of {} ({}, at {}) on the same L2 segment", b.path, what,
+                                   format(vb), a.who, a.path, loc_text(a.loc)));
+        break;
+      }
+  };
+  report(ips, "IP", [](Ipv4 a) { return format_ipv4(a); });
+  report(macs, "MAC", [](Mac m) { return format_mac(m); });
+}
+
 void check_host_ref(Ctx& c, const std::string& path, const Loc& fallback, const std::string& name, const Nodes& nodes) {
   if (name.empty() || Nodes::in(nodes.hosts, name)) return;
   const char* other = Nodes::in(nodes.switches, name) ? " (it is a switch)"
@@ -192,6 +253,41 @@ void check_work(Ctx& c, const Scenario& s, const Nodes& nodes) {
   }
 }
 
+/// Each end of an `rdma` connection is a queue pair on that host's RNIC: a file that asks
+/// for more than the RNIC holds (`max_qps`, the profile's or the host's override) is refused
+/// here, at the connection that goes past it.
+void check_qps(Ctx& c, const Scenario& s) {
+  for (size_t h = 0; h < s.hosts.size(); ++h) {
+    const HostSpec& host = s.hosts[h];
+    const Profile* prof = find_profile(host.rnic.profile);
+    if (!prof) continue;  // reported where the profile is read
+    std::string text;
+    for (const auto& p : prof->params)
+      if (p.name == "max_qps") text = p.value;
+    const auto ov = host.rnic.overrides.find("max_qps");
+    if (ov != host.rnic.overrides.end()) text = ov->second;
+    if (text.empty()) continue;
+    const uint64_t limit = std::stoull(text);
+    uint64_t qps = 0;
+    for (size_t i = 0; i < s.connections.size(); ++i) {
+      const ConnectionSpec& cn = s.connections[i];
+      if (cn.kind != "rdma") continue;
+      const uint64_t ends = (cn.from == host.name ? 1u : 0u) + (cn.to == host.name ? 1u : 0u);
+      if (ends == 0) continue;
+      qps += ends * cn.repeat;
+      if (qps <= limit) continue;
+      const std::string mq = fmt::format("hosts[{}].rnic.max_qps", h);
+      c.error(c.where(fmt::format("connections[{}]", i), cn.loc),
+              fmt::format("connections[{}]: host '{}' would hold {} queue pairs by this connection, more than its RNIC "
+                          "holds (max_qps {}, {})",
+                          i, host.name, qps, limit,
+                          c.written(mq) ? fmt::format("written at {}", loc_text(c.where(mq, host.rnic.loc)))
+                                        : fmt::format("profile {}", host.rnic.profile)));
+      break;
+    }
+  }
+}
+
 void check_events(Ctx& c, const Scenario& s, const Nodes& nodes) {
   std::vector<std::string> links;
   for (const auto& l : s.links) links.push_back(l.name);
@@ -224,7 +320,9 @@ void check_scenario(Ctx& c, Scenario& s) {
   for (const auto& r : s.routers) nodes.routers.push_back(r.name);
   check_links(c, s, nodes);
   check_rates(c, s);
+  check_addresses(c, s);
   check_work(c, s, nodes);
+  check_qps(c, s);
   check_events(c, s, nodes);
 
   for (size_t i = 0; i < s.expect.size(); ++i) {

@@ -177,9 +177,17 @@ bool metric_path_valid(const Scenario& s, const std::string& metric, std::string
   if (top == "connections") {
     std::vector<std::string> ids;
     for (const auto& cn : s.connections) {
-      ids.push_back(cn.id);
-      if (cn.repeat > 1)
+      // A repeated connection exists only as its copies: results.json has no entry for the
+      // base id.
+      if (cn.repeat > 1) {
+        if (cn.id == id)
+          return fail(why, fmt::format("connection '{}' is repeated (repeat: {}): results hold its copies {}_0 .. {}_{}, "
+                                       "name one of them",
+                                       id, cn.repeat, id, id, cn.repeat - 1));
         for (uint32_t i = 0; i < cn.repeat; ++i) ids.push_back(fmt::format("{}_{}", cn.id, i));
+      } else {
+        ids.push_back(cn.id);
+      }
     }
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) {
       std::vector<std::string> base;

@@ -178,3 +178,76 @@ TEST_CASE("a MAC's line rate and its link's rate agree where both are written", 
     CHECK(fixed.ok());
   }
 }
+
+TEST_CASE("two ports on one L2 segment may not share an IP or a MAC", "[refs]") {
+  const char* net =
+      "name: t\n"                                                          // 1
+      "hosts:\n"                                                           // 2
+      "  - {name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}\n"           // 3
+      "  - {name: b, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}\n"           // 4
+      "  - {name: c, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}\n"           // 5
+      "switches: [{name: sw0}]\n"                                          // 6
+      "routers:\n"                                                         // 7
+      "  - name: r1\n"                                                     // 8
+      "    interfaces: [{name: e0, ip: 10.0.0.1/24, mac: 02:00:00:00:fe:01},\n"  // 9
+      "                 {name: e1, ip: 10.1.0.1/24, mac: 02:00:00:00:00:01}]\n"  // 10
+      "links:\n"                                                           // 11
+      "  - {ends: [a, sw0]}\n"                                             // 12
+      "  - {ends: [b, sw0]}\n"                                             // 13
+      "  - {ends: [sw0, r1.e0]}\n"                                         // 14
+      "  - {ends: [r1.e1, c]}\n";                                          // 15
+  const auto r = load(net);
+  INFO(all_errors(r));
+  // a, b and r1.e0 are one segment; c and r1.e1 another (the router separates them), where
+  // c's IP is free but r1.e1's MAC repeats c's.
+  CHECK(formatted(r) ==
+        Errors{
+            "scen.yaml:4:19: error: hosts[1].ip: IP 10.0.0.1 is already that of host 'a' (hosts[0].ip, at "
+            "scen.yaml:3:19) on the same L2 segment",
+            "scen.yaml:4:37: error: hosts[1].mac: MAC 02:00:00:00:00:01 is already that of host 'a' (hosts[0].mac, at "
+            "scen.yaml:3:37) on the same L2 segment",
+            "scen.yaml:9:33: error: routers[0].interfaces[0].ip: IP 10.0.0.1 is already that of host 'a' (hosts[0].ip, "
+            "at scen.yaml:3:19) on the same L2 segment",
+            "scen.yaml:10:51: error: routers[0].interfaces[1].mac: MAC 02:00:00:00:00:01 is already that of host 'c' "
+            "(hosts[2].mac, at scen.yaml:5:37) on the same L2 segment",
+        });
+  // Apart, on two links, the same addresses are legal.
+  CHECK(formatted(load("name: t\nhosts:\n"
+                       "  - {name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}\n"
+                       "  - {name: b, ip: 10.0.0.2/24, mac: 02:00:00:00:00:02}\n"
+                       "  - {name: c, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}\n"
+                       "  - {name: d, ip: 10.0.0.2/24, mac: 02:00:00:00:00:02}\n"
+                       "links: [{ends: [a, b]}, {ends: [c, d]}]\n"))
+            .empty());
+}
+
+TEST_CASE("more queue pairs than the RNIC holds is refused at the connection that goes past it", "[refs]") {
+  const std::string net =
+      "name: t\nhosts:\n"                                                               // 1-2
+      "  - {name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, rnic: {max_qps: 5}}\n"   // 3
+      "  - {name: b, ip: 10.0.0.2/24, mac: 02:00:00:00:00:02}\n"                       // 4
+      "links: [{ends: [a, b]}]\n"                                                      // 5
+      "connections:\n"                                                                 // 6
+      "  - {id: c1, from: a, to: b, port: 5000, repeat: 4}\n"                          // 7
+      "  - {id: t1, from: a, to: b, port: 6001, kind: tcp}\n"                          // 8
+      "  - {id: c2, from: b, to: a, port: 7000}\n";                                    // 9
+  // 4 + 1 = 5 RDMA ends on a; the host-stack connection holds no queue pair.
+  CHECK(formatted(load(net)).empty());
+  const auto r = load(net + "  - {id: c3, from: a, to: b, port: 7001}\n");  // 10
+  CHECK(formatted(r) == Errors{"scen.yaml:10:5: error: connections[3]: host 'a' would hold 6 queue pairs by this "
+                               "connection, more than its RNIC holds (max_qps 5, written at scen.yaml:3:72)"});
+}
+
+TEST_CASE("an expect path names a repeated connection's copies, never its base id", "[refs]") {
+  const std::string net =
+      "name: t\nhosts:\n"
+      "  - {name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}\n"
+      "  - {name: b, ip: 10.0.0.2/24, mac: 02:00:00:00:00:02}\n"
+      "links: [{ends: [a, b]}]\n"
+      "connections: [{id: c1, from: a, to: b, port: 5000, repeat: 3}]\n"
+      "expect:\n";
+  CHECK(formatted(load(net + "  - {metric: connections.c1_2.state, eq: established}\n")).empty());
+  CHECK(formatted(load(net + "  - {metric: connections.c1.state, eq: established}\n")) ==
+        Errors{"scen.yaml:8:14: error: expect[0].metric: 'connections.c1.state' cannot be in results.json: connection "
+               "'c1' is repeated (repeat: 3): results hold its copies c1_0 .. c1_2, name one of them"});
+}
