@@ -172,18 +172,19 @@ int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::stri
       if (golden.update) {
         std::ofstream(gfile, std::ios::binary) << "# " << it->file << "\n" << got;
       } else if (!fs::exists(gfile)) {
-        why = fmt::format("no golden {}", gfile.string());
+        why = "no golden";
       } else {
         std::ifstream in(gfile, std::ios::binary);
         const std::string want((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         why = golden_compare(want, got);
+        if (!why.empty()) why += " against";
       }
       if (why.empty()) {
         ++passed;
         fmt::print("{}  {}\n", golden.update ? "WROTE" : "PASS ", it->file);
       } else {
         ++failed;
-        fmt::print("FAIL  {}: {} against {} (outputs in {})\n", it->file, why, gfile.string(),
+        fmt::print("FAIL  {}: {} {} (outputs in {})\n", it->file, why, gfile.string(),
                    (root / stem).string());
       }
     } else if (code == 0) {

@@ -225,17 +225,23 @@ bool Host::invalidate_stag(uint32_t stag) { return rnic_->firmware().cmd_invalid
 
 // ------------------------------------------------------------------ connection manager
 
-void Host::listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
+bool Host::listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
                   std::function<uint32_t()> make_qp) {
-  if (cfg_.port_space_shared) reserve_port(port);  // the port mapper binds a host socket
+  // The port mapper binds a host socket for the offloaded port, which fails when the port
+  // is taken.
+  if (cfg_.port_space_shared && !reserve_port(port)) return false;
   listeners_[port] = Listener{mpa, std::move(make_qp)};
   rnic_->firmware().cmd_listen(port, mpa, tcp);
+  return true;
 }
 
 void Host::connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
                    const fw::MpaSetup& mpa, const tcp::Config& tcp,
                    std::function<void(uint32_t, int)> done) {
-  if (cfg_.port_space_shared) reserve_port(sport);
+  if (cfg_.port_space_shared && !reserve_port(sport)) {
+    done(qpn, kEaddrinuse);
+    return;
+  }
   connecting_[qpn] = std::move(done);
   // RDMA CM: route lookup, then the neighbour (ARP when unknown; the RNIC learns it from
   // the NEIGH_UPDATE netevent); the firmware waits for its L2 entry.

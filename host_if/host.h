@@ -93,9 +93,15 @@ class Host : public sc_core::sc_module {
   // ---- connection manager (iw_cm)
   /// The server side: requests on `port` are accepted with a QP from `make_qp`, or
   /// rejected when `mpa.reject`.
-  void listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
+  /// rejected when `mpa.reject`. False when the port is taken in the host's port space
+  /// (`port_space: shared`: the port mapper's bind fails), then nothing listens.
+  bool listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
               std::function<uint32_t()> make_qp);
+  /// Linux's errno for a bind to a port in use, as iw_cm reports it (negated).
+  static constexpr int kEaddrinuse = -98;
   /// The client side: resolves the route and neighbour, then asks the RNIC to connect.
+  /// With `port_space: shared` a source port taken in the host's port space fails the
+  /// connect at once: `done` gets -EADDRINUSE (-98).
   void connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
                const fw::MpaSetup& mpa, const tcp::Config& tcp,
                std::function<void(uint32_t qpn, int status)> done);

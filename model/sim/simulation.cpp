@@ -47,6 +47,22 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       add(h.loc, fmt::format("hosts '{}': tcp.cc '{}' is not simulated yet", h.name, h.tcp.cc));
     if (!h.netfilter.empty()) add(h.netfilter.front().loc, fmt::format("hosts '{}': netfilter rules are not simulated yet", h.name));
   }
+  for (size_t i = 0; i < s.hosts.size(); ++i) {
+    const auto& h = s.hosts[i];
+    // Offloaded ports invisible to the host, and the collisions that follow, come with the
+    // host-events work; `shared` (reserved in the host's port space) is simulated.
+    const std::string ps = fmt::format("hosts[{}].rnic.port_space", i);
+    if (h.rnic.port_space != "shared")
+      add(s.written.count(ps) ? s.written.at(ps) : h.rnic.loc,
+          fmt::format("hosts '{}': rnic.port_space '{}' is not simulated yet (shared is)", h.name, h.rnic.port_space));
+    // Whether the host's netfilter rules apply to offloaded connections: there are no
+    // rules to apply until netfilter is simulated, so the key is refused rather than
+    // accepted and ignored.
+    const std::string nf = fmt::format("hosts[{}].rnic.netfilter", i);
+    if (s.written.count(nf))
+      add(s.written.at(nf), fmt::format("hosts '{}': rnic.netfilter '{}' is not simulated yet (nor are netfilter rules)", h.name,
+                                        h.rnic.netfilter));
+  }
   for (const auto& h : s.hosts) {
     const std::string mode = o.placement.empty() ? h.rnic.placement : o.placement;
     auto it = h.rnic.overrides.find("max_regions");
@@ -275,14 +291,19 @@ struct ConnRuntime {
   uint32_t client_conn = UINT32_MAX;  ///< in the client's SoftTcp
   uint32_t server_conn = UINT32_MAX;
   std::shared_ptr<BulkSink> sink;     ///< the server application
+  /// rdma: the application's view of each QP's send queue (qp.sq_depth), shared by the
+  /// workloads on the connection.
+  std::unique_ptr<SendQueueGate> client_sq, server_sq;
+  /// Refused by the peer, or its port was taken in the host's port space.
+  bool never_opened() const { return state == "refused" || state == "port_in_use"; }
   const tcp::Connection* client_tcp() const {
     if (soft) return client_conn == UINT32_MAX ? nullptr : &client->soft_tcp().engine().conn(client_conn);
-    if (client_qpn == UINT32_MAX || state == "connecting" || state == "refused") return nullptr;
+    if (client_qpn == UINT32_MAX || state == "connecting" || never_opened()) return nullptr;
     return &client->rnic().toe().conn(client->rnic().engine().conn_of(client_qpn));
   }
   const tcp::Connection* server_tcp() const {
     if (soft) return server_conn == UINT32_MAX ? nullptr : &server->soft_tcp().engine().conn(server_conn);
-    if (server_qpn == UINT32_MAX || state == "connecting" || state == "refused") return nullptr;
+    if (server_qpn == UINT32_MAX || state == "connecting" || never_opened()) return nullptr;
     return &server->rnic().toe().conn(server->rnic().engine().conn_of(server_qpn));
   }
 };
@@ -320,7 +341,7 @@ struct Model {
     // which matters with thousands of connections).
     for (; done_scan < conns.size(); ++done_scan) {
       const auto& c = conns[done_scan];
-      if (c.state == "refused") continue;  // its workloads never run
+      if (c.never_opened()) continue;  // its workloads never run
       for (auto [wi, ri] : c.runners) {
         if (c.soft ? (!bulk[wi][ri] || !bulk[wi][ri]->finished())
                    : (!runners[wi][ri] || !runners[wi][ri]->finished()))
@@ -386,6 +407,13 @@ void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, c
   for (const char ch : rt->id) key = (key ^ static_cast<uint8_t>(ch)) * 0x100000001B3ull;
   key ^= m.s.seed * 0x9E3779B97F4A7C15ull;
   rt->sink = std::make_shared<BulkSink>(key);
+  // The host's own sockets bind in its port space: the listening one now, the client's at
+  // its connect. A port already taken (by an offloaded connection under port_space: shared,
+  // or another socket) fails the bind, and the connection never starts.
+  if (!rt->server->reserve_port(rt->port)) {
+    rt->state = "port_in_use";
+    return;
+  }
   rt->server->soft_tcp().listen(rt->port, stcp, [rt](uint32_t conn) -> hw::ToeClient* {
     rt->server_conn = conn;
     return rt->sink.get();
@@ -395,6 +423,11 @@ void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, c
     host::Host* h = rt->client;
     const wire::Ipv4Addr dst = rt->server->config().ip;
     const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
+    if (!h->reserve_port(sport)) {
+      rt->state = "port_in_use";
+      m.check_done();
+      return;
+    }
     h->when_resolved(h->next_hop(dst), [&m, rt, ctcp, sport, dst, key](wire::MacAddr mac) {
       host::Host* hc = rt->client;
       if (mac == 0) {
@@ -563,7 +596,7 @@ void build(Model& m) {
       rt.port = static_cast<uint16_t>(c.port + i);
       rt.copy = i;
       rt.soft = c.kind == "tcp";
-      m.conns.push_back(rt);
+      m.conns.push_back(std::move(rt));
     }
   }
   m.runners.resize(s.workloads.size());
@@ -596,10 +629,16 @@ void build(Model& m) {
     const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server);
     const uint32_t sq = rt->spec->sq_depth;
     // The server listens from the start; it makes a QP for the request it accepts.
-    rt->server->listen(rt->port, smpa, stcp, [rt, sq] {
+    const bool listening = rt->server->listen(rt->port, smpa, stcp, [rt, sq] {
       rt->server_qpn = rt->server->create_qp(1, sq);
       return rt->server_qpn;
     });
+    if (!listening) {
+      // The server port is taken in the host's port space: nothing listens, the client
+      // never connects and its workloads count as errors.
+      rt->state = "port_in_use";
+      continue;
+    }
     const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
     if (rt->spec->disconnect) {
       // rdma_disconnect by the client at that time, if its QP is up (a graceful close).
@@ -616,13 +655,16 @@ void build(Model& m) {
       h->connect(rt->client_qpn, rt->server->config().ip, rt->port, sport, cmpa, ctcp,
                  [&m, rt](uint32_t, int status) {
                    if (status != 0) {
-                     rt->state = "refused";
+                     rt->state = status == host::Host::kEaddrinuse ? "port_in_use" : "refused";
                      // Its workloads never start; results count their operations as errors.
                      m.check_done();
                      return;
                    }
                    rt->state = "established";
-                   Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn};
+                   rt->client_sq = std::make_unique<SendQueueGate>(rt->spec->sq_depth);
+                   rt->server_sq = std::make_unique<SendQueueGate>(rt->spec->sq_depth);
+                   Endpoint ep{rt->client,         rt->server,         rt->client_qpn,    rt->server_qpn,
+                               rt->client_sq.get(), rt->server_sq.get(), rt->spec->rq_depth};
                    // The target of Sends posts its receive buffers before any Send starts:
                    // twice as many as the Sends outstanding at once (a Send completes at its
                    // ACK, possibly before its receive is posted again: iWARP has no
@@ -1144,7 +1186,14 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
                        pl["cosim_mismatches"].get<uint64_t>());
   }
   if (!lockstep_ok) sum += "  FAILED lockstep: the RTL placement core diverged from the model\n";
-  sum += fmt::format("  {} expectations {}\n", r["expectations"].size(), passed ? "held" : "FAILED");
+  {
+    size_t failed = 0;
+    for (const auto& e : r["expectations"]) failed += e["passed"].get<bool>() ? 0 : 1;
+    if (failed == 0)
+      sum += fmt::format("  {} expectations held\n", r["expectations"].size());
+    else
+      sum += fmt::format("  {} of {} expectations FAILED\n", failed, r["expectations"].size());
+  }
   sum += fmt::format("  outputs: {}/{{results.json, events.jsonl, timeseries.csv{}{}}}\n", opt.out_dir,
                      opt.pcap == "off" ? "" : ", <host>.pcap", any_wave ? ", <host>.rtl.fst" : "");
   out.summary = sum;

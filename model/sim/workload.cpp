@@ -93,9 +93,32 @@ bool GuardedBuffer::untouched(host::HostMemory& m, const std::vector<std::pair<u
   return std::all_of(b.begin(), b.end(), [](uint8_t x) { return x == kGuardByte; });
 }
 
+// ------------------------------------------------------------------ send queue
+
+bool SendQueueGate::try_take() {
+  if (busy_ >= depth_) {
+    ++full_;
+    return false;
+  }
+  ++busy_;
+  return true;
+}
+
+void SendQueueGate::give() {
+  if (busy_ > 0) --busy_;
+  if (waiters_.empty() || busy_ >= depth_) return;
+  ++busy_;
+  auto fn = std::move(waiters_.front());
+  waiters_.pop_front();
+  fn();
+}
+
 // ------------------------------------------------------------------ receiver
 
-Receiver::Receiver(Endpoint ep, uint64_t slot, uint32_t slots) : ep_(ep), slot_(std::max<uint64_t>(1, slot)), slots_(slots) {}
+// The receive queue holds `rq_depth` buffers: no more are posted, so Sends beyond them find
+// it empty (RFC 5040 7.2: a fatal error for the stream, no receiver-not-ready in iWARP).
+Receiver::Receiver(Endpoint ep, uint64_t slot, uint32_t slots)
+    : ep_(ep), slot_(std::max<uint64_t>(1, slot)), slots_(std::min(slots, ep.rq_depth)) {}
 
 void Receiver::start() {
   if (started_) return;
@@ -196,7 +219,28 @@ void OpRunner::start() {
 
 void OpRunner::begin_size() {
   posted_ = done_ = 0;
-  for (uint32_t i = 0; i < spec_.depth && posted_ < spec_.count; ++i) post_next();
+  pump();
+}
+
+void OpRunner::pump() {
+  while (posted_ < spec_.count && posted_ - done_ < spec_.depth && !waiting_) {
+    if (!ep_.client_sq || ep_.client_sq->try_take()) {
+      post_next();
+      continue;
+    }
+    // The send queue is full (other workloads on the QP hold it): the next completion
+    // that frees an entry posts for this one.
+    waiting_ = true;
+    ep_.client_sq->wait([this] {
+      waiting_ = false;
+      if (posted_ < spec_.count && posted_ - done_ < spec_.depth) {
+        post_next();
+        pump();
+      } else if (ep_.client_sq) {
+        ep_.client_sq->give();  // nothing left to post: the entry goes to the next waiter
+      }
+    });
+  }
 }
 
 void OpRunner::post_next() {
@@ -290,6 +334,7 @@ void OpRunner::on_cqe(const hw::Cqe& c) {
   if (it == inflight_.end()) return;
   const Inflight inf = it->second;
   inflight_.erase(it);
+  if (ep_.client_sq) ep_.client_sq->give();
   const uint64_t size = spec_.sizes[size_idx_];
   SizeFigures& f = figures_[size];
   const Duration now = sim_now();
@@ -320,7 +365,7 @@ void OpRunner::on_cqe(const hw::Cqe& c) {
     }
   }
   if (posted_ < spec_.count) {
-    post_next();
+    pump();
   } else if (done_ == spec_.count) {
     if (++size_idx_ < spec_.sizes.size())
       begin_size();
@@ -372,8 +417,19 @@ LatencyRunner::LatencyRunner(const scenario::WorkloadSpec& spec, uint32_t index,
     : spec_(spec), index_(index), seed_(seed), copy_(copy) {
   client_.host = ep.client;
   client_.qpn = ep.client_qpn;
+  client_.sq = ep.client_sq;
   server_.host = ep.server;
   server_.qpn = ep.server_qpn;
+  server_.sq = ep.server_sq;
+  rq_depth_ = ep.rq_depth;
+}
+
+void LatencyRunner::post(Side& s, const hw::Wqe& w) {
+  if (!s.sq || s.sq->try_take()) {
+    s.host->post_send(s.qpn, w);
+    return;
+  }
+  s.sq->wait([&s, w] { s.host->post_send(s.qpn, w); });
 }
 
 uint64_t LatencyRunner::key(uint64_t n) const { return workload_key(spec_.id, copy_) + n; }
@@ -413,7 +469,7 @@ void LatencyRunner::start() {
     client_rkey_ = server_.sink_stag;
     if (send)
       for (Side* s : {&client_, &server_})
-        for (int i = 0; i < 2; ++i) post_recv(*s);
+        for (uint32_t i = 0; i < std::min(2u, rq_depth_); ++i) post_recv(*s);
   }
   if (v == "invalidated") server_.host->invalidate_stag(client_rkey_);
   // An index past the end of any region table: never registered.
@@ -454,7 +510,7 @@ void LatencyRunner::begin_iteration() {
     w.remote_va = bounds_ ? server_.src.va + server_.src.length - (size() > 1 ? 1 : 0) : server_.src.va;
     w.rkey = client_rkey_;
     w.fence = spec_.fence;
-    client_.host->post_send(client_.qpn, w);
+    post(client_, w);
     return;
   }
   send_message(client_, server_, 2 * n);
@@ -477,7 +533,7 @@ void LatencyRunner::send_message(Side& from, Side& to, uint64_t k) {
   } else {
     w.opcode = wire::RdmapOpcode::Send;
   }
-  from.host->post_send(from.qpn, w);
+  post(from, w);
 }
 
 bool LatencyRunner::check_landed(Side& at, uint64_t va, uint64_t len, uint64_t k) {
@@ -512,10 +568,12 @@ void LatencyRunner::on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, 
 }
 
 void LatencyRunner::on_cqe(const hw::Cqe& c) {
-  if (finished_ || (c.wr_id >> 40) != ((uint64_t{index_} << 8) | copy_)) return;
+  if ((c.wr_id >> 40) != ((uint64_t{index_} << 8) | copy_)) return;
   const bool server = (c.wr_id & kLatServerBit) != 0;
   Side& s = server ? server_ : client_;
   if (c.qpn != s.qpn) return;
+  if (!(c.wr_id & kLatRecvBit) && s.sq) s.sq->give();  // a send-queue entry completed
+  if (finished_) return;
   if (c.status != hw::WcStatus::Success) {
     if (open_) end_iteration(false, true);
     return;

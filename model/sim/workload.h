@@ -6,6 +6,7 @@
 /// target area must hold the guard byte again: nothing was placed anywhere else.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,12 +30,39 @@ struct SizeFigures {
   bool data_intact = true;
 };
 
+/// The application's view of one QP's send queue (`qp.sq_depth`), as perftest keeps it
+/// (its tx depth): at most `depth` work requests posted and not yet completed. A runner
+/// that finds the queue full waits for a completion; waiters are served in order.
+class SendQueueGate {
+ public:
+  explicit SendQueueGate(uint32_t depth) : depth_(depth) {}
+  /// Takes one entry; false when the queue is full.
+  bool try_take();
+  /// Runs `fn` once an entry has been taken for it (at the next completion that frees one).
+  void wait(std::function<void()> fn) { waiters_.push_back(std::move(fn)); }
+  /// A completion freed one entry: the first waiter takes it.
+  void give();
+  uint32_t depth() const { return depth_; }
+  uint32_t busy() const { return busy_; }
+  /// How often a post found the queue full.
+  uint64_t full() const { return full_; }
+
+ private:
+  uint32_t depth_;
+  uint32_t busy_ = 0;
+  uint64_t full_ = 0;
+  std::deque<std::function<void()>> waiters_;
+};
+
 /// One connection copy the workload runs on.
 struct Endpoint {
   host::Host* client = nullptr;
   host::Host* server = nullptr;
   uint32_t client_qpn = 0;
   uint32_t server_qpn = UINT32_MAX;
+  SendQueueGate* client_sq = nullptr;  ///< the client QP's send queue, shared by its workloads
+  SendQueueGate* server_sq = nullptr;  ///< the server QP's (the latency workloads' replies)
+  uint32_t rq_depth = 256;             ///< receives each QP holds (`qp.rq_depth`)
 };
 
 /// A buffer between two guard pages, filled with the guard byte.
@@ -129,6 +157,9 @@ class OpRunner : public Runner {
   uint64_t wr_id(uint64_t n) const { return (uint64_t{index_} << 48) | (uint64_t{copy_} << 40) | n; }
 
  private:
+  /// Posts while the workload's depth, its count and the send queue allow; waits on the
+  /// queue when only it is full.
+  void pump();
   void post_next();
   void begin_size();
   uint32_t bad_stag(uint32_t good) const;
@@ -162,6 +193,7 @@ class OpRunner : public Runner {
   std::map<uint64_t, SizeFigures> figures_;
   bool finished_ = false;
   bool started_ = false;
+  bool waiting_ = false;  ///< queued on the send queue for an entry
 };
 
 /// A ping-pong latency workload on one connection copy, as the perftest tools run it
@@ -197,6 +229,7 @@ class LatencyRunner : public Runner {
     uint32_t src_stag = 0;    ///< read_lat: the server's source STag
     uint32_t recv_posted = 0; ///< send_lat: receives posted so far (the slot is this modulo 2)
     uint32_t recv_done = 0;   ///< send_lat: receives completed
+    SendQueueGate* sq = nullptr;  ///< this side's send queue
   };
   uint64_t size() const { return spec_.sizes[size_idx_]; }
   uint64_t key(uint64_t n) const;
@@ -206,6 +239,8 @@ class LatencyRunner : public Runner {
   /// `from` sends or writes its message of this iteration (key `k`) to the other side.
   void send_message(Side& from, Side& to, uint64_t k);
   void post_recv(Side& s);
+  /// Posts `w` on `s`'s send queue, or once an entry is free.
+  void post(Side& s, const hw::Wqe& w);
   /// The message of key `k` landed at `at` (byte count `len`): true when its bytes are right.
   bool check_landed(Side& at, uint64_t va, uint64_t len, uint64_t k);
   /// The server got the client's message: it answers.
@@ -217,6 +252,7 @@ class LatencyRunner : public Runner {
   uint64_t seed_;
   uint32_t copy_;
   Side client_, server_;
+  uint32_t rq_depth_ = 256;   ///< send_lat: receives each side holds at most (two slots, or fewer)
   uint32_t client_rkey_ = 0;  ///< the STag the client's Writes or Reads name (`violate` spoils it)
   bool bounds_ = false;       ///< violate: bounds: the client's reference runs past the region
   size_t size_idx_ = 0;

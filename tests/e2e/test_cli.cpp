@@ -114,3 +114,59 @@ TEST_CASE("cli: regress prints a line per scenario and the N passed, N failed li
   CHECK(r.out.find("FAIL  " + dir + "/b.yaml (exit 1") != std::string::npos);
   CHECK(r.out.find("1 passed, 1 failed\n") != std::string::npos);
 }
+
+TEST_CASE("cli: rnic.port_space split and rnic.netfilter are refused with exit 4, never accepted and ignored") {
+  std::string split = kGood;
+  split.replace(split.find("mac: \"02:00:00:00:00:01\"}"), 25, "mac: \"02:00:00:00:00:01\", rnic: {port_space: split}}");
+  auto r = sh(kBin + " run " + write_file("split.yaml", split) + " -o " + kWork + "/cli/split");
+  INFO(r.out);
+  CHECK(r.status == 4);
+  CHECK(r.out.find("split.yaml:3:65: not simulated yet: hosts 'a': rnic.port_space 'split' is not simulated yet (shared "
+                   "is)") != std::string::npos);
+  std::string nf = kGood;
+  nf.replace(nf.find("mac: \"02:00:00:00:00:01\"}"), 25, "mac: \"02:00:00:00:00:01\", rnic: {netfilter: bypass}}");
+  auto n = sh(kBin + " run " + write_file("nf.yaml", nf) + " -o " + kWork + "/cli/nf");
+  INFO(n.out);
+  CHECK(n.status == 4);
+  CHECK(n.out.find("nf.yaml:3:65: not simulated yet: hosts 'a': rnic.netfilter 'bypass' is not simulated yet") !=
+        std::string::npos);
+}
+
+TEST_CASE("cli: regress --golden names the first output that differs; --update-golden writes them") {
+  const std::string dir = kWork + "/cli/golden";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir + "/scen");
+  std::ofstream(dir + "/scen/tiny.yaml") << kGood;
+  const std::string regress = "cd " + dir + " && " + kBin + " regress scen -j 1 --golden g";
+  auto w = sh(regress + " --update-golden");
+  INFO(w.out);
+  REQUIRE(w.status == 0);
+  CHECK(w.out.find("WROTE  scen/tiny.yaml") != std::string::npos);
+  const std::string golden = e2e::slurp(dir + "/g/tiny.golden");
+  // The exit status, then every output but the log, in name order.
+  CHECK(golden.find("# scen/tiny.yaml\nexit 0\na.pcap ") == 0);
+  for (const char* f : {"\nb.pcap ", "\nevents.jsonl ", "\nresults.json ", "\ntimeseries.csv "})
+    CHECK(golden.find(f) != std::string::npos);
+  CHECK(golden.find("run.log") == std::string::npos);
+  // Same scenario, same seed: the goldens hold (wall-clock figures aside).
+  auto same = sh(regress);
+  INFO(same.out);
+  CHECK(same.status == 0);
+  CHECK(same.out.find("1 passed, 0 failed") != std::string::npos);
+  // Another seed changes the captures first (in name order, a.pcap).
+  auto other = sh(regress + " --set seed=2");
+  INFO(other.out);
+  CHECK(other.status == 1);
+  CHECK(other.out.find("FAIL  scen/tiny.yaml: a.pcap differs against g/tiny.golden") != std::string::npos);
+  // An expectation changed, nothing simulated: only the exit status and results.json.
+  std::ofstream(dir + "/scen/tiny.yaml") << std::string(kGood) + "  - {metric: workloads.w1.completed, eq: 21}\n";
+  auto r = sh(regress);
+  INFO(r.out);
+  CHECK(r.status == 1);
+  CHECK(r.out.find("FAIL  scen/tiny.yaml: exit status 1 (golden 0)") != std::string::npos);
+  // A missing golden is a failure, not a pass.
+  std::filesystem::remove(dir + "/g/tiny.golden");
+  auto none = sh(regress);
+  CHECK(none.status == 1);
+  CHECK(none.out.find("no golden g/tiny.golden") != std::string::npos);
+}

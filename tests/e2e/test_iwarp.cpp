@@ -646,3 +646,35 @@ TEST_CASE("iwarp: every scenario: tshark decodes each segment of every RDMA stre
     }
   }
 }
+
+TEST_CASE("iwarp: qp depths: a full send queue makes the workload wait; a Send into an empty receive queue is RFC 5040's error") {
+  const std::string file = kSrc + "/tests/data/qp_depth.yaml";
+  const json a = run(file, "qp_depth");
+  // Depth 8 on a send queue of 2 runs exactly as depth 2 on a queue of 256.
+  const std::string dir = kWork + "/iwarp/qp_depth_2";
+  std::filesystem::create_directories(dir);
+  const auto r = sh(kBin + " run " + file + " -o " + dir +
+                    " --set connections[0].qp.sq_depth=256 --set workloads[0].depth=2 --pcap off");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  const json b = json::parse(e2e::slurp(dir + "/results.json"));
+  CHECK(a["workloads"]["w1"]["latency_ns"] == b["workloads"]["w1"]["latency_ns"]);
+  CHECK(a["workloads"]["w1"]["goodput_gbps"] == b["workloads"]["w1"]["goodput_gbps"]);
+  CHECK(a["workloads"]["w1"]["completed"] == 32);
+  // Without the queue's limit the eight wait on each other: the median latency is 4 times longer.
+  const auto c = sh(kBin + " run " + file + " -o " + dir + " --set connections[0].qp.sq_depth=256 --pcap off");
+  REQUIRE(c.status == 0);
+  const json d = json::parse(e2e::slurp(dir + "/results.json"));
+  CHECK(d["workloads"]["w1"]["latency_ns"]["p50"].get<double>() >
+        3.5 * a["workloads"]["w1"]["latency_ns"]["p50"].get<double>());
+  // The receive queue of one buffer: bob's Terminate, decoded by tshark from bob's capture.
+  const auto& t = a["connections"]["c2"]["terminate"];
+  CHECK(t["layer"] == 1);
+  CHECK(t["etype"] == 2);
+  CHECK(t["code"] == 2);
+  CHECK(t["sent_by"] == "bob");
+  const auto rows = fields(pcap("qp_depth", "bob"), "tcp.srcport == 5001 && iwarp_rdma.opcode == 7",
+                           {"iwarp_rdma.term_layer", "iwarp_rdma.term_etype_ddp", "iwarp_rdma.term_errcode_ddp_untagged"});
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0] == std::vector<std::string>{"0x01", "0x02", "0x02"});
+}
