@@ -161,6 +161,8 @@ class Connection {
   Duration min_rtt() const { return min_rtt_; }
 
  private:
+  // Defined in the file of their concern: connection.cpp (construction, open, close),
+  // connection_input.cpp, _ack, _rack, _output, _timers and _receive (docs/tcp.md).
   void set_state(State s);
   void on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool ce,
                                bool unscaled_window);
@@ -190,6 +192,8 @@ class Connection {
   bool fin_ready() const;
   bool data_state() const;
   void fail(CloseReason r, Duration now);
+  /// Where unwrapped positions start (una64_ at the ISS, rcv64_ after the peer's SYN).
+  static constexpr uint64_t kBase64 = uint64_t{1} << 33;
   /// Unwrapped 64-bit position of a send / receive sequence number.
   uint64_t s64(uint32_t seq) const { return una64_ + static_cast<int64_t>(static_cast<int32_t>(seq - snd_una_)); }
   uint64_t r64(uint32_t seq) const { return rcv64_ + static_cast<int64_t>(static_cast<int32_t>(seq - rcv_nxt_)); }

@@ -1,0 +1,165 @@
+// tcp::Connection, receive: the window offered (RFC 9293 3.8.6.2.2: never shrunk), the
+// data of an acceptable segment trimmed to RCV.NXT and the window (RFC 9293 3.10.7.4),
+// out-of-order bytes held and shown to the layer above, in-order delivery draining the
+// holes it fills, the FIN (RFC 9293 3.10.7.4 eighth step), and the ACKs this side owes:
+// at once for an out-of-order segment or a filled hole, every second full segment,
+// otherwise delayed (RFC 5681 4.2, RFC 9293 3.8.6.3), with SACK blocks (RFC 2018 4) and a
+// D-SACK first for a duplicate (RFC 2883 4).
+
+#include "model/proto/tcp/connection.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "model/proto/tcp/seq.h"
+
+namespace rnicsim::tcp {
+
+uint32_t Connection::rcv_window() const {
+  // In-order bytes go straight up, so only out-of-order bytes occupy the buffer, and they
+  // lie inside the window already offered: subtracting them would move the right edge
+  // left (RFC 9293 3.8.6.2.2: do not shrink the window) and change the window field of
+  // every duplicate ACK, which then no longer counts as one (RFC 5681 2, condition e).
+  return static_cast<uint32_t>(std::min<uint64_t>(cfg_.rcvbuf, uint64_t{0xFFFF} << rcv_wscale_));
+}
+
+void Connection::deliver(ConstByteSpan data, bool& ack_hint) {
+  ack_hint |= up_.on_data(data);
+  rcv_nxt_ += static_cast<uint32_t>(data.size());
+  rcv64_ += data.size();
+}
+
+void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, Duration now) {
+  if (state_ != State::Established && state_ != State::FinWait1 && state_ != State::FinWait2)
+    return;
+  uint32_t seq = h.seq;
+  // Trim what we already have (duplicates, overlaps).
+  if (seq_lt(seq, rcv_nxt_)) {
+    const uint32_t dup = rcv_nxt_ - seq;
+    if (dup >= payload.size()) {
+      ++stats_.dup_segments_rx;
+      note_dsack(seq, payload.size());
+      ack_now_ = true;
+      return;
+    }
+    payload = payload.subspan(dup);
+    seq = rcv_nxt_;
+  }
+  // Trim what lies beyond the window (RFC 9293 3.10.7.4).
+  const uint32_t wnd = rcv_window();
+  const uint32_t room = wnd - (seq - rcv_nxt_);
+  if (payload.size() > room) payload = payload.subspan(0, room);
+  if (payload.empty()) {
+    ack_now_ = true;
+    return;
+  }
+  if (seq != rcv_nxt_) {
+    // Out of order: keep it, ACK at once (RFC 5681 4.2) so the sender sees the duplicate.
+    ++stats_.ooo_segments_rx;
+    if (ooo_ring_.empty()) ooo_ring_.resize(wnd);
+    const uint64_t p = r64(seq);
+    const size_t cap = ooo_ring_.size();
+    const size_t at = static_cast<size_t>(p % cap);
+    const size_t first = std::min(payload.size(), cap - at);
+    std::memcpy(ooo_ring_.data() + at, payload.data(), first);
+    if (first < payload.size()) std::memcpy(ooo_ring_.data(), payload.data() + first, payload.size() - first);
+    ooo_.insert(p, p + payload.size());
+    up_.on_out_of_order(p, payload);
+    // RFC 2018 4: the first SACK block reports the range holding this segment, then the
+    // most recently reported ones.
+    const uint64_t left = ooo_[static_cast<size_t>(ooo_.find(p))].left;
+    std::array<uint64_t, 4> next{};
+    uint8_t n = 0;
+    next[n++] = left;
+    for (uint8_t i = 0; i < sack_recent_n_ && n < next.size(); ++i) {
+      const long k = ooo_.find(sack_recent_[i]);
+      if (k < 0) continue;
+      const uint64_t l = ooo_[static_cast<size_t>(k)].left;
+      if (std::find(next.begin(), next.begin() + n, l) == next.begin() + n) next[n++] = l;
+    }
+    sack_recent_ = next;
+    sack_recent_n_ = n;
+    ack_now_ = true;
+    return;
+  }
+  bool ack_hint = false;
+  deliver(payload, ack_hint);
+  const bool filled_hole = !ooo_.empty();
+  // Drain the out-of-order ranges the segment joined.
+  while (!ooo_.empty() && ooo_[0].left <= rcv64_) {
+    const Range r = ooo_[0];
+    if (r.right > rcv64_) {
+      const size_t cap = ooo_ring_.size();
+      const size_t n = static_cast<size_t>(r.right - rcv64_);
+      const size_t at = static_cast<size_t>(rcv64_ % cap);
+      const size_t first = std::min(n, cap - at);
+      deliver(ConstByteSpan(ooo_ring_.data() + at, first), ack_hint);
+      if (first < n) deliver(ConstByteSpan(ooo_ring_.data(), n - first), ack_hint);
+    }
+    ooo_.trim_below(rcv64_);
+  }
+  if (ooo_fin_ && rcv64_ == ooo_fin_pos_) {
+    ooo_fin_ = false;
+    process_fin(now);
+  }
+  if (ack_hint || filled_hole) {
+    ack_now_ = true;  // RFC 5681 4.2: at once when a segment fills (part of) a gap
+  } else if (payload.size() >= emss()) {
+    // ACK at least every second full-sized segment (RFC 5681 4.2; RFC 9293 3.8.6.3).
+    if (++unacked_full_segments_ >= 2) ack_now_ = true;
+  }
+  if (!ack_now_ && delack_deadline_.ps < 0) delack_deadline_ = now + cfg_.delayed_ack;
+}
+
+void Connection::process_fin(Duration now) {
+  peer_fin_ = true;
+  rcv_nxt_ += 1;
+  rcv64_ += 1;
+  ack_now_ = true;
+  up_.on_peer_fin();
+  switch (state_) {
+    case State::SynReceived:
+    case State::Established: set_state(State::CloseWait); break;
+    case State::FinWait1:
+      // Our FIN not yet acknowledged: simultaneous close.
+      set_state(State::Closing);
+      break;
+    case State::FinWait2: enter_time_wait(now); break;
+    default: break;
+  }
+}
+
+void Connection::note_dsack(uint32_t seq, size_t len) {
+  if (!sack_on_) return;
+  dsack_pending_ = true;
+  dsack_left_ = seq;
+  dsack_right_ = seq + static_cast<uint32_t>(len);
+  if (seq_gt(dsack_right_, rcv_nxt_)) dsack_right_ = rcv_nxt_;
+}
+
+void Connection::fill_sack_blocks(wire::TcpHeader& h) {
+  if (!sack_on_) return;
+  // RFC 2018 3: up to the option space left (three blocks beside timestamps, else four).
+  const uint8_t max = h.opts.has_timestamps ? 3 : 4;
+  uint8_t n = 0;
+  if (dsack_pending_) {
+    // RFC 2883 4: the duplicate first, in this ACK only.
+    h.opts.sack[n++] = wire::SackBlock{dsack_left_, dsack_right_};
+    dsack_pending_ = false;
+  }
+  for (uint8_t i = 0; i < sack_recent_n_ && n < max; ++i) {
+    const long k = ooo_.find(sack_recent_[i]);
+    if (k < 0) continue;
+    const Range& r = ooo_[static_cast<size_t>(k)];
+    const uint32_t left = rcv_nxt_ + static_cast<uint32_t>(r.left - rcv64_);
+    const uint32_t right = rcv_nxt_ + static_cast<uint32_t>(r.right - rcv64_);
+    bool dup = false;
+    for (uint8_t j = 0; j < n; ++j) dup |= h.opts.sack[j].left == left;
+    if (dup) continue;
+    h.opts.sack[n++] = wire::SackBlock{left, right};
+  }
+  h.opts.sack_count = n;
+}
+
+}  // namespace rnicsim::tcp

@@ -1,0 +1,149 @@
+// tcp::Connection, timers (RFC 9293 3.10.8): the RTT estimate and the RTO (RFC 6298 2, 5.5
+// back-off, 5.7 after a retransmitted SYN), the persist timer (RFC 9293 3.8.6.1, RFC 1122
+// 4.2.2.17), the earliest deadline, and their expiries: TIME_WAIT's 2 MSL, the delayed
+// ACK (RFC 9293 3.8.6.3, RFC 5681 4.2), zero-window probes, RACK's reordering timer and the
+// probe timeout (RFC 8985 6.2 step 5, 7.3), and the retransmission timeout: the user
+// timeout or retry limit (RFC 9293 3.8.3, RFC 1122 4.2.3.5), the SYN again, or the loss
+// window and resending from SND.UNA (RFC 6298 5.4-5.6, RFC 5681 3.1, RFC 6675 5.1).
+
+#include "model/proto/tcp/connection.h"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace rnicsim::tcp {
+
+void Connection::update_persist(Duration now) {
+  if (!data_state()) return;
+  if (snd_wnd_ == 0) {
+    if (!persist_on_ && snd_una_ == snd_max_) {
+      // The peer closed its window with nothing in flight: probe it (RFC 9293 3.8.6.1).
+      persist_on_ = true;
+      persist_backoff_ = 0;
+      rto_deadline_ = tlp_deadline_ = Duration{-1};
+      persist_deadline_ = now + rto();
+    }
+  } else if (persist_on_) {
+    persist_on_ = false;
+    persist_backoff_ = 0;
+    persist_deadline_ = Duration{-1};
+    probe_pending_ = false;
+    if (snd_una_ != snd_max_) arm_rto(now);
+  }
+}
+
+void Connection::rtt_sample(Duration r) {
+  // RFC 6298 2.2 / 2.3: alpha 1/8, beta 1/4.
+  if (!have_rtt_) {
+    srtt_ = r;
+    rttvar_ = Duration{r.ps / 2};
+    have_rtt_ = true;
+  } else {
+    const int64_t err = std::abs(srtt_.ps - r.ps);
+    rttvar_ = Duration{(3 * rttvar_.ps + err) / 4};
+    srtt_ = Duration{(7 * srtt_.ps + r.ps) / 8};
+  }
+}
+
+Duration Connection::rto() const {
+  // RFC 6298 5.7: after a retransmitted SYN (or SYN-ACK) without an RTT sample, data
+  // starts with an RTO of 3 s.
+  const bool handshaking = state_ == State::SynSent || state_ == State::SynReceived;
+  const Duration initial = syn_retransmitted_ && !handshaking ? std::max(cfg_.initial_rto, Duration::from_s(3)) : cfg_.initial_rto;
+  Duration base = have_rtt_ ? srtt_ + Duration{std::max<int64_t>(4 * rttvar_.ps, 1000)}  // G = 1 ns
+                            : initial;
+  base = std::max(base, cfg_.min_rto);
+  for (int i = 0; i < backoff_ && base < cfg_.max_rto; ++i) base = base * 2;  // RFC 6298 5.5
+  return std::min(base, cfg_.max_rto);
+}
+
+void Connection::arm_rto(Duration now) { rto_deadline_ = now + rto(); }
+
+Duration Connection::next_deadline() const {
+  Duration d{-1};
+  for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_, rack_deadline_,
+                     tlp_deadline_})
+    if (t.ps >= 0 && (d.ps < 0 || t < d)) d = t;
+  return d;
+}
+
+void Connection::on_timer(Duration now) {
+  if (timewait_deadline_.ps >= 0 && timewait_deadline_ <= now) {
+    timewait_deadline_ = Duration{-1};
+    close_reason_ = CloseReason::Normal;
+    set_state(State::Closed);
+    return;
+  }
+  if (delack_deadline_.ps >= 0 && delack_deadline_ <= now) {
+    delack_deadline_ = Duration{-1};
+    ack_now_ = true;
+  }
+  if (persist_on_ && persist_deadline_.ps >= 0 && persist_deadline_ <= now) {
+    // Zero-window probe when data waits, then back off as the RTO does (RFC 9293 3.8.6.1,
+    // RFC 1122 4.2.2.17); with nothing to send the timer only runs on.
+    if (sndbuf_.size() > snd_max_ - snd_una_) {
+      probe_pending_ = true;
+      ++persist_backoff_;
+    }
+    Duration next = rto();
+    for (int i = 0; i < persist_backoff_ && next < cfg_.max_rto; ++i) next = next * 2;
+    persist_deadline_ = now + std::min(next, cfg_.max_rto);
+  }
+  if (rack_deadline_.ps >= 0 && rack_deadline_ <= now) {
+    // RACK's reordering timer (RFC 8985 6.2 step 5).
+    rack_deadline_ = Duration{-1};
+    if (data_state()) {
+      rack_detect_loss(now);
+      rack_maybe_recover(now);
+    }
+  }
+  if (tlp_deadline_.ps >= 0 && tlp_deadline_ <= now) {
+    // The probe timeout (RFC 8985 7.3): a probe goes now, and the RTO restarts.
+    tlp_deadline_ = Duration{-1};
+    if (tlp_allowed()) {
+      tlp_pending_ = true;
+      arm_rto(now);
+    }
+  }
+  if (rto_deadline_.ps >= 0 && rto_deadline_ <= now) {
+    rto_deadline_ = Duration{-1};
+    rack_deadline_ = Duration{-1};
+    on_rto(now);
+  }
+}
+
+void Connection::on_rto(Duration now) {
+  ++stats_.timeouts;
+  ++retries_;
+  if (first_retransmit_at_.ps < 0) first_retransmit_at_ = now;
+  const bool give_up = cfg_.user_timeout.ps > 0 ? now - first_retransmit_at_ >= cfg_.user_timeout
+                                                 : retries_ > cfg_.max_retries;
+  if (give_up) {
+    rst_pending_ = state_ != State::SynSent;
+    rst_seq_ = snd_max_;
+    fail(CloseReason::Timeout, now);
+    return;
+  }
+  ++backoff_;
+  rtt_timing_ = false;  // Karn
+  if (state_ == State::SynSent || state_ == State::SynReceived) {
+    syn_pending_ = true;
+    syn_retransmitted_ = true;
+    snd_nxt_ = iss_;
+    return;
+  }
+  // RFC 6298 5.4-5.6 and RFC 5681 3.1: loss window, then resend from SND.UNA what the
+  // scoreboard does not hold (RFC 6675 5.1), slow-starting up to the new ssthresh.
+  cc_->on_timeout(snd_max_ - snd_una_, emss(), now);
+  tlp_in_flight_ = tlp_pending_ = false;
+  tlp_deadline_ = Duration{-1};
+  recovery_ = Recovery::Loss;
+  recover_ = snd_max_;
+  if (rack_on_) rack_on_rto(now);
+  rxt_next64_ = una64_;
+  first_rxt_pending_ = true;
+  dupacks_ = 0;
+  arm_rto(now);
+}
+
+}  // namespace rnicsim::tcp
