@@ -2,6 +2,8 @@
 // work it flushes; and the RFC 6581 RTR that may open a stream.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "tests/unit/rdmap/qp_pair.h"
 
 using namespace rnicsim;
