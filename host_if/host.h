@@ -76,7 +76,8 @@ class Host : public sc_core::sc_module {
   VirtBuffer alloc_buffer(uint64_t length);
   /// Registers a region with the RNIC; returns its STag.
   uint32_t reg_mr(const VirtBuffer& b, uint32_t pd, uint32_t access);
-  uint32_t create_qp(uint32_t pd, uint32_t sq_depth);
+  /// A QP whose send queue holds `sq_depth` work requests and receive queue `rq_depth` receives.
+  uint32_t create_qp(uint32_t pd, uint32_t sq_depth, uint32_t rq_depth);
   void post_send(uint32_t qpn, const hw::Wqe& w);
   void post_recv(uint32_t qpn, const hw::Rqe& r);
   /// A new protection domain (verbs' alloc_pd); PD 1 exists from the start.

@@ -627,10 +627,10 @@ void build(Model& m) {
     const tcp::Config stcp = tcp_config(ss->rnic.tcp, ss->mtu, false);
     const fw::MpaSetup cmpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.client);
     const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server);
-    const uint32_t sq = rt->spec->sq_depth;
+    const uint32_t sq = rt->spec->sq_depth, rq = rt->spec->rq_depth;
     // The server listens from the start; it makes a QP for the request it accepts.
-    const bool listening = rt->server->listen(rt->port, smpa, stcp, [rt, sq] {
-      rt->server_qpn = rt->server->create_qp(1, sq);
+    const bool listening = rt->server->listen(rt->port, smpa, stcp, [rt, sq, rq] {
+      rt->server_qpn = rt->server->create_qp(1, sq, rq);
       return rt->server_qpn;
     });
     if (!listening) {
@@ -648,9 +648,9 @@ void build(Model& m) {
         m.check_done();
       });
     }
-    m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, sq, ssrc] {
+    m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, sq, rq, ssrc] {
       host::Host* h = rt->client;
-      rt->client_qpn = h->create_qp(1, sq);
+      rt->client_qpn = h->create_qp(1, sq, rq);
       const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
       h->connect(rt->client_qpn, rt->server->config().ip, rt->port, sport, cmpa, ctcp,
                  [&m, rt](uint32_t, int status) {

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "model/proto/ddp/tagged.h"
+
 namespace rnicsim::hw {
 
 std::optional<PlacementMode> parse_placement_mode(const std::string& s) {
@@ -86,8 +88,9 @@ PlaceResult PlacementUnit::place(uint32_t pd, uint32_t stag, uint64_t to, ConstB
   const uint64_t beats = (payload.size() + cfg_.beat_bytes - 1) / cfg_.beat_bytes;
   const Duration start = std::max(sim_now(), busy_until_);
   const Duration model_latency = cfg_.clock_period * static_cast<int64_t>(cfg_.cycles_per_segment + beats);
-  r.failure = table_.check(stag, to, payload.size(), pd, required);
-  r.error = placement::to_term_code(r.failure, use);
+  const ddp::TaggedVerdict v = ddp::check_tagged(table_, stag, to, payload.size(), pd, use);
+  r.failure = v.failure;
+  r.error = v.error;
 
   std::optional<cosim::RtlSegment> rtl;
   if (rtl_) {
@@ -108,14 +111,7 @@ PlaceResult PlacementUnit::place(uint32_t pd, uint32_t stag, uint64_t to, ConstB
     if (rtl->record.failed) {
       ++stats_.violations;
       r.error = rtl->record.error;
-      r.failure = placement::CheckFailure::InvalidStag;  // the code names it; find which check
-      for (auto f : {placement::CheckFailure::InvalidStag, placement::CheckFailure::PdMismatch,
-                     placement::CheckFailure::AccessRights, placement::CheckFailure::ToWrap,
-                     placement::CheckFailure::Bounds})
-        if (placement::to_term_code(f, use) == r.error) {
-          r.failure = f;
-          break;
-        }
+      r.failure = ddp::failure_of(r.error, use);  // the RTL core reports the code only
       return r;
     }
     for (const auto& w : rtl->writes) {

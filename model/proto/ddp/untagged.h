@@ -20,6 +20,14 @@ struct UntaggedQueue {
   uint32_t mo = 0;
 };
 
+/// The sending side of a stream's untagged queues: the MSN the next message on each queue
+/// carries (every segment of a message carries its MSN; RFC 5041 s.5.1, from 1).
+struct UntaggedSender {
+  uint32_t msn[kQueues] = {1, 1, 1, 1, 1};
+  /// The MSN of a new message on queue `qn`.
+  uint32_t take(uint32_t qn) { return msn[qn]++; }
+};
+
 /// What the receiver has for the message a segment belongs to.
 struct UntaggedBuffers {
   uint32_t available = 0;  ///< buffers for the message, the one being filled included (QN 1: free IRD slots)

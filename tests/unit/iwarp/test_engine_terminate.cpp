@@ -205,3 +205,28 @@ TEST_CASE("engine: an FPDU with a bad CRC: LLP 2/0/0x02, nothing attached") {
   CHECK(!m.has_ddp);
   CHECK(m.rdmap_header.empty());
 }
+
+TEST_CASE("engine: create_qp's rq_depth: a post past it is refused at once and counted") {
+  host::HostMemory mem{5, "rq"};
+  hw::RnicConfig cfg;
+  cfg.mac = 0x020000000002ull;
+  cfg.ip = 0x0A000002;
+  hw::Rnic rnic("rq_rnic", cfg, mem, fw::HostUpcalls{}, 1);
+  const uint32_t qpn = rnic.engine().create_qp(1, 16, 2);
+  CHECK(rnic.engine().sq_depth(qpn) == 16);
+  CHECK(rnic.engine().rq_depth(qpn) == 2);
+  host::VirtBuffer b;
+  b.va = 0x1000;
+  b.length = 64;
+  b.pages = mem.alloc_pages(1);
+  hw::Rqe r;
+  r.sgl.push_back(hw::Sge{&b, b.va, 64});
+  CHECK(rnic.engine().post_recv(qpn, r));
+  CHECK(rnic.engine().post_recv(qpn, r));
+  CHECK(!rnic.engine().post_recv(qpn, r));
+  CHECK(rnic.engine().stats().rq_overflows == 1);
+  // Without a depth the queue is not bounded (the default of callers that model no ring).
+  const uint32_t q2 = rnic.engine().create_qp(1, 16);
+  for (int k = 0; k < 1000; ++k) REQUIRE(rnic.engine().post_recv(q2, r));
+  CHECK(rnic.engine().stats().rq_overflows == 1);
+}
