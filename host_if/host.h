@@ -69,7 +69,6 @@ class Host : public sc_core::sc_module, private SoftTcpNet {
   void resolve(wire::Ipv4Addr ip);
   /// The MAC of a valid neighbour (0 when it is not valid).
   wire::MacAddr neighbour_mac(wire::Ipv4Addr ip) const;
-  netstack::NudState neighbour_state(wire::Ipv4Addr ip) const { return neigh_.state(ip); }
   /// Reserves a local port; false when taken (a conflict).
   bool reserve_port(uint16_t port);
   uint16_t ephemeral_port();
