@@ -52,18 +52,34 @@ void Firmware::cmd_connect(uint32_t qpn, const hw::FourTuple& t, const MpaSetup&
   });
 }
 
+Firmware::L2Slot& Firmware::l2_slot(wire::Ipv4Addr ip) {
+  L2Slot& slot = l2_[ip];
+  if (!slot.entry) slot.entry = std::make_shared<netstack::L2Entry>(netstack::L2Entry{ip, 0});
+  return slot;
+}
+
+netstack::Path Firmware::path_to(wire::Ipv4Addr dst) {
+  netstack::Path p;
+  p.route = up_.route(dst);
+  const wire::Ipv4Addr hop = netstack::next_hop(p.route, dst);
+  const L2Slot& slot = l2_slot(hop);
+  if (slot.state == L2State::Valid) {
+    p.neighbour = slot.entry;
+    return p;
+  }
+  up_.resolve(hop);
+  return p;
+}
+
 void Firmware::start_open(Setup& s) {
-  const wire::Ipv4Addr hop = up_.next_hop(s.tuple.remote_ip);
-  auto it = l2_.find(hop);
-  if (it == l2_.end() || it->second.first != L2State::Valid) {
-    if (it == l2_.end()) l2_[hop] = {L2State::Resolving, 0};
+  netstack::Path path = path_to(s.tuple.remote_ip);
+  if (!path.neighbour) {
     s.phase = Phase::AwaitL2;
     waiting_l2_.push_back(s);
-    up_.resolve(hop);
     return;
   }
   s.phase = Phase::Handshake;
-  const uint32_t conn = toe_.open_active(s.tuple, it->second.second, s.tcp, this);
+  const uint32_t conn = toe_.open_active(s.tuple, std::move(path), s.tcp, this);
   s.conn = conn;
   setups_[conn] = s;
 }
@@ -71,11 +87,13 @@ void Firmware::start_open(Setup& s) {
 void Firmware::netevent_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
   run(cfg_.costs.neigh_update, [this, ip, mac] {
     ++stats_.netevents_handled;
-    l2_[ip] = {L2State::Valid, mac};
+    L2Slot& slot = l2_slot(ip);
+    slot.state = L2State::Valid;
+    slot.entry->mac = mac;  // in place: live connections use it from their next frame
     std::vector<Setup> waiting;
     waiting.swap(waiting_l2_);
     for (auto& s : waiting) {
-      if (up_.next_hop(s.tuple.remote_ip) == ip)
+      if (netstack::next_hop(up_.route(s.tuple.remote_ip), s.tuple.remote_ip) == ip)
         start_open(s);
       else
         waiting_l2_.push_back(s);
@@ -91,12 +109,9 @@ void Firmware::on_syn(const hw::SynInfo& syn) {
   run(cfg_.costs.syn, [this, syn] {
     auto lit = listeners_.find(syn.tuple.local_port);
     if (lit == listeners_.end()) return;
-    const wire::Ipv4Addr hop = up_.next_hop(syn.tuple.remote_ip);
-    auto it = l2_.find(hop);
-    if (it == l2_.end() || it->second.first != L2State::Valid) {
-      if (it == l2_.end()) l2_[hop] = {L2State::Resolving, 0};
+    netstack::Path path = path_to(syn.tuple.remote_ip);
+    if (!path.neighbour) {
       syns_waiting_l2_.push_back(syn);
-      up_.resolve(hop);
       return;
     }
     Setup s;
@@ -105,7 +120,7 @@ void Firmware::on_syn(const hw::SynInfo& syn) {
     s.mpa = lit->second.first;
     s.tcp = lit->second.second;
     s.phase = Phase::AwaitRequest;
-    const uint32_t conn = toe_.open_passive(syn, it->second.second, s.tcp, this);
+    const uint32_t conn = toe_.open_passive(syn, std::move(path), s.tcp, this);
     s.conn = conn;
     setups_[conn] = s;
   });

@@ -14,6 +14,7 @@
 #include "model/common/sim.h"
 #include "model/hw/rdma_engine/engine.h"
 #include "model/hw/toe/toe.h"
+#include "model/proto/netstack/path.h"
 #include "model/proto/tcp/config.h"
 #include "model/wire/mpa.h"
 
@@ -65,8 +66,8 @@ struct HostUpcalls {
   std::function<void(uint32_t qpn)> established;
   /// The firmware needs a neighbour the L2 table lacks: ask the host to resolve it.
   std::function<void(wire::Ipv4Addr next_hop)> resolve;
-  /// The next hop toward a destination (the host's routing table).
-  std::function<wire::Ipv4Addr(wire::Ipv4Addr dst)> next_hop;
+  /// The route toward a destination (the host's routing table; empty: none, tried on link).
+  std::function<netstack::RouteRef(wire::Ipv4Addr dst)> route;
 };
 
 class Firmware : public sc_core::sc_module, public hw::ToeClient {
@@ -122,7 +123,18 @@ class Firmware : public sc_core::sc_module, public hw::ToeClient {
   HostUpcalls up_;
   Agenda agenda_;
   Duration busy_until_{};
-  std::map<wire::Ipv4Addr, std::pair<L2State, wire::MacAddr>> l2_;
+  /// An L2 table entry: connections hold `entry` (never a copy of its MAC), so a
+  /// NEIGH_UPDATE that changes the MAC reaches each of them at its next frame.
+  struct L2Slot {
+    L2State state = L2State::Resolving;
+    std::shared_ptr<netstack::L2Entry> entry;
+  };
+  /// The entry for next hop `ip`, created Resolving when absent.
+  L2Slot& l2_slot(wire::Ipv4Addr ip);
+  /// The path toward `dst` when its next hop's entry is valid; otherwise asks the host to
+  /// resolve it and returns a path with no neighbour.
+  netstack::Path path_to(wire::Ipv4Addr dst);
+  std::map<wire::Ipv4Addr, L2Slot> l2_;
   std::map<uint16_t, std::pair<MpaSetup, tcp::Config>> listeners_;
   std::map<uint32_t, Setup> setups_;            ///< by connection
   std::vector<Setup> waiting_l2_;               ///< active opens waiting for a neighbour

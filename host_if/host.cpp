@@ -8,17 +8,22 @@
 #include "model/wire/tcp.h"
 
 namespace rnicsim::host {
-namespace {
-
-uint32_t prefix_mask(uint8_t len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - len); }
-
-}  // namespace
 
 Host::Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicConfig& rnic_cfg,
            EventLog& log, uint64_t seed)
-    : sc_module(name), cfg_(cfg), log_(log), mem_(seed, cfg.name), agenda_(basename()) {
+    : sc_module(name),
+      cfg_(cfg),
+      log_(log),
+      mem_(seed, cfg.name),
+      agenda_(basename()),
+      neigh_(cfg.neigh, Rng(seed, std::string(this->name()) + ".neigh")),
+      ipv4_rx_(cfg.ip, icmp_) {
+  // The connected route of the interface's prefix first: among equal prefixes the first
+  // added wins, so a static route of the same prefix never hides the link.
+  routes_.add({cfg.ip, cfg.prefix_len, 0, cfg.mtu});
+  for (const auto& r : cfg.routes) routes_.add({r.dst, r.len, r.via, cfg.mtu});
   rnic_ = std::make_unique<hw::Rnic>("rnic", rnic_cfg, mem_, make_upcalls(), seed);
-  soft_tcp_ = std::make_unique<SoftTcp>(cfg.soft_tcp, rnic_->mac(), cfg.mac, seed);
+  soft_tcp_ = std::make_unique<SoftTcp>(cfg.soft_tcp, rnic_->mac(), cfg.mac, static_cast<SoftTcpNet&>(*this), seed);
   rnic_->set_host_rx([this](FramePtr f) { on_frame(std::move(f)); },
                      [this](FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, size_t off,
                             size_t len, wire::MacAddr src) { soft_tcp_->receive(std::move(f), ip, tcp, off, len, src); });
@@ -46,7 +51,7 @@ void Host::to_host_event(const char* kind, nlohmann::ordered_json fields) {
 
 fw::HostUpcalls Host::make_upcalls() {
   fw::HostUpcalls up;
-  up.next_hop = [this](wire::Ipv4Addr dst) { return next_hop(dst); };
+  up.route = [this](wire::Ipv4Addr dst) { return routes_.lookup(dst); };
   up.resolve = [this](wire::Ipv4Addr ip) { resolve(ip); };
   up.connect_request = [this](uint32_t handle, uint16_t port, const wire::MpaReqRep& req) {
     to_host_event("connect_request",
@@ -81,42 +86,76 @@ fw::HostUpcalls Host::make_upcalls() {
 
 // ------------------------------------------------------------------ network stack
 
-wire::Ipv4Addr Host::next_hop(wire::Ipv4Addr dst) const {
-  const uint32_t mask = prefix_mask(cfg_.prefix_len);
-  if ((dst & mask) == (cfg_.ip & mask)) return dst;  // on link
-  const RouteEntry* best = nullptr;
-  for (const auto& r : cfg_.routes)
-    if ((dst & prefix_mask(r.len)) == (r.dst & prefix_mask(r.len)) && (!best || r.len > best->len))
-      best = &r;
-  return best ? best->via : dst;
+wire::Ipv4Addr Host::next_hop(wire::Ipv4Addr dst) const { return netstack::next_hop(routes_.lookup(dst), dst); }
+
+netstack::Path Host::path(wire::Ipv4Addr dst) const {
+  netstack::Path p;
+  p.route = routes_.lookup(dst);
+  p.neighbour = neigh_.entry(netstack::next_hop(p.route, dst));
+  return p;
 }
 
 wire::MacAddr Host::neighbour_mac(wire::Ipv4Addr ip) const {
-  auto it = neigh_.find(ip);
-  return it != neigh_.end() && it->second.state == NeighState::Reachable ? it->second.mac : 0;
+  return netstack::nud_valid(neigh_.state(ip)) ? neigh_.entry(ip)->mac : 0;
 }
 
 void Host::resolve(wire::Ipv4Addr ip) {
-  auto it = neigh_.find(ip);
-  if (it != neigh_.end()) {
-    // Already known: tell the RNIC again (it asked because its L2 entry is missing).
-    if (it->second.state == NeighState::Reachable) notify_neigh_update(ip, it->second.mac);
-    if (it->second.state == NeighState::Incomplete) return;
-  }
-  neigh_[ip] = Neigh{NeighState::Incomplete, 0};
-  arp_retry(ip, cfg_.arp_tries);
+  const netstack::NudState st = neigh_.state(ip);
+  if (netstack::nud_valid(st)) notify_neigh_update(ip, neigh_.entry(ip)->mac, st);
+  netstack::NeighActions out;
+  neigh_.resolve(ip, sim_now(), out);
+  apply(out);
 }
 
-void Host::arp_retry(wire::Ipv4Addr ip, uint32_t tries) {
-  auto it = neigh_.find(ip);
-  if (it == neigh_.end() || it->second.state != NeighState::Incomplete) return;
-  if (tries == 0) {
-    it->second.state = NeighState::Failed;
-    wake_waiters(ip, 0);
+void Host::when_resolved(wire::Ipv4Addr ip, std::function<void(wire::MacAddr)> cb) {
+  netstack::NeighActions out;
+  const uint64_t token = next_token_++;
+  if (neigh_.use(ip, token, sim_now(), out)) {
+    apply(out);
+    cb(neigh_.entry(ip)->mac);
     return;
   }
-  send_arp(wire::ArpOp::Request, wire::kMacBroadcast, 0, ip);
-  agenda_.after(cfg_.arp_retrans, [this, ip, tries] { arp_retry(ip, tries - 1); });
+  waiters_.emplace(token, std::move(cb));
+  apply(out);
+}
+
+void Host::apply(const netstack::NeighActions& actions) {
+  using Kind = netstack::NeighAction::Kind;
+  for (const auto& a : actions) {
+    switch (a.kind) {
+      case Kind::Solicit:
+        send_arp(wire::ArpOp::Request, a.mac, 0, a.ip);
+        break;
+      case Kind::StateChange:
+        // The RNIC hears of the changes that give its L2 entry a (new) MAC, the ones it
+        // acts on (cxgb4's t4_l2t_update); losing validity is not passed on yet.
+        if (netstack::nud_valid(a.to) && (!netstack::nud_valid(a.from) || a.mac_changed))
+          notify_neigh_update(a.ip, a.mac, a.to);
+        break;
+      case Kind::Release:
+        wake(a.tokens, a.mac);
+        break;
+      case Kind::Fail:
+        wake(a.tokens, 0);
+        break;
+      case Kind::ArmTimer:
+        agenda_.at(a.when, [this] {
+          netstack::NeighActions out;
+          neigh_.on_timer(sim_now(), out);
+          apply(out);
+        });
+        break;
+    }
+  }
+}
+
+void Host::wake(const std::vector<uint64_t>& tokens, wire::MacAddr mac) {
+  for (const uint64_t t : tokens) {  // in the order they asked
+    auto it = waiters_.find(t);
+    auto cb = std::move(it->second);
+    waiters_.erase(it);
+    cb(mac);
+  }
 }
 
 void Host::send_arp(wire::ArpOp op, wire::MacAddr dst_mac, wire::MacAddr tha,
@@ -129,65 +168,44 @@ void Host::send_arp(wire::ArpOp op, wire::MacAddr dst_mac, wire::MacAddr tha,
   rnic_->host_send(std::move(f));
 }
 
-void Host::learn(wire::Ipv4Addr ip, wire::MacAddr mac) {
-  Neigh& n = neigh_[ip];
-  const bool changed = n.state != NeighState::Reachable || n.mac != mac;
-  n.state = NeighState::Reachable;
-  n.mac = mac;
-  if (changed) notify_neigh_update(ip, mac);
-  wake_waiters(ip, mac);
-}
-
-void Host::wake_waiters(wire::Ipv4Addr ip, wire::MacAddr mac) {
-  auto [b, e] = resolve_waiters_.equal_range(ip);
-  std::vector<std::function<void(wire::MacAddr)>> cbs;  // in the order they asked
-  for (auto w = b; w != e; ++w) cbs.push_back(std::move(w->second));
-  resolve_waiters_.erase(b, e);
-  for (auto& cb : cbs) cb(mac);
-}
-
-void Host::when_resolved(wire::Ipv4Addr ip, std::function<void(wire::MacAddr)> cb) {
-  if (const wire::MacAddr mac = neighbour_mac(ip)) {
-    cb(mac);
-    return;
-  }
-  resolve_waiters_.emplace(ip, std::move(cb));
-  resolve(ip);
-}
-
-void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
+void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state) {
   // The netevent notifier: NEIGH_UPDATE goes to every registered driver, the RNIC's too.
   ++stats_.netevents_to_rnic;
   log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_update",
-            {{"ip", scenario::format_ipv4(ip)}, {"mac", scenario::format_mac(mac)}, {"state", "reachable"}});
+            {{"ip", scenario::format_ipv4(ip)}, {"mac", scenario::format_mac(mac)}, {"state", netstack::to_string(state)}});
   rnic_->firmware().netevent_neigh_update(ip, mac);
 }
 
 void Host::on_frame(FramePtr f) {
+  // TCP segments for this host reach its stack straight from the RNIC's demux (decoded
+  // once); everything else the RNIC did not claim comes here.
   auto eth = wire::decode_eth(f->bytes.data(), f->bytes.size());
-  // TCP segments reach the host's stack straight from the RNIC's demux (decoded once).
-  if (!eth || eth.value.ethertype != wire::kEtherTypeArp) return;
-  auto arp = wire::decode_arp(f->bytes.data() + eth.length, f->bytes.size() - eth.length);
+  if (!eth) return;
+  const uint8_t* l3 = f->bytes.data() + eth.length;
+  const size_t l3_len = f->bytes.size() - eth.length;
+  if (eth.value.ethertype == wire::kEtherTypeIpv4) {
+    ipv4_rx_.receive(l3, l3_len);  // ICMP to its counter; the rest counted by the IP layer
+    return;
+  }
+  if (eth.value.ethertype != wire::kEtherTypeArp) return;
+  auto arp = wire::decode_arp(l3, l3_len);
   if (!arp) return;
   const wire::ArpPacket& a = arp.value;
   if (a.tpa != cfg_.ip) return;
   // RFC 826: merge the sender, then answer a request for our address.
-  learn(a.spa, a.sha);
+  netstack::NeighActions out;
+  neigh_.confirm(a.spa, a.sha, sim_now(), out);
+  apply(out);
   if (a.op == wire::ArpOp::Request) send_arp(wire::ArpOp::Reply, a.sha, a.sha, a.spa);
 }
 
 bool Host::reserve_port(uint16_t port) {
-  if (!ports_.insert(port).second) {
-    ++stats_.port_conflicts;
-    return false;
-  }
-  return true;
+  const bool ok = ports_.reserve(port);
+  stats_.port_conflicts = ports_.conflicts();
+  return ok;
 }
 
-uint16_t Host::ephemeral_port() {
-  while (ports_.count(next_ephemeral_)) ++next_ephemeral_;
-  return next_ephemeral_++;
-}
+uint16_t Host::ephemeral_port() { return ports_.ephemeral(); }
 
 // ------------------------------------------------------------------ verbs
 

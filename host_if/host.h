@@ -1,8 +1,9 @@
 #pragma once
-/// A host: its memory, its network stack (neighbour table resolved with real ARP frames,
-/// routes, port space), the verbs-style interface to its RNIC (memory registration, QPs,
-/// posting, completions) and the iw_cm-style connection manager. Every event that crosses
-/// the host/RNIC boundary is written to the event log.
+/// A host: its memory, its network stack (model/proto/netstack's neighbour table resolved
+/// with real ARP frames, routes, port space; model/proto/ip's IPv4 receive with ICMP
+/// counted), the verbs-style interface to its RNIC (memory registration, QPs, posting,
+/// completions) and the iw_cm-style connection manager. Every event that crosses the
+/// host/RNIC boundary is written to the event log.
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,6 +15,10 @@
 #include "host_if/host_memory.h"
 #include "host_if/host_tcp.h"
 #include "model/hw/rnic/rnic.h"
+#include "model/proto/ip/icmp.h"
+#include "model/proto/netstack/neighbour.h"
+#include "model/proto/netstack/ports.h"
+#include "model/proto/netstack/routes.h"
 
 namespace rnicsim::host {
 
@@ -31,8 +36,7 @@ struct HostConfig {
   uint32_t mtu = 1500;
   std::vector<RouteEntry> routes;          ///< including the default route, if any
   bool port_space_shared = true;           ///< offloaded ports reserved in the host's space
-  Duration arp_retrans = Duration::from_s(1);  ///< Linux's retrans_time_ms
-  uint32_t arp_tries = 3;                  ///< Linux's mcast_solicit
+  netstack::NeighConfig neigh;             ///< ARP and NUD timers (Linux's defaults)
   SoftTcpConfig soft_tcp;                  ///< the host's own TCP stack
 };
 
@@ -44,9 +48,7 @@ struct HostIfStats {
   uint64_t arp_requests_tx = 0;
 };
 
-enum class NeighState { Incomplete, Reachable, Failed };
-
-class Host : public sc_core::sc_module {
+class Host : public sc_core::sc_module, private SoftTcpNet {
  public:
   Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicConfig& rnic_cfg,
        EventLog& log, uint64_t seed);
@@ -58,17 +60,24 @@ class Host : public sc_core::sc_module {
 
   // ---- network stack
   wire::Ipv4Addr next_hop(wire::Ipv4Addr dst) const;
-  /// Starts ARP resolution unless the neighbour is known or being resolved.
+  /// The route and neighbour handles toward `dst` (no neighbour when its next hop has no
+  /// entry yet).
+  netstack::Path path(wire::Ipv4Addr dst) const override;
+  /// Solicits the neighbour anew unless it is being resolved (NeighbourTable::resolve); a
+  /// neighbour already valid is first announced to the RNIC again (it asked because its
+  /// L2 entry is missing).
   void resolve(wire::Ipv4Addr ip);
-  /// The MAC the host currently knows for a neighbour (0 when unknown).
+  /// The MAC of a valid neighbour (0 when it is not valid).
   wire::MacAddr neighbour_mac(wire::Ipv4Addr ip) const;
   /// Reserves a local port; false when taken (a conflict).
   bool reserve_port(uint16_t port);
   uint16_t ephemeral_port();
 
-  /// Calls `cb` with the neighbour's MAC once it is resolved (at once when known), or with
-  /// 0 when resolution fails.
-  void when_resolved(wire::Ipv4Addr ip, std::function<void(wire::MacAddr)> cb);
+  /// A sender's use of the neighbour: calls `cb` with its MAC once it is valid (at once
+  /// when it is), or with 0 when resolution fails.
+  void when_resolved(wire::Ipv4Addr ip, std::function<void(wire::MacAddr)> cb) override;
+  const ip::Ipv4RxStats& ip_stats() const { return ipv4_rx_.stats(); }
+  const ip::IcmpStats& icmp_stats() const { return icmp_.stats(); }
   /// The host's own TCP stack (`kind: tcp` connections).
   SoftTcp& soft_tcp() { return *soft_tcp_; }
 
@@ -112,11 +121,11 @@ class Host : public sc_core::sc_module {
  private:
   void on_frame(FramePtr f);
   void send_arp(wire::ArpOp op, wire::MacAddr dst_mac, wire::MacAddr tha, wire::Ipv4Addr tpa);
-  void learn(wire::Ipv4Addr ip, wire::MacAddr mac);
-  void notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac);
-  void arp_retry(wire::Ipv4Addr ip, uint32_t tries);
-  /// Calls everyone waiting for `ip` with its MAC (0: resolution failed).
-  void wake_waiters(wire::Ipv4Addr ip, wire::MacAddr mac);
+  void notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state);
+  /// Carries out the neighbour table's actions, in order.
+  void apply(const netstack::NeighActions& actions);
+  /// Calls the senders `tokens` waiting for a neighbour with its MAC (0: it failed).
+  void wake(const std::vector<uint64_t>& tokens, wire::MacAddr mac);
   fw::HostUpcalls make_upcalls();
   void to_host_event(const char* kind, nlohmann::ordered_json fields);
 
@@ -126,14 +135,14 @@ class Host : public sc_core::sc_module {
   std::unique_ptr<hw::Rnic> rnic_;
   std::unique_ptr<SoftTcp> soft_tcp_;
   Agenda agenda_;
-  std::multimap<wire::Ipv4Addr, std::function<void(wire::MacAddr)>> resolve_waiters_;
-  struct Neigh {
-    NeighState state = NeighState::Incomplete;
-    wire::MacAddr mac = 0;
-  };
-  std::map<wire::Ipv4Addr, Neigh> neigh_;
-  std::set<uint16_t> ports_;
-  uint16_t next_ephemeral_ = 32768;  ///< Linux's ip_local_port_range starts here
+  netstack::NeighbourTable neigh_;
+  netstack::RouteTable routes_;
+  netstack::PortSpace ports_;
+  ip::IcmpCounter icmp_;
+  ip::Ipv4Receiver ipv4_rx_;
+  /// Senders waiting for a neighbour, by the token the table queued.
+  std::map<uint64_t, std::function<void(wire::MacAddr)>> waiters_;
+  uint64_t next_token_ = 0;
   uint64_t next_va_ = 0x7f0000000000ull;
   struct Listener {
     fw::MpaSetup mpa;

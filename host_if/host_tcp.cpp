@@ -1,8 +1,11 @@
 #include "host_if/host_tcp.h"
 
+#include <cassert>
+
 namespace rnicsim::host {
 
-SoftTcp::SoftTcp(const SoftTcpConfig& cfg, hw::Mac& mac, wire::MacAddr mac_addr, uint64_t seed) {
+SoftTcp::SoftTcp(const SoftTcpConfig& cfg, hw::Mac& mac, wire::MacAddr mac_addr, SoftTcpNet& net, uint64_t seed)
+    : net_(net) {
   hw::ToeConfig tc;
   tc.tx_latency = tc.rx_latency = Duration{};
   tc.tx_interval = tc.rx_interval = cfg.segment_cost;
@@ -10,11 +13,25 @@ SoftTcp::SoftTcp(const SoftTcpConfig& cfg, hw::Mac& mac, wire::MacAddr mac_addr,
   tc.reset_unmatched = true;   // the host's stack owns the port space left over
   toe_ = std::make_unique<hw::Toe>("host_tcp", tc, mac, mac_addr, seed);
   toe_->set_syn_handler([this](const hw::SynInfo& syn) {
-    auto it = listeners_.find(syn.tuple.local_port);
-    if (it == listeners_.end()) return;
-    const uint32_t id = toe_->open_passive(syn, syn.peer_mac, it->second.cfg, nullptr);
-    toe_->set_client(id, it->second.accept(id));
+    if (!listeners_.count(syn.tuple.local_port)) return;
+    netstack::Path path = net_.path(syn.tuple.remote_ip);
+    if (path.neighbour && path.neighbour->mac != 0) {
+      accept(syn, std::move(path));
+      return;
+    }
+    // The next hop was never learned (a SYN through a gateway not yet resolved): the
+    // SYN-ACK waits for it, as Linux queues it on the neighbour.
+    const wire::Ipv4Addr hop = netstack::next_hop(path.route, syn.tuple.remote_ip);
+    net_.when_resolved(hop, [this, syn](wire::MacAddr hop_mac) {
+      if (hop_mac) accept(syn, net_.path(syn.tuple.remote_ip));
+    });
   });
+}
+
+void SoftTcp::accept(const hw::SynInfo& syn, netstack::Path path) {
+  const Listener& l = listeners_.at(syn.tuple.local_port);
+  const uint32_t id = toe_->open_passive(syn, std::move(path), l.cfg, nullptr);
+  toe_->set_client(id, l.accept(id));
 }
 
 void SoftTcp::listen(uint16_t port, const tcp::Config& cfg,
@@ -23,9 +40,10 @@ void SoftTcp::listen(uint16_t port, const tcp::Config& cfg,
   toe_->listen(port);
 }
 
-uint32_t SoftTcp::connect(const hw::FourTuple& t, wire::MacAddr next_hop_mac, const tcp::Config& cfg,
-                          hw::ToeClient* client) {
-  return toe_->open_active(t, next_hop_mac, cfg, client);
+uint32_t SoftTcp::connect(const hw::FourTuple& t, const tcp::Config& cfg, hw::ToeClient* client) {
+  netstack::Path path = net_.path(t.remote_ip);
+  assert(path.neighbour && path.neighbour->mac != 0 && "connect after the next hop is resolved");
+  return toe_->open_active(t, std::move(path), cfg, client);
 }
 
 void SoftTcp::receive(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp,

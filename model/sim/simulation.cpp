@@ -468,7 +468,7 @@ void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, c
       };
       m.watchers.push_back(std::make_unique<Watch>(m, rt, app));
       const hw::FourTuple t{hc->config().ip, dst, sport, rt->port};
-      rt->client_conn = hc->soft_tcp().connect(t, mac, ctcp, m.watchers.back().get());
+      rt->client_conn = hc->soft_tcp().connect(t, ctcp, m.watchers.back().get());
     });
   });
 }

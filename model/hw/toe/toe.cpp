@@ -1,18 +1,12 @@
 #include "model/hw/toe/toe.h"
 
+#include <cassert>
+
 #include "model/hw/mac/mac.h"
+#include "model/proto/ip/frame.h"
 #include "model/wire/tcp.h"
 
 namespace rnicsim::hw {
-namespace {
-
-/// The TCP checksum of a frame built by Toe::build_frame, once its payload is in place.
-void fill_checksum(Frame& f, wire::Ipv4Addr src, wire::Ipv4Addr dst) {
-  constexpr size_t kL4 = wire::kEthHeaderLen + wire::kIpv4HeaderLen;
-  wire::tcp_fill_checksum(f.bytes.data() + kL4, f.bytes.size() - kL4, src, dst);
-}
-
-}  // namespace
 
 /// Routes a connection's upcalls to its client, tagged with the connection id.
 class Toe::Up : public tcp::Upcalls {
@@ -31,7 +25,7 @@ class Toe::Up : public tcp::Upcalls {
 struct Toe::Entry {
   uint32_t id = 0;
   FourTuple tuple;
-  wire::MacAddr dst_mac = 0;
+  netstack::Path path;  ///< handles, never copies: a neighbour update reaches the next frame
   ToeClient* client = nullptr;
   std::unique_ptr<Up> up;
   std::unique_ptr<tcp::Connection> tcp;
@@ -57,6 +51,7 @@ Toe::~Toe() = default;
 
 tcp::Connection& Toe::conn(uint32_t id) { return *conns_[id]->tcp; }
 const FourTuple& Toe::tuple(uint32_t id) const { return conns_[id]->tuple; }
+const netstack::Path& Toe::path(uint32_t id) const { return conns_[id]->path; }
 void Toe::set_client(uint32_t id, ToeClient* c) { conns_[id]->client = c; }
 
 Toe::Toe(sc_core::sc_module_name name, const ToeConfig& cfg, Mac& mac, wire::MacAddr mac_addr,
@@ -66,13 +61,14 @@ Toe::Toe(sc_core::sc_module_name name, const ToeConfig& cfg, Mac& mac, wire::Mac
   mac_.on_tx_space([this] { pump(); });
 }
 
-uint32_t Toe::add(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& cfg,
+uint32_t Toe::add(const FourTuple& t, netstack::Path path, const tcp::Config& cfg,
                   ToeClient* c) {
+  assert(path.neighbour && "a connection needs its next hop's neighbour entry");
   const auto id = static_cast<uint32_t>(conns_.size());
   auto e = std::make_unique<Entry>();
   e->id = id;
   e->tuple = t;
-  e->dst_mac = dst_mac;
+  e->path = std::move(path);
   e->client = c;
   e->up = std::make_unique<Up>(*this, id);
   // ISN and timestamp offset from the seeded generator (RFC 9293 3.4.1 wants them
@@ -85,17 +81,17 @@ uint32_t Toe::add(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& 
   return id;
 }
 
-uint32_t Toe::open_active(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& cfg,
+uint32_t Toe::open_active(const FourTuple& t, netstack::Path path, const tcp::Config& cfg,
                           ToeClient* client) {
-  const uint32_t id = add(t, dst_mac, cfg, client);
+  const uint32_t id = add(t, std::move(path), cfg, client);
   conns_[id]->tcp->open_active(sim_now());
   kick(id);
   return id;
 }
 
-uint32_t Toe::open_passive(const SynInfo& syn, wire::MacAddr dst_mac, const tcp::Config& cfg,
+uint32_t Toe::open_passive(const SynInfo& syn, netstack::Path path, const tcp::Config& cfg,
                            ToeClient* client) {
-  const uint32_t id = add(syn.tuple, dst_mac, cfg, client);
+  const uint32_t id = add(syn.tuple, std::move(path), cfg, client);
   conns_[id]->tcp->open_passive(syn.syn, sim_now());
   kick(id);
   return id;
@@ -140,29 +136,6 @@ Duration Toe::rx_slot(Duration now) {
   return rx_busy_ + cfg_.rx_latency;
 }
 
-FramePtr Toe::build_frame(wire::MacAddr dst, wire::Ipv4Addr src_ip, wire::Ipv4Addr dst_ip,
-                          const wire::TcpHeader& hdr, size_t payload_len, bool ect,
-                          uint8_t** payload) {
-  const size_t tcp_hlen = wire::tcp_header_length(hdr.opts);
-  const size_t tcp_len = tcp_hlen + payload_len;
-  auto f = std::make_shared<Frame>();
-  f->bytes.resize(wire::kEthHeaderLen + wire::kIpv4HeaderLen + tcp_len);
-  uint8_t* p = f->bytes.data();
-  wire::encode_eth(p, {dst, mac_addr_, wire::kEtherTypeIpv4});
-  wire::Ipv4Header ip;
-  ip.total_length = static_cast<uint16_t>(wire::kIpv4HeaderLen + tcp_len);
-  ip.id = ip_id_++;
-  ip.protocol = wire::kIpProtoTcp;
-  ip.src = src_ip;
-  ip.dst = dst_ip;
-  ip.ecn = ect ? 2 : 0;  // ECT(0)
-  wire::encode_ipv4(p + wire::kEthHeaderLen, ip);
-  uint8_t* seg = p + wire::kEthHeaderLen + wire::kIpv4HeaderLen;
-  wire::encode_tcp(seg, hdr);
-  *payload = seg + tcp_hlen;
-  return f;
-}
-
 void Toe::send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_t payload_len,
                      wire::MacAddr dst_mac) {
   // RFC 9293 3.10.7.1: a segment for no connection is answered with a reset, never a reset.
@@ -181,9 +154,11 @@ void Toe::send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_
     r.ack = h.seq + len;
     r.flags = wire::tcp_flags::kRst | wire::tcp_flags::kAck;
   }
+  // Not a connection: the reset goes back to the MAC the segment came from.
+  const ip::TcpFrameAddrs a{mac_addr_, dst_mac, ip.dst, ip.src};
   uint8_t* payload = nullptr;
-  FramePtr f = build_frame(dst_mac, ip.dst, ip.src, r, 0, false, &payload);
-  fill_checksum(*f, ip.dst, ip.src);
+  FramePtr f = ip::build_tcp_frame(ipv4_, a, r, 0, false, &payload);
+  ip::fill_tcp_checksum(*f, a);
   ++stats_.resets_tx;
   to_mac(std::move(f), tx_slot(sim_now()));
 }
@@ -219,12 +194,14 @@ void Toe::send_segment(Entry& e) {
   tcp::Outgoing out = e.tcp->next_output(now);
   out.hdr.sport = e.tuple.local_port;
   out.hdr.dport = e.tuple.remote_port;
+  // The neighbour entry's MAC as of now: an update since the last frame takes effect here.
+  const ip::TcpFrameAddrs a{mac_addr_, e.path.neighbour->mac, e.tuple.local_ip, e.tuple.remote_ip};
   uint8_t* payload = nullptr;
-  FramePtr f = build_frame(e.dst_mac, e.tuple.local_ip, e.tuple.remote_ip, out.hdr, out.len, out.ect, &payload);
+  FramePtr f = ip::build_tcp_frame(ipv4_, a, out.hdr, out.len, out.ect, &payload);
   if (out.len) e.tcp->send_buffer().copy_out(out.offset, out.len, payload);
-  fill_checksum(*f, e.tuple.local_ip, e.tuple.remote_ip);
+  ip::fill_tcp_checksum(*f, a);
   ++stats_.segments_tx;
-  if (tx_observer_) tx_observer_(e.id, e.dst_mac);
+  if (tx_observer_) tx_observer_(e.id, a.dst_mac);
   to_mac(std::move(f), tx_slot(now));
 }
 

@@ -13,6 +13,8 @@
 #include "model/common/frame.h"
 #include "model/common/rng.h"
 #include "model/common/sim.h"
+#include "model/proto/ip/ipv4.h"
+#include "model/proto/netstack/path.h"
 #include "model/proto/tcp/connection.h"
 #include "model/wire/eth.h"
 #include "model/wire/ipv4.h"
@@ -88,12 +90,16 @@ class Toe : public sc_core::sc_module {
   void set_syn_handler(std::function<void(const SynInfo&)> h) { on_syn_ = std::move(h); }
 
   /// Creates a connection and starts the handshake (active) or answers the SYN (passive).
-  uint32_t open_active(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& cfg,
+  /// The connection keeps `path`'s handles: each frame is built to the MAC its neighbour
+  /// entry holds at that moment.
+  uint32_t open_active(const FourTuple& t, netstack::Path path, const tcp::Config& cfg,
                        ToeClient* client);
-  uint32_t open_passive(const SynInfo& syn, wire::MacAddr dst_mac, const tcp::Config& cfg,
+  uint32_t open_passive(const SynInfo& syn, netstack::Path path, const tcp::Config& cfg,
                         ToeClient* client);
   tcp::Connection& conn(uint32_t id);
   const FourTuple& tuple(uint32_t id) const;
+  /// The connection's route and neighbour handles.
+  const netstack::Path& path(uint32_t id) const;
   void set_client(uint32_t id, ToeClient* c);
   /// Something changed (data queued, close requested): try to send.
   void kick(uint32_t id);
@@ -119,7 +125,7 @@ class Toe : public sc_core::sc_module {
  private:
   struct Entry;
   class Up;
-  uint32_t add(const FourTuple& t, wire::MacAddr dst_mac, const tcp::Config& cfg, ToeClient* c);
+  uint32_t add(const FourTuple& t, netstack::Path path, const tcp::Config& cfg, ToeClient* c);
   void pump();
   void send_segment(Entry& e);
   void after_input(uint32_t id);
@@ -131,8 +137,6 @@ class Toe : public sc_core::sc_module {
   Duration rx_slot(Duration now);
   void send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_t payload_len,
                   wire::MacAddr dst_mac);
-  FramePtr build_frame(wire::MacAddr dst, wire::Ipv4Addr src_ip, wire::Ipv4Addr dst_ip,
-                       const wire::TcpHeader& hdr, size_t payload_len, bool ect, uint8_t** payload);
 
   ToeConfig cfg_;
   Mac& mac_;
@@ -145,7 +149,7 @@ class Toe : public sc_core::sc_module {
   std::deque<uint32_t> ready_;
   std::function<void(const SynInfo&)> on_syn_;
   std::function<void(uint32_t, wire::MacAddr)> tx_observer_;
-  uint16_t ip_id_ = 1;
+  ip::Ipv4Sender ipv4_;  ///< the engine's IPv4 output (identification, TTL, DF)
   Duration tx_busy_{};
   uint32_t deferred_ = 0;  ///< software timing: frames the CPU is still building
   Duration rx_busy_{};

@@ -27,7 +27,7 @@ struct Target {
     cfg.ip = 0x0A000002;
     rnic = std::make_unique<hw::Rnic>(("rnic" + std::to_string(n++)).c_str(), cfg, mem, fw::HostUpcalls{}, 1);
     tcp::Config tc;
-    conn = rnic->toe().open_active(hw::FourTuple{0x0A000002, 0x0A000001, 5000, 40000}, 0x020000000001ull, tc, nullptr);
+    conn = rnic->toe().open_active(hw::FourTuple{0x0A000002, 0x0A000001, 5000, 40000}, netstack::fixed_path(0x0A000001, 0x020000000001ull), tc, nullptr);
     qpn = rnic->engine().create_qp(1, 16);
     hw::MpaParams p;
     p.ird = ird;

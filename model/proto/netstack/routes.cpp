@@ -1,0 +1,22 @@
+#include "model/proto/netstack/routes.h"
+
+namespace rnicsim::netstack {
+
+void RouteTable::add(const Route& r) {
+  auto e = std::make_shared<Route>(r);
+  e->dst &= prefix_mask(r.len);  // as `ip route add` canonicalises the prefix
+  routes_.push_back(std::move(e));
+}
+
+RouteRef RouteTable::lookup(wire::Ipv4Addr dst) const {
+  const Route* best = nullptr;
+  RouteRef ref;
+  for (const auto& r : routes_)
+    if ((dst & prefix_mask(r->len)) == r->dst && (!best || r->len > best->len)) {
+      best = r.get();
+      ref = r;
+    }
+  return ref;
+}
+
+}  // namespace rnicsim::netstack
