@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "host_if/event_log.h"
-#include "host_if/host_memory.h"
+#include "model/mem/host_memory.h"
 #include "host_if/host_tcp.h"
 #include "model/hw/rnic/rnic.h"
 

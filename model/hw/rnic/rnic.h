@@ -7,7 +7,7 @@
 #include <memory>
 
 #include "firmware/firmware.h"
-#include "host_if/host_memory.h"
+#include "model/mem/host_memory.h"
 #include "model/hw/dma/dma.h"
 #include "model/hw/mac/mac.h"
 #include "model/hw/placement/placement.h"

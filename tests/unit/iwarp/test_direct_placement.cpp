@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "host_if/host_memory.h"
 #include "model/hw/rnic/rnic.h"
+#include "model/mem/host_memory.h"
 #include "model/proto/mpa/fpdu.h"
 #include "model/wire/ddp_rdmap.h"
 
