@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "model/scenario/units_parse.h"
+#include "model/common/address.h"
 #include "model/wire/eth.h"
 #include "model/wire/ipv4.h"
 #include "model/wire/tcp.h"
@@ -159,7 +159,7 @@ void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
   // The netevent notifier: NEIGH_UPDATE goes to every registered driver, the RNIC's too.
   ++stats_.netevents_to_rnic;
   log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_update",
-            {{"ip", scenario::format_ipv4(ip)}, {"mac", scenario::format_mac(mac)}, {"state", "reachable"}});
+            {{"ip", format_ipv4(ip)}, {"mac", format_mac(mac)}, {"state", "reachable"}});
   rnic_->firmware().netevent_neigh_update(ip, mac);
 }
 
