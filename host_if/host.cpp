@@ -14,10 +14,10 @@ uint32_t prefix_mask(uint8_t len) { return len == 0 ? 0 : ~uint32_t{0} << (32 - 
 
 }  // namespace
 
-Host::Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicConfig& rnic_cfg,
-           EventLog& log, uint64_t seed)
-    : sc_module(name), cfg_(cfg), log_(log), mem_(seed, cfg.name), agenda_(basename()) {
-  rnic_ = std::make_unique<hw::Rnic>("rnic", rnic_cfg, mem_, make_upcalls(), seed);
+Host::Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware& firmware, EventLog& log,
+           uint64_t seed)
+    : cfg_(cfg), log_(log), mem_(mem), rnic_(&rnic), firmware_(&firmware), agenda_(cfg.name.c_str()) {
+  firmware_->set_host(make_upcalls());
   soft_tcp_ = std::make_unique<SoftTcp>(cfg.soft_tcp, rnic_->mac(), cfg.mac, seed);
   rnic_->set_host_rx([this](FramePtr f) { on_frame(std::move(f)); },
                      [this](FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, size_t off,
@@ -58,11 +58,11 @@ fw::HostUpcalls Host::make_upcalls() {
     auto it = listeners_.find(port);
     if (it == listeners_.end()) return;
     if (it->second.mpa.reject) {
-      rnic_->firmware().cmd_reject(handle);
+      firmware_->cmd_reject(handle);
       return;
     }
     const uint32_t qpn = it->second.make_qp();
-    rnic_->firmware().cmd_accept(handle, qpn);
+    firmware_->cmd_accept(handle, qpn);
   };
   up.established = [this](uint32_t qpn) { to_host_event("established", {{"qpn", qpn}}); };
   up.connect_reply = [this](uint32_t qpn, int status, const wire::MpaReqRep* rep) {
@@ -160,7 +160,7 @@ void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
   ++stats_.netevents_to_rnic;
   log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_update",
             {{"ip", format_ipv4(ip)}, {"mac", format_mac(mac)}, {"state", "reachable"}});
-  rnic_->firmware().netevent_neigh_update(ip, mac);
+  firmware_->netevent_neigh_update(ip, mac);
 }
 
 void Host::on_frame(FramePtr f) {
@@ -208,7 +208,7 @@ uint32_t Host::reg_mr(const VirtBuffer& b, uint32_t pd, uint32_t access) {
   r.base_va = b.va;
   r.length = b.length;
   r.pages = b.pages;
-  auto stag = rnic_->firmware().cmd_reg_mr(std::move(r));
+  auto stag = firmware_->cmd_reg_mr(std::move(r));
   if (!stag) throw std::runtime_error(fmt::format("{}: RNIC region table full", cfg_.name));
   return *stag;
 }
@@ -221,26 +221,26 @@ void Host::post_send(uint32_t qpn, const hw::Wqe& w) { rnic_->engine().post_send
 
 void Host::post_recv(uint32_t qpn, const hw::Rqe& r) { rnic_->engine().post_recv(qpn, r); }
 
-bool Host::invalidate_stag(uint32_t stag) { return rnic_->firmware().cmd_invalidate(stag); }
+bool Host::invalidate_stag(uint32_t stag) { return firmware_->cmd_invalidate(stag); }
 
 // ------------------------------------------------------------------ connection manager
 
-void Host::listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
+void Host::listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tcp,
                   std::function<uint32_t()> make_qp) {
   if (cfg_.port_space_shared) reserve_port(port);  // the port mapper binds a host socket
   listeners_[port] = Listener{mpa, std::move(make_qp)};
-  rnic_->firmware().cmd_listen(port, mpa, tcp);
+  firmware_->cmd_listen(port, mpa, tcp);
 }
 
 void Host::connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
-                   const fw::MpaSetup& mpa, const tcp::Config& tcp,
+                   const mpa::Settings& mpa, const tcp::Config& tcp,
                    std::function<void(uint32_t, int)> done) {
   if (cfg_.port_space_shared) reserve_port(sport);
   connecting_[qpn] = std::move(done);
   // RDMA CM: route lookup, then the neighbour (ARP when unknown; the RNIC learns it from
   // the NEIGH_UPDATE netevent); the firmware waits for its L2 entry.
   resolve(next_hop(dst));
-  rnic_->firmware().cmd_connect(qpn, hw::FourTuple{cfg_.ip, dst, sport, dport}, mpa, tcp);
+  firmware_->cmd_connect(qpn, hw::FourTuple{cfg_.ip, dst, sport, dport}, mpa, tcp);
 }
 
 }  // namespace rnicsim::host

@@ -1,8 +1,9 @@
 #pragma once
-/// A host: its memory, its network stack (neighbour table resolved with real ARP frames,
-/// routes, port space), the verbs-style interface to its RNIC (memory registration, QPs,
-/// posting, completions) and the iw_cm-style connection manager. Every event that crosses
-/// the host/RNIC boundary is written to the event log.
+/// A host: its network stack (neighbour table resolved with real ARP frames, routes, port
+/// space), the verbs-style interface to its RNIC (memory registration, QPs, posting,
+/// completions) and the iw_cm-style connection manager. Every event that crosses the
+/// host/RNIC boundary is written to the event log. The host owns neither its memory nor
+/// its RNIC: the three and the RNIC's firmware are assembled above it (model/sim/node.h).
 #include <functional>
 #include <map>
 #include <memory>
@@ -10,10 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "firmware/firmware.h"
 #include "host_if/event_log.h"
-#include "model/mem/host_memory.h"
 #include "host_if/host_tcp.h"
 #include "model/hw/rnic/rnic.h"
+#include "model/mem/host_memory.h"
+#include "model/proto/mpa/negotiation.h"
 
 namespace rnicsim::host {
 
@@ -46,12 +49,16 @@ struct HostIfStats {
 
 enum class NeighState { Incomplete, Reachable, Failed };
 
-class Host : public sc_core::sc_module {
+/// Not a SystemC module of its own: it is built inside its node's module (named after the
+/// host), so its agenda and its software TCP (`<host>.host_tcp`, whose generator is seeded
+/// from that name) sit beside the RNIC in the hierarchy.
+class Host {
  public:
-  Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicConfig& rnic_cfg,
-       EventLog& log, uint64_t seed);
+  Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware& firmware, EventLog& log,
+       uint64_t seed);
 
   hw::Rnic& rnic() { return *rnic_; }
+  fw::Firmware& firmware() { return *firmware_; }
   HostMemory& memory() { return mem_; }
   const HostConfig& config() const { return cfg_; }
   const HostIfStats& stats() const { return stats_; }
@@ -93,11 +100,11 @@ class Host : public sc_core::sc_module {
   // ---- connection manager (iw_cm)
   /// The server side: requests on `port` are accepted with a QP from `make_qp`, or
   /// rejected when `mpa.reject`.
-  void listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
+  void listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tcp,
               std::function<uint32_t()> make_qp);
   /// The client side: resolves the route and neighbour, then asks the RNIC to connect.
   void connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
-               const fw::MpaSetup& mpa, const tcp::Config& tcp,
+               const mpa::Settings& mpa, const tcp::Config& tcp,
                std::function<void(uint32_t qpn, int status)> done);
   /// rdma_disconnect: a graceful close of the QP's connection (RdmaEngine::disconnect).
   void disconnect(uint32_t qpn);
@@ -115,8 +122,9 @@ class Host : public sc_core::sc_module {
 
   HostConfig cfg_;
   EventLog& log_;
-  HostMemory mem_;
-  std::unique_ptr<hw::Rnic> rnic_;
+  HostMemory& mem_;
+  hw::Rnic* rnic_;            ///< never null: the node's RNIC
+  fw::Firmware* firmware_;    ///< never null: the RNIC's firmware, reached by mailbox commands
   std::unique_ptr<SoftTcp> soft_tcp_;
   Agenda agenda_;
   std::multimap<wire::Ipv4Addr, std::function<void(wire::MacAddr)>> resolve_waiters_;
@@ -129,7 +137,7 @@ class Host : public sc_core::sc_module {
   uint16_t next_ephemeral_ = 32768;  ///< Linux's ip_local_port_range starts here
   uint64_t next_va_ = 0x7f0000000000ull;
   struct Listener {
-    fw::MpaSetup mpa;
+    mpa::Settings mpa;
     std::function<uint32_t()> make_qp;
   };
   std::map<uint16_t, Listener> listeners_;
