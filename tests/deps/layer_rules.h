@@ -13,6 +13,9 @@ struct Rule {
   const char* text;                     ///< the rule, as the report states it
   std::vector<std::string> folders;     ///< where it applies (relative to the root, ending in '/')
   std::vector<std::string> forbidden;   ///< include paths it forbids: a prefix when ending in '/'
+  /// Exceptions to `forbidden`, exact paths: the one door into a forbidden layer. What such
+  /// a header includes is its own business (the rule does not look through it).
+  std::vector<std::string> allowed = {};
 };
 
 /// The project's rules.
