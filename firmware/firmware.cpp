@@ -89,13 +89,11 @@ void Firmware::netevent_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
     }
     std::vector<hw::SynInfo> syns;
     syns.swap(syns_waiting_l2_);
-    for (auto& syn : syns) on_syn(syn);
+    for (auto& syn : syns) syn_received(syn);  // handled again, at its cost
   });
 }
 
-void Firmware::syn_received(const hw::SynInfo& syn) { on_syn(syn); }
-
-void Firmware::on_syn(const hw::SynInfo& syn) {
+void Firmware::syn_received(const hw::SynInfo& syn) {
   ++stats_.commands;
   run(cfg_.costs.syn, [this, syn] {
     auto lit = listeners_.find(syn.tuple.local_port);

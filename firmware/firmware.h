@@ -102,7 +102,6 @@ class Firmware : public sc_core::sc_module, public hw::RnicNotifications {
   /// RESOLVING (the caller waits and asks the host to resolve it).
   bool l2_valid(wire::Ipv4Addr next_hop);
   void start_open(Setup& s);
-  void on_syn(const hw::SynInfo& syn);
   void parse_setup(uint32_t conn);
   void on_reply(Setup& s);
   /// An invalid Request or Reply: the connection is closed (the active side's host hears

@@ -70,7 +70,7 @@ void Rnic::send(uint32_t conn, ConstByteSpan bytes) {
 }
 
 void Rnic::hand_to_engine(uint32_t qpn, uint32_t conn, const mpa::Params& mpa, std::vector<uint8_t> leftover) {
-  // The engine keeps its own copy of the negotiated fields (hw::MpaParams).
+  // The engine's QP records the negotiated fields in its own struct.
   MpaParams p;
   p.revision = mpa.revision;
   p.crc = mpa.crc;
