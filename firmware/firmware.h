@@ -1,19 +1,19 @@
 #pragma once
 /// The RNIC firmware on its embedded core: connection setup (active and passive opens,
-/// the MPA Request/Reply exchange with RFC 6581 IRD/ORD negotiation), the L2 table it
-/// keeps from the host's NEIGH_UPDATE netevents, and the iw_cm-style events it raises to
-/// the host. Each handler costs core time; handlers run one at a time, in arrival order.
+/// the MPA Request/Reply exchange, negotiated by model/proto/mpa/negotiation.h), the L2
+/// table it keeps from the host's NEIGH_UPDATE netevents, and the iw_cm-style events it
+/// raises to the host. Each handler costs core time; handlers run one at a time, in
+/// arrival order. It reaches the RNIC only through the register file and mailbox
+/// (model/hw/rnic/registers.h).
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
-#include <string>
 #include <vector>
 
 #include "model/common/sim.h"
-#include "model/hw/rdma_engine/engine.h"
-#include "model/hw/toe/toe.h"
+#include "model/hw/rnic/registers.h"
+#include "model/proto/mpa/negotiation.h"
 #include "model/proto/netstack/path.h"
 #include "model/proto/tcp/config.h"
 #include "model/wire/mpa.h"
@@ -31,26 +31,13 @@ struct Costs {
 
 struct FirmwareConfig {
   Costs costs;
-  uint32_t max_ird = 128;  ///< device limit for IRD and ORD
-  /// RFC 6581 peer-to-peer mode: the RTR types (mpa::kRtrWrite | kRtrRead | kRtrSend) this
-  /// RNIC offers as an initiator and accepts as a responder; 0 = no peer-to-peer mode.
-  uint8_t rtr_types = mpa::kRtrAll;
+  mpa::DeviceLimits mpa;  ///< the device's IRD/ORD maximum and RTR types
 };
 
 struct FirmwareStats {
   uint64_t commands = 0;
   uint64_t netevents_handled = 0;
   Duration busy{};
-};
-
-/// MPA settings of one side, as the host asks for them.
-struct MpaSetup {
-  int revision = 2;
-  bool markers = false;  ///< M: we want markers in the stream we receive
-  bool crc = true;
-  uint32_t ird = 16, ord = 16;
-  std::vector<uint8_t> private_data;
-  bool reject = false;
 };
 
 /// L2 table entry states (cxgb3's names).
@@ -70,29 +57,30 @@ struct HostUpcalls {
   std::function<netstack::RouteRef(wire::Ipv4Addr dst)> route;
 };
 
-class Firmware : public sc_core::sc_module, public hw::ToeClient {
+class Firmware : public sc_core::sc_module, public hw::RnicNotifications {
  public:
-  Firmware(sc_core::sc_module_name name, const FirmwareConfig& cfg, hw::Toe& toe,
-           hw::RdmaEngine& engine, hw::PlacementUnit& placement, HostUpcalls up);
-  /// Memory registration and local invalidation: the firmware writes the placement unit's
-  /// region table through its register interface (the RTL core's too, in rtl and
-  /// lockstep). Returns the STag, or nothing when the table is full.
+  Firmware(sc_core::sc_module_name name, const FirmwareConfig& cfg, hw::RnicRegisters& rnic);
+  /// The host driver that receives the firmware's events (set once, before any command).
+  void set_host(HostUpcalls up) { up_ = std::move(up); }
+
+  /// Memory registration and local invalidation: written straight to the RNIC's region
+  /// table. Returns the STag, or nothing when the table is full.
   std::optional<uint32_t> cmd_reg_mr(placement::Region r);
   bool cmd_invalidate(uint32_t stag);
 
   // Mailbox commands from the host driver.
-  void cmd_listen(uint16_t port, const MpaSetup& mpa, const tcp::Config& tcp);
-  void cmd_connect(uint32_t qpn, const hw::FourTuple& t, const MpaSetup& mpa,
-                   const tcp::Config& tcp);
+  void cmd_listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tcp);
+  void cmd_connect(uint32_t qpn, const hw::FourTuple& t, const mpa::Settings& mpa, const tcp::Config& tcp);
   void cmd_accept(uint32_t handle, uint32_t qpn);
   void cmd_reject(uint32_t handle);
   /// netevent NEIGH_UPDATE from the host's notifier.
   void netevent_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac);
 
-  // ToeClient: a connection's stream while it is being set up.
-  bool toe_data(uint32_t conn, ConstByteSpan data) override;
-  void toe_acked(uint32_t, uint64_t) override {}
-  void toe_state(uint32_t conn, tcp::State from, tcp::State to) override;
+  // RnicNotifications: the RNIC's mailbox.
+  void syn_received(const hw::SynInfo& syn) override;
+  void connection_established(uint32_t conn) override;
+  void bytes_received(uint32_t conn, ConstByteSpan data) override;
+  void connection_closed(uint32_t conn) override;
 
   const FirmwareStats& stats() const { return stats_; }
 
@@ -104,38 +92,31 @@ class Firmware : public sc_core::sc_module, public hw::ToeClient {
     uint32_t qpn = UINT32_MAX;
     uint32_t conn = UINT32_MAX;
     hw::FourTuple tuple;
-    MpaSetup mpa;
+    mpa::Settings mpa;
     tcp::Config tcp;
     std::vector<uint8_t> rx;   ///< stream bytes so far
     wire::MpaReqRep peer;      ///< the peer's frame once parsed
   };
   /// Runs `fn` on the embedded core after `cost` of core time.
   void run(Duration cost, std::function<void()> fn);
+  /// True when `next_hop` has a VALID L2 entry; a next hop not in the table becomes
+  /// RESOLVING (the caller waits and asks the host to resolve it).
+  bool l2_valid(wire::Ipv4Addr next_hop);
   void start_open(Setup& s);
   void parse_setup(uint32_t conn);
+  void on_reply(Setup& s);
+  /// An invalid Request or Reply: the connection is closed (the active side's host hears
+  /// -ECONNREFUSED).
+  void fail(Setup& s);
   void send_frame(uint32_t conn, const wire::MpaReqRep& f);
-  void on_syn(const hw::SynInfo& syn);
 
   FirmwareConfig cfg_;
-  hw::Toe& toe_;
-  hw::RdmaEngine& engine_;
-  hw::PlacementUnit& placement_;
+  hw::RnicRegisters& rnic_;
   HostUpcalls up_;
   Agenda agenda_;
   Duration busy_until_{};
-  /// An L2 table entry: connections hold `entry` (never a copy of its MAC), so a
-  /// NEIGH_UPDATE that changes the MAC reaches each of them at its next frame.
-  struct L2Slot {
-    L2State state = L2State::Resolving;
-    std::shared_ptr<netstack::L2Entry> entry;
-  };
-  /// The entry for next hop `ip`, created Resolving when absent.
-  L2Slot& l2_slot(wire::Ipv4Addr ip);
-  /// The path toward `dst` when its next hop's entry is valid; otherwise asks the host to
-  /// resolve it and returns a path with no neighbour.
-  netstack::Path path_to(wire::Ipv4Addr dst);
-  std::map<wire::Ipv4Addr, L2Slot> l2_;
-  std::map<uint16_t, std::pair<MpaSetup, tcp::Config>> listeners_;
+  std::map<wire::Ipv4Addr, L2State> l2_;  ///< the MACs themselves are in the RNIC's table
+  std::map<uint16_t, std::pair<mpa::Settings, tcp::Config>> listeners_;
   std::map<uint32_t, Setup> setups_;            ///< by connection
   std::vector<Setup> waiting_l2_;               ///< active opens waiting for a neighbour
   std::vector<hw::SynInfo> syns_waiting_l2_;

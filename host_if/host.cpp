@@ -2,27 +2,28 @@
 
 #include <fmt/format.h>
 
-#include "model/scenario/units_parse.h"
+#include "model/common/address.h"
 #include "model/wire/eth.h"
 #include "model/wire/ipv4.h"
 #include "model/wire/tcp.h"
 
 namespace rnicsim::host {
 
-Host::Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicConfig& rnic_cfg,
-           EventLog& log, uint64_t seed)
-    : sc_module(name),
-      cfg_(cfg),
+Host::Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware& firmware, EventLog& log,
+           uint64_t seed)
+    : cfg_(cfg),
       log_(log),
-      mem_(seed, cfg.name),
-      agenda_(basename()),
-      neigh_(cfg.neigh, Rng(seed, std::string(this->name()) + ".neigh")),
+      mem_(mem),
+      rnic_(&rnic),
+      firmware_(&firmware),
+      agenda_(cfg.name.c_str()),
+      neigh_(cfg.neigh, Rng(seed, cfg.name + ".neigh")),
       ipv4_rx_(cfg.ip, icmp_) {
   // The connected route of the interface's prefix first: among equal prefixes the first
   // added wins, so a static route of the same prefix never hides the link.
   routes_.add({cfg.ip, cfg.prefix_len, 0, cfg.mtu});
   for (const auto& r : cfg.routes) routes_.add({r.dst, r.len, r.via, cfg.mtu});
-  rnic_ = std::make_unique<hw::Rnic>("rnic", rnic_cfg, mem_, make_upcalls(), seed);
+  firmware_->set_host(make_upcalls());
   soft_tcp_ = std::make_unique<SoftTcp>(cfg.soft_tcp, rnic_->mac(), cfg.mac, static_cast<SoftTcpNet&>(*this), seed);
   rnic_->set_host_rx([this](FramePtr f) { on_frame(std::move(f)); },
                      [this](FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, size_t off,
@@ -63,11 +64,11 @@ fw::HostUpcalls Host::make_upcalls() {
     auto it = listeners_.find(port);
     if (it == listeners_.end()) return;
     if (it->second.mpa.reject) {
-      rnic_->firmware().cmd_reject(handle);
+      firmware_->cmd_reject(handle);
       return;
     }
     const uint32_t qpn = it->second.make_qp();
-    rnic_->firmware().cmd_accept(handle, qpn);
+    firmware_->cmd_accept(handle, qpn);
   };
   up.established = [this](uint32_t qpn) { to_host_event("established", {{"qpn", qpn}}); };
   up.connect_reply = [this](uint32_t qpn, int status, const wire::MpaReqRep* rep) {
@@ -172,8 +173,8 @@ void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::N
   // The netevent notifier: NEIGH_UPDATE goes to every registered driver, the RNIC's too.
   ++stats_.netevents_to_rnic;
   log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_update",
-            {{"ip", scenario::format_ipv4(ip)}, {"mac", scenario::format_mac(mac)}, {"state", netstack::to_string(state)}});
-  rnic_->firmware().netevent_neigh_update(ip, mac);
+            {{"ip", format_ipv4(ip)}, {"mac", format_mac(mac)}, {"state", netstack::to_string(state)}});
+  firmware_->netevent_neigh_update(ip, mac);
 }
 
 void Host::on_frame(FramePtr f) {
@@ -226,7 +227,7 @@ uint32_t Host::reg_mr(const VirtBuffer& b, uint32_t pd, uint32_t access) {
   r.base_va = b.va;
   r.length = b.length;
   r.pages = b.pages;
-  auto stag = rnic_->firmware().cmd_reg_mr(std::move(r));
+  auto stag = firmware_->cmd_reg_mr(std::move(r));
   if (!stag) throw std::runtime_error(fmt::format("{}: RNIC region table full", cfg_.name));
   return *stag;
 }
@@ -239,22 +240,22 @@ void Host::post_send(uint32_t qpn, const hw::Wqe& w) { rnic_->engine().post_send
 
 void Host::post_recv(uint32_t qpn, const hw::Rqe& r) { rnic_->engine().post_recv(qpn, r); }
 
-bool Host::invalidate_stag(uint32_t stag) { return rnic_->firmware().cmd_invalidate(stag); }
+bool Host::invalidate_stag(uint32_t stag) { return firmware_->cmd_invalidate(stag); }
 
 // ------------------------------------------------------------------ connection manager
 
-bool Host::listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
+bool Host::listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tcp,
                   std::function<uint32_t()> make_qp) {
   // The port mapper binds a host socket for the offloaded port, which fails when the port
   // is taken.
   if (cfg_.port_space_shared && !reserve_port(port)) return false;
   listeners_[port] = Listener{mpa, std::move(make_qp)};
-  rnic_->firmware().cmd_listen(port, mpa, tcp);
+  firmware_->cmd_listen(port, mpa, tcp);
   return true;
 }
 
 void Host::connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
-                   const fw::MpaSetup& mpa, const tcp::Config& tcp,
+                   const mpa::Settings& mpa, const tcp::Config& tcp,
                    std::function<void(uint32_t, int)> done) {
   if (cfg_.port_space_shared && !reserve_port(sport)) {
     done(qpn, kEaddrinuse);
@@ -264,7 +265,7 @@ void Host::connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sp
   // RDMA CM: route lookup, then the neighbour (ARP when unknown; the RNIC learns it from
   // the NEIGH_UPDATE netevent); the firmware waits for its L2 entry.
   resolve(next_hop(dst));
-  rnic_->firmware().cmd_connect(qpn, hw::FourTuple{cfg_.ip, dst, sport, dport}, mpa, tcp);
+  firmware_->cmd_connect(qpn, hw::FourTuple{cfg_.ip, dst, sport, dport}, mpa, tcp);
 }
 
 }  // namespace rnicsim::host

@@ -1,9 +1,10 @@
 #pragma once
-/// A host: its memory, its network stack (model/proto/netstack's neighbour table resolved
-/// with real ARP frames, routes, port space; model/proto/ip's IPv4 receive with ICMP
-/// counted), the verbs-style interface to its RNIC (memory registration, QPs, posting,
-/// completions) and the iw_cm-style connection manager. Every event that crosses the
-/// host/RNIC boundary is written to the event log.
+/// A host: its network stack (model/proto/netstack's neighbour table resolved with real
+/// ARP frames, routes, port space; model/proto/ip's IPv4 receive with ICMP counted), the
+/// verbs-style interface to its RNIC (memory registration, QPs, posting, completions) and
+/// the iw_cm-style connection manager. Every event that crosses the host/RNIC boundary is
+/// written to the event log. The host owns neither its memory nor its RNIC: the three and
+/// the RNIC's firmware are assembled above it (model/sim/node.h).
 #include <functional>
 #include <map>
 #include <memory>
@@ -11,10 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "firmware/firmware.h"
 #include "host_if/event_log.h"
-#include "host_if/host_memory.h"
 #include "host_if/host_tcp.h"
 #include "model/hw/rnic/rnic.h"
+#include "model/mem/host_memory.h"
+#include "model/proto/mpa/negotiation.h"
 #include "model/proto/ip/icmp.h"
 #include "model/proto/netstack/neighbour.h"
 #include "model/proto/netstack/ports.h"
@@ -48,12 +51,16 @@ struct HostIfStats {
   uint64_t arp_requests_tx = 0;
 };
 
-class Host : public sc_core::sc_module, private SoftTcpNet {
+/// Not a SystemC module of its own: it is built inside its node's module (named after the
+/// host), so its agenda and its software TCP (`<host>.host_tcp`, whose generator is seeded
+/// from that name) sit beside the RNIC in the hierarchy.
+class Host : private SoftTcpNet {
  public:
-  Host(sc_core::sc_module_name name, const HostConfig& cfg, const hw::RnicConfig& rnic_cfg,
-       EventLog& log, uint64_t seed);
+  Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware& firmware, EventLog& log,
+       uint64_t seed);
 
   hw::Rnic& rnic() { return *rnic_; }
+  fw::Firmware& firmware() { return *firmware_; }
   HostMemory& memory() { return mem_; }
   const HostConfig& config() const { return cfg_; }
   const HostIfStats& stats() const { return stats_; }
@@ -102,10 +109,9 @@ class Host : public sc_core::sc_module, private SoftTcpNet {
 
   // ---- connection manager (iw_cm)
   /// The server side: requests on `port` are accepted with a QP from `make_qp`, or
-  /// rejected when `mpa.reject`.
   /// rejected when `mpa.reject`. False when the port is taken in the host's port space
   /// (`port_space: shared`: the port mapper's bind fails), then nothing listens.
-  bool listen(uint16_t port, const fw::MpaSetup& mpa, const tcp::Config& tcp,
+  bool listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tcp,
               std::function<uint32_t()> make_qp);
   /// Linux's errno for a bind to a port in use, as iw_cm reports it (negated).
   static constexpr int kEaddrinuse = -98;
@@ -113,7 +119,7 @@ class Host : public sc_core::sc_module, private SoftTcpNet {
   /// With `port_space: shared` a source port taken in the host's port space fails the
   /// connect at once: `done` gets -EADDRINUSE (-98).
   void connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
-               const fw::MpaSetup& mpa, const tcp::Config& tcp,
+               const mpa::Settings& mpa, const tcp::Config& tcp,
                std::function<void(uint32_t qpn, int status)> done);
   /// rdma_disconnect: a graceful close of the QP's connection (RdmaEngine::disconnect).
   void disconnect(uint32_t qpn);
@@ -131,8 +137,9 @@ class Host : public sc_core::sc_module, private SoftTcpNet {
 
   HostConfig cfg_;
   EventLog& log_;
-  HostMemory mem_;
-  std::unique_ptr<hw::Rnic> rnic_;
+  HostMemory& mem_;
+  hw::Rnic* rnic_;            ///< never null: the node's RNIC
+  fw::Firmware* firmware_;    ///< never null: the RNIC's firmware, reached by mailbox commands
   std::unique_ptr<SoftTcp> soft_tcp_;
   Agenda agenda_;
   netstack::NeighbourTable neigh_;
@@ -145,7 +152,7 @@ class Host : public sc_core::sc_module, private SoftTcpNet {
   uint64_t next_token_ = 0;
   uint64_t next_va_ = 0x7f0000000000ull;
   struct Listener {
-    fw::MpaSetup mpa;
+    mpa::Settings mpa;
     std::function<uint32_t()> make_qp;
   };
   std::map<uint16_t, Listener> listeners_;

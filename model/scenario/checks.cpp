@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 
+#include "model/common/address.h"
 #include "model/scenario/profiles.h"
 #include "model/scenario/sections.h"
 #include "model/scenario/suggest.h"

@@ -267,13 +267,4 @@ std::string format_size(uint64_t bytes) {
   return fmt::format("{}B", bytes);
 }
 
-std::string format_ipv4(Ipv4 a) {
-  return fmt::format("{}.{}.{}.{}", a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
-}
-
-std::string format_mac(Mac m) {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", (m >> 40) & 0xff, (m >> 32) & 0xff,
-                     (m >> 24) & 0xff, (m >> 16) & 0xff, (m >> 8) & 0xff, m & 0xff);
-}
-
 }  // namespace rnicsim::scenario

@@ -28,11 +28,10 @@ std::optional<Ipv4> parse_ipv4(std::string_view text, std::string* why = nullptr
 std::optional<Mac> parse_mac(std::string_view text, std::string* why = nullptr);
 
 /// The shortest exact text for a quantity, as a scenario would write it (`25Gbps`,
-/// `1.5us`, `4KiB`): for messages, so a user sees the units they wrote.
+/// `1.5us`, `4KiB`): for messages, so a user sees the units they wrote. Addresses format
+/// through model/common/address.h (the host's event log writes them too).
 std::string format_rate(Rate r);
 std::string format_duration(Duration d);
 std::string format_size(uint64_t bytes);
-std::string format_ipv4(Ipv4 a);
-std::string format_mac(Mac m);
 
 }  // namespace rnicsim::scenario

@@ -21,6 +21,7 @@
 #include "model/scenario/profiles.h"
 #include "model/scenario/units_parse.h"
 #include "model/sim/bulk.h"
+#include "model/sim/node.h"
 #include "model/sim/timeseries.h"
 #include "model/sim/workload.h"
 
@@ -210,15 +211,23 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   c.dma.mps = h.rnic.pcie.mps;
   c.dma.mrrs = h.rnic.pcie.mrrs;
   c.dma.read_latency = h.rnic.pcie.read_latency;
-  auto& fc = c.firmware.costs;
+  return c;
+}
+
+fw::FirmwareConfig firmware_config(const scenario::HostSpec& h) {
+  const scenario::Profile* prof = scenario::find_profile(h.rnic.profile);
+  if (!prof) throw std::runtime_error("unknown profile " + h.rnic.profile);
+  ProfileValues pv{prof, &h.rnic.overrides};
+  fw::FirmwareConfig c;
+  auto& fc = c.costs;
   fc.neigh_update = pv.duration("fw_neigh_update_cost");
   fc.connect = pv.duration("fw_connect_cost");
   fc.listen = pv.duration("fw_listen_cost");
   fc.syn = pv.duration("fw_syn_cost");
   fc.mpa = pv.duration("fw_mpa_cost");
   fc.accept = pv.duration("fw_accept_cost");
-  c.firmware.max_ird = static_cast<uint32_t>(pv.count("max_ird"));
-  c.firmware.rtr_types = static_cast<uint8_t>(pv.count("mpa_rtr_types"));
+  c.mpa.max_ird = static_cast<uint32_t>(pv.count("max_ird"));
+  c.mpa.rtr_types = static_cast<uint8_t>(pv.count("mpa_rtr_types"));
   return c;
 }
 
@@ -229,8 +238,8 @@ Rate profile_rate(const scenario::HostSpec& h) {
   return pv.rate("line_rate");
 }
 
-fw::MpaSetup mpa_setup(int revision, const scenario::MpaSideSpec& m) {
-  fw::MpaSetup s;
+mpa::Settings mpa_setup(int revision, const scenario::MpaSideSpec& m) {
+  mpa::Settings s;
   s.revision = revision;
   s.markers = m.markers;
   s.crc = m.crc;
@@ -312,7 +321,8 @@ struct Model {
   const Scenario& s;
   RunOptions opt;
   host::EventLog log;
-  std::vector<std::unique_ptr<host::Host>> hosts;
+  std::vector<std::unique_ptr<Node>> nodes;
+  std::vector<host::Host*> hosts;  ///< the nodes' hosts, in scenario order
   std::map<std::string, host::Host*> host_by_name;
   std::vector<std::unique_ptr<hw::Link>> links;
   std::vector<std::unique_ptr<hw::EthSwitch>> switches;
@@ -497,9 +507,9 @@ void build(Model& m) {
     rc.placement.make_core = m.opt.rtl_core;
     if (m.opt.wave && rc.placement.mode != hw::PlacementMode::Model)
       rc.placement.wave_path = (std::filesystem::path(m.opt.out_dir) / (h.name + ".rtl.fst")).string();
-    auto host = std::make_unique<host::Host>(h.name.c_str(), hc, rc, m.log, s.seed);
-    m.host_by_name[h.name] = host.get();
-    m.hosts.push_back(std::move(host));
+    m.nodes.push_back(std::make_unique<Node>(h.name.c_str(), hc, rc, firmware_config(h), m.log, s.seed));
+    m.host_by_name[h.name] = &m.nodes.back()->host();
+    m.hosts.push_back(&m.nodes.back()->host());
   }
   std::map<std::string, hw::EthSwitch*> switch_by_name;
   for (const auto& sw : s.switches) {
@@ -548,7 +558,7 @@ void build(Model& m) {
   }
   // Lockstep: name each region's connection; report each divergence as it happens.
   for (auto& h : m.hosts) {
-    host::Host* hp = h.get();
+    host::Host* hp = h;
     auto& pu = hp->rnic().placement();
     if (pu.mode() != hw::PlacementMode::Lockstep) continue;
     pu.set_region_observer([&m, hp](uint32_t stag) { m.conn_of_stag[{hp, stag}] = m.registering_conn; });
@@ -562,14 +572,8 @@ void build(Model& m) {
       }
     });
   }
-  // Stale-L2 accounting: a frame sent to a MAC other than the one the host now knows.
   for (auto& h : m.hosts) {
-    host::Host* hp = h.get();
-    hp->rnic().toe().set_tx_observer([hp](uint32_t conn, wire::MacAddr dst) {
-      const auto& t = hp->rnic().toe().tuple(conn);
-      const wire::MacAddr known = hp->neighbour_mac(hp->next_hop(t.remote_ip));
-      if (known != 0 && known != dst) ++hp->rnic().mac().stats().stale_l2_frames;
-    });
+    host::Host* hp = h;
     hp->set_cqe_handler([&m, hp](const hw::Cqe& c) {
       auto rit = m.receiver_by_qp.find({hp, c.qpn});
       if (rit != m.receiver_by_qp.end()) rit->second->on_cqe(c, m.s.seed);
@@ -625,8 +629,8 @@ void build(Model& m) {
     }
     const tcp::Config ctcp = tcp_config(cs->rnic.tcp, cs->mtu, false);
     const tcp::Config stcp = tcp_config(ss->rnic.tcp, ss->mtu, false);
-    const fw::MpaSetup cmpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.client);
-    const fw::MpaSetup smpa = mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server);
+    const mpa::Settings cmpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.client);
+    const mpa::Settings smpa = mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server);
     const uint32_t sq = rt->spec->sq_depth, rq = rt->spec->rq_depth;
     // The server listens from the start; it makes a QP for the request it accepts.
     const bool listening = rt->server->listen(rt->port, smpa, stcp, [rt, sq, rq] {
@@ -1044,7 +1048,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
     const auto& ms = rn.mac().stats();
     const auto& ds = rn.dma().stats();
     const auto& ps = rn.placement().stats();
-    const auto& fs = rn.firmware().stats();
+    const auto& fs = h->firmware().stats();
     const auto& hs = h->stats();
     nlohmann::ordered_json j;
     j["rnic"]["mac"] = {{"frames_tx", ms.frames_tx}, {"frames_rx", ms.frames_rx}, {"bytes_tx", ms.bytes_tx},
@@ -1064,7 +1068,7 @@ RunOutcome run(const Scenario& s, const RunOptions& o) {
     j["rnic"]["placement"]["mode"] = placement_mode_name(rn.placement().mode());
     j["rnic"]["placement"]["timing_error_ns"] = timing_error_json(ps.timing_error_ps);
     if (ps.first_mismatch) {
-      auto it = m.conn_of_stag.find({h.get(), ps.first_mismatch->stag});
+      auto it = m.conn_of_stag.find({h, ps.first_mismatch->stag});
       j["rnic"]["placement"]["first_mismatch"] =
           mismatch_json(*ps.first_mismatch, it == m.conn_of_stag.end() || it->second.empty() ? "?" : it->second);
     } else {

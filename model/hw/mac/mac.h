@@ -8,6 +8,7 @@
 #include "model/common/frame.h"
 #include "model/common/sim.h"
 #include "model/common/units.h"
+#include "model/wire/eth.h"
 
 namespace rnicsim::hw {
 
@@ -40,6 +41,17 @@ class Mac : public sc_core::sc_module, public FrameSink {
   void set_tap(Tap t) { tap_ = std::move(t); }
   /// Called when queue space frees up.
   void on_tx_space(std::function<void()> cb) { tx_space_cbs_.push_back(std::move(cb)); }
+  /// The MAC the host now knows for the next hop toward an address (0: none): the
+  /// reference for stale-L2 accounting.
+  using L2Reference = std::function<wire::MacAddr(wire::Ipv4Addr dst)>;
+  void set_l2_reference(L2Reference r) { l2_reference_ = std::move(r); }
+  /// A frame of an offloaded connection toward `dst_ip` was addressed to `used`: counted
+  /// in stale_l2_frames when the reference knows another MAC.
+  void count_l2_use(wire::Ipv4Addr dst_ip, wire::MacAddr used) {
+    if (!l2_reference_) return;
+    const wire::MacAddr known = l2_reference_(dst_ip);
+    if (known != 0 && known != used) ++stats_.stale_l2_frames;
+  }
 
   bool tx_space() const { return queue_.size() < cfg_.tx_queue; }
   /// Queues a frame that is ready to serialise at `ready_at` (>= now).
@@ -59,6 +71,7 @@ class Mac : public sc_core::sc_module, public FrameSink {
   int end_ = 0;
   FrameSink* upper_ = nullptr;
   Tap tap_;
+  L2Reference l2_reference_;
   std::vector<std::function<void()>> tx_space_cbs_;
   std::deque<std::pair<FramePtr, Duration>> queue_;
   bool busy_ = false;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "host_if/host_memory.h"
+#include "model/mem/host_memory.h"
 #include "model/common/bytes.h"
 #include "model/common/sim.h"
 #include "model/cosim/record.h"

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "host_if/host_memory.h"
+#include "model/mem/host_memory.h"
 #include "model/common/sim.h"
 #include "model/hw/dma/dma.h"
 #include "model/hw/placement/placement.h"

@@ -1,18 +1,22 @@
 #pragma once
-/// One RNIC: MAC, TCP offload engine, DDP/RDMAP engine, placement unit, DMA/PCIe and the
-/// firmware, wired together, with the receive demultiplexer that sends offloaded
-/// connections to the TOE and everything else to the host's network stack (type 7: the
-/// RNIC shares the host's IP and MAC).
+/// One RNIC: MAC, TCP offload engine, DDP/RDMAP engine, placement unit and DMA/PCIe, wired
+/// together, with the receive demultiplexer that sends offloaded connections to the TOE
+/// and everything else to the host's network stack (type 7: the RNIC shares the host's IP
+/// and MAC), and the register file and mailbox its firmware drives (registers.h). The
+/// firmware itself runs on the embedded core, outside this block.
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
+#include <vector>
 
-#include "firmware/firmware.h"
-#include "host_if/host_memory.h"
 #include "model/hw/dma/dma.h"
 #include "model/hw/mac/mac.h"
 #include "model/hw/placement/placement.h"
 #include "model/hw/rdma_engine/engine.h"
+#include "model/hw/rnic/registers.h"
 #include "model/hw/toe/toe.h"
+#include "model/mem/host_memory.h"
 
 namespace rnicsim::hw {
 
@@ -25,20 +29,17 @@ struct RnicConfig {
   EngineConfig engine;
   PlacementConfig placement;
   DmaConfig dma;
-  fw::FirmwareConfig firmware;
 };
 
-class Rnic : public sc_core::sc_module, public FrameSink {
+class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
  public:
-  Rnic(sc_core::sc_module_name name, const RnicConfig& cfg, host::HostMemory& mem,
-       fw::HostUpcalls up, uint64_t seed);
+  Rnic(sc_core::sc_module_name name, const RnicConfig& cfg, host::HostMemory& mem, uint64_t seed);
 
   Mac& mac() { return mac_; }
   Dma& dma() { return dma_; }
   Toe& toe() { return toe_; }
   RdmaEngine& engine() { return engine_; }
   PlacementUnit& placement() { return placement_; }
-  fw::Firmware& firmware() { return firmware_; }
   const RnicConfig& config() const { return cfg_; }
 
   /// Frames the host stack sends through the shared port.
@@ -54,16 +55,48 @@ class Rnic : public sc_core::sc_module, public FrameSink {
   /// From the MAC.
   void receive(FramePtr f) override;
 
+  // RnicRegisters: the firmware's commands.
+  void set_notifications(RnicNotifications* n) override { notify_ = n; }
+  void set_l2_entry(wire::Ipv4Addr next_hop, wire::MacAddr mac) override;
+  void listen(uint16_t port) override { toe_.listen(port); }
+  uint32_t open_active(const FourTuple& t, netstack::RouteRef route, wire::Ipv4Addr next_hop,
+                       const tcp::Config& cfg) override;
+  uint32_t open_passive(const SynInfo& syn, netstack::RouteRef route, wire::Ipv4Addr next_hop,
+                        const tcp::Config& cfg) override;
+  void send(uint32_t conn, ConstByteSpan bytes) override;
+  void close(uint32_t conn) override { toe_.close(conn); }
+  void hand_to_engine(uint32_t qpn, uint32_t conn, const mpa::Params& mpa, std::vector<uint8_t> leftover) override;
+  std::optional<uint32_t> add_region(placement::Region r) override { return placement_.add_region(std::move(r)); }
+  bool invalidate(uint32_t stag) override { return placement_.invalidate(stag); }
+
  private:
+  /// The TOE's client for a connection until it is handed to the engine: its upcalls
+  /// become mailbox notifications.
+  class SetupClient : public ToeClient {
+   public:
+    explicit SetupClient(Rnic& rnic) : rnic_(rnic) {}
+    bool toe_data(uint32_t conn, ConstByteSpan data) override;
+    void toe_acked(uint32_t, uint64_t) override {}
+    void toe_state(uint32_t conn, tcp::State from, tcp::State to) override;
+
+   private:
+    Rnic& rnic_;
+  };
+  /// The path through `route` to a next hop the firmware opens toward.
+  netstack::Path path(netstack::RouteRef route, wire::Ipv4Addr next_hop) const;
+
   RnicConfig cfg_;
   Mac mac_;
   Dma dma_;
   Toe toe_;
   PlacementUnit placement_;
   RdmaEngine engine_;
-  fw::Firmware firmware_;
   std::function<void(FramePtr)> host_rx_;
   HostTcpRx host_tcp_rx_;
+  RnicNotifications* notify_ = nullptr;
+  SetupClient setup_client_{*this};
+  /// The L2 table: one entry per next hop, changed in place, held by the connections.
+  std::map<wire::Ipv4Addr, std::shared_ptr<netstack::L2Entry>> l2_;
 };
 
 }  // namespace rnicsim::hw

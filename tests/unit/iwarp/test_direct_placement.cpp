@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "host_if/host_memory.h"
 #include "model/hw/rnic/rnic.h"
+#include "model/mem/host_memory.h"
 #include "model/proto/mpa/fpdu.h"
 #include "model/wire/ddp_rdmap.h"
 
@@ -26,8 +26,9 @@ struct Sink {
     hw::RnicConfig cfg;
     cfg.mac = 0x020000000002ull;
     cfg.ip = 0x0A000002;
-    rnic = std::make_unique<hw::Rnic>(("dp_rnic" + std::to_string(n++)).c_str(), cfg, mem, fw::HostUpcalls{}, 1);
-    conn = rnic->toe().open_active(hw::FourTuple{0x0A000002, 0x0A000001, 5000, 40000}, netstack::fixed_path(0x0A000001, 0x020000000001ull), tcp::Config{},
+    rnic = std::make_unique<hw::Rnic>(("dp_rnic" + std::to_string(n++)).c_str(), cfg, mem, 1);
+    conn = rnic->toe().open_active(hw::FourTuple{0x0A000002, 0x0A000001, 5000, 40000},
+                                   netstack::fixed_path(0x0A000001, 0x020000000001ull), tcp::Config{},
                                    nullptr);
     qpn = rnic->engine().create_qp(1, 16);
     hw::MpaParams p;

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "host_if/host_memory.h"
 #include "model/hw/rnic/rnic.h"
+#include "model/mem/host_memory.h"
 #include "model/proto/mpa/fpdu.h"
 #include "model/wire/ddp_rdmap.h"
 
@@ -25,7 +25,7 @@ struct Target {
     hw::RnicConfig cfg;
     cfg.mac = 0x020000000002ull;
     cfg.ip = 0x0A000002;
-    rnic = std::make_unique<hw::Rnic>(("rnic" + std::to_string(n++)).c_str(), cfg, mem, fw::HostUpcalls{}, 1);
+    rnic = std::make_unique<hw::Rnic>(("rnic" + std::to_string(n++)).c_str(), cfg, mem, 1);
     tcp::Config tc;
     conn = rnic->toe().open_active(hw::FourTuple{0x0A000002, 0x0A000001, 5000, 40000}, netstack::fixed_path(0x0A000001, 0x020000000001ull), tc, nullptr);
     qpn = rnic->engine().create_qp(1, 16);
@@ -211,7 +211,7 @@ TEST_CASE("engine: create_qp's rq_depth: a post past it is refused at once and c
   hw::RnicConfig cfg;
   cfg.mac = 0x020000000002ull;
   cfg.ip = 0x0A000002;
-  hw::Rnic rnic("rq_rnic", cfg, mem, fw::HostUpcalls{}, 1);
+  hw::Rnic rnic("rq_rnic", cfg, mem, 1);
   const uint32_t qpn = rnic.engine().create_qp(1, 16, 2);
   CHECK(rnic.engine().sq_depth(qpn) == 16);
   CHECK(rnic.engine().rq_depth(qpn) == 2);

@@ -8,10 +8,10 @@
 #include <map>
 #include <vector>
 
-#include "host_if/host_memory.h"
 #include "model/common/rng.h"
 #include "model/hw/dma/dma.h"
 #include "model/hw/placement/placement.h"
+#include "model/mem/host_memory.h"
 
 using namespace rnicsim;
 using placement::CheckFailure;

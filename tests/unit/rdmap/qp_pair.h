@@ -22,7 +22,7 @@
 #include <optional>
 #include <vector>
 
-#include "host_if/host_memory.h"
+#include "model/mem/host_memory.h"
 #include "model/common/bytes.h"
 #include "model/proto/mpa/fpdu.h"
 #include "model/proto/rdmap/qp.h"

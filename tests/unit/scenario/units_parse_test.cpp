@@ -1,6 +1,7 @@
 // parse_duration / parse_rate / parse_size / addresses: units as the contract writes them.
 #include <catch2/catch.hpp>
 
+#include "model/common/address.h"
 #include "model/scenario/units_parse.h"
 
 using namespace rnicsim;

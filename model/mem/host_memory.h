@@ -2,10 +2,15 @@
 /// Host physical memory: sparse 4 KiB pages, so a large address space costs only what is
 /// touched. Pages are handed out in a seeded random physical order, as a real allocator
 /// scatters them, so every region needs a real page list.
+///
+/// It sits in a folder of its own below both the hardware (the RNIC's DMA, engine and
+/// placement read and write it) and the host (which allocates buffers in it), so neither
+/// has to include the other. The namespace stays `host`: it is the host's memory.
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <unordered_map>
 #include <vector>
 

@@ -1,0 +1,4 @@
+#pragma once
+#include <functional>
+
+#include "model/cosim/bridge.h"  // wrong: the hardware reaches the host through it

@@ -1,0 +1,2 @@
+#pragma once
+#include "host_if/host.h"  // wrong: the hardware includes the host

@@ -1,0 +1,3 @@
+#pragma once
+// The register interface may include the blocks whose types it names.
+#include "model/hw/toe/toe.h"
