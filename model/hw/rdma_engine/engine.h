@@ -19,6 +19,7 @@
 #include "model/proto/ddp/untagged.h"
 #include "model/proto/mpa/fpdu.h"
 #include "model/proto/mpa/rtr.h"
+#include "model/stats/stats.h"
 #include "model/wire/ddp_rdmap.h"
 
 namespace rnicsim::hw {
@@ -108,9 +109,30 @@ struct EngineStats {
   uint64_t terminates_tx = 0, terminates_rx = 0;
   uint64_t read_requests_rx = 0, read_responses_tx = 0;
   uint64_t atomic_requests_rx = 0, atomic_responses_tx = 0;
-  uint64_t direct_placements = 0;  ///< tagged FPDUs placed when their segment arrived out of order
-  uint64_t direct_bytes = 0;       ///< their payload bytes
+  uint64_t direct_placements = 0, direct_bytes = 0;
   uint64_t untagged_bytes_placed = 0;
+
+  static stats::Group<EngineStats> group() {
+    using stats::Unit;
+    using S = EngineStats;
+    return stats::Group<EngineStats>()
+        .counter("fpdus_tx", &S::fpdus_tx, Unit::Fpdus, "FPDUs sent")
+        .counter("fpdus_rx", &S::fpdus_rx, Unit::Fpdus, "FPDUs received")
+        .counter("crc_errors", &S::crc_errors, Unit::Fpdus, "FPDUs received with a bad MPA CRC")
+        .counter("wqes", &S::wqes, Unit::Count, "work requests fetched from the send queues")
+        .counter("cqes", &S::cqes, Unit::Count, "completions written to the host")
+        .counter("read_requests_rx", &S::read_requests_rx, Unit::Fpdus, "RDMA Read Requests received")
+        .counter("read_responses_tx", &S::read_responses_tx, Unit::Fpdus, "RDMA Read Response FPDUs sent")
+        .counter("atomic_requests_rx", &S::atomic_requests_rx, Unit::Fpdus, "Atomic Requests received")
+        .counter("atomic_responses_tx", &S::atomic_responses_tx, Unit::Fpdus, "Atomic Responses sent")
+        .counter("direct_placements", &S::direct_placements, Unit::Fpdus,
+                 "tagged FPDUs placed when their segment arrived out of order")
+        .counter("direct_bytes", &S::direct_bytes, Unit::Bytes, "payload bytes of those FPDUs")
+        .counter("untagged_bytes_placed", &S::untagged_bytes_placed, Unit::Bytes,
+                 "bytes of untagged messages placed in receive buffers")
+        .counter("terminates_tx", &S::terminates_tx, Unit::Count, "Terminate messages sent")
+        .counter("terminates_rx", &S::terminates_rx, Unit::Count, "Terminate messages received");
+  }
 };
 
 /// Negotiated MPA parameters of one direction pair.
