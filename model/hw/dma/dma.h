@@ -26,7 +26,7 @@ struct DmaConfig {
 };
 
 struct DmaStats {
-  uint64_t read_tlps = 0, write_tlps = 0;
+  uint64_t read_tlps = 0, write_tlps = 0, completion_tlps = 0;
   uint64_t read_bytes = 0, write_bytes = 0;
 
   static stats::Group<DmaStats> group() {
@@ -34,6 +34,8 @@ struct DmaStats {
     return stats::Group<DmaStats>()
         .counter("read_tlps", &DmaStats::read_tlps, Unit::Tlps, "read request TLPs to host memory")
         .counter("write_tlps", &DmaStats::write_tlps, Unit::Tlps, "memory write TLPs to host memory")
+        .counter("completion_tlps", &DmaStats::completion_tlps, Unit::Tlps,
+                 "completion TLPs with data that answered the read requests")
         .counter("read_bytes", &DmaStats::read_bytes, Unit::Bytes, "bytes read from host memory")
         .counter("write_bytes", &DmaStats::write_bytes, Unit::Bytes, "bytes written to host memory");
   }
