@@ -22,7 +22,7 @@ int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector
             const std::string& seed) {
   std::vector<scenario::Override> sets = sets_in;
   if (!seed.empty()) sets.push_back({"seed", seed});
-  const scenario::LoadResult lr = scenario::load_scenario_file(file, sets);
+  const scenario::LoadResult lr = scenario::load_scenario_file(file, sim::results_schema(), sets);
   if (!lr.ok()) {
     for (const auto& d : lr.errors) fmt::print(stderr, "{}\n", d.format());
     return kBadInput;
@@ -49,8 +49,9 @@ int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector
 
 int cmd_check(const std::vector<std::string>& files) {
   int status = kOk;
+  const stats::Node results = sim::results_schema();
   for (const auto& f : files) {
-    const scenario::LoadResult lr = scenario::load_scenario_file(f);
+    const scenario::LoadResult lr = scenario::load_scenario_file(f, results);
     if (!lr.ok()) {
       for (const auto& d : lr.errors) fmt::print(stderr, "{}\n", d.format());
       status = kBadInput;
@@ -69,6 +70,17 @@ int cmd_profiles() {
     fmt::print("{}: {}\n", p.name, p.description);
     for (const auto& q : p.params) fmt::print("  {:<30} {:>10}  {}\n", q.name, q.value, q.description);
   }
+  return kOk;
+}
+
+int cmd_stats() {
+  const std::vector<stats::Line> lines = stats::listing(sim::results_schema());
+  size_t path_w = 0, unit_w = 0;
+  for (const auto& l : lines) {
+    path_w = std::max(path_w, l.path.size());
+    unit_w = std::max(unit_w, l.unit.size());
+  }
+  for (const auto& l : lines) fmt::print("{:<{}}  {:<{}}  {}\n", l.path, path_w, l.unit, unit_w, l.desc);
   return kOk;
 }
 

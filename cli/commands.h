@@ -24,5 +24,8 @@ struct GoldenOptions {
 int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::string& placement,
                 const std::vector<std::string>& sets, const std::string& self, const GoldenOptions& golden = {});
 int cmd_profiles();
+/// Every key of results.json (what an `expect` may name) with its unit and description,
+/// in the registry's order; `<host>` and the like stand for the scenario's ids.
+int cmd_stats();
 
 }  // namespace rnicsim::cli

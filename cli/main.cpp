@@ -71,6 +71,7 @@ int sc_main(int argc, char** argv) {
   regress->add_flag("--update-golden", golden.update, "write the goldens instead of comparing (on purpose only)");
 
   auto* profiles = app.add_subcommand("profiles", "list the RNIC profiles and their parameters");
+  auto* stats = app.add_subcommand("stats", "list every figure of results.json with its unit and description");
 
   try {
     app.parse(argc, argv);
@@ -108,5 +109,6 @@ int sc_main(int argc, char** argv) {
     return cli::cmd_regress(regress_paths, jobs, regress_placement, regress_sets, self_path(argv[0]), golden);
   }
   if (*profiles) return cli::cmd_profiles();
+  if (*stats) return cli::cmd_stats();
   return cli::kBadInput;
 }

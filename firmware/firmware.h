@@ -16,6 +16,7 @@
 #include "model/proto/mpa/negotiation.h"
 #include "model/proto/netstack/path.h"
 #include "model/proto/tcp/config.h"
+#include "model/stats/stats.h"
 #include "model/wire/mpa.h"
 
 namespace rnicsim::fw {
@@ -35,9 +36,18 @@ struct FirmwareConfig {
 };
 
 struct FirmwareStats {
-  uint64_t commands = 0;
-  uint64_t netevents_handled = 0;
+  uint64_t commands = 0, netevents_handled = 0;
   Duration busy{};
+
+  static stats::Group<FirmwareStats> group() {
+    using stats::Unit;
+    return stats::Group<FirmwareStats>()
+        .counter("commands", &FirmwareStats::commands, Unit::Count, "commands from the host driver handled")
+        .counter("netevents_handled", &FirmwareStats::netevents_handled, Unit::Events,
+                 "netevents from the host handled (L2 table updates)")
+        .formula("busy_ns", Unit::Ns, "time the embedded core spent in handlers",
+                 [](const FirmwareStats& s) { return s.busy.ps / 1000; });
+  }
 };
 
 /// L2 table entry states (cxgb3's names).

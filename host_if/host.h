@@ -22,6 +22,7 @@
 #include "model/proto/netstack/neighbour.h"
 #include "model/proto/netstack/ports.h"
 #include "model/proto/netstack/routes.h"
+#include "model/stats/stats.h"
 
 namespace rnicsim::host {
 
@@ -44,11 +45,22 @@ struct HostConfig {
 };
 
 struct HostIfStats {
-  uint64_t netevents_to_rnic = 0;
-  uint64_t events_to_host = 0;
-  uint64_t port_conflicts = 0;
-  uint64_t netfilter_drops = 0;
+  uint64_t netevents_to_rnic = 0, events_to_host = 0;
+  uint64_t port_conflicts = 0, netfilter_drops = 0;
   uint64_t arp_requests_tx = 0;
+
+  static stats::Group<HostIfStats> group() {
+    using stats::Unit;
+    using S = HostIfStats;
+    return stats::Group<HostIfStats>()
+        .counter("netevents_to_rnic", &S::netevents_to_rnic, Unit::Events, "netevents the host raised to its RNIC")
+        .counter("events_to_host", &S::events_to_host, Unit::Events, "iw_cm events the RNIC raised to the host")
+        .counter("port_conflicts", &S::port_conflicts, Unit::Count,
+                 "port binds refused because the port was taken (an offloaded connection's, with port_space shared)")
+        .counter("netfilter_drops", &S::netfilter_drops, Unit::Count,
+                 "packets or connection attempts dropped by the host's netfilter rules")
+        .counter("arp_requests_tx", &S::arp_requests_tx, Unit::Frames, "ARP requests the host sent");
+  }
 };
 
 /// Not a SystemC module of its own: it is built inside its node's module (named after the

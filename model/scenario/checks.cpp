@@ -8,6 +8,7 @@
 
 #include "model/common/address.h"
 #include "model/scenario/profiles.h"
+#include "model/scenario/metrics.h"
 #include "model/scenario/sections.h"
 #include "model/scenario/suggest.h"
 #include "model/scenario/units_parse.h"
@@ -305,7 +306,7 @@ void check_events(Ctx& c, const Scenario& s, const Nodes& nodes) {
 
 }  // namespace
 
-void check_scenario(Ctx& c, Scenario& s) {
+void check_scenario(Ctx& c, Scenario& s, const stats::Node& results) {
   auto name = [](const auto& x) { return x.name; };
   auto id = [](const auto& x) { return x.id; };
   check_unique(c, s.hosts, "hosts", "name", name);
@@ -330,7 +331,7 @@ void check_scenario(Ctx& c, Scenario& s) {
     const Expectation& x = s.expect[i];
     if (x.metric.empty()) continue;
     std::string why;
-    if (!metric_path_valid(s, x.metric, &why)) {
+    if (!metric_path_valid(s, results, x.metric, &why)) {
       const std::string path = fmt::format("expect[{}].metric", i);
       c.error(c.where(path, x.loc), fmt::format("{}: '{}' cannot be in results.json: {}", path, x.metric, why));
     }

@@ -69,7 +69,7 @@ void read_top(Ctx& c, const YNode& root, Scenario& s) {
 }  // namespace
 
 LoadResult load_scenario_string(const std::string& yaml_text, const std::string& file_name,
-                                const std::vector<Override>& sets) {
+                                const stats::Node& results, const std::vector<Override>& sets) {
   LoadResult result;
   Ctx c;
   auto root = detail::parse_yaml(yaml_text, file_name, c.errors);
@@ -83,7 +83,7 @@ LoadResult load_scenario_string(const std::string& yaml_text, const std::string&
       c.error(root->loc, "the file is empty: a scenario is a mapping with at least a name");
     else
       read_top(c, *root, s);
-    detail::check_scenario(c, s);
+    detail::check_scenario(c, s, results);
     s.written = c.key_locs;
     result.scenario = std::move(s);
   }
@@ -98,7 +98,8 @@ LoadResult load_scenario_string(const std::string& yaml_text, const std::string&
   return result;
 }
 
-LoadResult load_scenario_file(const std::string& path, const std::vector<Override>& sets) {
+LoadResult load_scenario_file(const std::string& path, const stats::Node& results,
+                              const std::vector<Override>& sets) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult r;
@@ -107,7 +108,7 @@ LoadResult load_scenario_file(const std::string& path, const std::vector<Overrid
   }
   std::ostringstream text;
   text << in.rdbuf();
-  return load_scenario_string(text.str(), path, sets);
+  return load_scenario_string(text.str(), path, results, sets);
 }
 
 }  // namespace rnicsim::scenario

@@ -1,13 +1,15 @@
 #pragma once
 /// Loads a scenario file (scenario-format.md, version 1) into a typed Scenario and checks
 /// it: unknown and duplicate keys, types and units, ranges, cross-references, rate
-/// conflicts, `violate` pairs and `expect` metric paths. Every error found is returned,
-/// not only the first, each as `FILE:LINE:COL: error: MESSAGE`.
+/// conflicts, `violate` pairs and `expect` metric paths (against the keys of results.json
+/// the caller gives: the simulator's stats registry, sim::results_schema). Every error
+/// found is returned, not only the first, each as `FILE:LINE:COL: error: MESSAGE`.
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "model/scenario/scenario.h"
+#include "model/stats/stats.h"
 
 namespace rnicsim::scenario {
 
@@ -33,13 +35,9 @@ struct LoadResult {
   bool ok() const { return errors.empty() && scenario.has_value(); }
 };
 
-LoadResult load_scenario_file(const std::string& path, const std::vector<Override>& sets = {});
+LoadResult load_scenario_file(const std::string& path, const stats::Node& results,
+                              const std::vector<Override>& sets = {});
 LoadResult load_scenario_string(const std::string& yaml_text, const std::string& file_name,
-                                const std::vector<Override>& sets = {});
-
-/// Whether a results.json of this scenario can hold `metric` (results-format.md): ids of
-/// this scenario (connection repeat copies `c1_0..c1_<N-1>` as well as the base id) and
-/// the fields of the results format; `why` says what is wrong when it cannot.
-bool metric_path_valid(const Scenario& s, const std::string& metric, std::string* why = nullptr);
+                                const stats::Node& results, const std::vector<Override>& sets = {});
 
 }  // namespace rnicsim::scenario

@@ -14,7 +14,8 @@ void read_connections(Ctx& c, const YNode* n, Scenario& s);               // wor
 void read_workloads(Ctx& c, const YNode* n, Scenario& s);
 void read_events(Ctx& c, const YNode* n, Scenario& s);
 void read_expect(Ctx& c, const YNode* n, Scenario& s);
-/// Names, cross-references, rate conflicts, `violate` connections, metric paths.
-void check_scenario(Ctx& c, Scenario& s);                                 // checks.cpp
+/// Names, cross-references, rate conflicts, `violate` connections, metric paths (the
+/// keys of results.json: `results`).
+void check_scenario(Ctx& c, Scenario& s, const stats::Node& results);     // checks.cpp
 
 }  // namespace rnicsim::scenario::detail

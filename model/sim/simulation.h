@@ -10,6 +10,7 @@
 
 #include "model/cosim/core.h"
 #include "model/scenario/scenario.h"
+#include "model/stats/stats.h"
 
 namespace rnicsim::sim {
 
@@ -40,5 +41,9 @@ struct RunOutcome {
 
 /// Runs the scenario; throws std::runtime_error when the simulator itself fails.
 RunOutcome run(const scenario::Scenario& s, const RunOptions& o);
+
+/// Every key results.json can hold, from the stats registry (results.cpp): the schema of
+/// `expect` paths that the scenario loader checks, and the listing of `rnicsim stats`.
+stats::Node results_schema();
 
 }  // namespace rnicsim::sim

@@ -4,6 +4,7 @@
 /// every target buffer sits between guard pages and starts filled with a guard byte, and a
 /// slot is refilled with it once its operation has been checked, so at the end the whole
 /// target area must hold the guard byte again: nothing was placed anywhere else.
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -14,6 +15,7 @@
 
 #include "host_if/host.h"
 #include "model/scenario/scenario.h"
+#include "model/stats/stats.h"
 
 namespace rnicsim::sim {
 
@@ -28,6 +30,36 @@ struct SizeFigures {
   Duration first_post{-1}, last_completion{-1};
   std::vector<int64_t> latencies_ns;
   bool data_intact = true;
+
+  /// Seconds from the first post to the last completion (0 before both).
+  double seconds() const {
+    return first_post.ps >= 0 && last_completion.ps > first_post.ps ? (last_completion - first_post).s() : 0.0;
+  }
+  static stats::Group<SizeFigures> group() {
+    using stats::Unit;
+    // Rates to 6 decimals, as perftest prints them.
+    auto round6 = [](double x) { return std::round(x * 1e6) / 1e6; };
+    return stats::Group<SizeFigures>()
+        .counter("completed", &SizeFigures::completed, Unit::Operations, "operations completed without error")
+        .counter("errors", &SizeFigures::errors, Unit::Operations,
+                 "operations completed in error, or never run (the connection did not come up)")
+        .counter("bytes", &SizeFigures::bytes, Unit::Bytes, "application payload bytes of the completed operations")
+        .formula("goodput_gbps", Unit::Gbps, "payload bytes / (last completion - first post)",
+                 [round6](const SizeFigures& f) {
+                   const double s = f.seconds();
+                   return s > 0 ? round6(static_cast<double>(f.bytes) * 8 / s / 1e9) : 0.0;
+                 })
+        .formula("msg_rate_mps", Unit::Mops, "operations completed / (last completion - first post)",
+                 [round6](const SizeFigures& f) {
+                   const double s = f.seconds();
+                   return s > 0 ? round6(static_cast<double>(f.completed) / s / 1e6) : 0.0;
+                 })
+        .distribution("latency_ns", Unit::Ns, "per-operation latency, post to completion (write_lat, send_lat: half the round trip, as perftest)",
+                      stats::Dist::Whole,
+                      [](const SizeFigures& f) -> const std::vector<int64_t>& { return f.latencies_ns; })
+        .formula("data_intact", Unit::Flag, "every byte placed as sent, and none outside its buffer",
+                 [](const SizeFigures& f) { return f.data_intact; });
+  }
 };
 
 /// The application's view of one QP's send queue (`qp.sq_depth`), as perftest keeps it

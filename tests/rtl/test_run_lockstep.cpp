@@ -42,7 +42,8 @@ class MovedCommand final : public cosim::Core {
 }  // namespace
 
 TEST_CASE("run lockstep: a divergence stops the run, fails it and is reported in results.json") {
-  const auto lr = scenario::load_scenario_file(std::string(RNICSIM_SOURCE_DIR) + "/tests/data/scenarios/minimal.yaml");
+  const auto lr = scenario::load_scenario_file(std::string(RNICSIM_SOURCE_DIR) + "/tests/data/scenarios/minimal.yaml",
+                                            sim::results_schema());
   REQUIRE(lr.ok());
   sim::RunOptions o;
   o.out_dir = (std::filesystem::path(RNICSIM_WORK_DIR) / "run_lockstep").string();
@@ -82,7 +83,8 @@ TEST_CASE("run lockstep: a divergence stops the run, fails it and is reported in
 TEST_CASE("run lockstep: the fault copy (PD check off) is caught in a whole run of violate_pd") {
   // The Write of another protection domain: the model refuses it (DDP 1/1/0x02), the copy
   // of the core whose PD check is disabled places it. Lockstep must stop the run there.
-  const auto lr = scenario::load_scenario_file(std::string(RNICSIM_SOURCE_DIR) + "/scenarios/violate_pd.yaml");
+  const auto lr = scenario::load_scenario_file(std::string(RNICSIM_SOURCE_DIR) + "/scenarios/violate_pd.yaml",
+                                            sim::results_schema());
   REQUIRE(lr.ok());
   sim::RunOptions o;
   o.out_dir = (std::filesystem::path(RNICSIM_WORK_DIR) / "run_lockstep_fault").string();

@@ -39,6 +39,7 @@ Duration Dma::read(uint64_t bytes) {
   const uint64_t reqs = std::max<uint64_t>(1, ceil_div(bytes, cfg_.mrrs));
   const uint64_t cpls = std::max<uint64_t>(1, ceil_div(bytes, cfg_.mps));
   stats_.read_tlps += reqs;
+  stats_.completion_tlps += cpls;
   stats_.read_bytes += bytes;
   const Duration req_start = std::max(sim_now(), up_free_);
   up_free_ = req_start + rate_.time_for_bytes(reqs * cfg_.tlp_write_overhead);

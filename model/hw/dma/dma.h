@@ -10,6 +10,7 @@
 
 #include "model/common/sim.h"
 #include "model/common/units.h"
+#include "model/stats/stats.h"
 
 namespace rnicsim::hw {
 
@@ -25,10 +26,19 @@ struct DmaConfig {
 };
 
 struct DmaStats {
-  uint64_t read_tlps = 0;   ///< read request TLPs
-  uint64_t write_tlps = 0;  ///< memory write TLPs
-  uint64_t read_bytes = 0;
-  uint64_t write_bytes = 0;
+  uint64_t read_tlps = 0, write_tlps = 0, completion_tlps = 0;
+  uint64_t read_bytes = 0, write_bytes = 0;
+
+  static stats::Group<DmaStats> group() {
+    using stats::Unit;
+    return stats::Group<DmaStats>()
+        .counter("read_tlps", &DmaStats::read_tlps, Unit::Tlps, "read request TLPs to host memory")
+        .counter("write_tlps", &DmaStats::write_tlps, Unit::Tlps, "memory write TLPs to host memory")
+        .counter("completion_tlps", &DmaStats::completion_tlps, Unit::Tlps,
+                 "completion TLPs with data that answered the read requests")
+        .counter("read_bytes", &DmaStats::read_bytes, Unit::Bytes, "bytes read from host memory")
+        .counter("write_bytes", &DmaStats::write_bytes, Unit::Bytes, "bytes written to host memory");
+  }
 };
 
 class Dma : public sc_core::sc_module {

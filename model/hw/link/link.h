@@ -9,6 +9,7 @@
 #include "model/common/rng.h"
 #include "model/common/sim.h"
 #include "model/common/units.h"
+#include "model/stats/stats.h"
 
 namespace rnicsim::hw {
 
@@ -26,10 +27,16 @@ struct LinkConfig {
 };
 
 struct LinkStats {
-  uint64_t frames = 0;     ///< frames sent onto the link, both directions
-  uint64_t drops = 0;      ///< lost on the link
-  uint64_t corrupted = 0;  ///< delivered with a flipped bit
-  uint64_t reordered = 0;  ///< held back behind later frames
+  uint64_t frames = 0, drops = 0, corrupted = 0, reordered = 0;
+
+  static stats::Group<LinkStats> group() {
+    using stats::Unit;
+    return stats::Group<LinkStats>()
+        .counter("frames", &LinkStats::frames, Unit::Frames, "frames sent onto the link, both directions")
+        .counter("drops", &LinkStats::drops, Unit::Frames, "frames lost on the link")
+        .counter("corrupted", &LinkStats::corrupted, Unit::Frames, "frames delivered with a flipped bit")
+        .counter("reordered", &LinkStats::reordered, Unit::Frames, "frames held back behind later frames");
+  }
 };
 
 class Link : public sc_core::sc_module {

@@ -9,6 +9,7 @@
 #include "model/common/sim.h"
 #include "model/common/units.h"
 #include "model/wire/eth.h"
+#include "model/stats/stats.h"
 
 namespace rnicsim::hw {
 
@@ -22,9 +23,21 @@ struct MacConfig {
 
 struct MacStats {
   uint64_t frames_tx = 0, frames_rx = 0;
-  uint64_t bytes_tx = 0, bytes_rx = 0;  ///< frame bytes without preamble, gap and FCS
+  uint64_t bytes_tx = 0, bytes_rx = 0;
   uint64_t fcs_errors = 0;
-  uint64_t stale_l2_frames = 0;  ///< sent to a MAC the host already knew to be out of date
+  uint64_t stale_l2_frames = 0;
+
+  static stats::Group<MacStats> group() {
+    using stats::Unit;
+    return stats::Group<MacStats>()
+        .counter("frames_tx", &MacStats::frames_tx, Unit::Frames, "frames sent")
+        .counter("frames_rx", &MacStats::frames_rx, Unit::Frames, "good frames received")
+        .counter("bytes_tx", &MacStats::bytes_tx, Unit::Bytes, "bytes of the frames sent, without preamble, gap and FCS")
+        .counter("bytes_rx", &MacStats::bytes_rx, Unit::Bytes, "bytes of the good frames received, without FCS")
+        .counter("fcs_errors", &MacStats::fcs_errors, Unit::Frames, "frames received with a bad FCS, dropped")
+        .counter("stale_l2_frames", &MacStats::stale_l2_frames, Unit::Frames,
+                 "frames sent to a MAC the host already knew to be out of date");
+  }
 };
 
 class Mac : public sc_core::sc_module, public FrameSink {

@@ -17,6 +17,7 @@
 #include "model/cosim/rtl_placement.h"
 #include "model/hw/dma/dma.h"
 #include "model/proto/placement/regions.h"
+#include "model/stats/stats.h"
 
 namespace rnicsim::hw {
 
@@ -53,14 +54,28 @@ struct Mismatch {
 std::string lockstep_report(const std::string& host, const std::string& conn, const Mismatch& m);
 
 struct PlacementStats {
-  uint64_t segments = 0;    ///< tagged segments checked
-  uint64_t bytes = 0;       ///< bytes placed
-  uint64_t violations = 0;  ///< segments refused
-  uint64_t cosim_mismatches = 0;
-  uint64_t rtl_cycles = 0;  ///< cycles the RTL core was clocked (register writes included)
+  uint64_t segments = 0, bytes = 0, violations = 0, cosim_mismatches = 0, rtl_cycles = 0;
   /// Per segment the RTL ran: model latency - RTL latency, ps (the model's calibration error).
   std::vector<int64_t> timing_error_ps;
+  /// A record, not a figure: the simulation writes it with the connection that owns the
+  /// region, which only it knows.
   std::optional<Mismatch> first_mismatch;
+
+  static stats::Group<PlacementStats> group() {
+    using stats::Unit;
+    return stats::Group<PlacementStats>()
+        .counter("segments", &PlacementStats::segments, Unit::Segments, "tagged segments checked")
+        .counter("bytes", &PlacementStats::bytes, Unit::Bytes, "bytes placed in host memory")
+        .counter("violations", &PlacementStats::violations, Unit::Segments, "tagged segments refused by a check")
+        .counter("cosim_mismatches", &PlacementStats::cosim_mismatches, Unit::Segments,
+                 "lockstep records where the RTL core and the model differed")
+        .counter("rtl_cycles", &PlacementStats::rtl_cycles, Unit::Cycles,
+                 "cycles the RTL core was clocked, register writes included (0 unless it ran)")
+        .distribution("timing_error_ns", Unit::Ns, "per segment the RTL ran, model latency - RTL latency",
+                      stats::Dist::Thousandths, [](const PlacementStats& s) -> const std::vector<int64_t>& {
+                        return s.timing_error_ps;
+                      });
+  }
 };
 
 struct PlaceResult {

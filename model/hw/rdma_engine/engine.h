@@ -21,6 +21,7 @@
 #include "model/proto/mpa/fpdu.h"
 #include "model/proto/rdmap/qp.h"
 #include "model/proto/rdmap/types.h"
+#include "model/stats/stats.h"
 #include "model/wire/ddp_rdmap.h"
 
 namespace rnicsim::hw {
@@ -51,6 +52,33 @@ struct EngineStats : rdmap::Counters {
   uint64_t read_responses_tx = 0, atomic_responses_tx = 0;
   uint64_t direct_placements = 0;  ///< tagged FPDUs placed when their segment arrived out of order
   uint64_t direct_bytes = 0;       ///< their payload bytes
+
+  static stats::Group<EngineStats> group() {
+    using stats::Unit;
+    using S = EngineStats;
+    // The protocol's counters live in the base; a member pointer to them is the derived
+    // struct's only after a cast.
+    auto in = [](uint64_t rdmap::Counters::*p) { return static_cast<uint64_t S::*>(p); };
+    return stats::Group<EngineStats>()
+        .counter("fpdus_tx", &S::fpdus_tx, Unit::Fpdus, "FPDUs sent")
+        .counter("fpdus_rx", in(&rdmap::Counters::fpdus_rx), Unit::Fpdus, "FPDUs received")
+        .counter("crc_errors", in(&rdmap::Counters::crc_errors), Unit::Fpdus, "FPDUs received with a bad MPA CRC")
+        .counter("wqes", &S::wqes, Unit::Count, "work requests fetched from the send queues")
+        .counter("cqes", &S::cqes, Unit::Count, "completions written to the host")
+        .counter("read_requests_rx", in(&rdmap::Counters::read_requests_rx), Unit::Fpdus, "RDMA Read Requests received")
+        .counter("read_responses_tx", &S::read_responses_tx, Unit::Fpdus, "RDMA Read Response FPDUs sent")
+        .counter("atomic_requests_rx", in(&rdmap::Counters::atomic_requests_rx), Unit::Fpdus, "Atomic Requests received")
+        .counter("atomic_responses_tx", &S::atomic_responses_tx, Unit::Fpdus, "Atomic Responses sent")
+        .counter("direct_placements", &S::direct_placements, Unit::Fpdus,
+                 "tagged FPDUs placed when their segment arrived out of order")
+        .counter("direct_bytes", &S::direct_bytes, Unit::Bytes, "payload bytes of those FPDUs")
+        .counter("untagged_bytes_placed", in(&rdmap::Counters::untagged_bytes_placed), Unit::Bytes,
+                 "bytes of untagged messages placed in receive buffers")
+        .counter("terminates_tx", in(&rdmap::Counters::terminates_tx), Unit::Count, "Terminate messages sent")
+        .counter("terminates_rx", in(&rdmap::Counters::terminates_rx), Unit::Count, "Terminate messages received")
+        .counter("rq_overflows", in(&rdmap::Counters::rq_overflows), Unit::Count,
+                 "receives refused because the receive queue held rq_depth");
+  }
 };
 
 class RdmaEngine : public sc_core::sc_module, public ToeClient {

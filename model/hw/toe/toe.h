@@ -16,6 +16,7 @@
 #include "model/proto/ip/ipv4.h"
 #include "model/proto/netstack/path.h"
 #include "model/proto/tcp/connection.h"
+#include "model/stats/stats.h"
 #include "model/wire/eth.h"
 #include "model/wire/ipv4.h"
 
@@ -67,9 +68,18 @@ struct ToeConfig {
 };
 
 struct ToeStats {
-  uint64_t segments_tx = 0, segments_rx = 0;
-  uint64_t resets_tx = 0;     ///< RSTs for segments that matched no connection
-  uint64_t unmatched_rx = 0;  ///< segments for no offloaded connection (left to the host)
+  uint64_t segments_tx = 0, segments_rx = 0, resets_tx = 0, unmatched_rx = 0;
+
+  static stats::Group<ToeStats> group() {
+    using stats::Unit;
+    return stats::Group<ToeStats>()
+        .counter("segments_tx", &ToeStats::segments_tx, Unit::Segments, "segments sent by its connections")
+        .counter("segments_rx", &ToeStats::segments_rx, Unit::Segments,
+                 "segments received for its connections, and SYNs for its listening ports")
+        .counter("resets_tx", &ToeStats::resets_tx, Unit::Segments, "RSTs sent for segments that matched no connection")
+        .counter("unmatched_rx", &ToeStats::unmatched_rx, Unit::Segments,
+                 "segments that matched no connection (the RNIC's: left to the host)");
+  }
 };
 
 /// A SYN that arrived for a listening port, handed to the firmware.

@@ -15,6 +15,7 @@
 #include "model/proto/tcp/congestion.h"
 #include "model/proto/tcp/interval_set.h"
 #include "model/proto/tcp/send_buffer.h"
+#include "model/stats/stats.h"
 #include "model/wire/tcp.h"
 
 namespace rnicsim::tcp {
@@ -57,28 +58,49 @@ class Upcalls {
 };
 
 struct Stats {
-  uint64_t segments_tx = 0;
-  uint64_t segments_rx = 0;
-  uint64_t bytes_tx = 0;        ///< payload bytes sent, retransmissions included
-  uint64_t retransmits = 0;     ///< segments sent again, for any reason
-  uint64_t fast_retransmits = 0;
-  uint64_t timeouts = 0;
-  uint64_t dup_acks_rx = 0;
-  uint64_t ooo_segments_rx = 0;
+  uint64_t segments_tx = 0, segments_rx = 0, bytes_tx = 0;
+  uint64_t retransmits = 0, fast_retransmits = 0, timeouts = 0;
+  uint64_t dup_acks_rx = 0, ooo_segments_rx = 0;
   uint32_t cwnd_max = 0;
-  uint64_t sack_retransmits = 0;   ///< retransmissions chosen from the SACK scoreboard
-  uint64_t rto_retransmits = 0;    ///< segments resent after a timeout (SACKed ones skipped)
-  uint64_t partial_acks = 0;       ///< ACKs inside fast recovery below the recovery point
-  uint64_t persist_probes = 0;     ///< zero-window probes (RFC 9293 3.8.6.1)
-  uint64_t ecn_ce_rx = 0;          ///< segments received with IP CE
-  uint64_t ecn_ece_rx = 0;         ///< ACKs received with ECE
-  uint64_t ecn_reductions = 0;     ///< window reductions on ECE (at most one per window)
-  uint64_t paws_drops = 0;         ///< segments dropped by PAWS (RFC 7323 5)
-  uint64_t dup_segments_rx = 0;    ///< segments wholly below RCV.NXT
-  uint64_t dsacks_rx = 0;          ///< ACKs whose first SACK block is a D-SACK (RFC 2883)
-  uint64_t rack_lost = 0;          ///< segments marked lost by RACK (RFC 8985), RTO excluded
-  uint64_t tlp_probes = 0;         ///< tail loss probes sent (RFC 8985 7.3)
-  uint64_t tlp_recoveries = 0;     ///< losses repaired by a probe alone (7.4): cwnd reduced
+  uint64_t sack_retransmits = 0, rto_retransmits = 0, partial_acks = 0, persist_probes = 0;
+  uint64_t ecn_ce_rx = 0, ecn_ece_rx = 0, ecn_reductions = 0;
+  uint64_t paws_drops = 0, dup_segments_rx = 0, dsacks_rx = 0;
+  uint64_t rack_lost = 0, tlp_probes = 0, tlp_recoveries = 0;
+
+  static stats::Group<Stats> group() {
+    using stats::Unit;
+    return stats::Group<Stats>()
+        .counter("segments_tx", &Stats::segments_tx, Unit::Segments, "segments sent, retransmissions included")
+        .counter("segments_rx", &Stats::segments_rx, Unit::Segments, "segments received")
+        .counter("bytes_tx", &Stats::bytes_tx, Unit::Bytes, "payload bytes sent, retransmissions included")
+        .counter("retransmits", &Stats::retransmits, Unit::Segments, "segments sent again, for any reason")
+        .counter("fast_retransmits", &Stats::fast_retransmits, Unit::Count,
+                 "entries into fast recovery (a fast retransmit each)")
+        .counter("timeouts", &Stats::timeouts, Unit::Events, "retransmission timeouts")
+        .counter("dup_acks_rx", &Stats::dup_acks_rx, Unit::Segments, "duplicate ACKs received")
+        .counter("ooo_segments_rx", &Stats::ooo_segments_rx, Unit::Segments, "segments received out of order")
+        .counter("cwnd_max_bytes", &Stats::cwnd_max, Unit::Bytes, "largest congestion window")
+        .counter("sack_retransmits", &Stats::sack_retransmits, Unit::Segments,
+                 "retransmissions chosen from the SACK scoreboard")
+        .counter("rto_retransmits", &Stats::rto_retransmits, Unit::Segments,
+                 "segments resent after a timeout (SACKed ones skipped)")
+        .counter("partial_acks", &Stats::partial_acks, Unit::Segments,
+                 "ACKs inside fast recovery below the recovery point")
+        .counter("persist_probes", &Stats::persist_probes, Unit::Segments, "zero-window probes (RFC 9293 3.8.6.1)")
+        .counter("ecn_ce_rx", &Stats::ecn_ce_rx, Unit::Segments, "segments received with IP CE")
+        .counter("ecn_ece_rx", &Stats::ecn_ece_rx, Unit::Segments, "ACKs received with ECE")
+        .counter("ecn_reductions", &Stats::ecn_reductions, Unit::Count,
+                 "window reductions on ECE (at most one per window)")
+        .counter("paws_drops", &Stats::paws_drops, Unit::Segments, "segments dropped by PAWS (RFC 7323 5)")
+        .counter("dup_segments_rx", &Stats::dup_segments_rx, Unit::Segments, "segments wholly below RCV.NXT")
+        .counter("dsacks_rx", &Stats::dsacks_rx, Unit::Segments,
+                 "ACKs whose first SACK block is a D-SACK (RFC 2883)")
+        .counter("rack_lost", &Stats::rack_lost, Unit::Segments,
+                 "segments marked lost by RACK (RFC 8985), RTO excluded")
+        .counter("tlp_probes", &Stats::tlp_probes, Unit::Segments, "tail loss probes sent (RFC 8985 7.3)")
+        .counter("tlp_recoveries", &Stats::tlp_recoveries, Unit::Count,
+                 "losses repaired by a probe alone (RFC 8985 7.4): cwnd reduced");
+  }
 };
 
 /// Loss recovery state of the sender.

@@ -11,7 +11,7 @@ using namespace rnicsim::scenario;
 using namespace rnicsim::scenario::test;
 
 TEST_CASE("the minimal scenario loads with every default", "[examples]") {
-  const auto r = load_scenario_file(data_path("minimal.yaml"));
+  const auto r = load_scenario_file(data_path("minimal.yaml"), results());
   INFO(all_errors(r));
   REQUIRE(r.ok());
   const Scenario& s = *r.scenario;
@@ -117,7 +117,7 @@ TEST_CASE("the minimal scenario loads with every default", "[examples]") {
 }
 
 TEST_CASE("every example of scenario-format.md loads with its meaning", "[examples]") {
-  const auto r = load_scenario_file(data_path("contract_full.yaml"));
+  const auto r = load_scenario_file(data_path("contract_full.yaml"), results());
   INFO(all_errors(r));
   REQUIRE(r.ok());
   const Scenario& s = *r.scenario;

@@ -6,11 +6,18 @@
 #include <vector>
 
 #include "model/scenario/loader.h"
+#include "model/sim/simulation.h"
 
 namespace rnicsim::scenario::test {
 
+/// The keys of results.json that `expect` paths are checked against: the simulator's.
+inline const stats::Node& results() {
+  static const stats::Node n = sim::results_schema();
+  return n;
+}
+
 inline LoadResult load(const std::string& yaml, const std::vector<Override>& sets = {}) {
-  return load_scenario_string(yaml, "scen.yaml", sets);
+  return load_scenario_string(yaml, "scen.yaml", results(), sets);
 }
 
 inline std::vector<std::string> formatted(const LoadResult& r) {

@@ -105,10 +105,10 @@ TEST_CASE("override (--set): errors come after the file's, which are still all r
 }
 
 TEST_CASE("load_scenario_file applies --set too, and reports an unreadable file", "[set]") {
-  const auto r = load_scenario_file(data_path("minimal.yaml"), {{"workloads[0].count", "3"}});
+  const auto r = load_scenario_file(data_path("minimal.yaml"), results(), {{"workloads[0].count", "3"}});
   REQUIRE(r.ok());
   CHECK(r.scenario->workloads[0].count == 3);
-  const auto missing = load_scenario_file("/nonexistent/x.yaml");
+  const auto missing = load_scenario_file("/nonexistent/x.yaml", results());
   REQUIRE(missing.errors.size() == 1);
   CHECK(missing.errors[0].format() == "/nonexistent/x.yaml: error: cannot read the file: No such file or directory");
   CHECK_FALSE(missing.ok());

@@ -1,0 +1,439 @@
+// Builds the model of a scenario: hosts with their RNICs from the profiles, switches,
+// links, captures, the lockstep observers, connections and their workloads.
+#include <algorithm>
+#include <filesystem>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "model/scenario/profiles.h"
+#include "model/scenario/units_parse.h"
+#include "model/sim/model.h"
+
+namespace rnicsim::sim {
+
+using scenario::Scenario;
+
+namespace {
+
+// ------------------------------------------------------------------ configuration
+
+/// A profile parameter, overridden by the host's `rnic:` key when written.
+struct ProfileValues {
+  const scenario::Profile* profile;
+  const std::map<std::string, std::string>* overrides;
+  std::string text(const std::string& name) const {
+    auto it = overrides->find(name);
+    if (it != overrides->end()) return it->second;
+    for (const auto& p : profile->params)
+      if (p.name == name) return p.value;
+    throw std::runtime_error("profile parameter missing: " + name);
+  }
+  Duration duration(const std::string& n) const { return *scenario::parse_duration(text(n)); }
+  uint64_t count(const std::string& n) const { return std::stoull(text(n)); }
+  uint64_t size(const std::string& n) const { return *scenario::parse_size(text(n)); }
+  Rate rate(const std::string& n) const { return *scenario::parse_rate(text(n)); }
+};
+
+/// `host_stack`: the host's software TCP (Nagle per `nodelay`); otherwise the RNIC's
+/// offload engine, which sends each FPDU as soon as the windows allow (no Nagle).
+tcp::Config tcp_config(const scenario::TcpSpec& t, uint32_t mtu, bool host_stack) {
+  tcp::Config c;
+  c.mss = static_cast<uint16_t>(mtu - 40);  // IPv4 and TCP headers without options
+  c.init_cwnd = t.init_cwnd;
+  c.min_rto = t.min_rto;
+  c.delayed_ack = t.delayed_ack;
+  c.timestamps = t.timestamps;
+  c.sack = t.sack;
+  c.rack = t.rack;
+  c.nodelay = host_stack ? t.nodelay : true;
+  c.wscale = t.wscale;
+  c.rcvbuf = t.rcvbuf;
+  c.sndbuf = t.sndbuf;
+  c.user_timeout = t.user_timeout;
+  c.cc = t.cc;
+  return c;
+}
+
+hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
+  const scenario::Profile* prof = scenario::find_profile(h.rnic.profile);
+  if (!prof) throw std::runtime_error("unknown profile " + h.rnic.profile);
+  ProfileValues pv{prof, &h.rnic.overrides};
+  const Duration clk = pv.duration("clock_period");
+  hw::RnicConfig c;
+  c.type = h.rnic.type;
+  c.mac = h.mac;
+  c.ip = h.ip.addr;
+  c.mac_cfg.rate = rate;
+  c.mac_cfg.latency = pv.duration("mac_latency");
+  c.mac_cfg.tx_queue = static_cast<uint32_t>(pv.count("mac_tx_queue"));
+  c.toe.tx_latency = c.toe.rx_latency = clk * static_cast<int64_t>(pv.count("toe_cycles_per_segment"));
+  c.toe.max_conns = static_cast<uint32_t>(pv.count("max_qps"));
+  c.engine.fpdu_latency = clk * static_cast<int64_t>(pv.count("engine_cycles_per_fpdu"));
+  c.engine.doorbell_latency = pv.duration("doorbell_latency");
+  c.engine.wqe_size = static_cast<uint32_t>(pv.size("wqe_size"));
+  c.engine.cqe_size = static_cast<uint32_t>(pv.size("cqe_size"));
+  c.placement.clock_period = clk;
+  c.placement.cycles_per_segment = static_cast<uint32_t>(pv.count("placement_cycles_per_segment"));
+  c.placement.regions = static_cast<uint32_t>(pv.count("max_regions"));
+  c.dma.gen = h.rnic.pcie.gen;
+  c.dma.lanes = h.rnic.pcie.lanes;
+  c.dma.mps = h.rnic.pcie.mps;
+  c.dma.mrrs = h.rnic.pcie.mrrs;
+  c.dma.read_latency = h.rnic.pcie.read_latency;
+  return c;
+}
+
+fw::FirmwareConfig firmware_config(const scenario::HostSpec& h) {
+  const scenario::Profile* prof = scenario::find_profile(h.rnic.profile);
+  if (!prof) throw std::runtime_error("unknown profile " + h.rnic.profile);
+  ProfileValues pv{prof, &h.rnic.overrides};
+  fw::FirmwareConfig c;
+  auto& fc = c.costs;
+  fc.neigh_update = pv.duration("fw_neigh_update_cost");
+  fc.connect = pv.duration("fw_connect_cost");
+  fc.listen = pv.duration("fw_listen_cost");
+  fc.syn = pv.duration("fw_syn_cost");
+  fc.mpa = pv.duration("fw_mpa_cost");
+  fc.accept = pv.duration("fw_accept_cost");
+  c.mpa.max_ird = static_cast<uint32_t>(pv.count("max_ird"));
+  c.mpa.rtr_types = static_cast<uint8_t>(pv.count("mpa_rtr_types"));
+  return c;
+}
+
+Rate profile_rate(const scenario::HostSpec& h) {
+  if (h.rnic.line_rate) return *h.rnic.line_rate;
+  const scenario::Profile* prof = scenario::find_profile(h.rnic.profile);
+  ProfileValues pv{prof, &h.rnic.overrides};
+  return pv.rate("line_rate");
+}
+
+mpa::Settings mpa_setup(int revision, const scenario::MpaSideSpec& m) {
+  mpa::Settings s;
+  s.revision = revision;
+  s.markers = m.markers;
+  s.crc = m.crc;
+  s.ird = m.ird;
+  s.ord = m.ord;
+  s.private_data.assign(m.private_data.begin(), m.private_data.end());
+  s.reject = m.reject;
+  return s;
+}
+
+Rate link_rate(const Scenario& s, const scenario::LinkSpec& l) {
+  if (l.rate) return *l.rate;
+  for (const auto& e : l.ends)
+    for (const auto& h : s.hosts)
+      if (h.name == e.node && h.rnic.line_rate) return *h.rnic.line_rate;
+  for (const auto& h : s.hosts)
+    if (h.name == l.ends[0].node || h.name == l.ends[1].node) return profile_rate(h);
+  return Rate::from_gbps(25);
+}
+
+/// A `kind: tcp` connection: the server's stack listens from the start; the client
+/// resolves its next hop, connects at `at`, and its bulk workloads start once established.
+void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, const tcp::Config& stcp) {
+  uint64_t key = 0xcbf29ce484222325ull;  // FNV-1a of the id: the same on every platform
+  for (const char ch : rt->id) key = (key ^ static_cast<uint8_t>(ch)) * 0x100000001B3ull;
+  key ^= m.s.seed * 0x9E3779B97F4A7C15ull;
+  rt->sink = std::make_shared<BulkSink>(key);
+  // The host's own sockets bind in its port space: the listening one now, the client's at
+  // its connect. A port already taken (by an offloaded connection under port_space: shared,
+  // or another socket) fails the bind, and the connection never starts.
+  if (!rt->server->reserve_port(rt->port)) {
+    rt->state = "port_in_use";
+    return;
+  }
+  rt->server->soft_tcp().listen(rt->port, stcp, [rt](uint32_t conn) -> hw::ToeClient* {
+    rt->server_conn = conn;
+    return rt->sink.get();
+  });
+  const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
+  m.control->at(rt->spec->at, [&m, rt, ctcp, ssrc, key] {
+    host::Host* h = rt->client;
+    const wire::Ipv4Addr dst = rt->server->config().ip;
+    const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
+    if (!h->reserve_port(sport)) {
+      rt->state = "port_in_use";
+      m.check_done();
+      return;
+    }
+    h->when_resolved(h->next_hop(dst), [&m, rt, ctcp, sport, dst, key](wire::MacAddr mac) {
+      host::Host* hc = rt->client;
+      if (mac == 0) {
+        rt->state = "refused";
+        m.check_done();
+        return;
+      }
+      // The client's workloads are its socket's application.
+      BulkRunner* app = nullptr;
+      for (auto [wi, ri] : rt->runners) {
+        auto r = std::make_unique<BulkRunner>(m.s.workloads[wi], key, hc->soft_tcp().engine());
+        app = r.get();
+        m.bulk[wi][ri] = std::move(r);
+      }
+      struct Watch : hw::ToeClient {
+        Model& m;
+        ConnRuntime* rt;
+        BulkRunner* app;
+        Watch(Model& mm, ConnRuntime* r, BulkRunner* a) : m(mm), rt(r), app(a) {}
+        bool toe_data(uint32_t c, ConstByteSpan d) override { return app ? app->toe_data(c, d) : false; }
+        void toe_acked(uint32_t c, uint64_t total) override {
+          if (app) app->toe_acked(c, total);
+          m.check_done();
+        }
+        void toe_state(uint32_t c, tcp::State from, tcp::State to) override {
+          if (to == tcp::State::Established && rt->state == "connecting") {
+            rt->state = "established";
+            for (auto [wi, ri] : rt->runners) {
+              BulkRunner* b = m.bulk[wi][ri].get();
+              b->attach(c);
+              m.control->at(std::max(m.s.workloads[wi].start, sim_now()), [b] { b->start(); });
+            }
+          }
+          if (to == tcp::State::Closed && rt->state == "connecting") rt->state = "refused";
+          if (app) app->toe_state(c, from, to);
+          m.check_done();
+        }
+      };
+      m.watchers.push_back(std::make_unique<Watch>(m, rt, app));
+      const hw::FourTuple t{hc->config().ip, dst, sport, rt->port};
+      rt->client_conn = hc->soft_tcp().connect(t, ctcp, m.watchers.back().get());
+    });
+  });
+}
+
+}  // namespace
+
+void build(Model& m) {
+  const Scenario& s = m.s;
+  // Each host's MAC runs at the rate of its link.
+  std::map<std::string, Rate> rate_of;
+  for (const auto& l : s.links)
+    for (const auto& e : l.ends) rate_of[e.node] = link_rate(s, l);
+  for (const auto& h : s.hosts) {
+    host::HostConfig hc;
+    hc.name = h.name;
+    hc.ip = h.ip.addr;
+    hc.prefix_len = h.ip.len;
+    hc.mac = h.mac;
+    hc.mtu = h.mtu;
+    for (const auto& r : h.routes) hc.routes.push_back({r.dst.addr, r.dst.len, r.via});
+    if (h.gateway) hc.routes.push_back({0, 0, *h.gateway});
+    hc.port_space_shared = h.rnic.port_space == "shared";
+    hc.soft_tcp.segment_cost = h.tcp.segment_cost;
+    const Rate rate = rate_of.count(h.name) ? rate_of[h.name] : profile_rate(h);
+    hw::RnicConfig rc = rnic_config(h, rate);
+    rc.placement.mode = *hw::parse_placement_mode(m.opt.placement.empty() ? h.rnic.placement : m.opt.placement);
+    rc.placement.lockstep_stop_first = m.opt.lockstep_stop != "never";
+    rc.placement.make_core = m.opt.rtl_core;
+    if (m.opt.wave && rc.placement.mode != hw::PlacementMode::Model)
+      rc.placement.wave_path = (std::filesystem::path(m.opt.out_dir) / (h.name + ".rtl.fst")).string();
+    m.nodes.push_back(std::make_unique<Node>(h.name.c_str(), hc, rc, firmware_config(h), m.log, s.seed));
+    m.host_by_name[h.name] = &m.nodes.back()->host();
+    m.hosts.push_back(&m.nodes.back()->host());
+  }
+  std::map<std::string, hw::EthSwitch*> switch_by_name;
+  for (const auto& sw : s.switches) {
+    hw::SwitchConfig sc;
+    sc.name = sw.name;
+    sc.buffer = sw.buffer;
+    sc.ecn_threshold = sw.ecn_threshold;
+    sc.latency = sw.latency;
+    m.switches.push_back(std::make_unique<hw::EthSwitch>(("switch_" + sw.name).c_str(), sc));
+    switch_by_name[sw.name] = m.switches.back().get();
+  }
+  for (const auto& l : s.links) {
+    hw::LinkConfig lc;
+    lc.name = l.name;
+    lc.rate = link_rate(s, l);
+    lc.delay = l.delay;
+    lc.loss[0] = l.loss.forward;
+    lc.loss[1] = l.loss.reverse;
+    lc.corrupt[0] = l.corrupt.forward;
+    lc.corrupt[1] = l.corrupt.reverse;
+    lc.reorder[0] = l.reorder.forward;
+    lc.reorder[1] = l.reorder.reverse;
+    auto link = std::make_unique<hw::Link>(("link_" + l.name).c_str(), lc, s.seed);
+    for (int end = 0; end < 2; ++end) {
+      const std::string& node = l.ends[end].node;
+      if (auto sw = switch_by_name.find(node); sw != switch_by_name.end()) {
+        sw->second->add_port(link.get(), end, lc.rate, l.name);
+        continue;
+      }
+      host::Host* h = m.host_by_name.at(node);
+      h->rnic().mac().connect(link.get(), end);
+      link->attach(end, &h->rnic().mac());
+    }
+    m.links.push_back(std::move(link));
+  }
+  // Captures.
+  if (m.opt.pcap != "off") {
+    const int snap = m.opt.pcap == "headers" ? 128 : 262144;
+    for (auto& h : m.hosts) {
+      auto w = std::make_unique<PcapWriter>(
+          (std::filesystem::path(m.opt.out_dir) / (h->config().name + ".pcap")).string(), snap);
+      PcapWriter* wp = w.get();
+      h->rnic().mac().set_tap([wp](const Frame& f, Duration t) { wp->write(f, t); });
+      m.pcaps.push_back(std::move(w));
+    }
+  }
+  // Lockstep: name each region's connection; report each divergence as it happens.
+  for (auto& h : m.hosts) {
+    host::Host* hp = h;
+    auto& pu = hp->rnic().placement();
+    if (pu.mode() != hw::PlacementMode::Lockstep) continue;
+    pu.set_region_observer([&m, hp](uint32_t stag) { m.conn_of_stag[{hp, stag}] = m.registering_conn; });
+    pu.set_mismatch_handler([&m, hp](const hw::Mismatch& mm) {
+      auto it = m.conn_of_stag.find({hp, mm.stag});
+      const std::string conn = it == m.conn_of_stag.end() || it->second.empty() ? "?" : it->second;
+      fmt::print(stderr, "{}", hw::lockstep_report(hp->config().name, conn, mm));
+      if (m.opt.lockstep_stop != "never" && !m.lockstep_stopped) {
+        m.lockstep_stopped = true;
+        sc_core::sc_stop();
+      }
+    });
+  }
+  for (auto& h : m.hosts) {
+    host::Host* hp = h;
+    hp->set_cqe_handler([&m, hp](const hw::Cqe& c) {
+      auto rit = m.receiver_by_qp.find({hp, c.qpn});
+      if (rit != m.receiver_by_qp.end()) rit->second->on_cqe(c, m.s.seed);
+      auto it = m.runner_by_qp.find({hp, c.qpn});
+      if (it == m.runner_by_qp.end()) return;
+      for (Runner* r : it->second) r->on_cqe(c);
+      m.check_done();
+    });
+    hp->set_write_placed_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t to_end) {
+      auto it = m.runner_by_qp.find({hp, qpn});
+      if (it == m.runner_by_qp.end()) return;
+      for (Runner* r : it->second) r->on_write_placed(hp, qpn, stag, to_end);
+      m.check_done();
+    });
+  }
+  // Connections and their workloads.
+  for (const auto& c : s.connections) {
+    for (uint32_t i = 0; i < c.repeat; ++i) {
+      ConnRuntime rt;
+      rt.id = c.repeat > 1 ? fmt::format("{}_{}", c.id, i) : c.id;
+      rt.spec = &c;
+      rt.client = m.host_by_name.at(c.from);
+      rt.server = m.host_by_name.at(c.to);
+      rt.port = static_cast<uint16_t>(c.port + i);
+      rt.copy = i;
+      rt.soft = c.kind == "tcp";
+      m.conns.push_back(std::move(rt));
+    }
+  }
+  m.runners.resize(s.workloads.size());
+  m.bulk.resize(s.workloads.size());
+  for (size_t ci = 0; ci < m.conns.size(); ++ci) {
+    ConnRuntime& rt = m.conns[ci];
+    for (size_t wi = 0; wi < s.workloads.size(); ++wi) {
+      if (s.workloads[wi].conn != rt.spec->id) continue;
+      rt.runners.push_back({wi, static_cast<uint32_t>(m.runners[wi].size())});
+      m.runners[wi].push_back(nullptr);  // made when the connection is up
+      m.bulk[wi].push_back(nullptr);
+    }
+  }
+  m.control = std::make_unique<Agenda>("control");
+  for (size_t ci = 0; ci < m.conns.size(); ++ci) {
+    ConnRuntime* rt = &m.conns[ci];
+    const scenario::HostSpec* cs = nullptr;
+    const scenario::HostSpec* ss = nullptr;
+    for (const auto& h : s.hosts) {
+      if (h.name == rt->spec->from) cs = &h;
+      if (h.name == rt->spec->to) ss = &h;
+    }
+    if (rt->soft) {
+      build_soft_connection(m, rt, tcp_config(cs->tcp, cs->mtu, true), tcp_config(ss->tcp, ss->mtu, true));
+      continue;
+    }
+    const tcp::Config ctcp = tcp_config(cs->rnic.tcp, cs->mtu, false);
+    const tcp::Config stcp = tcp_config(ss->rnic.tcp, ss->mtu, false);
+    const mpa::Settings cmpa = mpa_setup(rt->spec->mpa.revision, rt->spec->mpa.client);
+    const mpa::Settings smpa = mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server);
+    const uint32_t sq = rt->spec->sq_depth, rq = rt->spec->rq_depth;
+    // The server listens from the start; it makes a QP for the request it accepts.
+    const bool listening = rt->server->listen(rt->port, smpa, stcp, [rt, sq, rq] {
+      rt->server_qpn = rt->server->create_qp(1, sq, rq);
+      return rt->server_qpn;
+    });
+    if (!listening) {
+      // The server port is taken in the host's port space: nothing listens, the client
+      // never connects and its workloads count as errors.
+      rt->state = "port_in_use";
+      continue;
+    }
+    const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
+    if (rt->spec->disconnect) {
+      // rdma_disconnect by the client at that time, if its QP is up (a graceful close).
+      m.control->at(*rt->spec->disconnect, [&m, rt] {
+        if (rt->state == "established" && rt->client->rnic().engine().state(rt->client_qpn) == hw::QpState::Rts)
+          rt->client->disconnect(rt->client_qpn);
+        m.check_done();
+      });
+    }
+    m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, sq, rq, ssrc] {
+      host::Host* h = rt->client;
+      rt->client_qpn = h->create_qp(1, sq, rq);
+      const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
+      h->connect(rt->client_qpn, rt->server->config().ip, rt->port, sport, cmpa, ctcp,
+                 [&m, rt](uint32_t, int status) {
+                   if (status != 0) {
+                     rt->state = status == host::Host::kEaddrinuse ? "port_in_use" : "refused";
+                     // Its workloads never start; results count their operations as errors.
+                     m.check_done();
+                     return;
+                   }
+                   rt->state = "established";
+                   rt->client_sq = std::make_unique<SendQueueGate>(rt->spec->sq_depth);
+                   rt->server_sq = std::make_unique<SendQueueGate>(rt->spec->sq_depth);
+                   Endpoint ep{rt->client,         rt->server,         rt->client_qpn,    rt->server_qpn,
+                               rt->client_sq.get(), rt->server_sq.get(), rt->spec->rq_depth};
+                   // The target of Sends posts its receive buffers before any Send starts:
+                   // twice as many as the Sends outstanding at once (a Send completes at its
+                   // ACK, possibly before its receive is posted again: iWARP has no
+                   // receiver-not-ready, a missing buffer is fatal), each as large as the
+                   // largest.
+                   uint64_t slot = 0;
+                   uint32_t slots = 0;
+                   for (auto [wi, ri] : rt->runners) {
+                     const auto& spec = m.s.workloads[wi];
+                     if (spec.op.rfind("send", 0) != 0 || spec.op == "send_lat") continue;
+                     slot = std::max(slot, *std::max_element(spec.sizes.begin(), spec.sizes.end()));
+                     slots += 2 * spec.depth;
+                   }
+                   Receiver* recv = nullptr;
+                   if (slots) {
+                     m.receivers.push_back(std::make_unique<Receiver>(ep, slot, slots));
+                     recv = m.receivers.back().get();
+                     m.receiver_by_qp[{rt->server, rt->server_qpn}] = recv;
+                     recv->start();
+                   }
+                   for (auto [wi, ri] : rt->runners) {
+                     const auto& spec = m.s.workloads[wi];
+                     std::unique_ptr<Runner> r;
+                     if (is_latency_op(spec.op)) {
+                       r = std::make_unique<LatencyRunner>(spec, static_cast<uint32_t>(wi), m.s.seed, ri, ep);
+                       // The server's side of the ping-pong runs on its QP.
+                       m.runner_by_qp[{rt->server, rt->server_qpn}].push_back(r.get());
+                     } else {
+                       r = std::make_unique<OpRunner>(spec, static_cast<uint32_t>(wi), m.s.seed, ri, ep, recv);
+                     }
+                     Runner* rp = r.get();
+                     m.runners[wi][ri] = std::move(r);
+                     m.runner_by_qp[{rt->client, rt->client_qpn}].push_back(rp);
+                     const Duration at = std::max(spec.start, sim_now());
+                     m.control->at(at, [&m, rp, id = rt->id] {
+                       m.registering_conn = id;  // its regions belong to this connection
+                       rp->start();
+                       m.registering_conn.clear();
+                     });
+                   }
+                 });
+    });
+  }
+}
+
+}  // namespace rnicsim::sim

@@ -1,0 +1,160 @@
+// The outputs of a run (results-format.md) besides results.json's figures: captures,
+// timeseries.csv's columns, the files written at the end and the summary `run` prints.
+#include <pcap/pcap.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "model/sim/model.h"
+
+namespace rnicsim::sim {
+
+struct PcapWriter::Handles {
+  pcap_t* pcap = nullptr;
+  pcap_dumper_t* dump = nullptr;
+};
+
+PcapWriter::PcapWriter(const std::string& path, int snaplen) : snaplen_(snaplen), h_(std::make_unique<Handles>()) {
+  h_->pcap = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, 262144, PCAP_TSTAMP_PRECISION_NANO);
+  if (!h_->pcap) throw std::runtime_error("pcap_open_dead failed");
+  h_->dump = pcap_dump_open(h_->pcap, path.c_str());
+  if (!h_->dump) {
+    const std::string why = pcap_geterr(h_->pcap);
+    pcap_close(h_->pcap);
+    throw std::runtime_error(fmt::format("cannot write {}: {}", path, why));
+  }
+}
+
+PcapWriter::~PcapWriter() {
+  pcap_dump_close(h_->dump);
+  pcap_close(h_->pcap);
+}
+
+void PcapWriter::write(const Frame& f, Duration t) {
+  pcap_pkthdr h{};
+  const int64_t ns = t.ps / 1000;
+  h.ts.tv_sec = ns / 1000000000;
+  h.ts.tv_usec = ns % 1000000000;  // nanoseconds: the file's precision is nano
+  h.len = static_cast<bpf_u_int32>(f.bytes.size());
+  h.caplen = std::min<bpf_u_int32>(h.len, static_cast<bpf_u_int32>(snaplen_));
+  pcap_dump(reinterpret_cast<u_char*>(h_->dump), &h, f.bytes.data());
+}
+
+/// The columns of timeseries.csv: per connection (the active side) cwnd, ssthresh, srtt,
+/// bytes in flight and bytes acknowledged so far; per workload the goodput over the last interval; per switch port
+/// the queue depth.
+void add_series(Model& m) {
+  m.series = std::make_unique<TimeSeries>(m.s.timeseries_interval);
+  for (const auto& cr : m.conns) {
+    const ConnRuntime* c = &cr;
+    auto col = [&m, c](const char* what, double (*get)(const tcp::Connection&)) {
+      m.series->add(fmt::format("{}.{}", c->id, what), [c, get] {
+        const tcp::Connection* t = c->client_tcp();
+        return t ? get(*t) : 0.0;
+      });
+    };
+    col("cwnd_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.cwnd()); });
+    col("ssthresh_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.ssthresh()); });
+    col("srtt_ns", [](const tcp::Connection& t) { return static_cast<double>(t.srtt().ps / 1000); });
+    col("in_flight_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.in_flight()); });
+    col("acked_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.bytes_acked()); });
+  }
+  for (size_t wi = 0; wi < m.s.workloads.size(); ++wi) {
+    // Bytes of operations completed; for bulk, bytes acknowledged on its streams (a bulk
+    // transfer completes once, at its end).
+    std::vector<const ConnRuntime*> streams;
+    if (m.s.workloads[wi].op == "bulk")
+      for (const auto& c : m.conns)
+        for (auto [w, ri] : c.runners)
+          if (w == wi) streams.push_back(&c);
+    auto last = std::make_shared<std::pair<uint64_t, Duration>>(0, Duration{});
+    m.series->add(fmt::format("{}.goodput_gbps", m.s.workloads[wi].id), [&m, wi, last, streams] {
+      uint64_t bytes = 0;
+      if (!streams.empty()) {
+        for (const ConnRuntime* c : streams)
+          if (const tcp::Connection* t = c->client_tcp()) bytes += t->bytes_acked();
+      } else {
+        for (size_t ri = 0; ri < m.runners[wi].size(); ++ri)
+          if (m.runners[wi][ri])
+            for (const auto& [sz, f] : m.runners[wi][ri]->figures()) bytes += f.bytes;
+      }
+      const Duration now = sim_now();
+      const double secs = (now - last->second).s();  // the last row may close a shorter interval
+      const double g = secs > 0 ? static_cast<double>(bytes - last->first) * 8 / secs / 1e9 : 0.0;
+      *last = {bytes, now};
+      return std::round(g * 1e6) / 1e6;
+    });
+  }
+  for (auto& sw : m.switches)
+    for (int p = 0; p < static_cast<int>(sw->ports()); ++p) {
+      hw::EthSwitch* swp = sw.get();
+      m.series->add(fmt::format("{}.{}.queue_bytes", sw->config().name, sw->port_label(p)),
+                    [swp, p] { return static_cast<double>(swp->queue_bytes(p)); });
+    }
+  m.series->start();
+}
+
+
+std::string write_outputs(const Model& m, const nlohmann::ordered_json& r, const RunFigures& fig, bool lockstep_ok,
+                          bool any_wave) {
+  const scenario::Scenario& s = m.s;
+  const RunOptions& opt = m.opt;
+  {
+    std::ofstream f(std::filesystem::path(opt.out_dir) / "results.json");
+    f << r.dump(2) << '\n';
+  }
+  {
+    std::ofstream f(std::filesystem::path(opt.out_dir) / "events.jsonl");
+    f << m.log.text();
+  }
+  const Duration end = fig.end;
+  const double wall = fig.wall_s;
+
+  // Summary.
+  std::string sum = fmt::format("{}: simulated {:.3f} ms in {:.2f} s wall\n", s.name, static_cast<double>(end.ps) / 1e9, wall);
+  for (const auto& [id, w] : r["workloads"].items())
+    sum += fmt::format("  workload {:<10} {:>6} completed {:>4} errors  goodput {:8.3f} Gb/s  latency p50 {} ns p99 {} ns  data {}\n",
+                       id, w["completed"].get<uint64_t>(), w["errors"].get<uint64_t>(),
+                       w["goodput_gbps"].get<double>(), w["latency_ns"]["p50"].dump(),
+                       w["latency_ns"]["p99"].dump(), w["data_intact"].get<bool>() ? "intact" : "CORRUPT");
+  size_t shown = 0;
+  const size_t nconns = r["connections"].size();
+  for (const auto& [id, c] : r["connections"].items()) {
+    if (++shown > 16 && nconns > 20) {
+      sum += fmt::format("  ... {} more connections in results.json\n", nconns - 16);
+      break;
+    }
+    sum += fmt::format("  connection {:<8} {:<12} retransmits {} (server {})\n", id, c["state"].get<std::string>(),
+                       c["tcp"]["retransmits"].get<uint64_t>(), c["server_tcp"]["retransmits"].get<uint64_t>());
+  }
+  for (const auto& e : r["expectations"])
+    if (!e["passed"].get<bool>())
+      sum += fmt::format("  FAILED expect {} {} {} (actual {})\n", e["metric"].get<std::string>(),
+                         e["op"].get<std::string>(), e["want"].dump(), e["actual"].dump());
+  for (const auto& [hn, hv] : r["hosts"].items()) {
+    const auto& pl = hv["rnic"]["placement"];
+    if (pl["mode"] == "model") continue;
+    sum += fmt::format("  placement {:<8} {:<8} {} segments, {} RTL cycles, {} lockstep mismatches\n", hn,
+                       pl["mode"].get<std::string>(), pl["segments"].get<uint64_t>(), pl["rtl_cycles"].get<uint64_t>(),
+                       pl["cosim_mismatches"].get<uint64_t>());
+  }
+  if (!lockstep_ok) sum += "  FAILED lockstep: the RTL placement core diverged from the model\n";
+  {
+    size_t failed = 0;
+    for (const auto& e : r["expectations"]) failed += e["passed"].get<bool>() ? 0 : 1;
+    if (failed == 0)
+      sum += fmt::format("  {} expectations held\n", r["expectations"].size());
+    else
+      sum += fmt::format("  {} of {} expectations FAILED\n", failed, r["expectations"].size());
+  }
+  sum += fmt::format("  outputs: {}/{{results.json, events.jsonl, timeseries.csv{}{}}}\n", opt.out_dir,
+                     opt.pcap == "off" ? "" : ", <host>.pcap", any_wave ? ", <host>.rtl.fst" : "");
+  return sum;
+}
+
+}  // namespace rnicsim::sim

@@ -1,0 +1,105 @@
+// The run: the model built, sampled and simulated until every workload has finished and
+// every connection is quiet (or `stop.after`), then its outputs written.
+#include <chrono>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "model/sim/model.h"
+
+namespace rnicsim::sim {
+
+bool Model::all_done() {
+  // Finished stays finished: resume the scan where it stopped (O(1) amortised per call,
+  // which matters with thousands of connections).
+  for (; done_scan < conns.size(); ++done_scan) {
+    const auto& c = conns[done_scan];
+    if (c.never_opened()) continue;  // its workloads never run
+    for (auto [wi, ri] : c.runners) {
+      if (c.soft ? (!bulk[wi][ri] || !bulk[wi][ri]->finished())
+                 : (!runners[wi][ri] || !runners[wi][ri]->finished()))
+        return false;
+    }
+  }
+  for (const auto& c : conns) {
+    if (c.soft) {
+      const tcp::Connection* t = c.client_tcp();
+      // A reset or timed-out connection has nothing more to deliver.
+      if (c.state == "established" && t && t->state() != tcp::State::Closed && !t->all_acked()) return false;
+      continue;
+    }
+    if (c.client_qpn == UINT32_MAX || c.state != "established") continue;
+    auto& e = c.client->rnic().engine();
+    // A disconnect still to come, or one under way, keeps the run going.
+    if (c.spec->disconnect && sim_now() < *c.spec->disconnect) return false;
+    if (e.state(c.client_qpn) == hw::QpState::Closing) return false;
+    if (c.server_qpn != UINT32_MAX && c.server->rnic().engine().state(c.server_qpn) == hw::QpState::Closing)
+      return false;
+    if (e.state(c.client_qpn) != hw::QpState::Rts) continue;  // closed, terminated or in error: nothing more to send
+    if (!c.client->rnic().toe().conn(e.conn_of(c.client_qpn)).all_acked()) return false;
+    if (c.server_qpn != UINT32_MAX) {
+      auto& se = c.server->rnic().engine();
+      if (!c.server->rnic().toe().conn(se.conn_of(c.server_qpn)).all_acked()) return false;
+    }
+  }
+  return true;
+}
+void Model::check_done() {
+  if (all_done()) {
+    sc_core::sc_stop();
+    return;
+  }
+  // The work is done but a stream still waits for its last ACK (a Read's responder, a
+  // Terminate's FIN): look again a little later.
+  const bool work_done = done_scan >= conns.size();  // all_done's scan reached the end
+  if (work_done && !poll_armed) {
+    poll_armed = true;
+    control->after(Duration::from_us(10), [this] {
+      poll_armed = false;
+      check_done();
+    });
+  }
+}
+
+RunOutcome run(const scenario::Scenario& s, const RunOptions& o) {
+  RunOutcome out;
+  RunOptions opt = o;
+  if (opt.out_dir.empty()) opt.out_dir = (std::filesystem::path("traces/runs") / s.name).string();
+  std::filesystem::create_directories(opt.out_dir);
+  out.out_dir = opt.out_dir;
+
+  const auto wall0 = std::chrono::steady_clock::now();
+  Model m(s, opt);
+  build(m);
+  add_series(m);
+  sc_core::sc_start(to_sc(s.stop_after));
+  RunFigures f;
+  f.end = sim_now();
+  f.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  f.events = sc_core::sc_delta_count();
+  for (auto& w : m.runners)
+    for (auto& r : w)
+      if (r) r->finish_checks();
+  for (const auto& c : m.conns)
+    for (auto [wi, ri] : c.runners)
+      if (c.soft && m.bulk[wi][ri]) m.bulk[wi][ri]->finish_checks(c.sink.get());
+  m.series->write((std::filesystem::path(opt.out_dir) / "timeseries.csv").string());
+  m.pcaps.clear();  // flush captures
+  bool any_wave = false;
+  for (auto& h : m.hosts) any_wave = any_wave || (opt.wave && h->rnic().placement().mode() != hw::PlacementMode::Model);
+  if (opt.wave && !any_wave) fmt::print(stderr, "rnicsim: --wave: no host runs the RTL placement core; no waves written\n");
+
+  nlohmann::ordered_json r = results_json(m, f);
+  bool lockstep_ok = true;
+  for (const auto& h : m.hosts) lockstep_ok = lockstep_ok && h->rnic().placement().stats().cosim_mismatches == 0;
+  const bool held = check_expectations(s, r);
+  // A lockstep divergence fails the run like an expectation.
+  f.passed = held && lockstep_ok;
+  r["passed"] = f.passed;
+  out.passed = f.passed;
+  out.summary = write_outputs(m, r, f, lockstep_ok, any_wave);
+  out.results = std::move(r);
+  return out;
+}
+
+}  // namespace rnicsim::sim

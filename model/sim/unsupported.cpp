@@ -1,0 +1,125 @@
+// What a valid scenario may ask for that the simulator does not simulate yet (exit 4).
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "model/cosim/core.h"
+#include "model/proto/tcp/congestion.h"
+#include "model/sim/model.h"
+
+namespace rnicsim::sim {
+
+using scenario::Scenario;
+
+std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOptions& o) {
+  std::vector<Unsupported> u;
+  auto add = [&](const scenario::Loc& l, std::string w) { u.push_back({l, std::move(w)}); };
+  for (const auto& h : s.hosts) {
+    if (h.rnic.type != 7) add(h.rnic.loc, fmt::format("hosts '{}': RNIC type {} is not simulated yet (type 7 is)", h.name, h.rnic.type));
+    if (h.rnic.notify != "netevent")
+      add(h.rnic.loc, fmt::format("hosts '{}': rnic.notify '{}' is not simulated yet (netevent is)", h.name, h.rnic.notify));
+    if (!tcp::make_congestion_control(h.rnic.tcp.cc))
+      add(h.rnic.loc, fmt::format("hosts '{}': rnic.tcp.cc '{}' is not simulated yet", h.name, h.rnic.tcp.cc));
+    if (!tcp::make_congestion_control(h.tcp.cc))
+      add(h.loc, fmt::format("hosts '{}': tcp.cc '{}' is not simulated yet", h.name, h.tcp.cc));
+    if (!h.netfilter.empty()) add(h.netfilter.front().loc, fmt::format("hosts '{}': netfilter rules are not simulated yet", h.name));
+  }
+  for (size_t i = 0; i < s.hosts.size(); ++i) {
+    const auto& h = s.hosts[i];
+    // Offloaded ports invisible to the host, and the collisions that follow, come with the
+    // host-events work; `shared` (reserved in the host's port space) is simulated.
+    const std::string ps = fmt::format("hosts[{}].rnic.port_space", i);
+    if (h.rnic.port_space != "shared")
+      add(s.written.count(ps) ? s.written.at(ps) : h.rnic.loc,
+          fmt::format("hosts '{}': rnic.port_space '{}' is not simulated yet (shared is)", h.name, h.rnic.port_space));
+    // Whether the host's netfilter rules apply to offloaded connections: there are no
+    // rules to apply until netfilter is simulated, so the key is refused rather than
+    // accepted and ignored.
+    const std::string nf = fmt::format("hosts[{}].rnic.netfilter", i);
+    if (s.written.count(nf))
+      add(s.written.at(nf), fmt::format("hosts '{}': rnic.netfilter '{}' is not simulated yet (nor are netfilter rules)",
+                                        h.name, h.rnic.netfilter));
+  }
+  for (const auto& h : s.hosts) {
+    const std::string mode = o.placement.empty() ? h.rnic.placement : o.placement;
+    auto it = h.rnic.overrides.find("max_regions");
+    if (mode != "model" && it != h.rnic.overrides.end() && std::stoull(it->second) > cosim::regs::kRegionEntries)
+      add(h.rnic.loc, fmt::format("hosts '{}': max_regions {} in placement '{}': the RTL core's table holds {} regions",
+                                  h.name, it->second, mode, cosim::regs::kRegionEntries));
+  }
+  // One listening socket per server port: two connections may not share one.
+  for (size_t i = 0; i < s.connections.size(); ++i)
+    for (size_t j = 0; j < i; ++j) {
+      const auto& a = s.connections[i];
+      const auto& b = s.connections[j];
+      if (a.to != b.to) continue;
+      const uint32_t a0 = a.port, a1 = a.port + a.repeat - 1, b0 = b.port, b1 = b.port + b.repeat - 1;
+      if (a0 <= b1 && b0 <= a1)
+        add(a.loc, fmt::format("connections '{}' and '{}' both listen on {} port {}: one listening socket serving "
+                               "several connections is not simulated yet",
+                               b.id, a.id, a.to, std::max(a0, b0)));
+    }
+  // Switches forward without a spanning tree: a loop of switches would flood forever.
+  {
+    std::map<std::string, std::string> parent;
+    for (const auto& sw : s.switches) parent[sw.name] = sw.name;
+    std::function<std::string(const std::string&)> root = [&](const std::string& x) {
+      return parent[x] == x ? x : parent[x] = root(parent[x]);
+    };
+    for (const auto& l : s.links) {
+      if (!parent.count(l.ends[0].node) || !parent.count(l.ends[1].node)) continue;
+      const std::string a = root(l.ends[0].node), b = root(l.ends[1].node);
+      if (a == b)
+        add(l.loc, fmt::format("links '{}': it closes a loop of switches; switches without a spanning tree are "
+                               "simulated, loops are not yet", l.name));
+      else
+        parent[a] = b;
+    }
+  }
+  for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
+  const std::vector<std::string> ops = {"write",     "read",     "send",     "send_se", "send_inv", "send_se_inv",
+                                        "fetch_add", "cmp_swap", "write_lat", "read_lat", "send_lat", "bulk"};
+  for (const auto& w : s.workloads) {
+    if (std::find(ops.begin(), ops.end(), w.op) == ops.end()) {
+      add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write, read, send, send_se, send_inv, "
+                             "send_se_inv, fetch_add, cmp_swap, write_lat, read_lat, send_lat, bulk are)", w.id, w.op));
+      continue;
+    }
+    if (is_latency_op(w.op)) {
+      // The perftest latency tools run one operation at a time, on buffers that hold data.
+      if (w.depth != 1)
+        add(w.loc, fmt::format("workloads '{}': op {} with depth {} is not simulated yet (a ping-pong runs at depth 1)",
+                               w.id, w.op, w.depth));
+      if (std::find(w.sizes.begin(), w.sizes.end(), uint64_t{0}) != w.sizes.end())
+        add(w.loc, fmt::format("workloads '{}': op {} of 0 bytes is not simulated yet (there is no last byte to poll)",
+                               w.id, w.op));
+    }
+    if (w.op == "send_lat")
+      for (const auto& other : s.workloads)
+        if (&other != &w && other.conn == w.conn && other.op.rfind("send", 0) == 0) {
+          // Receives are consumed in order: two workloads would take each other's.
+          add(w.loc, fmt::format("workloads '{}': send_lat beside another Send workload ('{}') on connection '{}' "
+                                 "is not simulated yet", w.id, other.id, w.conn));
+          break;
+        }
+    // Send with Invalidate registers one region per operation (the table holds 4095).
+    uint32_t copies = 1;
+    for (const auto& c : s.connections)
+      if (c.id == w.conn) copies = c.repeat;
+    if ((w.op == "send_inv" || w.op == "send_se_inv") && w.count * w.sizes.size() * copies > 2048)
+      add(w.loc, fmt::format("workloads '{}': more than 2048 Sends with Invalidate (one region each) are not "
+                             "simulated yet", w.id));
+  }
+  for (const auto& c : s.connections) {
+    int bulk = 0;
+    for (const auto& w : s.workloads)
+      if (w.conn == c.id && w.op == "bulk" && ++bulk == 2)
+        add(w.loc, fmt::format("workloads '{}': a second bulk workload on connection '{}' (one byte stream) is not simulated yet", w.id, c.id));
+  }
+  for (const auto& e : s.events) add(e.loc, fmt::format("events of kind '{}' are not simulated yet", e.kind));
+  return u;
+}
+
+}  // namespace rnicsim::sim
