@@ -145,7 +145,7 @@ FramePtr Toe::build_frame(wire::MacAddr dst, wire::Ipv4Addr src_ip, wire::Ipv4Ad
                           uint8_t** payload) {
   const size_t tcp_hlen = wire::tcp_header_length(hdr.opts);
   const size_t tcp_len = tcp_hlen + payload_len;
-  auto f = std::make_shared<Frame>();
+  FramePtr f = agenda_.frames().make();
   f->bytes.resize(wire::kEthHeaderLen + wire::kIpv4HeaderLen + tcp_len);
   uint8_t* p = f->bytes.data();
   wire::encode_eth(p, {dst, mac_addr_, wire::kEtherTypeIpv4});
