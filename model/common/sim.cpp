@@ -62,7 +62,10 @@ EventQueue::EventQueue(sc_core::sc_module_name name) : sc_module(name), event_("
   opts.spawn_method();
   opts.set_sensitivity(&event_);
   opts.dont_initialize();
-  sc_core::sc_spawn([this] { run(); }, "run", &opts);
+  // Named by the simulation context, not by this module: the kernel keeps a process after
+  // its module is gone, and a test that builds one RNIC after another makes a queue for
+  // each, whose processes must not share a name.
+  sc_core::sc_spawn([this] { run(); }, sc_core::sc_get_curr_simcontext()->gen_unique_name("run", true), &opts);
 }
 
 EventQueue::~EventQueue() {
