@@ -161,7 +161,7 @@ void Host::wake(const std::vector<uint64_t>& tokens, wire::MacAddr mac) {
 
 void Host::send_arp(wire::ArpOp op, wire::MacAddr dst_mac, wire::MacAddr tha,
                     wire::Ipv4Addr tpa) {
-  auto f = std::make_shared<Frame>();
+  FramePtr f = agenda_.frames().make();
   f->bytes.resize(wire::kEthHeaderLen + wire::kArpLen);
   wire::encode_eth(f->bytes.data(), {dst_mac, cfg_.mac, wire::kEtherTypeArp});
   wire::encode_arp(f->bytes.data() + wire::kEthHeaderLen, {op, cfg_.mac, cfg_.ip, tha, tpa});

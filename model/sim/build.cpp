@@ -374,9 +374,9 @@ void build(Model& m) {
         m.check_done();
       });
     }
-    m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, sq, rq, ssrc] {
+    m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, ssrc] {
       host::Host* h = rt->client;
-      rt->client_qpn = h->create_qp(1, sq, rq);
+      rt->client_qpn = h->create_qp(1, rt->spec->sq_depth, rt->spec->rq_depth);
       const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
       h->connect(rt->client_qpn, rt->server->config().ip, rt->port, sport, cmpa, ctcp,
                  [&m, rt](uint32_t, int status) {

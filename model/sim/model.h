@@ -72,6 +72,7 @@ struct ConnRuntime {
 };
 
 struct Model {
+  EventQueue events;  // first: made before every block's Agenda, destroyed after them
   const scenario::Scenario& s;
   RunOptions opt;
   host::EventLog log;

@@ -327,7 +327,7 @@ Group<RunView> results_group() {
       .formula("wall_time_s", Unit::Seconds,
                "wall-clock time from building the model to the end of the simulation (outputs excluded)",
                [](const RunView& r) { return std::round(r.f->wall_s * 1e6) / 1e6; })
-      .formula("events_processed", Unit::Count, "SystemC delta cycles run",
+      .formula("events_processed", Unit::Count, "rounds of the event queue (SystemC delta cycles with one process per block)",
                [](const RunView& r) { return r.f->events; })
       .keyed("workloads", Key::Workload, "one entry per workload", workload_group(),
              [](const RunView& r, const auto& visit) {

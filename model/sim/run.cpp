@@ -76,7 +76,7 @@ RunOutcome run(const scenario::Scenario& s, const RunOptions& o) {
   RunFigures f;
   f.end = sim_now();
   f.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
-  f.events = sc_core::sc_delta_count();
+  f.events = m.events.rounds();  // what sc_delta_count() was with one SC_METHOD per block
   for (auto& w : m.runners)
     for (auto& r : w)
       if (r) r->finish_checks();

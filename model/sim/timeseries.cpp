@@ -27,8 +27,10 @@ void TimeSeries::append_row() {
 
 void TimeSeries::sample() {
   append_row();
-  // Sample again only while something else is still to happen.
-  if (sc_core::sc_pending_activity()) agenda_->after(interval_, [this] { sample(); });
+  // Sample again only while something else is still to happen: work in the model's queue
+  // (this sample has left it) or other SystemC activity.
+  if (agenda_->queue().pending_activity() || sc_core::sc_pending_activity())
+    agenda_->after(interval_, [this] { sample(); });
 }
 
 void TimeSeries::write(const std::string& path) {

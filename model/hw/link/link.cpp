@@ -15,7 +15,7 @@ void Link::transmit(int end, FramePtr f, Duration serialisation) {
     ++stats_.corrupted;
     // A bit error on the wire: the receiving MAC's FCS check will catch it. The frame is
     // shared with the sender's taps, so the damaged copy is a new frame.
-    auto bad = std::make_shared<Frame>(*f);
+    FramePtr bad = agenda_.frames().copy(*f);
     const size_t pos = static_cast<size_t>(rng_.next() % bad->bytes.size());
     bad->bytes[pos] ^= static_cast<uint8_t>(1u << (rng_.next() % 8));
     f = std::move(bad);

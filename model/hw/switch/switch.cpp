@@ -17,7 +17,7 @@ uint64_t frame_bytes(const Frame& f) {
 /// Sets CE on an ECN-capable IPv4 packet; returns the marked copy (the original is
 /// shared with captures upstream), or nullptr when the packet is not ECN-capable or
 /// already carries CE.
-FramePtr mark_ce(const Frame& f) {
+FramePtr mark_ce(const Frame& f, FramePool& pool) {
   auto eth = wire::decode_eth(f.bytes.data(), f.bytes.size());
   if (!eth || eth.value.ethertype != wire::kEtherTypeIpv4) return nullptr;
   const size_t off = eth.length;
@@ -25,7 +25,7 @@ FramePtr mark_ce(const Frame& f) {
   const uint8_t ecn = f.bytes[off + 1] & 0x3;
   if (ecn == 0) return nullptr;  // Not-ECT: never marked (RFC 3168 5)
   if (ecn == 3) return nullptr;  // already CE: forwarded as it is
-  auto out = std::make_shared<Frame>(f);
+  FramePtr out = pool.copy(f);
   {
     uint8_t* ip = out->bytes.data() + off;
     ip[1] |= 0x3;
@@ -151,7 +151,7 @@ void EthSwitch::enqueue(int out_port, const FramePtr& f) {
     return;
   }
   if (p.bytes() > cfg_.ecn_threshold) {
-    if (FramePtr marked = mark_ce(*f)) {
+    if (FramePtr marked = mark_ce(*f, agenda_.frames())) {
       ++p.stats.ecn_marked;
       p.push(std::move(marked));
       return;

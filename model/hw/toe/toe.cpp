@@ -157,7 +157,7 @@ void Toe::send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_
   // Not a connection: the reset goes back to the MAC the segment came from.
   const ip::TcpFrameAddrs a{mac_addr_, dst_mac, ip.dst, ip.src};
   uint8_t* payload = nullptr;
-  FramePtr f = ip::build_tcp_frame(ipv4_, a, r, 0, false, &payload);
+  FramePtr f = ip::build_tcp_frame(agenda_.frames(), ipv4_, a, r, 0, false, &payload);
   ip::fill_tcp_checksum(*f, a);
   ++stats_.resets_tx;
   to_mac(std::move(f), tx_slot(sim_now()));
@@ -197,7 +197,7 @@ void Toe::send_segment(Entry& e) {
   // The neighbour entry's MAC as of now: an update since the last frame takes effect here.
   const ip::TcpFrameAddrs a{mac_addr_, e.path.neighbour->mac, e.tuple.local_ip, e.tuple.remote_ip};
   uint8_t* payload = nullptr;
-  FramePtr f = ip::build_tcp_frame(ipv4_, a, out.hdr, out.len, out.ect, &payload);
+  FramePtr f = ip::build_tcp_frame(agenda_.frames(), ipv4_, a, out.hdr, out.len, out.ect, &payload);
   if (out.len) e.tcp->send_buffer().copy_out(out.offset, out.len, payload);
   ip::fill_tcp_checksum(*f, a);
   ++stats_.segments_tx;

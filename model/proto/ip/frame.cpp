@@ -6,11 +6,11 @@ constexpr size_t kL4 = wire::kEthHeaderLen + wire::kIpv4HeaderLen;
 constexpr uint8_t kEct0 = 2;
 }  // namespace
 
-FramePtr build_tcp_frame(Ipv4Sender& ipv4, const TcpFrameAddrs& a, const wire::TcpHeader& hdr, size_t payload_len,
-                         bool ect, uint8_t** payload) {
+FramePtr build_tcp_frame(FramePool& pool, Ipv4Sender& ipv4, const TcpFrameAddrs& a, const wire::TcpHeader& hdr,
+                         size_t payload_len, bool ect, uint8_t** payload) {
   const size_t tcp_hlen = wire::tcp_header_length(hdr.opts);
   const size_t tcp_len = tcp_hlen + payload_len;
-  auto f = std::make_shared<Frame>();
+  FramePtr f = pool.make();
   f->bytes.resize(kL4 + tcp_len);
   uint8_t* p = f->bytes.data();
   wire::encode_eth(p, {a.dst_mac, a.src_mac, wire::kEtherTypeIpv4});

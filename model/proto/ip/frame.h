@@ -16,10 +16,10 @@ struct TcpFrameAddrs {
   wire::Ipv4Addr src_ip = 0, dst_ip = 0;
 };
 
-/// A frame for `hdr` and `payload_len` bytes; `*payload` is where the caller writes them.
-/// `ect`: ECT(0) in the IPv4 header (RFC 3168).
-FramePtr build_tcp_frame(Ipv4Sender& ipv4, const TcpFrameAddrs& a, const wire::TcpHeader& hdr, size_t payload_len,
-                         bool ect, uint8_t** payload);
+/// A frame from `pool` for `hdr` and `payload_len` bytes; `*payload` is where the caller
+/// writes them. `ect`: ECT(0) in the IPv4 header (RFC 3168).
+FramePtr build_tcp_frame(FramePool& pool, Ipv4Sender& ipv4, const TcpFrameAddrs& a, const wire::TcpHeader& hdr,
+                         size_t payload_len, bool ect, uint8_t** payload);
 /// The TCP checksum of a frame from build_tcp_frame, once its payload is in place.
 void fill_tcp_checksum(Frame& f, const TcpFrameAddrs& a);
 

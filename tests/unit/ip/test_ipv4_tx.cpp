@@ -77,7 +77,8 @@ TEST_CASE("TCP frame: Ethernet to the given MAC, IPv4 through the sender, the TC
   h.flags = wire::tcp_flags::kAck;
   const ip::TcpFrameAddrs a{0x020000000001ull, 0x020000000002ull, 0x0A000001, 0x0A000002};
   uint8_t* payload = nullptr;
-  FramePtr f = ip::build_tcp_frame(tx, a, h, 4, true, &payload);
+  FramePool pool;
+  FramePtr f = ip::build_tcp_frame(pool, tx, a, h, 4, true, &payload);
   REQUIRE(f->bytes.size() == 14 + 20 + 20 + 4);
   std::copy_n("abcd", 4, payload);
   ip::fill_tcp_checksum(*f, a);

@@ -110,6 +110,7 @@ namespace {
 /// word there holds `kStart`), PD 1.
 struct Responder {
   static constexpr uint64_t kStart = 0x0123456789ABCDEFull;
+  EventQueue events;  // first: the RNIC's blocks post to it
   host::HostMemory mem{7, "responder"};
   std::unique_ptr<hw::Rnic> rnic;
   uint32_t qpn = 0, conn = 0, stag = 0;

@@ -17,6 +17,7 @@ using namespace rnicsim;
 namespace {
 
 struct Sink {
+  EventQueue events;  // first: the RNIC's blocks post to it
   host::HostMemory mem{9, "sink"};
   std::unique_ptr<hw::Rnic> rnic;
   uint32_t qpn = 0, conn = 0, stag = 0;

@@ -17,6 +17,7 @@ using namespace rnicsim;
 namespace {
 
 struct Target {
+  EventQueue events;  // first: the RNIC's blocks post to it
   host::HostMemory mem{5, "target"};
   std::unique_ptr<hw::Rnic> rnic;
   uint32_t qpn = 0, conn = 0;
