@@ -76,6 +76,7 @@ uint32_t Toe::add(const FourTuple& t, netstack::Path path, const tcp::Config& cf
   const uint32_t isn = rng_.u32();
   const uint32_t ts_off = rng_.u32();
   e->tcp = std::make_unique<tcp::Connection>(cfg, isn, ts_off, *e->up);
+  e->tcp->set_route(e->path.route);
   conns_.push_back(std::move(e));
   table_[t] = id;
   return id;

@@ -64,7 +64,6 @@ struct ToeConfig {
   Duration rx_interval{};
   bool shared_pipeline = false;  ///< transmit and receive share one server (a CPU)
   bool reset_unmatched = false;  ///< answer segments for no connection with RST (the host's stack)
-  uint32_t max_conns = 16384;
 };
 
 struct ToeStats {

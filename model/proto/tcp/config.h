@@ -9,7 +9,7 @@
 namespace rnicsim::tcp {
 
 struct Config {
-  uint16_t mss = 1460;                      ///< MSS we announce: path MTU - 40
+  uint16_t mss = 1460;                      ///< MSS without a route (fixtures); a connection with a route takes it from the route's MTU
   uint32_t init_cwnd = 10;                  ///< segments; RFC 6928 (Linux's default)
   Duration min_rto = Duration::from_ms(200);   ///< RFC 6298 2.4 says 1 s; Linux uses 200 ms
   Duration max_rto = Duration::from_s(120);    ///< RFC 6298 2.5 allows a maximum; Linux's

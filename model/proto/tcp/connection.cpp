@@ -76,8 +76,13 @@ void Connection::set_state(State s) {
   up_.on_state_change(from, s);
 }
 
+uint32_t Connection::local_mss() const {
+  constexpr uint32_t kIpv4TcpHeaders = 20 + 20;  // without options
+  return route_ ? route_->mtu - kIpv4TcpHeaders : cfg_.mss;
+}
+
 uint32_t Connection::emss() const {
-  const uint32_t mss = std::min<uint32_t>(peer_mss_, cfg_.mss);
+  const uint32_t mss = std::min<uint32_t>(peer_mss_, local_mss());
   return mss - (ts_on_ ? 12u : 0u);
 }
 

@@ -11,6 +11,7 @@
 
 #include "model/common/bytes.h"
 #include "model/common/units.h"
+#include "model/proto/netstack/path.h"
 #include "model/proto/tcp/config.h"
 #include "model/proto/tcp/congestion.h"
 #include "model/proto/tcp/interval_set.h"
@@ -123,6 +124,10 @@ struct Outgoing {
 class Connection {
  public:
   Connection(const Config& cfg, uint32_t isn, uint32_t ts_offset, Upcalls& up);
+  /// The route the connection's segments take (a handle to the table's entry, never a
+  /// copy): its MTU gives the MSS the connection advertises and sends with, so a change of
+  /// the entry reaches it. Without a route (a fixture), Config::mss.
+  void set_route(netstack::RouteRef route) { route_ = std::move(route); }
 
   void open_active(Duration now);
   /// Passive open from a SYN received on a listening port (state LISTEN -> SYN_RECEIVED).
@@ -290,6 +295,10 @@ class Connection {
   uint32_t snd_wl1_ = 0, snd_wl2_ = 0;
   uint8_t snd_wscale_ = 0;    ///< shift applied to the peer's window field
   uint32_t peer_mss_ = 536;   ///< RFC 9293 default
+  netstack::RouteRef route_;  ///< see set_route
+  /// The MSS this side's path allows: the route's MTU less the IPv4 and TCP headers
+  /// (RFC 9293 3.7.1), else Config::mss.
+  uint32_t local_mss() const;
   bool fin_queued_ = false;   ///< close() called: FIN follows the data
   bool fin_sent_ = false;
   bool syn_acked_ = false;

@@ -103,7 +103,7 @@ wire::TcpHeader Connection::base_header(uint8_t flags, uint32_t seq, Duration no
 
 void Connection::fill_syn_options(wire::TcpHeader& h) const {
   h.opts.has_mss = true;
-  h.opts.mss = cfg_.mss;
+  h.opts.mss = static_cast<uint16_t>(local_mss());
   const bool synack = h.flags & kAck;
   if (synack ? rcv_wscale_ > 0 : cfg_.wscale > 0) {
     h.opts.has_wscale = true;

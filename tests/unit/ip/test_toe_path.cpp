@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "model/common/sim.h"
 #include "model/hw/mac/mac.h"
 #include "model/hw/toe/toe.h"
 #include "model/proto/netstack/neighbour.h"
@@ -14,6 +15,7 @@ using namespace rnicsim;
 TEST_CASE("TOE: the next frame of a connection goes to the MAC its neighbour entry holds now") {
   constexpr wire::Ipv4Addr kUs = 0x0A000001, kPeer = 0x0A000002;
   constexpr wire::MacAddr kOurs = 0x020000000001ull, kOld = 0x020000000002ull, kNew = 0x0200000000B2ull;
+  EventQueue events;  // first: the blocks post to it
   hw::Mac mac("mac", hw::MacConfig{});
   std::vector<wire::MacAddr> dst;
   std::vector<uint8_t> flags;

@@ -208,6 +208,7 @@ TEST_CASE("engine: an FPDU with a bad CRC: LLP 2/0/0x02, nothing attached") {
 }
 
 TEST_CASE("engine: create_qp's rq_depth: a post past it is refused at once and counted") {
+  EventQueue events;  // first: the RNIC's blocks post to it
   host::HostMemory mem{5, "rq"};
   hw::RnicConfig cfg;
   cfg.mac = 0x020000000002ull;
