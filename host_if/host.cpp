@@ -238,7 +238,7 @@ uint32_t Host::create_qp(uint32_t pd, uint32_t sq_depth, uint32_t rq_depth) {
 
 void Host::post_send(uint32_t qpn, const hw::Wqe& w) { rnic_->engine().post_send(qpn, w); }
 
-void Host::post_recv(uint32_t qpn, const hw::Rqe& r) { rnic_->engine().post_recv(qpn, r); }
+bool Host::post_recv(uint32_t qpn, const hw::Rqe& r) { return rnic_->engine().post_recv(qpn, r); }
 
 bool Host::invalidate_stag(uint32_t stag) { return firmware_->cmd_invalidate(stag); }
 

@@ -107,7 +107,8 @@ class Host : private SoftTcpNet {
   /// A QP whose send queue holds `sq_depth` work requests and receive queue `rq_depth` receives.
   uint32_t create_qp(uint32_t pd, uint32_t sq_depth, uint32_t rq_depth);
   void post_send(uint32_t qpn, const hw::Wqe& w);
-  void post_recv(uint32_t qpn, const hw::Rqe& r);
+  /// False when the receive queue already holds rq_depth receives (refused, counted).
+  [[nodiscard]] bool post_recv(uint32_t qpn, const hw::Rqe& r);
   /// A new protection domain (verbs' alloc_pd); PD 1 exists from the start.
   uint32_t alloc_pd() { return ++last_pd_; }
   /// Local invalidation of an STag (the Invalidate STag work request, done at once).
