@@ -77,3 +77,25 @@ TEST_CASE("stats: a block's figure is listed, expectable and written with its va
   CHECK(bad.status == 2);
   CHECK(bad.out.find("hosts.a.rnic.dma has no field 'completions'") != std::string::npos);
 }
+
+TEST_CASE("stats: the host's IPv4 receive and ICMP figures are listed and written") {
+  const auto listing = sh(kBin + " stats", false);
+  REQUIRE(listing.status == 0);
+  CHECK(listing.out.find("hosts.<host>.host_if.ip.in_receives") != std::string::npos);
+  CHECK(listing.out.find("hosts.<host>.host_if.icmp.in_msgs") != std::string::npos);
+  std::filesystem::create_directories(kWork + "/stats");
+  const std::string file = kWork + "/stats/stats_ip.yaml";
+  std::ofstream(file) << kScenario;
+  const std::string out = kWork + "/stats/run_ip";
+  const auto run = sh(kBin + " run " + file + " -o " + out + " --pcap off");
+  INFO(run.out);
+  REQUIRE(run.status == 0);
+  const auto r = nlohmann::json::parse(e2e::slurp(out + "/results.json"));
+  // Every IPv4 packet here is an offloaded connection's segment, which the RNIC's demux
+  // claims: none reaches the host's IPv4 receive, and no ICMP is sent.
+  for (const char* h : {"a", "b"}) {
+    CHECK(r["hosts"][h]["host_if"]["ip"]["in_receives"] == 0);
+    CHECK(r["hosts"][h]["host_if"]["ip"]["in_delivers"] == 0);
+    CHECK(r["hosts"][h]["host_if"]["icmp"]["in_msgs"] == 0);
+  }
+}

@@ -17,6 +17,20 @@ struct IcmpStats {
   uint64_t in_time_excds = 0;    ///< type 11
   uint64_t in_redirects = 0;     ///< type 5
   uint64_t in_other = 0;         ///< any other type
+
+  static stats::Group<IcmpStats> group() {
+    using stats::Unit;
+    using S = IcmpStats;
+    return stats::Group<IcmpStats>()
+        .counter("in_msgs", &S::in_msgs, Unit::Count, "ICMP messages received, good or bad (RFC 4293 icmpStatsInMsgs)")
+        .counter("in_errors", &S::in_errors, Unit::Count, "of them, too short or with a bad checksum")
+        .counter("in_echos", &S::in_echos, Unit::Count, "of them, echo requests (type 8)")
+        .counter("in_echo_reps", &S::in_echo_reps, Unit::Count, "of them, echo replies (type 0)")
+        .counter("in_dest_unreachs", &S::in_dest_unreachs, Unit::Count, "of them, destination unreachable (type 3)")
+        .counter("in_time_excds", &S::in_time_excds, Unit::Count, "of them, time exceeded (type 11)")
+        .counter("in_redirects", &S::in_redirects, Unit::Count, "of them, redirects (type 5)")
+        .counter("in_other", &S::in_other, Unit::Count, "of them, any other type");
+  }
 };
 
 class IcmpCounter : public IcmpHandler {

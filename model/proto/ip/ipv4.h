@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "model/common/bytes.h"
+#include "model/stats/stats.h"
 #include "model/wire/ipv4.h"
 
 namespace rnicsim::ip {
@@ -51,6 +52,18 @@ struct Ipv4RxStats {
   uint64_t reasm_reqds = 0;        ///< fragments: this host does not reassemble, they are dropped
   uint64_t in_unknown_protos = 0;  ///< no handler for the protocol
   uint64_t in_delivers = 0;        ///< delivered to a handler
+
+  static stats::Group<Ipv4RxStats> group() {
+    using stats::Unit;
+    using S = Ipv4RxStats;
+    return stats::Group<Ipv4RxStats>()
+        .counter("in_receives", &S::in_receives, Unit::Count, "IPv4 packets received (RFC 4293 ipSystemStatsInReceives)")
+        .counter("in_hdr_errors", &S::in_hdr_errors, Unit::Count, "of them, dropped for a bad version, length or checksum")
+        .counter("in_addr_errors", &S::in_addr_errors, Unit::Count, "of them, dropped: not addressed to this host")
+        .counter("reasm_reqds", &S::reasm_reqds, Unit::Count, "of them, fragments (dropped: no reassembly)")
+        .counter("in_unknown_protos", &S::in_unknown_protos, Unit::Count, "of them, dropped: no handler for the protocol")
+        .counter("in_delivers", &S::in_delivers, Unit::Count, "of them, delivered to a protocol handler");
+  }
 };
 
 enum class RxResult { Delivered, HeaderError, NotForUs, Fragment, UnknownProtocol };
