@@ -167,17 +167,18 @@ void check_addresses(Ctx& c, const Scenario& s) {
       ips.push_back({{seg, who, fp + ".ip", c.where(fp + ".ip", f.loc)}, f.ip.addr});
       if (f.mac) macs.push_back({{seg, who, fp + ".mac", c.where(fp + ".mac", f.loc)}, f.mac});
     }
+  // Each port against the first one that holds its address on its segment.
   auto report = [&](const auto& list, const char* what, auto format) {
-    for (size_t i = 0; i < list.size(); ++i)
-      for (size_t j = 0; j < i; ++j) {
-        const auto& [a, va] = list[j];
-        const auto& [b, vb] = list[i];
-        // 0: the address was missing or unreadable, already reported.
-        if (va == 0 || va != vb || a.segment != b.segment) continue;
-        c.error(b.loc, fmt::format("{}: {} {} is already that of {} ({}, at {}) on the same L2 segment", b.path, what,
-                                   format(vb), a.who, a.path, loc_text(a.loc)));
-        break;
-      }
+    std::map<std::pair<std::string, uint64_t>, size_t> first;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const auto& [b, vb] = list[i];
+      if (vb == 0) continue;  // the address was missing or unreadable, already reported
+      const auto [it, fresh] = first.emplace(std::make_pair(b.segment, uint64_t{vb}), i);
+      if (fresh) continue;
+      const Port& a = list[it->second].first;
+      c.error(b.loc, fmt::format("{}: {} {} is already that of {} ({}, at {}) on the same L2 segment", b.path, what,
+                                 format(vb), a.who, a.path, loc_text(a.loc)));
+    }
   };
   report(ips, "IP", [](Ipv4 a) { return format_ipv4(a); });
   report(macs, "MAC", [](Mac m) { return format_mac(m); });

@@ -76,10 +76,7 @@ bool GuardedBuffer::untouched(host::HostMemory& m, const std::vector<std::pair<u
 // ------------------------------------------------------------------ send queue
 
 bool SendQueueGate::try_take() {
-  if (busy_ >= depth_) {
-    ++full_;
-    return false;
-  }
+  if (busy_ >= depth_) return false;
   ++busy_;
   return true;
 }

@@ -74,15 +74,10 @@ class SendQueueGate {
   void wait(std::function<void()> fn) { waiters_.push_back(std::move(fn)); }
   /// A completion freed one entry: the first waiter takes it.
   void give();
-  uint32_t depth() const { return depth_; }
-  uint32_t busy() const { return busy_; }
-  /// How often a post found the queue full.
-  uint64_t full() const { return full_; }
 
  private:
   uint32_t depth_;
   uint32_t busy_ = 0;
-  uint64_t full_ = 0;
   std::deque<std::function<void()>> waiters_;
 };
 
