@@ -5,12 +5,37 @@
 namespace rnicsim::fw {
 
 namespace {
-constexpr int kConnRefused = -111;  // -ECONNREFUSED, iw_cm's status for a failed connect
+constexpr int kConnRefused = kEconnrefused;  // iw_cm's status for a refused connect
 }  // namespace
+
+const char* to_string(L2State s) {
+  switch (s) {
+    case L2State::Valid: return "VALID";
+    case L2State::Stale: return "STALE";
+    case L2State::Resolving: return "RESOLVING";
+    case L2State::SyncWrite: return "SYNC_WRITE";
+    case L2State::Switching: return "SWITCHING";
+    case L2State::NoArp: return "NOARP";
+    case L2State::Unused: return "UNUSED";
+  }
+  return "?";
+}
+
+const char* to_string(NetdevEvent e) {
+  switch (e) {
+    case NetdevEvent::Up: return "NETDEV_UP";
+    case NetdevEvent::Down: return "NETDEV_DOWN";
+    case NetdevEvent::GoingDown: return "NETDEV_GOING_DOWN";
+    case NetdevEvent::ChangeMtu: return "NETDEV_CHANGEMTU";
+    case NetdevEvent::ChangeAddr: return "NETDEV_CHANGEADDR";
+  }
+  return "?";
+}
 
 Firmware::Firmware(sc_core::sc_module_name name, const FirmwareConfig& cfg, hw::RnicRegisters& rnic)
     : sc_module(name), cfg_(cfg), rnic_(rnic), agenda_(basename()) {
   rnic_.set_notifications(this);
+  rnic_.snoop_arp(cfg.arp_snoop);
 }
 
 std::optional<uint32_t> Firmware::cmd_reg_mr(placement::Region r) {
@@ -43,6 +68,10 @@ void Firmware::cmd_listen(uint16_t port, const mpa::Settings& mpa, const tcp::Co
 void Firmware::cmd_connect(uint32_t qpn, const hw::FourTuple& t, const mpa::Settings& mpa, const tcp::Config& tcp) {
   ++stats_.commands;
   run(cfg_.costs.connect, [this, qpn, t, mpa, tcp] {
+    if (!netdev_up_) {  // the device is going down or down: nothing new starts
+      if (up_.connect_reply) up_.connect_reply(qpn, kEnetdown, nullptr);
+      return;
+    }
     Setup s;
     s.active = true;
     s.qpn = qpn;
@@ -55,8 +84,10 @@ void Firmware::cmd_connect(uint32_t qpn, const hw::FourTuple& t, const mpa::Sett
 
 bool Firmware::l2_valid(wire::Ipv4Addr next_hop) {
   auto it = l2_.find(next_hop);
-  if (it != l2_.end() && it->second == L2State::Valid) return true;
-  if (it == l2_.end()) l2_[next_hop] = L2State::Resolving;
+  // A STALE entry still has its MAC: cxgb4 sends on it (and asks the neighbour to be
+  // confirmed); connections open on it.
+  if (it != l2_.end() && (it->second.state == L2State::Valid || it->second.state == L2State::Stale)) return true;
+  if (it == l2_.end()) l2_[next_hop] = L2Slot{};
   return false;
 }
 
@@ -72,26 +103,184 @@ void Firmware::start_open(Setup& s) {
   s.phase = Phase::Handshake;
   const uint32_t conn = rnic_.open_active(s.tuple, route, hop, s.tcp);
   s.conn = conn;
+  s.hop = hop;
   setups_[conn] = s;
 }
 
-void Firmware::netevent_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac) {
-  run(cfg_.costs.neigh_update, [this, ip, mac] {
-    ++stats_.netevents_handled;
-    l2_[ip] = L2State::Valid;
+void Firmware::learn(wire::Ipv4Addr ip, wire::MacAddr mac, L2State state) {
+  L2Slot& e = l2_[ip];
+  const bool waiting = e.state == L2State::Resolving;
+  if (e.mac != mac || waiting) {
+    // A RESOLVING entry with opens queued is written synchronously (SYNC_WRITE), then
+    // VALID; a live one is rewritten in place (t4_l2t_update's write_l2e).
+    if (waiting) e.state = L2State::SyncWrite;
+    e.mac = mac;
     rnic_.set_l2_entry(ip, mac);
-    std::vector<Setup> waiting;
-    waiting.swap(waiting_l2_);
-    for (auto& s : waiting) {
-      if (netstack::next_hop(up_.route(s.tuple.remote_ip), s.tuple.remote_ip) == ip)
-        start_open(s);
-      else
-        waiting_l2_.push_back(s);
+    ++stats_.l2_writes;
+  }
+  e.state = state;
+  std::vector<Setup> opens;
+  opens.swap(waiting_l2_);
+  for (auto& s : opens) {
+    if (netstack::next_hop(up_.route(s.tuple.remote_ip), s.tuple.remote_ip) == ip)
+      start_open(s);
+    else
+      waiting_l2_.push_back(s);
+  }
+  std::vector<hw::SynInfo> syns;
+  syns.swap(syns_waiting_l2_);
+  for (auto& syn : syns) syn_received(syn);  // handled again, at its cost
+  // Connections a redirect sent toward this next hop move now.
+  auto [b, e2] = moves_waiting_.equal_range(ip);
+  for (auto it = b; it != e2; ++it) {
+    auto sit = setups_.find(it->second);
+    if (sit == setups_.end() || !rnic_.connection_live(it->second)) continue;
+    rnic_.move_connection(it->second, ip);
+    sit->second.hop = ip;
+    ++stats_.connections_moved;
+  }
+  moves_waiting_.erase(b, e2);
+}
+
+void Firmware::unreachable(wire::Ipv4Addr ip) {
+  // t4_l2t_update: a RESOLVING entry whose neighbour failed runs the ARP-failure handlers
+  // of what waits on it; a live entry keeps its MAC, no longer confirmed (STALE).
+  auto it = l2_.find(ip);
+  if (it == l2_.end()) return;
+  if (it->second.state != L2State::Resolving) {
+    it->second.state = L2State::Stale;
+    return;
+  }
+  std::vector<Setup> opens;
+  opens.swap(waiting_l2_);
+  for (auto& s : opens) {
+    if (netstack::next_hop(up_.route(s.tuple.remote_ip), s.tuple.remote_ip) != ip) {
+      waiting_l2_.push_back(s);
+      continue;
     }
-    std::vector<hw::SynInfo> syns;
-    syns.swap(syns_waiting_l2_);
-    for (auto& syn : syns) syn_received(syn);  // handled again, at its cost
+    ++stats_.unreachable;
+    if (up_.connect_reply) up_.connect_reply(s.qpn, kEhostunreach, nullptr);
+  }
+  // A SYN whose peer cannot be resolved is not answered (the peer retries).
+  std::vector<hw::SynInfo> syns;
+  syns.swap(syns_waiting_l2_);
+  for (auto& syn : syns)
+    if (netstack::next_hop(up_.route(syn.tuple.remote_ip), syn.tuple.remote_ip) != ip) syns_waiting_l2_.push_back(syn);
+  moves_waiting_.erase(ip);
+}
+
+void Firmware::netevent_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state) {
+  run(cfg_.costs.neigh_update, [this, ip, mac, state] {
+    ++stats_.netevents_handled;
+    if (!netstack::nud_valid(state)) {
+      unreachable(ip);
+      return;
+    }
+    // NUD_CONNECTED (REACHABLE) makes the entry VALID, any other valid state STALE.
+    learn(ip, mac, state == netstack::NudState::Reachable ? L2State::Valid : L2State::Stale);
   });
+}
+
+void Firmware::neigh_reply(wire::Ipv4Addr ip, wire::MacAddr mac) {
+  run(cfg_.costs.neigh_update, [this, ip, mac] {
+    if (mac == 0)
+      unreachable(ip);
+    else
+      learn(ip, mac, L2State::Valid);
+  });
+}
+
+void Firmware::arp_seen(const wire::ArpPacket& arp) {
+  // The old RDMA CM's way: every ARP frame at the port teaches its sender's MAC, to the
+  // entries the table already has (an entry is made only by a connection that needs it).
+  if (!l2_.count(arp.spa) || arp.sha == 0) return;
+  run(cfg_.costs.arp_snoop, [this, arp] {
+    ++stats_.arp_snooped;
+    learn(arp.spa, arp.sha, L2State::Valid);
+  });
+}
+
+void Firmware::netevent_pmtu_update(wire::Ipv4Addr dst, uint32_t mtu) {
+  run(cfg_.costs.pmtu_update, [this, dst, mtu] {
+    ++stats_.netevents_handled;
+    for (auto& [conn, s] : setups_) {
+      if (s.tuple.remote_ip != dst || !rnic_.connection_live(conn)) continue;
+      rnic_.set_path_mtu(conn, mtu);
+      ++stats_.mtu_changes;
+    }
+  });
+}
+
+void Firmware::netevent_redirect(wire::Ipv4Addr dst, wire::Ipv4Addr old_gw, wire::Ipv4Addr new_gw) {
+  (void)old_gw;
+  run(cfg_.costs.redirect, [this, dst, new_gw] {
+    ++stats_.netevents_handled;
+    // cxgb3's cxgb_redirect: each connection toward `dst` takes the new next hop's L2
+    // entry; one still being resolved takes it when it has a MAC.
+    const bool ready = l2_valid(new_gw);
+    bool asked = false;
+    for (auto& [conn, s] : setups_) {
+      if (s.tuple.remote_ip != dst || s.hop == new_gw || !rnic_.connection_live(conn)) continue;
+      if (ready) {
+        rnic_.move_connection(conn, new_gw);
+        s.hop = new_gw;
+        ++stats_.connections_moved;
+        continue;
+      }
+      moves_waiting_.emplace(new_gw, conn);
+      if (!asked) up_.resolve(new_gw);
+      asked = true;
+    }
+  });
+}
+
+void Firmware::netdev_event(NetdevEvent ev, uint32_t mtu, wire::MacAddr mac) {
+  run(cfg_.costs.netdev, [this, ev, mtu, mac] {
+    ++stats_.netevents_handled;
+    switch (ev) {
+      case NetdevEvent::GoingDown:
+        // siw's emergency close: every QP on the device to ERROR while the port still
+        // sends, so each stream's reset reaches its peer; setups in progress end.
+        netdev_up_ = false;
+        for (auto& [conn, s] : setups_) {
+          if (!rnic_.connection_live(conn)) continue;
+          if (s.phase == Phase::Done) {
+            rnic_.qp_to_error(s.qpn);
+            ++stats_.qps_flushed;
+            continue;
+          }
+          if (s.phase == Phase::Failed) continue;
+          fail(s, kEnetdown);
+        }
+        for (auto& s : waiting_l2_)
+          if (up_.connect_reply) up_.connect_reply(s.qpn, kEnetdown, nullptr);
+        waiting_l2_.clear();
+        syns_waiting_l2_.clear();
+        break;
+      case NetdevEvent::Down: netdev_up_ = false; break;
+      case NetdevEvent::Up: netdev_up_ = true; break;
+      case NetdevEvent::ChangeMtu:
+        rnic_.set_device_mtu(mtu);
+        for (auto& [conn, s] : setups_)
+          if (rnic_.connection_live(conn)) ++stats_.mtu_changes;
+        break;
+      case NetdevEvent::ChangeAddr: rnic_.set_source_mac(mac); break;
+    }
+    if (up_.netdev_done) up_.netdev_done(ev);
+  });
+}
+
+std::vector<Firmware::L2View> Firmware::l2_table() const {
+  std::vector<L2View> v;
+  for (const auto& [ip, e] : l2_) {
+    uint32_t users = 0;
+    for (const auto& [conn, s] : setups_)
+      if (s.hop == ip && s.conn != UINT32_MAX && rnic_.connection_live(conn)) ++users;
+    // An entry no connection holds any more is UNUSED (cxgb4 frees it at refcount 0).
+    const bool held = users > 0 || e.state == L2State::Resolving;
+    v.push_back({ip, held ? e.state : L2State::Unused, e.mac, users});
+  }
+  return v;
 }
 
 void Firmware::syn_received(const hw::SynInfo& syn) {
@@ -114,6 +303,7 @@ void Firmware::syn_received(const hw::SynInfo& syn) {
     s.phase = Phase::AwaitRequest;
     const uint32_t conn = rnic_.open_passive(syn, route, hop, s.tcp);
     s.conn = conn;
+    s.hop = hop;
     setups_[conn] = s;
   });
 }
@@ -153,10 +343,10 @@ void Firmware::bytes_received(uint32_t conn, ConstByteSpan data) {
   if (idle) run(cfg_.costs.mpa, [this, conn] { parse_setup(conn); });
 }
 
-void Firmware::fail(Setup& s) {
+void Firmware::fail(Setup& s, int status) {
   s.phase = Phase::Failed;
   rnic_.close(s.conn);
-  if (s.active && up_.connect_reply) up_.connect_reply(s.qpn, kConnRefused, nullptr);
+  if (s.active && up_.connect_reply) up_.connect_reply(s.qpn, status, nullptr);
 }
 
 void Firmware::parse_setup(uint32_t conn) {

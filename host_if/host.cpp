@@ -33,9 +33,22 @@ Host::Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware&
   });
   // The iw_cm events of a graceful close: DISCONNECT when the peer closed first, CLOSE
   // when the connection is gone.
+  // A QP that leaves for TERMINATE or ERROR is reported as the verbs' asynchronous events
+  // are (IB_EVENT_QP_FATAL); the Terminate itself with its code.
   rnic_->engine().set_qp_event_sink([this](uint32_t qpn, hw::QpState from, hw::QpState to) {
     if (to == hw::QpState::Closing && !disconnecting_.count(qpn)) to_host_event("disconnect", {{"qpn", qpn}});
     if (from == hw::QpState::Closing && to == hw::QpState::Idle) to_host_event("close", {{"qpn", qpn}, {"status", 0}});
+    if (to == hw::QpState::Terminate) {
+      nlohmann::ordered_json f{{"qpn", qpn}};
+      if (const auto& t = rnic_->engine().terminate(qpn)) {
+        f["layer"] = static_cast<int>(t->msg.code.layer);
+        f["etype"] = static_cast<int>(t->msg.code.etype);
+        f["code"] = static_cast<int>(t->msg.code.code);
+        f["sent"] = t->sent;
+      }
+      to_host_event("terminate", std::move(f));
+    }
+    if (to == hw::QpState::Error) to_host_event("qp_error", {{"qpn", qpn}, {"from", rdmap::to_string(from)}});
   });
 }
 
@@ -53,6 +66,11 @@ void Host::to_host_event(const char* kind, nlohmann::ordered_json fields) {
 fw::HostUpcalls Host::make_upcalls() {
   fw::HostUpcalls up;
   up.route = [this](wire::Ipv4Addr dst) { return routes_.lookup(dst); };
+  up.netdev_done = [this](fw::NetdevEvent ev) {
+    if (ev != fw::NetdevEvent::GoingDown || !going_down_) return;
+    going_down_done_ = true;
+    if (down_pending_) stop_port();
+  };
   up.resolve = [this](wire::Ipv4Addr ip) { resolve(ip); };
   up.connect_request = [this](uint32_t handle, uint16_t port, const wire::MpaReqRep& req) {
     to_host_event("connect_request",
@@ -102,6 +120,19 @@ wire::MacAddr Host::neighbour_mac(wire::Ipv4Addr ip) const {
 
 void Host::resolve(wire::Ipv4Addr ip) {
   const netstack::NudState st = neigh_.state(ip);
+  if (cfg_.notify != Notify::Netevent) {
+    // No notifier: the RNIC's request is answered once, when the neighbour is valid or
+    // has failed (as iw_cxgb4 reads the neighbour at setup).
+    if (netstack::nud_valid(st)) {
+      reply_neigh(ip, neigh_.entry(ip)->mac, st);
+      return;
+    }
+    rnic_asked_.insert(ip);
+    netstack::NeighActions out;
+    neigh_.resolve(ip, sim_now(), out);
+    apply(out);
+    return;
+  }
   if (netstack::nud_valid(st)) notify_neigh_update(ip, neigh_.entry(ip)->mac, st);
   netstack::NeighActions out;
   neigh_.resolve(ip, sim_now(), out);
@@ -128,10 +159,20 @@ void Host::apply(const netstack::NeighActions& actions) {
         send_arp(wire::ArpOp::Request, a.mac, 0, a.ip);
         break;
       case Kind::StateChange:
-        // The RNIC hears of the changes that give its L2 entry a (new) MAC, the ones it
-        // acts on (cxgb4's t4_l2t_update); losing validity is not passed on yet.
+        if (cfg_.notify != Notify::Netevent) {
+          if (rnic_asked_.count(a.ip) && (netstack::nud_valid(a.to) || a.to == netstack::NudState::Failed)) {
+            rnic_asked_.erase(a.ip);
+            reply_neigh(a.ip, netstack::nud_valid(a.to) ? a.mac : 0, a.to);
+          }
+          break;
+        }
+        // The RNIC hears of the changes that give its L2 entry a (new) MAC and of a
+        // resolution that failed, the ones cxgb4's t4_l2t_update acts on; other changes
+        // of state within validity (REACHABLE to STALE and back) are not passed on.
         if (netstack::nud_valid(a.to) && (!netstack::nud_valid(a.from) || a.mac_changed))
           notify_neigh_update(a.ip, a.mac, a.to);
+        else if (a.to == netstack::NudState::Failed)
+          notify_neigh_update(a.ip, 0, a.to);
         break;
       case Kind::Release:
         wake(a.tokens, a.mac);
@@ -174,7 +215,14 @@ void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::N
   ++stats_.netevents_to_rnic;
   log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_update",
             {{"ip", format_ipv4(ip)}, {"mac", format_mac(mac)}, {"state", netstack::to_string(state)}});
-  firmware_->netevent_neigh_update(ip, mac);
+  firmware_->netevent_neigh_update(ip, mac, state);
+}
+
+void Host::reply_neigh(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state) {
+  ++stats_.netevents_to_rnic;
+  log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_reply",
+            {{"ip", format_ipv4(ip)}, {"mac", format_mac(mac)}, {"state", netstack::to_string(state)}});
+  firmware_->neigh_reply(ip, mac);
 }
 
 void Host::on_frame(FramePtr f) {
@@ -192,7 +240,16 @@ void Host::on_frame(FramePtr f) {
   auto arp = wire::decode_arp(l3, l3_len);
   if (!arp) return;
   const wire::ArpPacket& a = arp.value;
-  if (a.tpa != cfg_.ip) return;
+  if (a.tpa != cfg_.ip) {
+    // A gratuitous ARP (sender and target one address) of a neighbour we know: its new
+    // MAC, as Linux's arp_process takes it.
+    if (a.spa == a.tpa && a.spa != cfg_.ip) {
+      netstack::NeighActions out;
+      neigh_.learn_unsolicited(a.spa, a.sha, sim_now(), out);
+      apply(out);
+    }
+    return;
+  }
   // RFC 826: merge the sender, then answer a request for our address.
   netstack::NeighActions out;
   neigh_.confirm(a.spa, a.sha, sim_now(), out);
@@ -259,6 +316,11 @@ void Host::connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sp
                    std::function<void(uint32_t, int)> done) {
   if (cfg_.port_space_shared && !reserve_port(sport)) {
     done(qpn, kEaddrinuse);
+    return;
+  }
+  if (!up_ || going_down_) {
+    // rdma_resolve_route finds no usable route through a device that is down.
+    done(qpn, kEnetunreach);
     return;
   }
   connecting_[qpn] = std::move(done);

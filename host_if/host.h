@@ -20,6 +20,7 @@
 #include "model/proto/mpa/negotiation.h"
 #include "model/proto/ip/icmp.h"
 #include "model/proto/netstack/neighbour.h"
+#include "model/proto/netstack/pmtu.h"
 #include "model/proto/netstack/ports.h"
 #include "model/proto/netstack/routes.h"
 #include "model/stats/stats.h"
@@ -32,8 +33,17 @@ struct RouteEntry {
   wire::Ipv4Addr via = 0;
 };
 
+/// How a type-7 RNIC learns of neighbour, route and MTU changes (rnic.notify).
+enum class Notify {
+  Netevent,  ///< the host's netevent and netdev notifiers (the 2006 patch)
+  ArpSnoop,  ///< it reads the ARP frames at its port itself (the old RDMA CM's way)
+  None,      ///< it learns nothing after a connection's setup
+};
+
 struct HostConfig {
   std::string name;
+  std::string netdev = "eth0";             ///< the host's network device
+  Notify notify = Notify::Netevent;
   wire::Ipv4Addr ip = 0;
   uint8_t prefix_len = 24;
   wire::MacAddr mac = 0;
@@ -100,6 +110,31 @@ class Host : private SoftTcpNet {
   /// The host's own TCP stack (`kind: tcp` connections).
   SoftTcp& soft_tcp() { return *soft_tcp_; }
 
+  // ---- host events (host_if/host_events.cpp): what the scenario's events inject, and what
+  // the network teaches (ARP, ICMP); each change the RNIC must hear of crosses the shim
+  // as the notify mode allows, a line in events.jsonl.
+  /// NETDEV_CHANGEADDR: the netdev takes `mac`; the host sends a gratuitous ARP
+  /// (arp_notify on).
+  void change_addr(wire::MacAddr mac);
+  /// The neighbour `ip` is at `mac` (as if learned: REACHABLE).
+  void set_neighbour(wire::Ipv4Addr ip, wire::MacAddr mac);
+  /// A path MTU toward `dst` (an ICMP fragmentation-needed, RFC 1191): cached, taken by
+  /// the host's own connections, PMTU_UPDATE to the RNIC.
+  void learn_pmtu(wire::Ipv4Addr dst, uint32_t mtu);
+  /// An ICMP redirect: `dst` through `gateway` from now (a host route), REDIRECT to the
+  /// RNIC. `from` is the redirect's sender (0: an injected event): Linux takes one only
+  /// from the current first hop, toward a gateway on the link.
+  void take_redirect(wire::Ipv4Addr dst, wire::Ipv4Addr gateway, wire::Ipv4Addr from = 0);
+  /// NETDEV_CHANGEMTU.
+  void change_mtu(uint32_t mtu);
+  /// The netdev's state: "going_down" (NETDEV_GOING_DOWN, the port still up), "down"
+  /// (GOING_DOWN first if not raised, then the port stops once the RNIC has handled it:
+  /// NETDEV_DOWN), "up" (NETDEV_UP).
+  void set_netdev(const std::string& state);
+  bool netdev_up() const { return up_; }
+  /// The path MTU the host uses toward `dst` now.
+  uint32_t path_mtu(wire::Ipv4Addr dst);
+
   // ---- verbs
   VirtBuffer alloc_buffer(uint64_t length);
   /// Registers a region with the RNIC; returns its STag.
@@ -128,6 +163,8 @@ class Host : private SoftTcpNet {
               std::function<uint32_t()> make_qp);
   /// Linux's errno for a bind to a port in use, as iw_cm reports it (negated).
   static constexpr int kEaddrinuse = -98;
+  /// A connect through a netdev that is down finds no route (-ENETUNREACH).
+  static constexpr int kEnetunreach = -101;
   /// The client side: resolves the route and neighbour, then asks the RNIC to connect.
   /// With `port_space: shared` a source port taken in the host's port space fails the
   /// connect at once: `done` gets -EADDRINUSE (-98).
@@ -141,11 +178,19 @@ class Host : private SoftTcpNet {
   void on_frame(FramePtr f);
   void send_arp(wire::ArpOp op, wire::MacAddr dst_mac, wire::MacAddr tha, wire::Ipv4Addr tpa);
   void notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state);
+  /// The answer to the RNIC's resolve request, without a notifier (notify arp_snoop, none).
+  void reply_neigh(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state);
   /// Carries out the neighbour table's actions, in order.
   void apply(const netstack::NeighActions& actions);
   /// Calls the senders `tokens` waiting for a neighbour with its MAC (0: it failed).
   void wake(const std::vector<uint64_t>& tokens, wire::MacAddr mac);
   fw::HostUpcalls make_upcalls();
+  /// A netdev notifier event to the RNIC (logged), when the notify mode delivers it.
+  void netdev_notify(fw::NetdevEvent ev, nlohmann::ordered_json fields);
+  /// The port stops (ndo_stop), after the RNIC has handled GOING_DOWN.
+  void stop_port();
+  /// The host's own connections toward `dst` take a new path (a redirect).
+  void repath_own(wire::Ipv4Addr dst);
   void to_host_event(const char* kind, nlohmann::ordered_json fields);
 
   HostConfig cfg_;
@@ -173,6 +218,13 @@ class Host : private SoftTcpNet {
   std::set<uint32_t> disconnecting_;  ///< QPs this host disconnected itself
   std::function<void(const hw::Cqe&)> on_cqe_;
   uint32_t last_pd_ = 1;
+  netstack::PmtuCache pmtu_;
+  bool up_ = true;             ///< the netdev is up (its port sends and receives)
+  bool going_down_ = false;    ///< GOING_DOWN raised, DOWN not yet
+  bool going_down_done_ = false;  ///< the RNIC's GOING_DOWN handler has run
+  bool down_pending_ = false;  ///< DOWN waits for the RNIC's GOING_DOWN handler
+  /// Next hops the RNIC asked to resolve, answered by a reply when no notifier tells it.
+  std::set<wire::Ipv4Addr> rnic_asked_;
   HostIfStats stats_;
 };
 

@@ -66,6 +66,7 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   c.type = h.rnic.type;
   c.mac = h.mac;
   c.ip = h.ip.addr;
+  c.mtu = h.mtu;
   c.mac_cfg.rate = rate;
   c.mac_cfg.latency = pv.duration("mac_latency");
   c.mac_cfg.tx_queue = static_cast<uint32_t>(pv.count("mac_tx_queue"));
@@ -97,6 +98,11 @@ fw::FirmwareConfig firmware_config(const scenario::HostSpec& h) {
   fc.syn = pv.duration("fw_syn_cost");
   fc.mpa = pv.duration("fw_mpa_cost");
   fc.accept = pv.duration("fw_accept_cost");
+  fc.pmtu_update = pv.duration("fw_pmtu_update_cost");
+  fc.redirect = pv.duration("fw_redirect_cost");
+  fc.netdev = pv.duration("fw_netdev_cost");
+  fc.arp_snoop = pv.duration("fw_arp_snoop_cost");
+  c.arp_snoop = h.rnic.notify == "arp_snoop";
   c.mpa.max_ird = static_cast<uint32_t>(pv.count("max_ird"));
   c.mpa.rtr_types = static_cast<uint8_t>(pv.count("mpa_rtr_types"));
   return c;
@@ -222,6 +228,9 @@ void build(Model& m) {
     for (const auto& r : h.routes) hc.routes.push_back({r.dst.addr, r.dst.len, r.via});
     if (h.gateway) hc.routes.push_back({0, 0, *h.gateway});
     hc.port_space_shared = h.rnic.port_space == "shared";
+    hc.notify = h.rnic.notify == "arp_snoop" ? host::Notify::ArpSnoop
+                : h.rnic.notify == "none"    ? host::Notify::None
+                                             : host::Notify::Netevent;
     hc.soft_tcp.segment_cost = h.tcp.segment_cost;
     const Rate rate = rate_of.count(h.name) ? rate_of[h.name] : profile_rate(h);
     hw::RnicConfig rc = rnic_config(h, rate);
@@ -382,7 +391,13 @@ void build(Model& m) {
       h->connect(rt->client_qpn, rt->server->config().ip, rt->port, sport, cmpa, ctcp,
                  [&m, rt](uint32_t, int status) {
                    if (status != 0) {
-                     rt->state = status == host::Host::kEaddrinuse ? "port_in_use" : "refused";
+                     // EHOSTUNREACH: the next hop never answered ARP; ENETUNREACH or
+                     // ENETDOWN: the netdev was down.
+                     const bool unreachable = status == fw::kEhostunreach || status == host::Host::kEnetunreach ||
+                                              status == fw::kEnetdown;
+                     rt->state = status == host::Host::kEaddrinuse ? "port_in_use"
+                                 : unreachable                     ? "unreachable"
+                                                                   : "refused";
                      // Its workloads never start; results count their operations as errors.
                      m.check_done();
                      return;
@@ -435,6 +450,7 @@ void build(Model& m) {
                  });
     });
   }
+  schedule_events(m);
 }
 
 }  // namespace rnicsim::sim

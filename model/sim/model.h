@@ -58,7 +58,7 @@ struct ConnRuntime {
   /// workloads on the connection.
   std::unique_ptr<SendQueueGate> client_sq, server_sq;
   /// Refused by the peer, or its port was taken in the host's port space.
-  bool never_opened() const { return state == "refused" || state == "port_in_use"; }
+  bool never_opened() const { return state == "refused" || state == "port_in_use" || state == "unreachable"; }
   const tcp::Connection* client_tcp() const {
     if (soft) return client_conn == UINT32_MAX ? nullptr : &client->soft_tcp().engine().conn(client_conn);
     if (client_qpn == UINT32_MAX || state == "connecting" || never_opened()) return nullptr;
@@ -110,6 +110,8 @@ struct Model {
 
 /// Makes the hosts, switches, links, captures, connections and workloads (build.cpp).
 void build(Model& m);
+/// Schedules the scenario's events (events.cpp); called by build.
+void schedule_events(Model& m);
 /// The columns of timeseries.csv (outputs.cpp).
 void add_series(Model& m);
 

@@ -18,8 +18,6 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
   auto add = [&](const scenario::Loc& l, std::string w) { u.push_back({l, std::move(w)}); };
   for (const auto& h : s.hosts) {
     if (h.rnic.type != 7) add(h.rnic.loc, fmt::format("hosts '{}': RNIC type {} is not simulated yet (type 7 is)", h.name, h.rnic.type));
-    if (h.rnic.notify != "netevent")
-      add(h.rnic.loc, fmt::format("hosts '{}': rnic.notify '{}' is not simulated yet (netevent is)", h.name, h.rnic.notify));
     if (!tcp::make_congestion_control(h.rnic.tcp.cc))
       add(h.rnic.loc, fmt::format("hosts '{}': rnic.tcp.cc '{}' is not simulated yet", h.name, h.rnic.tcp.cc));
     if (!tcp::make_congestion_control(h.tcp.cc))
@@ -118,7 +116,6 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       if (w.conn == c.id && w.op == "bulk" && ++bulk == 2)
         add(w.loc, fmt::format("workloads '{}': a second bulk workload on connection '{}' (one byte stream) is not simulated yet", w.id, c.id));
   }
-  for (const auto& e : s.events) add(e.loc, fmt::format("events of kind '{}' are not simulated yet", e.kind));
   return u;
 }
 

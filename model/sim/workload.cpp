@@ -319,6 +319,8 @@ void OpRunner::on_cqe(const hw::Cqe& c) {
   ++done_;
   if (c.status != hw::WcStatus::Success) {
     ++f.errors;
+    if (c.status == hw::WcStatus::FlushError && (spec_.op == "write" || spec_.op == "read"))
+      flushed_.emplace_back(inf.slot_va, size);
     if (is_atomic(spec_.op) && !stopped_at_) stopped_at_ = inf.expect;
   } else {
     ++f.completed;
@@ -361,6 +363,7 @@ void OpRunner::finish_checks() {
     std::vector<std::pair<uint64_t, uint64_t>> busy;
     const uint64_t size = spec_.sizes[std::min(size_idx_, spec_.sizes.size() - 1)];
     for (const auto& [id, op] : inflight_) busy.emplace_back(op.slot_va, size);
+    busy.insert(busy.end(), flushed_.begin(), flushed_.end());
     ok = target_.untouched(h.memory(), busy);
   } else if (is_atomic(spec_.op)) {
     // The word holds the chain's value: that of every operation posted, or, in a run cut

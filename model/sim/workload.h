@@ -217,6 +217,9 @@ class OpRunner : public Runner {
     uint64_t expect = 0;  ///< atomics: the value the operation finds (its original value)
   };
   std::map<uint64_t, Inflight> inflight_;  ///< wr_id -> operation
+  /// Slots of Writes and Reads flushed (their QP went to ERROR under them): what they hold
+  /// is undefined, as verbs say of work completed in error, so they are not checked.
+  std::vector<std::pair<uint64_t, uint64_t>> flushed_;
   std::map<uint64_t, SizeFigures> figures_;
   bool finished_ = false;
   bool started_ = false;

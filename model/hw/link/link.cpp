@@ -7,6 +7,11 @@ Link::Link(sc_core::sc_module_name name, const LinkConfig& cfg, uint64_t seed)
 
 void Link::transmit(int end, FramePtr f, Duration serialisation) {
   ++stats_.frames;
+  if (!up_) {
+    ++stats_.drops;
+    ++stats_.down_drops;
+    return;
+  }
   if (rng_.chance(cfg_.loss[end])) {
     ++stats_.drops;
     return;
@@ -27,6 +32,14 @@ void Link::transmit(int end, FramePtr f, Duration serialisation) {
   }
   FrameSink* dst = ends_[1 - end];
   agenda_.after(when, [dst, f = std::move(f)] { dst->receive(f); });
+}
+
+void Link::set_faults(const double loss[2], const double reorder[2], const double corrupt[2]) {
+  for (int d = 0; d < 2; ++d) {
+    cfg_.loss[d] = loss[d];
+    cfg_.reorder[d] = reorder[d];
+    cfg_.corrupt[d] = corrupt[d];
+  }
 }
 
 }  // namespace rnicsim::hw

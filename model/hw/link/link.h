@@ -27,7 +27,7 @@ struct LinkConfig {
 };
 
 struct LinkStats {
-  uint64_t frames = 0, drops = 0, corrupted = 0, reordered = 0;
+  uint64_t frames = 0, drops = 0, corrupted = 0, reordered = 0, down_drops = 0;
 
   static stats::Group<LinkStats> group() {
     using stats::Unit;
@@ -35,7 +35,9 @@ struct LinkStats {
         .counter("frames", &LinkStats::frames, Unit::Frames, "frames sent onto the link, both directions")
         .counter("drops", &LinkStats::drops, Unit::Frames, "frames lost on the link")
         .counter("corrupted", &LinkStats::corrupted, Unit::Frames, "frames delivered with a flipped bit")
-        .counter("reordered", &LinkStats::reordered, Unit::Frames, "frames held back behind later frames");
+        .counter("reordered", &LinkStats::reordered, Unit::Frames, "frames held back behind later frames")
+        .counter("down_drops", &LinkStats::down_drops, Unit::Frames,
+                 "of the drops, frames sent while the link was down (a `down` event)");
   }
 };
 
@@ -47,6 +49,12 @@ class Link : public sc_core::sc_module {
   /// `serialisation`.
   void transmit(int end, FramePtr f, Duration serialisation);
   const LinkConfig& config() const { return cfg_; }
+  /// The link is cut (false) or restored (true): while cut, every frame sent onto it is
+  /// lost; frames already on it arrive.
+  void set_up(bool up) { up_ = up; }
+  bool up() const { return up_; }
+  /// New fault probabilities (a `set` event), per direction as in LinkConfig.
+  void set_faults(const double loss[2], const double reorder[2], const double corrupt[2]);
   const LinkStats& stats() const { return stats_; }
 
  private:
@@ -55,6 +63,7 @@ class Link : public sc_core::sc_module {
   Rng rng_;
   Agenda agenda_;
   LinkStats stats_;
+  bool up_ = true;
 };
 
 }  // namespace rnicsim::hw

@@ -2,6 +2,10 @@
 
 #include <algorithm>
 
+#include "model/common/bytes.h"
+
+#include <algorithm>
+
 #include "model/hw/link/link.h"
 #include "model/wire/crc.h"
 #include "model/wire/eth.h"
@@ -17,7 +21,20 @@ Duration Mac::wire_time(size_t len) const {
   return cfg_.rate.time_for_bytes(on_wire);
 }
 
+void Mac::set_up(bool up) {
+  if (up_ == up) return;
+  up_ = up;
+  if (up) return;
+  // Queued frames are dropped (the device's queues are reset); the one on the wire ends.
+  stats_.tx_dropped_down += queue_.size();
+  queue_.clear();
+}
+
 void Mac::send(FramePtr f, Duration ready_at) {
+  if (!up_) {
+    ++stats_.tx_dropped_down;  // the queue stays empty: senders are never held back
+    return;
+  }
   if (f->bytes.size() < wire::kEthMinFrame) f->bytes.resize(wire::kEthMinFrame, 0);  // pad
   f->fcs = wire::ethernet_fcs(f->bytes.data(), f->bytes.size());
   queue_.emplace_back(std::move(f), ready_at);
@@ -57,7 +74,17 @@ void Mac::receive(FramePtr f) {
   agenda_.after(cfg_.latency, [this, f = std::move(f)] {
     ++stats_.frames_rx;
     stats_.bytes_rx += f->bytes.size();
+    if (!up_) {
+      ++stats_.rx_dropped_down;
+      return;
+    }
     if (tap_) tap_(*f, sim_now());
+    const wire::MacAddr dst = load_be48(f->bytes.data());
+    const bool group = (dst >> 40) & 1;  // the I/G bit: broadcast and multicast
+    if (!group && !addresses_.empty() && std::find(addresses_.begin(), addresses_.end(), dst) == addresses_.end()) {
+      ++stats_.rx_filtered;
+      return;
+    }
     if (upper_) upper_->receive(f);
   });
 }

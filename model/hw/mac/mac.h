@@ -1,9 +1,12 @@
 #pragma once
 /// The Ethernet MAC: a transmit queue serialised at line rate with preamble, inter-frame
 /// gap, padding to the minimum frame and a real FCS (ISA-L); on receive, the FCS check
-/// (bad frames are counted and dropped, never captured).
+/// (bad frames are counted and dropped, never captured), then the destination filter: a
+/// unicast frame for none of the port's addresses is dropped after the capture (a capture
+/// is promiscuous, as tcpdump's default). A port that is down sends and receives nothing.
 #include <deque>
 #include <functional>
+#include <vector>
 
 #include "model/common/frame.h"
 #include "model/common/sim.h"
@@ -26,6 +29,7 @@ struct MacStats {
   uint64_t bytes_tx = 0, bytes_rx = 0;
   uint64_t fcs_errors = 0;
   uint64_t stale_l2_frames = 0;
+  uint64_t rx_filtered = 0, tx_dropped_down = 0, rx_dropped_down = 0;
 
   static stats::Group<MacStats> group() {
     using stats::Unit;
@@ -36,7 +40,12 @@ struct MacStats {
         .counter("bytes_rx", &MacStats::bytes_rx, Unit::Bytes, "bytes of the good frames received, without FCS")
         .counter("fcs_errors", &MacStats::fcs_errors, Unit::Frames, "frames received with a bad FCS, dropped")
         .counter("stale_l2_frames", &MacStats::stale_l2_frames, Unit::Frames,
-                 "frames sent to a MAC the host already knew to be out of date");
+                 "frames sent to a MAC the host already knew to be out of date")
+        .counter("rx_filtered", &MacStats::rx_filtered, Unit::Frames,
+                 "good frames received for a unicast address that is not the port's, dropped")
+        .counter("tx_dropped_down", &MacStats::tx_dropped_down, Unit::Frames, "frames not sent: the port was down")
+        .counter("rx_dropped_down", &MacStats::rx_dropped_down, Unit::Frames,
+                 "frames that arrived while the port was down, dropped");
   }
 };
 
@@ -66,6 +75,15 @@ class Mac : public sc_core::sc_module, public FrameSink {
     if (known != 0 && known != used) ++stats_.stale_l2_frames;
   }
 
+  /// The unicast addresses the port accepts (the host's, and a type-3 RNIC's own); none
+  /// set: every frame.
+  void set_addresses(std::vector<wire::MacAddr> a) { addresses_ = std::move(a); }
+  const std::vector<wire::MacAddr>& addresses() const { return addresses_; }
+  /// The port's administrative state (the host's netdev up or down). Going down drops what
+  /// is queued.
+  void set_up(bool up);
+  bool up() const { return up_; }
+
   bool tx_space() const { return queue_.size() < cfg_.tx_queue; }
   /// Queues a frame that is ready to serialise at `ready_at` (>= now).
   void send(FramePtr f, Duration ready_at);
@@ -85,6 +103,8 @@ class Mac : public sc_core::sc_module, public FrameSink {
   FrameSink* upper_ = nullptr;
   Tap tap_;
   L2Reference l2_reference_;
+  std::vector<wire::MacAddr> addresses_;
+  bool up_ = true;
   std::vector<std::function<void()>> tx_space_cbs_;
   std::deque<std::pair<FramePtr, Duration>> queue_;
   bool busy_ = false;

@@ -100,6 +100,7 @@ struct RdmaEngine::Slot : rdmap::Port {
   }
 
   void close_stream() override { e.toe_.close(conn); }
+  void abort_stream() override { e.toe_.abort(conn); }
   void tx_ready() override { e.tx_pump(*this); }
 
   void completion(const Cqe& c) override {
@@ -166,6 +167,8 @@ RdmaEngine::Slot* RdmaEngine::slot_of_conn(uint32_t conn) {
   if (conn >= qp_of_conn_.size() || qp_of_conn_[conn] == UINT32_MAX) return nullptr;
   return qps_[qp_of_conn_[conn]].get();
 }
+
+void RdmaEngine::qp_to_error(uint32_t qpn) { qps_[qpn]->qp.fatal(); }
 
 void RdmaEngine::disconnect(uint32_t qpn) {
   // The verbs call reaches the RNIC like a doorbell.

@@ -105,6 +105,8 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   /// already posted runs to its end, new work is flushed, then the stream is closed (FIN);
   /// when TCP has closed, CLOSING -> IDLE. The peer's FIN takes its QP the same way.
   void disconnect(uint32_t qpn);
+  /// Modify-to-ERROR by the host (Qp::fatal), at once.
+  void qp_to_error(uint32_t qpn);
   /// Called at every QP state change (the host's iw_cm events).
   void set_qp_event_sink(std::function<void(uint32_t qpn, QpState from, QpState to)> f) {
     qp_event_sink_ = std::move(f);

@@ -30,6 +30,8 @@ class RnicNotifications {
   virtual void bytes_received(uint32_t conn, ConstByteSpan data) = 0;
   /// A connection being set up is CLOSED (refused, reset or ended).
   virtual void connection_closed(uint32_t conn) = 0;
+  /// An ARP frame arrived at the port (raised only while ARP snooping is on).
+  virtual void arp_seen(const wire::ArpPacket& arp) = 0;
 };
 
 /// Commands the firmware writes to the RNIC.
@@ -41,6 +43,25 @@ class RnicRegisters {
   /// Writes the L2 table: the MAC of a next hop. Connections opened toward that next hop
   /// hold its entry, so a new MAC reaches them from their next frame.
   virtual void set_l2_entry(wire::Ipv4Addr next_hop, wire::MacAddr mac) = 0;
+  /// Moves a live connection to the L2 entry of another next hop (which must have one),
+  /// as a redirect asks: its next frame goes to that neighbour.
+  virtual void move_connection(uint32_t conn, wire::Ipv4Addr next_hop) = 0;
+  /// The path MTU toward a connection's peer (PMTU_UPDATE): its EMSS follows, what it sent
+  /// in larger segments is resent at the new size.
+  virtual void set_path_mtu(uint32_t conn, uint32_t mtu) = 0;
+  /// The port's MTU (NETDEV_CHANGEMTU): every connection's route MTU, so its EMSS, follows.
+  virtual void set_device_mtu(uint32_t mtu) = 0;
+  /// Modify-to-ERROR of a QP in use (siw's emergency close when the device goes down): its
+  /// work is flushed and its stream reset, so the peer's QP goes to ERROR too.
+  virtual void qp_to_error(uint32_t qpn) = 0;
+  /// The source MAC of offloaded frames (the source MAC table cxgb4 keeps per port),
+  /// written when the firmware hears of NETDEV_CHANGEADDR.
+  virtual void set_source_mac(wire::MacAddr mac) = 0;
+  /// True while a connection handed to the engine (or being set up) is not CLOSED.
+  virtual bool connection_live(uint32_t conn) const = 0;
+  /// ARP frames at the port are raised as arp_seen from now on (the old RDMA CM's way of
+  /// learning neighbours without the host's notifier).
+  virtual void snoop_arp(bool on) = 0;
   /// SYNs for `port` are raised as syn_received from now on.
   virtual void listen(uint16_t port) = 0;
   /// Opens a connection and starts its handshake; returns its id. The connection holds

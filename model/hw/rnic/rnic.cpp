@@ -18,6 +18,7 @@ Rnic::Rnic(sc_core::sc_module_name name, const RnicConfig& cfg, host::HostMemory
       placement_("placement", cfg.placement, dma_, mem),
       engine_("engine", cfg.engine, toe_, dma_, placement_, mem) {
   mac_.set_upper(this);
+  mac_.set_addresses({cfg.mac});
   toe_.set_syn_handler([this](const SynInfo& s) {
     if (notify_) notify_->syn_received(s);
   });
@@ -44,7 +45,16 @@ void Rnic::receive(FramePtr f) {
       }
     }
   }
+  if (snoop_arp_ && notify_ && eth && eth.value.ethertype == wire::kEtherTypeArp) {
+    auto arp = wire::decode_arp(p + eth.length, n - eth.length);
+    if (arp) notify_->arp_seen(arp.value);
+  }
   if (host_rx_) host_rx_(std::move(f));
+}
+
+void Rnic::set_port_mac(wire::MacAddr mac) {
+  cfg_.mac = mac;
+  mac_.set_addresses({mac});
 }
 
 // ------------------------------------------------------------------ registers
@@ -55,21 +65,59 @@ void Rnic::set_l2_entry(wire::Ipv4Addr next_hop, wire::MacAddr mac) {
   e->mac = mac;  // in place: live connections use it from their next frame
 }
 
-netstack::Path Rnic::path(netstack::RouteRef route, wire::Ipv4Addr next_hop) const {
+std::shared_ptr<netstack::L2Entry> Rnic::l2_of(wire::Ipv4Addr next_hop) const {
   auto it = l2_.find(next_hop);
   if (it == l2_.end())
-    throw std::logic_error(fmt::format("{}: open toward {} with no L2 entry", name(), format_ipv4(next_hop)));
-  return netstack::Path{std::move(route), it->second};
+    throw std::logic_error(fmt::format("{}: a connection toward {} with no L2 entry", name(), format_ipv4(next_hop)));
+  return it->second;
 }
+
+netstack::Path Rnic::path(netstack::RouteRef route, wire::Ipv4Addr next_hop, wire::Ipv4Addr dst) {
+  // A destination no route covers is tried on link through the port.
+  auto own = route ? std::make_shared<netstack::Route>(*route)
+                   : std::make_shared<netstack::Route>(netstack::Route{dst, 32, 0, cfg_.mtu});
+  pending_route_ = own;
+  return netstack::Path{std::move(own), l2_of(next_hop)};
+}
+
+uint32_t Rnic::keep_route(uint32_t conn) {
+  if (routes_.size() <= conn) routes_.resize(conn + 1);
+  routes_[conn] = std::move(pending_route_);
+  return conn;
+}
+
+void Rnic::move_connection(uint32_t conn, wire::Ipv4Addr next_hop) {
+  std::shared_ptr<netstack::Route>& r = routes_.at(conn);
+  // The redirect is a host route to the peer through the new gateway (Linux's route
+  // exception); the device's MTU stays.
+  auto moved = std::make_shared<netstack::Route>();
+  moved->dst = toe_.tuple(conn).remote_ip;
+  moved->len = 32;
+  moved->gateway = next_hop == moved->dst ? 0 : next_hop;
+  moved->mtu = r->mtu;
+  r = moved;
+  toe_.set_path(conn, netstack::Path{r, l2_of(next_hop)});
+}
+
+void Rnic::set_device_mtu(uint32_t mtu) {
+  cfg_.mtu = mtu;
+  for (uint32_t c = 0; c < routes_.size(); ++c) {
+    if (!routes_[c]) continue;  // a connection of the host's (none today) or not yet kept
+    routes_[c]->mtu = mtu;
+    toe_.kick(c);
+  }
+}
+
+bool Rnic::connection_live(uint32_t conn) const { return toe_.state(conn) != tcp::State::Closed; }
 
 uint32_t Rnic::open_active(const FourTuple& t, netstack::RouteRef route, wire::Ipv4Addr next_hop,
                            const tcp::Config& cfg) {
-  return toe_.open_active(t, path(std::move(route), next_hop), cfg, &setup_client_);
+  return keep_route(toe_.open_active(t, path(std::move(route), next_hop, t.remote_ip), cfg, &setup_client_));
 }
 
 uint32_t Rnic::open_passive(const SynInfo& syn, netstack::RouteRef route, wire::Ipv4Addr next_hop,
                             const tcp::Config& cfg) {
-  return toe_.open_passive(syn, path(std::move(route), next_hop), cfg, &setup_client_);
+  return keep_route(toe_.open_passive(syn, path(std::move(route), next_hop, syn.tuple.remote_ip), cfg, &setup_client_));
 }
 
 void Rnic::send(uint32_t conn, ConstByteSpan bytes) {

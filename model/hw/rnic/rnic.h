@@ -24,6 +24,7 @@ struct RnicConfig {
   int type = 7;
   wire::MacAddr mac = 0;
   wire::Ipv4Addr ip = 0;
+  uint32_t mtu = 1500;  ///< the port's MTU (type 7: the host netdev's)
   MacConfig mac_cfg;
   ToeConfig toe;
   EngineConfig engine;
@@ -44,6 +45,12 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
 
   /// Frames the host stack sends through the shared port.
   void host_send(FramePtr f) { mac_.send(std::move(f), sim_now()); }
+  /// The host driver's operations on the port itself (not firmware commands): its MAC
+  /// address (type 7: the host's), which the receive filter accepts from now (offloaded
+  /// frames keep their source MAC until the firmware writes the new one), and its
+  /// administrative state (ndo_open / ndo_stop).
+  void set_port_mac(wire::MacAddr mac);
+  void set_port_up(bool up) { mac_.set_up(up); }
   /// Frames that are not for an offloaded connection go here (the host's stack); TCP
   /// segments for the host's address go, already decoded, to `tcp`.
   using HostTcpRx = std::function<void(FramePtr, const wire::Ipv4Header&, const wire::TcpHeader&, size_t payload_off,
@@ -58,6 +65,13 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
   // RnicRegisters: the firmware's commands.
   void set_notifications(RnicNotifications* n) override { notify_ = n; }
   void set_l2_entry(wire::Ipv4Addr next_hop, wire::MacAddr mac) override;
+  void move_connection(uint32_t conn, wire::Ipv4Addr next_hop) override;
+  void set_path_mtu(uint32_t conn, uint32_t mtu) override { toe_.set_path_mtu(conn, mtu); }
+  void set_device_mtu(uint32_t mtu) override;
+  void qp_to_error(uint32_t qpn) override { engine_.qp_to_error(qpn); }
+  bool connection_live(uint32_t conn) const override;
+  void snoop_arp(bool on) override { snoop_arp_ = on; }
+  void set_source_mac(wire::MacAddr mac) override { toe_.set_mac_addr(mac); }
   void listen(uint16_t port) override { toe_.listen(port); }
   uint32_t open_active(const FourTuple& t, netstack::RouteRef route, wire::Ipv4Addr next_hop,
                        const tcp::Config& cfg) override;
@@ -82,8 +96,15 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
    private:
     Rnic& rnic_;
   };
-  /// The path through `route` to a next hop the firmware opens toward.
-  netstack::Path path(netstack::RouteRef route, wire::Ipv4Addr next_hop) const;
+  /// The path through `route` to a next hop the firmware opens toward. The connection
+  /// holds the RNIC's own copy of the route, written when the firmware is told of a change
+  /// (iw_cxgb4 reads dst_mtu once, at setup): a host change it is not told of never
+  /// reaches it.
+  netstack::Path path(netstack::RouteRef route, wire::Ipv4Addr next_hop, wire::Ipv4Addr dst);
+  /// Keeps the route copy path() made for the connection just opened; returns its id.
+  uint32_t keep_route(uint32_t conn);
+  /// The L2 entry of a next hop (which must exist).
+  std::shared_ptr<netstack::L2Entry> l2_of(wire::Ipv4Addr next_hop) const;
 
   RnicConfig cfg_;
   Mac mac_;
@@ -97,6 +118,10 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
   SetupClient setup_client_{*this};
   /// The L2 table: one entry per next hop, changed in place, held by the connections.
   std::map<wire::Ipv4Addr, std::shared_ptr<netstack::L2Entry>> l2_;
+  /// Each connection's copy of its route, by connection id.
+  std::vector<std::shared_ptr<netstack::Route>> routes_;
+  std::shared_ptr<netstack::Route> pending_route_;
+  bool snoop_arp_ = false;
 };
 
 }  // namespace rnicsim::hw

@@ -50,9 +50,23 @@ void Toe::Up::on_out_of_order(uint64_t pos, ConstByteSpan data) {
 Toe::~Toe() = default;
 
 tcp::Connection& Toe::conn(uint32_t id) { return *conns_[id]->tcp; }
+tcp::State Toe::state(uint32_t id) const { return conns_[id]->tcp->state(); }
 const FourTuple& Toe::tuple(uint32_t id) const { return conns_[id]->tuple; }
 const netstack::Path& Toe::path(uint32_t id) const { return conns_[id]->path; }
 void Toe::set_client(uint32_t id, ToeClient* c) { conns_[id]->client = c; }
+
+void Toe::set_path(uint32_t id, netstack::Path path) {
+  assert(path.neighbour && "a connection needs its next hop's neighbour entry");
+  Entry& e = *conns_[id];
+  e.path = std::move(path);
+  e.tcp->set_route(e.path.route);
+  kick(id);
+}
+
+void Toe::set_path_mtu(uint32_t id, uint32_t mtu) {
+  conns_[id]->tcp->set_path_mtu(mtu, sim_now());
+  kick(id);
+}
 
 Toe::Toe(sc_core::sc_module_name name, const ToeConfig& cfg, Mac& mac, wire::MacAddr mac_addr,
          uint64_t seed)

@@ -106,10 +106,19 @@ class Toe : public sc_core::sc_module {
   uint32_t open_passive(const SynInfo& syn, netstack::Path path, const tcp::Config& cfg,
                         ToeClient* client);
   tcp::Connection& conn(uint32_t id);
+  tcp::State state(uint32_t id) const;
   const FourTuple& tuple(uint32_t id) const;
   /// The connection's route and neighbour handles.
   const netstack::Path& path(uint32_t id) const;
   void set_client(uint32_t id, ToeClient* c);
+  /// Moves a connection to another route and next hop (a redirect): its next frame is built
+  /// to the new neighbour's MAC, its MSS follows the new route's MTU.
+  void set_path(uint32_t id, netstack::Path path);
+  /// The path MTU a connection learned (tcp::Connection::set_path_mtu); it sends at once
+  /// what that resends.
+  void set_path_mtu(uint32_t id, uint32_t mtu);
+  /// The port's MAC address changed (NETDEV_CHANGEADDR): the source of every frame from now.
+  void set_mac_addr(wire::MacAddr mac) { mac_addr_ = mac; }
   /// Something changed (data queued, close requested): try to send.
   void kick(uint32_t id);
   void close(uint32_t id);

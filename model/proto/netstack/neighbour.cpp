@@ -237,6 +237,41 @@ void NeighbourTable::confirm(wire::Ipv4Addr ip, wire::MacAddr mac, Duration now,
   arm(e, out);
 }
 
+bool NeighbourTable::learn_unsolicited(wire::Ipv4Addr ip, wire::MacAddr mac, Duration now, NeighActions& out) {
+  auto it = entries_.find(ip);
+  if (it == entries_.end() || it->second.state == NudState::None) return false;
+  redraw(now);
+  Entry& e = it->second;
+  expire(e, now, out);
+  const NudState from = e.state;
+  const bool mac_changed = e.l2->mac != mac;
+  if (!mac_changed && nud_valid(from)) return true;  // nothing new: the state stays
+  e.l2->mac = mac;
+  e.probes = 0;
+  e.due = Duration{-1};  // STALE has no timer: the next use starts DELAY
+  if (from != NudState::Stale) {
+    set_state(e, NudState::Stale, out);
+    out.back().mac_changed = nud_valid(from) && mac_changed;
+  } else {
+    NeighAction a;
+    a.kind = NeighAction::Kind::StateChange;
+    a.ip = ip;
+    a.mac = mac;
+    a.from = a.to = NudState::Stale;
+    a.mac_changed = true;
+    out.push_back(std::move(a));
+  }
+  if (!e.queue.empty()) {
+    NeighAction a;
+    a.kind = NeighAction::Kind::Release;
+    a.ip = ip;
+    a.mac = mac;
+    a.tokens.swap(e.queue);
+    out.push_back(std::move(a));
+  }
+  return true;
+}
+
 void NeighbourTable::on_timer(Duration now, NeighActions& out) {
   redraw(now);
   for (auto& [ip, e] : entries_) expire(e, now, out);

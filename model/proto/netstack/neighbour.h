@@ -78,6 +78,11 @@ class NeighbourTable {
   /// neigh_event_ns) and waits for upper-layer confirmation; this model has no such
   /// confirmations yet (TCP's dst_confirm), so both kinds confirm the neighbour.
   void confirm(wire::Ipv4Addr ip, wire::MacAddr mac, Duration now, NeighActions& out);
+  /// An ARP frame that is not for us but names a neighbour we have an entry for (a
+  /// gratuitous ARP: sender and target the same address) with `mac`: Linux's arp_process
+  /// updates an existing entry only (arp_accept 0), to STALE with the new MAC, overriding
+  /// (a gratuitous ARP ignores locktime). False when there is no entry (nothing learned).
+  bool learn_unsolicited(wire::Ipv4Addr ip, wire::MacAddr mac, Duration now, NeighActions& out);
   /// Runs every expiry due at or before `now`.
   void on_timer(Duration now, NeighActions& out);
 

@@ -8,6 +8,21 @@ void RouteTable::add(const Route& r) {
   routes_.push_back(std::move(e));
 }
 
+void RouteTable::replace(const Route& r) {
+  const wire::Ipv4Addr dst = r.dst & prefix_mask(r.len);
+  for (auto& e : routes_)
+    if (e->dst == dst && e->len == r.len) {
+      e->gateway = r.gateway;
+      e->mtu = r.mtu;
+      return;
+    }
+  add(r);
+}
+
+void RouteTable::set_mtu(uint32_t mtu) {
+  for (auto& e : routes_) e->mtu = mtu;
+}
+
 RouteRef RouteTable::lookup(wire::Ipv4Addr dst) const {
   const Route* best = nullptr;
   RouteRef ref;

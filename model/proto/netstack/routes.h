@@ -14,6 +14,11 @@ constexpr uint32_t prefix_mask(uint8_t len) { return len == 0 ? 0 : ~uint32_t{0}
 class RouteTable {
  public:
   void add(const Route& r);
+  /// Adds `r`, or rewrites in place the route of the same prefix (a redirect's host route,
+  /// as Linux keeps it in a route exception): holders of the entry see the new gateway.
+  void replace(const Route& r);
+  /// The device's MTU changed: every route's MTU (one device per host).
+  void set_mtu(uint32_t mtu);
   /// The longest-prefix route covering `dst`; empty when none does.
   RouteRef lookup(wire::Ipv4Addr dst) const;
   size_t size() const { return routes_.size(); }

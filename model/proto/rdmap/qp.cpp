@@ -71,6 +71,14 @@ void Qp::disconnect() {
   try_close();
 }
 
+void Qp::fatal() {
+  if (!allowed(Transition::Fatal, state_)) return;
+  set_state(Transition::Fatal);
+  fail_work(WcStatus::FlushError);
+  flush_receives();
+  port_.abort_stream();
+}
+
 void Qp::on_peer_closed() {
   if (state_ != QpState::Rts) return;
   // The peer disconnected: this side closes too once its own posted work is done (iw_cm's

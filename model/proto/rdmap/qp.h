@@ -46,6 +46,8 @@ class Port {
   virtual bool write_control(ConstByteSpan ulpdu) = 0;
   /// Closes the stream: the TCP FIN after the bytes already queued.
   virtual void close_stream() = 0;
+  /// Resets the stream: a TCP RST now, whatever is queued.
+  virtual void abort_stream() = 0;
   /// The transmit queue may have FPDUs for the owner to pull (issue_work, next_fpdu).
   virtual void tx_ready() = 0;
   virtual void completion(const Cqe& c) = 0;
@@ -121,6 +123,9 @@ class Qp {
   bool attach(const MpaParams& mpa);
   /// A graceful disconnect: RTS -> CLOSING; work already posted runs to its end, new work
   /// is flushed, then the stream is closed (FIN).
+  /// The host moves the QP to ERROR (siw's emergency close when its device goes down):
+  /// its work is flushed, its stream reset, so the peer's QP goes to ERROR as well.
+  void fatal();
   void disconnect();
   /// The peer's FIN after all its data: RTS -> CLOSING as for disconnect.
   void on_peer_closed();

@@ -29,6 +29,7 @@ const char* to_string(Transition t) {
     case Transition::LlpClosed: return "llp_closed";
     case Transition::NoRoom: return "no_room";
     case Transition::TerminateDone: return "terminate_done";
+    case Transition::Fatal: return "fatal";
   }
   return "?";
 }
@@ -44,7 +45,8 @@ QpState target(Transition t) {
     case Transition::TerminateReceived: return QpState::Terminate;
     case Transition::LlpClosed:
     case Transition::NoRoom:
-    case Transition::TerminateDone: return QpState::Error;
+    case Transition::TerminateDone:
+    case Transition::Fatal: return QpState::Error;
   }
   return QpState::Error;
 }
@@ -62,6 +64,7 @@ bool allowed(Transition t, QpState from) {
     case Transition::LlpClosed:
     case Transition::NoRoom: return active;
     case Transition::TerminateDone: return from == QpState::Terminate;
+    case Transition::Fatal: return from == QpState::Rtr || active || from == QpState::Terminate;
   }
   return false;
 }

@@ -33,6 +33,7 @@ enum class Transition {
   LlpClosed,          ///< RTS|CLOSING -> ERROR: the stream closed under outstanding work
   NoRoom,             ///< RTS|CLOSING -> ERROR: a control FPDU found no send-buffer room
   TerminateDone,      ///< TERMINATE -> ERROR: the stream closed after the Terminate
+  Fatal,              ///< RTR|RTS|CLOSING|TERMINATE -> ERROR: the host moved it (its device going down)
 };
 const char* to_string(Transition t);
 /// The state a transition leads to.

@@ -82,8 +82,38 @@ uint32_t Connection::local_mss() const {
 }
 
 uint32_t Connection::emss() const {
-  const uint32_t mss = std::min<uint32_t>(peer_mss_, local_mss());
+  constexpr uint32_t kIpv4TcpHeaders = 20 + 20;
+  uint32_t mss = std::min<uint32_t>(peer_mss_, local_mss());
+  if (path_mtu_ != 0) mss = std::min(mss, path_mtu_ - kIpv4TcpHeaders);
   return mss - (ts_on_ ? 12u : 0u);
+}
+
+void Connection::set_path_mtu(uint32_t mtu, Duration now) {
+  const uint32_t before = emss();
+  path_mtu_ = mtu;
+  const uint32_t after = emss();
+  if (after >= before || !data_state() || snd_una_ == snd_max_) return;
+  // Linux's tcp_simple_retransmit: the segments longer than the new MSS are lost; the
+  // window is not touched (the loss is the path's, not congestion's).
+  // Without RACK's records the segments' sizes are not kept: everything in flight is resent.
+  bool any = !rack_on_;
+  for (uint64_t id = seg_base_; id - seg_base_ < segs_.size(); ++id) {
+    SegRec& r = rec(id);
+    if (r.sacked || r.lost || r.end - r.start <= after) continue;
+    if (rack_on_) rack_mark_lost(id);
+    any = true;
+  }
+  if (!any) return;
+  if (recovery_ != Recovery::Loss) {
+    recovery_ = Recovery::Loss;
+    recover_ = snd_max_;
+  }
+  tlp_in_flight_ = tlp_pending_ = false;
+  tlp_deadline_ = Duration{-1};
+  rxt_next64_ = una64_;
+  first_rxt_pending_ = true;
+  dupacks_ = 0;
+  arm_rto(now);
 }
 
 bool Connection::ecn_wanted() const { return cfg_.ecn || cfg_.cc == "dctcp"; }

@@ -128,6 +128,13 @@ class Connection {
   /// copy): its MTU gives the MSS the connection advertises and sends with, so a change of
   /// the entry reaches it. Without a route (a fixture), Config::mss.
   void set_route(netstack::RouteRef route) { route_ = std::move(route); }
+  /// The path MTU toward the peer (RFC 1191: what a fragmentation-needed message or its
+  /// notification taught; 0: the route's MTU). Only the MSS the connection sends with
+  /// follows it (Linux's tcp_sync_mss; the MSS advertised stays the device's). When the
+  /// send MSS shrinks, data already sent in larger segments is resent at once at the new
+  /// size with the congestion window untouched (Linux's tcp_simple_retransmit).
+  void set_path_mtu(uint32_t mtu, Duration now);
+  uint32_t path_mtu() const { return path_mtu_; }
 
   void open_active(Duration now);
   /// Passive open from a SYN received on a listening port (state LISTEN -> SYN_RECEIVED).
@@ -296,6 +303,7 @@ class Connection {
   uint8_t snd_wscale_ = 0;    ///< shift applied to the peer's window field
   uint32_t peer_mss_ = 536;   ///< RFC 9293 default
   netstack::RouteRef route_;  ///< see set_route
+  uint32_t path_mtu_ = 0;     ///< see set_path_mtu
   /// The MSS this side's path allows: the route's MTU less the IPv4 and TCP headers
   /// (RFC 9293 3.7.1), else Config::mss.
   uint32_t local_mss() const;

@@ -134,6 +134,9 @@ class QpSide : public rdmap::Port {
   void invalidate(uint32_t stag) override { regions.invalidate(stag); }
   bool write_control(ConstByteSpan ulpdu) override;
   void close_stream() override;
+  /// A reset reaches the peer as its stream closing under it (on_stream_closed).
+  void abort_stream() override;
+  int aborts = 0;
   void tx_ready() override;
   void completion(const rdmap::Cqe& c) override { cqes.push_back(c); }
   void response_landed(uint64_t op) override;
@@ -274,6 +277,7 @@ inline bool QpSide::write_control(ConstByteSpan ulpdu) {
 inline void QpSide::close_stream() {
   if (closes++ == 0) pair_.fin(id_);
 }
+inline void QpSide::abort_stream() { ++aborts; }
 inline void QpSide::tx_ready() {
   if (!qp.issue_work()) return;
   rdmap::TxFpdu f;
