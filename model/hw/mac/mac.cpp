@@ -24,10 +24,8 @@ Duration Mac::wire_time(size_t len) const {
 void Mac::set_up(bool up) {
   if (up_ == up) return;
   up_ = up;
-  if (up) return;
-  // Queued frames are dropped (the device's queues are reset); the one on the wire ends.
-  stats_.tx_dropped_down += queue_.size();
-  queue_.clear();
+  // Going down, the frames already queued still go (the driver stops the queue to new
+  // frames and lets the ring drain): a reset written just before reaches the peer.
 }
 
 void Mac::send(FramePtr f, Duration ready_at) {

@@ -79,8 +79,8 @@ class Mac : public sc_core::sc_module, public FrameSink {
   /// set: every frame.
   void set_addresses(std::vector<wire::MacAddr> a) { addresses_ = std::move(a); }
   const std::vector<wire::MacAddr>& addresses() const { return addresses_; }
-  /// The port's administrative state (the host's netdev up or down). Going down drops what
-  /// is queued.
+  /// The port's administrative state (the host's netdev up or down): down, it takes no new
+  /// frame to send (what is queued drains) and drops what arrives.
   void set_up(bool up);
   bool up() const { return up_; }
 

@@ -50,7 +50,10 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
   /// frames keep their source MAC until the firmware writes the new one), and its
   /// administrative state (ndo_open / ndo_stop).
   void set_port_mac(wire::MacAddr mac);
-  void set_port_up(bool up) { mac_.set_up(up); }
+  void set_port_up(bool up) {
+    if (!up) toe_.flush_resets();  // the emergency close's resets go before the port stops
+    mac_.set_up(up);
+  }
   /// Frames that are not for an offloaded connection go here (the host's stack); TCP
   /// segments for the host's address go, already decoded, to `tcp`.
   using HostTcpRx = std::function<void(FramePtr, const wire::Ipv4Header&, const wire::TcpHeader&, size_t payload_off,

@@ -122,6 +122,20 @@ void Toe::abort(uint32_t id) {
   kick(id);
 }
 
+void Toe::flush_resets() {
+  std::deque<uint32_t> rest;
+  for (const uint32_t id : ready_) {
+    Entry& e = *conns_[id];
+    if (e.tcp->state() == tcp::State::Closed && e.tcp->has_output()) {
+      send_segment(e);  // a closed connection has nothing after its RST
+      e.queued = false;
+      continue;
+    }
+    rest.push_back(id);
+  }
+  ready_.swap(rest);
+}
+
 Duration Toe::tx_slot(Duration now) {
   Duration& busy = cfg_.shared_pipeline ? rx_busy_ : tx_busy_;
   const Duration start = std::max(now, busy);

@@ -123,6 +123,9 @@ class Toe : public sc_core::sc_module {
   void kick(uint32_t id);
   void close(uint32_t id);
   void abort(uint32_t id);
+  /// Hands the MAC, now and whatever its queue holds, the resets of aborted connections
+  /// still waiting for their turn (the port is about to stop).
+  void flush_resets();
   size_t connection_count() const { return conns_.size(); }
   /// Connection ids in creation order (for reports and samples).
   uint32_t connection_id(const FourTuple& t) const {
