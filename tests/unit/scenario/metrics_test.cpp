@@ -83,7 +83,7 @@ TEST_CASE("paths that cannot exist say why", "[metrics]") {
   CHECK(why_not("hosts.alice.mac.frames_tx") == "hosts.alice has no field 'mac' (fields: rnic, host_if)");
   CHECK(why_not("links.alice_sw1.frames") ==
         "no link 'alice_sw1' in this scenario; did you mean 'alice_sw0'? (links: alice_sw0, bob_sw0, wan, r1_eth1_carol)");
-  CHECK(why_not("links.wan.lost") == "links.wan has no field 'lost' (fields: frames, drops, corrupted, reordered)");
+  CHECK(why_not("links.wan.lost") == "links.wan has no field 'lost' (fields: frames, drops, corrupted, reordered, down_drops)");
   CHECK(why_not("expectations") == "expectations is a record, not a figure to expect (the outcome of the `expect` "
                                    "checks: metric, op, want, actual, passed)");
   CHECK(why_not("hosts.alice.rnic.placement.first_mismatch") ==
