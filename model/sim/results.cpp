@@ -163,6 +163,8 @@ Group<tcp::Connection> tcp_group() {
                [](const tcp::Connection& c) { return c.srtt().ps / 1000; })
       .formula("mss", Unit::Bytes, "the send MSS: the effective MSS plus the timestamp option when it is on",
                [](const tcp::Connection& c) { return c.emss() + (c.timestamps_on() ? 12 : 0); })
+      .formula("path_mtu", Unit::Bytes, "the path MTU the connection learned (0: none, its route's MTU)",
+               [](const tcp::Connection& c) { return c.path_mtu(); })
       .formula("rto_ns", Unit::Ns, "retransmission timeout at the end",
                [](const tcp::Connection& c) { return c.rto_now().ps / 1000; });
 }
