@@ -1,6 +1,6 @@
 #pragma once
 /// A host: its network stack (model/proto/netstack's neighbour table resolved with real
-/// ARP frames, routes, port space; model/proto/ip's IPv4 receive, its own IPv4 output and ICMP: host_icmp.h), the
+/// ARP frames, routes, port space; model/proto/ip's IPv4 in and out; ICMP: host_icmp.h), the
 /// verbs-style interface to its RNIC (memory registration, QPs, posting, completions) and
 /// the iw_cm-style connection manager. Every event that crosses the host/RNIC boundary is
 /// written to the event log. The host owns neither its memory nor its RNIC: the three and
