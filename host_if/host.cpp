@@ -18,7 +18,19 @@ Host::Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware&
       firmware_(&firmware),
       agenda_(cfg.name.c_str()),
       neigh_(cfg.neigh, Rng(seed, cfg.name + ".neigh")),
+      icmp_(cfg.ip,
+            [this](wire::Ipv4Addr dst, ConstByteSpan m, std::function<void(bool)> done) {
+              send_ipv4(dst, wire::kIpProtoIcmp, m, std::move(done));
+            },
+            [] { return sim_now(); }),
       ipv4_rx_(cfg.ip, icmp_) {
+  // ICMP's news for the host events: fragmentation needed feeds the PMTU cache (a
+  // message without a next-hop MTU, RFC 1191 s.5's old routers, teaches nothing here), a
+  // redirect the route exceptions.
+  icmp_.on_frag_needed = [this](wire::Ipv4Addr dst, uint16_t mtu) {
+    if (mtu != 0) learn_pmtu(dst, mtu);
+  };
+  icmp_.on_redirect = [this](wire::Ipv4Addr dst, wire::Ipv4Addr gw, wire::Ipv4Addr from) { take_redirect(dst, gw, from); };
   // The connected route of the interface's prefix first: among equal prefixes the first
   // added wins, so a static route of the same prefix never hides the link.
   routes_.add({cfg.ip, cfg.prefix_len, 0, cfg.mtu});
@@ -264,6 +276,41 @@ bool Host::reserve_port(uint16_t port) {
 }
 
 uint16_t Host::ephemeral_port() { return ports_.ephemeral(); }
+
+// ---- ICMP: the host's own IPv4 output and ping (host_icmp.h) -------------------------
+
+void Host::send_ipv4(wire::Ipv4Addr dst, uint8_t protocol, ConstByteSpan payload, std::function<void(bool)> done) {
+  FramePtr f = agenda_.frames().make();
+  f->bytes.resize(wire::kEthHeaderLen + wire::kIpv4HeaderLen + payload.size());
+  uint8_t* l3 = f->bytes.data() + wire::kEthHeaderLen;
+  // The identification is taken at output, before the neighbour resolves (Linux's
+  // ip_select_ident in __ip_make_skb), so a packet dropped for its next hop uses one too.
+  ipv4_tx_.write(l3, cfg_.ip, dst, protocol, payload.size());
+  std::copy(payload.begin(), payload.end(), l3 + wire::kIpv4HeaderLen);
+  if (dst == cfg_.ip) {
+    // Loopback: received at the present instant, after the sender's own step.
+    agenda_.at(sim_now(), [this, f] {
+      ipv4_rx_.receive(f->bytes.data() + wire::kEthHeaderLen, f->bytes.size() - wire::kEthHeaderLen);
+    });
+    if (done) done(true);
+    return;
+  }
+  when_resolved(next_hop(dst), [this, f, done = std::move(done)](wire::MacAddr mac) mutable {
+    if (mac == 0) {
+      if (done) done(false);
+      return;
+    }
+    wire::encode_eth(f->bytes.data(), {mac, cfg_.mac, wire::kEtherTypeIpv4});
+    rnic_->host_send(std::move(f));
+    if (done) done(true);
+  });
+}
+
+void Host::ping(wire::Ipv4Addr dst, uint16_t id, uint16_t seq, size_t payload_len, Duration timeout,
+                HostIcmp::EchoDone done) {
+  const uint64_t n = icmp_.send_echo(dst, id, seq, payload_len, std::move(done));
+  agenda_.after(timeout, [this, dst, id, seq, n] { icmp_.expire(dst, id, seq, n); });
+}
 
 // ------------------------------------------------------------------ verbs
 

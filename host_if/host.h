@@ -1,6 +1,6 @@
 #pragma once
 /// A host: its network stack (model/proto/netstack's neighbour table resolved with real
-/// ARP frames, routes, port space; model/proto/ip's IPv4 receive with ICMP counted), the
+/// ARP frames, routes, port space; model/proto/ip's IPv4 in and out; ICMP: host_icmp.h), the
 /// verbs-style interface to its RNIC (memory registration, QPs, posting, completions) and
 /// the iw_cm-style connection manager. Every event that crosses the host/RNIC boundary is
 /// written to the event log. The host owns neither its memory nor its RNIC: the three and
@@ -14,11 +14,11 @@
 
 #include "firmware/firmware.h"
 #include "host_if/event_log.h"
+#include "host_if/host_icmp.h"
 #include "host_if/host_tcp.h"
 #include "model/hw/rnic/rnic.h"
 #include "model/mem/host_memory.h"
 #include "model/proto/mpa/negotiation.h"
-#include "model/proto/ip/icmp.h"
 #include "model/proto/netstack/neighbour.h"
 #include "model/proto/netstack/pmtu.h"
 #include "model/proto/netstack/ports.h"
@@ -107,6 +107,9 @@ class Host : private SoftTcpNet {
   void when_resolved(wire::Ipv4Addr ip, std::function<void(wire::MacAddr)> cb) override;
   const ip::Ipv4RxStats& ip_stats() const { return ipv4_rx_.stats(); }
   const ip::IcmpStats& icmp_stats() const { return icmp_.stats(); }
+  /// The host's ICMP: its counters, its callbacks for fragmentation needed and redirects.
+  HostIcmp& icmp() { return icmp_; }
+  const HostIcmp& icmp() const { return icmp_; }
   /// The host's own TCP stack (`kind: tcp` connections).
   SoftTcp& soft_tcp() { return *soft_tcp_; }
 
@@ -134,6 +137,19 @@ class Host : private SoftTcpNet {
   bool netdev_up() const { return up_; }
   /// The path MTU the host uses toward `dst` now.
   uint32_t path_mtu(wire::Ipv4Addr dst);
+
+  // ---- ICMP
+  /// The host's own IPv4 output (its own ip::Ipv4Sender: TTL 64, DF set): `payload` (copied
+  /// at once) as `protocol` to `dst`, through the route's next hop once it resolves, in an
+  /// Ethernet frame to the RNIC's port. `done(false)` when the next hop failed to resolve
+  /// (the packet is dropped), `done(true)` once the frame is handed to the port. To the
+  /// host's own address it goes through no wire (Linux's loopback): it is received at the
+  /// present instant.
+  void send_ipv4(wire::Ipv4Addr dst, uint8_t protocol, ConstByteSpan payload, std::function<void(bool)> done = {});
+  /// ping(8): one echo request of `payload_len` bytes to `dst`; `done` gets its reply, the
+  /// ICMP error about it, its next hop's failure, or after `timeout` its loss.
+  void ping(wire::Ipv4Addr dst, uint16_t id, uint16_t seq, size_t payload_len, Duration timeout,
+            HostIcmp::EchoDone done);
 
   // ---- verbs
   VirtBuffer alloc_buffer(uint64_t length);
@@ -203,8 +219,9 @@ class Host : private SoftTcpNet {
   netstack::NeighbourTable neigh_;
   netstack::RouteTable routes_;
   netstack::PortSpace ports_;
-  ip::IcmpCounter icmp_;
+  HostIcmp icmp_;
   ip::Ipv4Receiver ipv4_rx_;
+  ip::Ipv4Sender ipv4_tx_;  ///< the host's own IPv4 output (ICMP); its TCP has a sender of its own
   /// Senders waiting for a neighbour, by the token the table queued.
   std::map<uint64_t, std::function<void(wire::MacAddr)>> waiters_;
   uint64_t next_token_ = 0;

@@ -189,6 +189,7 @@ struct WorkloadSpec {
   std::string from;              ///< ping
   Ipv4 to = 0;                   ///< ping
   Duration interval = Duration::from_ms(1);  ///< ping
+  Duration timeout = Duration::from_s(1);    ///< ping: how long each request waits for its answer
   Loc loc;
 };
 

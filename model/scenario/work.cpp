@@ -148,7 +148,7 @@ void read_workloads(Ctx& c, const YNode* n, Scenario& s) {
   for (size_t i = 0; i < items.size(); ++i) {
     MapIn m(c, *items[i], fmt::format("workloads[{}]", i),
             {"id", "conn", "op", "size", "count", "depth", "start", "fence", "verify", "violate", "from", "to",
-             "interval"});
+             "interval", "timeout"});
     WorkloadSpec w;
     w.loc = m.loc();
     if (m.require("id", "a name ([a-z][a-z0-9_]*)")) m.read("id", w.id, read_name);
@@ -163,12 +163,15 @@ void read_workloads(Ctx& c, const YNode* n, Scenario& s) {
       if (m.require("from", "the name of the host that pings")) m.read("from", w.from, read_name);
       if (m.require("to", "the IPv4 address to ping")) m.read("to", w.to, read_ipv4);
       m.read("interval", w.interval, read_duration);
+      if (m.read("timeout", w.timeout, read_duration) && w.timeout.ps <= 0)
+        c.error(c.where(m.sub("timeout"), w.loc), fmt::format("{}: a request waits more than 0s for its answer", m.sub("timeout")));
       w.sizes = {56};  // ping(8)'s default payload
     } else if (!w.op.empty()) {
       const std::string why = "by op: " + w.op + " (only by op: ping)";
       m.forbid("from", why);
       m.forbid("to", why);
       m.forbid("interval", why);
+      m.forbid("timeout", why);
       if (m.require("conn", "the id of a connection")) m.read("conn", w.conn, read_name);
     }
     if (const YNode* sz = m.get("size")) w.sizes = read_sizes(c, *sz, m.sub("size"), w.size_sweep);

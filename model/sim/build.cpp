@@ -9,6 +9,7 @@
 #include "model/scenario/profiles.h"
 #include "model/scenario/units_parse.h"
 #include "model/sim/model.h"
+#include "model/sim/ping.h"
 
 namespace rnicsim::sim {
 
@@ -347,6 +348,16 @@ void build(Model& m) {
     }
   }
   m.control = std::make_unique<Agenda>("control");
+  // ping workloads: no connection, one runner on their host from `start`.
+  for (size_t wi = 0; wi < s.workloads.size(); ++wi) {
+    const auto& w = s.workloads[wi];
+    if (w.op != "ping") continue;
+    auto r = std::make_unique<PingRunner>(w, static_cast<uint32_t>(wi), *m.host_by_name.at(w.from), *m.control,
+                                          [&m] { m.check_done(); });
+    r->start();
+    m.runners[wi].push_back(std::move(r));
+    m.bulk[wi].push_back(nullptr);
+  }
   for (size_t ci = 0; ci < m.conns.size(); ++ci) {
     ConnRuntime* rt = &m.conns[ci];
     const scenario::HostSpec* cs = nullptr;

@@ -282,8 +282,8 @@ Group<HostView> host_group() {
                  [](const HostView& v) -> const hw::ToeStats& { return v.h->soft_tcp().engine().stats(); })
           .group("ip", "the host's IPv4 receive (packets the RNIC did not claim)", ip::Ipv4RxStats::group(),
                  [](const HostView& v) -> const ip::Ipv4RxStats& { return v.h->ip_stats(); })
-          .group("icmp", "ICMP messages that reached the host", ip::IcmpStats::group(),
-                 [](const HostView& v) -> const ip::IcmpStats& { return v.h->icmp_stats(); });
+          .group("icmp", "ICMP messages that reached the host, and those it sent", host::HostIcmp::group(),
+                 [](const HostView& v) -> const host::HostIcmp& { return v.h->icmp(); });
   return Group<HostView>()
       .group("rnic", "the host's RNIC", rnic, [](const HostView& v) -> const HostView& { return v; })
       .group("host_if", "the host: its driver, netdev and own stack", host_if,

@@ -9,6 +9,15 @@
 
 namespace rnicsim::sim {
 
+namespace {
+/// Every ping workload has each request answered, failed or timed out.
+bool pings_finished(const Model& m) {
+  for (size_t wi = 0; wi < m.s.workloads.size(); ++wi)
+    if (m.s.workloads[wi].op == "ping" && !m.runners[wi].front()->finished()) return false;
+  return true;
+}
+}  // namespace
+
 bool Model::all_done() {
   // Finished stays finished: resume the scan where it stopped (O(1) amortised per call,
   // which matters with thousands of connections).
@@ -21,6 +30,7 @@ bool Model::all_done() {
         return false;
     }
   }
+  if (!pings_finished(*this)) return false;
   for (const auto& c : conns) {
     if (c.soft) {
       const tcp::Connection* t = c.client_tcp();
@@ -51,7 +61,7 @@ void Model::check_done() {
   }
   // The work is done but a stream still waits for its last ACK (a Read's responder, a
   // Terminate's FIN): look again a little later.
-  const bool work_done = done_scan >= conns.size();  // all_done's scan reached the end
+  const bool work_done = done_scan >= conns.size() && pings_finished(*this);  // all_done's scan reached the end
   if (work_done && !poll_armed) {
     poll_armed = true;
     control->after(Duration::from_us(10), [this] {

@@ -1,7 +1,7 @@
 #pragma once
 /// The host's ICMP input: every message that reaches it is checked and counted by type
 /// with the ICMP-MIB's names (RFC 4293 icmpStatsTable / Linux's "Icmp:" in
-/// /proc/net/snmp), never silently lost. Answering echo is not modelled yet.
+/// /proc/net/snmp), never silently lost. The host answers echo in host_if/host_icmp.h.
 #include <cstdint>
 
 #include "model/proto/ip/ipv4.h"
