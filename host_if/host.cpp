@@ -18,7 +18,7 @@ Host::Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware&
       firmware_(&firmware),
       agenda_(cfg.name.c_str()),
       neigh_(cfg.neigh, Rng(seed, cfg.name + ".neigh")),
-      ipv4_rx_(cfg.ip, icmp_) {
+      ipv4_rx_(cfg.ip, icmp_in_) {
   // The connected route of the interface's prefix first: among equal prefixes the first
   // added wins, so a static route of the same prefix never hides the link.
   routes_.add({cfg.ip, cfg.prefix_len, 0, cfg.mtu});
@@ -27,7 +27,8 @@ Host::Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware&
   soft_tcp_ = std::make_unique<SoftTcp>(cfg.soft_tcp, rnic_->mac(), cfg.mac, static_cast<SoftTcpNet&>(*this), seed);
   rnic_->set_host_rx([this](FramePtr f) { on_frame(std::move(f)); },
                      [this](FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, size_t off,
-                            size_t len, wire::MacAddr src) { soft_tcp_->receive(std::move(f), ip, tcp, off, len, src); });
+                            size_t len, wire::MacAddr src) { tcp_input(std::move(f), ip, tcp, off, len, src); });
+  wire_netfilter();
   rnic_->engine().set_cqe_sink([this](const hw::Cqe& c) {
     if (on_cqe_) on_cqe_(c);
   });
@@ -53,6 +54,7 @@ void Host::to_host_event(const char* kind, nlohmann::ordered_json fields) {
 fw::HostUpcalls Host::make_upcalls() {
   fw::HostUpcalls up;
   up.route = [this](wire::Ipv4Addr dst) { return routes_.lookup(dst); };
+  up.netfilter = offload_netfilter();
   up.resolve = [this](wire::Ipv4Addr ip) { resolve(ip); };
   up.connect_request = [this](uint32_t handle, uint16_t port, const wire::MpaReqRep& req) {
     to_host_event("connect_request",
@@ -185,7 +187,7 @@ void Host::on_frame(FramePtr f) {
   const uint8_t* l3 = f->bytes.data() + eth.length;
   const size_t l3_len = f->bytes.size() - eth.length;
   if (eth.value.ethertype == wire::kEtherTypeIpv4) {
-    ipv4_rx_.receive(l3, l3_len);  // ICMP to its counter; the rest counted by the IP layer
+    if (nf_input(l3, l3_len, eth.value.src)) ipv4_rx_.receive(l3, l3_len);  // ICMP to its input; the rest counted
     return;
   }
   if (eth.value.ethertype != wire::kEtherTypeArp) return;
@@ -202,7 +204,7 @@ void Host::on_frame(FramePtr f) {
 
 bool Host::reserve_port(uint16_t port) {
   const bool ok = ports_.reserve(port);
-  stats_.port_conflicts = ports_.conflicts();
+  if (!ok) ++stats_.port_conflicts;
   return ok;
 }
 
