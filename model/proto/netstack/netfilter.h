@@ -48,8 +48,8 @@ struct NfPacket {
 
 /// What the rules see of an IPv4 packet whose header is `h` and whose payload (`l4_len`
 /// bytes) starts at `l4`: the ports of a TCP or UDP packet that carries them (a first
-/// fragment with at least 4 bytes), 0 otherwise, which no port match takes (as iptables'
-/// --dport never matches a later fragment).
+/// fragment with at least 4 bytes), 0 otherwise, which no scenario rule's ports (1..65535)
+/// take (as iptables' --dport never matches a later fragment).
 NfPacket nf_packet(const wire::Ipv4Header& h, const uint8_t* l4, size_t l4_len);
 
 class Netfilter {
