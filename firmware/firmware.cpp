@@ -6,6 +6,7 @@ namespace rnicsim::fw {
 
 namespace {
 constexpr int kConnRefused = kEconnrefused;  // iw_cm's status for a refused connect
+constexpr int kNotPermitted = -1;   // -EPERM: what nf_hook_slow returns for a dropped packet
 }  // namespace
 
 const char* to_string(L2State s) {
@@ -101,6 +102,28 @@ void Firmware::start_open(Setup& s) {
     return;
   }
   s.phase = Phase::Handshake;
+  if (!up_.netfilter) {
+    open_active(s, route, hop);
+    return;
+  }
+  // rnic.netfilter: enforce: the host's OUTPUT chain judges the SYN before it goes out, at
+  // one check's cost. The firmware asks once per open, not per SYN retransmission, so a
+  // refusal fails the connect at once: DROP with -EPERM (nf_hook_slow's error, which
+  // Linux's TCP would ignore and retransmit into until ETIMEDOUT), REJECT with
+  // -ECONNREFUSED (the port unreachable REJECT sends ends a SYN_SENT socket so).
+  run(cfg_.costs.netfilter, [this, s, route, hop] {
+    const netstack::NfPacket p{wire::kIpProtoTcp, s.tuple.local_ip, s.tuple.remote_ip, s.tuple.local_port,
+                               s.tuple.remote_port};
+    const netstack::Verdict v = up_.netfilter(p, netstack::Chain::Output);
+    if (v == netstack::Verdict::Accept) {
+      open_active(s, route, hop);
+      return;
+    }
+    if (up_.connect_reply) up_.connect_reply(s.qpn, v == netstack::Verdict::Drop ? kNotPermitted : kConnRefused, nullptr);
+  });
+}
+
+void Firmware::open_active(Setup s, const netstack::RouteRef& route, wire::Ipv4Addr hop) {
   const uint32_t conn = rnic_.open_active(s.tuple, route, hop, s.tcp);
   s.conn = conn;
   s.hop = hop;
@@ -295,17 +318,38 @@ void Firmware::syn_received(const hw::SynInfo& syn) {
       up_.resolve(hop);
       return;
     }
-    Setup s;
-    s.active = false;
-    s.tuple = syn.tuple;
-    s.mpa = lit->second.first;
-    s.tcp = lit->second.second;
-    s.phase = Phase::AwaitRequest;
-    const uint32_t conn = rnic_.open_passive(syn, route, hop, s.tcp);
-    s.conn = conn;
-    s.hop = hop;
-    setups_[conn] = s;
+    if (!up_.netfilter) {
+      open_passive(syn, route, hop);
+      return;
+    }
+    // rnic.netfilter: enforce: the host's INPUT chain judges the SYN before the firmware
+    // answers it, at one check's cost. DROP: nothing is opened (the peer retransmits);
+    // REJECT: a RST, the refusal the TOE can send (the firmware has no ICMP output of its
+    // own; the peer's connect fails with ECONNREFUSED either way).
+    run(cfg_.costs.netfilter, [this, syn, route, hop] {
+      const netstack::NfPacket p{wire::kIpProtoTcp, syn.tuple.remote_ip, syn.tuple.local_ip, syn.tuple.remote_port,
+                                 syn.tuple.local_port};
+      switch (up_.netfilter(p, netstack::Chain::Input)) {
+        case netstack::Verdict::Accept: open_passive(syn, route, hop); return;
+        case netstack::Verdict::Drop: return;
+        case netstack::Verdict::Reject: rnic_.refuse(syn); return;
+      }
+    });
   });
+}
+
+void Firmware::open_passive(const hw::SynInfo& syn, const netstack::RouteRef& route, wire::Ipv4Addr hop) {
+  const auto& l = listeners_.at(syn.tuple.local_port);
+  Setup s;
+  s.active = false;
+  s.tuple = syn.tuple;
+  s.mpa = l.first;
+  s.tcp = l.second;
+  s.phase = Phase::AwaitRequest;
+  const uint32_t conn = rnic_.open_passive(syn, route, hop, s.tcp);
+  s.conn = conn;
+  s.hop = hop;
+  setups_[conn] = s;
 }
 
 // ------------------------------------------------------------------ MPA exchange

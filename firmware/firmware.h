@@ -15,6 +15,7 @@
 #include "model/hw/rnic/registers.h"
 #include "model/proto/mpa/negotiation.h"
 #include "model/proto/netstack/neighbour.h"
+#include "model/proto/netstack/netfilter.h"
 #include "model/proto/netstack/path.h"
 #include "model/proto/tcp/config.h"
 #include "model/stats/stats.h"
@@ -33,6 +34,7 @@ struct Costs {
   Duration syn = Duration::from_ns(1500);
   Duration mpa = Duration::from_us(3);
   Duration accept = Duration::from_us(2);
+  Duration netfilter = Duration::from_ns(500);  ///< one check of the host's rules (enforce)
 };
 
 struct FirmwareConfig {
@@ -102,6 +104,10 @@ struct HostUpcalls {
   std::function<void(NetdevEvent ev)> netdev_done;
   /// The route toward a destination (the host's routing table; empty: none, tried on link).
   std::function<netstack::RouteRef(wire::Ipv4Addr dst)> route;
+  /// `rnic.netfilter: enforce`: the host's verdict on a connection's first packet (a SYN
+  /// received for a listening port on INPUT, an active open's SYN on OUTPUT), asked before
+  /// the firmware answers or sends it. Empty: nothing is checked (bypass, or no rules).
+  std::function<netstack::Verdict(const netstack::NfPacket& p, netstack::Chain chain)> netfilter;
 };
 
 class Firmware : public sc_core::sc_module, public hw::RnicNotifications {
@@ -181,6 +187,10 @@ class Firmware : public sc_core::sc_module, public hw::RnicNotifications {
   void unreachable(wire::Ipv4Addr ip);
 
   void start_open(Setup& s);
+  /// The SYN is sent (after the host's OUTPUT verdict, under enforce).
+  void open_active(Setup s, const netstack::RouteRef& route, wire::Ipv4Addr hop);
+  /// The SYN is answered (after the host's INPUT verdict, under enforce).
+  void open_passive(const hw::SynInfo& syn, const netstack::RouteRef& route, wire::Ipv4Addr hop);
   void parse_setup(uint32_t conn);
   void on_reply(Setup& s);
   /// An invalid Request or Reply: the connection is closed (the active side's host hears

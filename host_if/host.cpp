@@ -23,7 +23,7 @@ Host::Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware&
               send_ipv4(dst, wire::kIpProtoIcmp, m, std::move(done));
             },
             [] { return sim_now(); }),
-      ipv4_rx_(cfg.ip, icmp_) {
+      ipv4_rx_(cfg.ip, icmp_in_) {
   // ICMP's news for the host events: fragmentation needed feeds the PMTU cache (a
   // message without a next-hop MTU, RFC 1191 s.5's old routers, teaches nothing here), a
   // redirect the route exceptions.
@@ -39,7 +39,8 @@ Host::Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware&
   soft_tcp_ = std::make_unique<SoftTcp>(cfg.soft_tcp, rnic_->mac(), cfg.mac, static_cast<SoftTcpNet&>(*this), seed);
   rnic_->set_host_rx([this](FramePtr f) { on_frame(std::move(f)); },
                      [this](FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, size_t off,
-                            size_t len, wire::MacAddr src) { soft_tcp_->receive(std::move(f), ip, tcp, off, len, src); });
+                            size_t len, wire::MacAddr src) { tcp_input(std::move(f), ip, tcp, off, len, src); });
+  wire_netfilter();
   rnic_->engine().set_cqe_sink([this](const hw::Cqe& c) {
     if (on_cqe_) on_cqe_(c);
   });
@@ -83,6 +84,7 @@ fw::HostUpcalls Host::make_upcalls() {
     going_down_done_ = true;
     if (down_pending_) stop_port();
   };
+  up.netfilter = offload_netfilter();
   up.resolve = [this](wire::Ipv4Addr ip) { resolve(ip); };
   up.connect_request = [this](uint32_t handle, uint16_t port, const wire::MpaReqRep& req) {
     to_host_event("connect_request",
@@ -245,7 +247,7 @@ void Host::on_frame(FramePtr f) {
   const uint8_t* l3 = f->bytes.data() + eth.length;
   const size_t l3_len = f->bytes.size() - eth.length;
   if (eth.value.ethertype == wire::kEtherTypeIpv4) {
-    ipv4_rx_.receive(l3, l3_len);  // ICMP to its counter; the rest counted by the IP layer
+    if (nf_input(l3, l3_len, eth.value.src)) ipv4_rx_.receive(l3, l3_len);  // ICMP to its input; the rest counted
     return;
   }
   if (eth.value.ethertype != wire::kEtherTypeArp) return;
@@ -271,7 +273,7 @@ void Host::on_frame(FramePtr f) {
 
 bool Host::reserve_port(uint16_t port) {
   const bool ok = ports_.reserve(port);
-  stats_.port_conflicts = ports_.conflicts();
+  if (!ok) ++stats_.port_conflicts;
   return ok;
 }
 

@@ -21,6 +21,7 @@
 #include "model/proto/mpa/negotiation.h"
 #include "model/proto/netstack/neighbour.h"
 #include "model/proto/netstack/pmtu.h"
+#include "model/proto/netstack/netfilter.h"
 #include "model/proto/netstack/ports.h"
 #include "model/proto/netstack/routes.h"
 #include "model/stats/stats.h"
@@ -50,6 +51,8 @@ struct HostConfig {
   uint32_t mtu = 1500;
   std::vector<RouteEntry> routes;          ///< including the default route, if any
   bool port_space_shared = true;           ///< offloaded ports reserved in the host's space
+  std::vector<netstack::NfRule> netfilter; ///< hosts[].netfilter, in order
+  bool netfilter_enforce = true;           ///< rnic.netfilter: the rules judge offloaded setup too
   netstack::NeighConfig neigh;             ///< ARP and NUD timers (Linux's defaults)
   SoftTcpConfig soft_tcp;                  ///< the host's own TCP stack
 };
@@ -66,7 +69,8 @@ struct HostIfStats {
         .counter("netevents_to_rnic", &S::netevents_to_rnic, Unit::Events, "netevents the host raised to its RNIC")
         .counter("events_to_host", &S::events_to_host, Unit::Events, "iw_cm events the RNIC raised to the host")
         .counter("port_conflicts", &S::port_conflicts, Unit::Count,
-                 "port binds refused because the port was taken (an offloaded connection's, with port_space shared)")
+                 "port binds refused because the port was taken (an offloaded connection's, with port_space shared), "
+                 "and segments the RNIC took for a port a host socket holds (split)")
         .counter("netfilter_drops", &S::netfilter_drops, Unit::Count,
                  "packets or connection attempts dropped by the host's netfilter rules")
         .counter("arp_requests_tx", &S::arp_requests_tx, Unit::Frames, "ARP requests the host sent");
@@ -243,6 +247,55 @@ class Host : private SoftTcpNet {
   /// Next hops the RNIC asked to resolve, answered by a reply when no notifier tells it.
   std::set<wire::Ipv4Addr> rnic_asked_;
   HostIfStats stats_;
+
+  // ---- netfilter and port binds (host_netfilter.cpp) ------------------------------------
+ public:
+  /// A host-stack socket binds `port` (events kind `bind`) and holds it: false, and one
+  /// more port conflict, when the port is taken in the host's port space (with
+  /// `port_space: shared`, also by an offloaded connection).
+  bool bind_port(uint16_t port);
+  /// The source port of an offloaded active open that names none: the host's next
+  /// ephemeral port (shared: Host::connect reserves it), or, split, the next of the RNIC's
+  /// own table over the same range (RDMA CM's port space), which the host never sees.
+  uint16_t offload_ephemeral_port();
+
+ private:
+  /// Hooks the rules into the host's stack (its TCP's output, the RNIC's claims under
+  /// split); called once, from the constructor.
+  void wire_netfilter();
+  /// The firmware's netfilter upcall: set under enforce when the host has rules.
+  std::function<netstack::Verdict(const netstack::NfPacket&, netstack::Chain)> offload_netfilter();
+  /// A TCP segment for the host's own TCP, from the RNIC's demux: INPUT, then the stack.
+  void tcp_input(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, size_t off, size_t len,
+                 wire::MacAddr src);
+  /// INPUT on an IPv4 packet (`l3`: its header onwards) that `src` sent: true to deliver it.
+  bool nf_input(const uint8_t* l3, size_t len, wire::MacAddr src);
+  /// OUTPUT on a frame the host's stack sends: true to send it.
+  bool nf_output(const Frame& f);
+  /// The host's own IPv4 output (the ICMP errors it sends): OUTPUT, then the port.
+  void ip_output(FramePtr f);
+  /// REJECT: ICMP destination unreachable, port unreachable, about `orig` (`len` bytes
+  /// from its IPv4 header), to its sender through `next_mac`, or, when the packet was the
+  /// host's own, delivered to the host itself.
+  void reject(const uint8_t* orig, size_t len, wire::MacAddr next_mac, bool local);
+  /// An ICMP error reached the host: a port unreachable about one of its TCP's SYNs ends
+  /// that connect refused.
+  void icmp_error_input(ConstByteSpan message);
+
+  /// The host's ICMP input: counted, then errors to icmp_error_input.
+  class IcmpInput : public ip::IcmpHandler {
+   public:
+    explicit IcmpInput(Host& h) : host_(h) {}
+    void on_icmp(const wire::Ipv4Header& ip, ConstByteSpan message) override;
+
+   private:
+    Host& host_;
+  };
+  netstack::Netfilter nf_{cfg_.netfilter};
+  IcmpInput icmp_in_{*this};
+  ip::Ipv4Sender icmp_tx_{ip::Ipv4TxConfig{64, false}};  ///< icmp_sk: PMTU discovery off, no DF
+  netstack::PortSpace offload_ports_;                   ///< split: the RNIC's own table
+  // ---- end of netfilter and port binds -------------------------------------------------
 };
 
 }  // namespace rnicsim::host

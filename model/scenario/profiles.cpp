@@ -33,6 +33,8 @@ std::vector<ProfileParam> base_params(const std::string& rate, const std::string
       {"fw_syn_cost", ParamKind::Duration, "1500ns", "firmware: passive open of a SYN to a listener"},
       {"fw_mpa_cost", ParamKind::Duration, "3us", "firmware: build or parse an MPA Request/Reply"},
       {"fw_accept_cost", ParamKind::Duration, "2us", "firmware: accept or reject command"},
+      {"fw_netfilter_cost", ParamKind::Duration, "500ns",
+       "firmware: ask the host's netfilter rules about a connection's SYN (rnic.netfilter: enforce)"},
       {"max_ird", ParamKind::Count, "128", "device maximum of IRD and ORD (MPA rev 2 clipping)"},
       {"mpa_rtr_types", ParamKind::Count, "7",
        "MPA rev 2 peer-to-peer RTR types offered and accepted: 1 zero-length Write, 2 Read, 4 Send (a sum); 0 = no RTR"},

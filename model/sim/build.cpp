@@ -104,9 +104,25 @@ fw::FirmwareConfig firmware_config(const scenario::HostSpec& h) {
   fc.netdev = pv.duration("fw_netdev_cost");
   fc.arp_snoop = pv.duration("fw_arp_snoop_cost");
   c.arp_snoop = h.rnic.notify == "arp_snoop";
+  fc.netfilter = pv.duration("fw_netfilter_cost");
   c.mpa.max_ird = static_cast<uint32_t>(pv.count("max_ird"));
   c.mpa.rtr_types = static_cast<uint8_t>(pv.count("mpa_rtr_types"));
   return c;
+}
+
+/// A hosts[].netfilter rule as the host's netfilter runs it.
+netstack::NfRule nf_rule(const scenario::NetfilterRule& r) {
+  using netstack::NfProto;
+  using netstack::Verdict;
+  netstack::NfRule n;
+  n.chain = r.chain == "output" ? netstack::Chain::Output : netstack::Chain::Input;
+  n.verdict = r.action == "drop" ? Verdict::Drop : r.action == "reject" ? Verdict::Reject : Verdict::Accept;
+  n.proto = r.proto == "tcp" ? NfProto::Tcp : r.proto == "udp" ? NfProto::Udp : r.proto == "icmp" ? NfProto::Icmp : NfProto::Any;
+  if (r.src) n.src = netstack::NfPrefix{r.src->addr, r.src->len};
+  if (r.dst) n.dst = netstack::NfPrefix{r.dst->addr, r.dst->len};
+  n.sport = r.sport;
+  n.dport = r.dport;
+  return n;
 }
 
 Rate profile_rate(const scenario::HostSpec& h) {
@@ -199,7 +215,9 @@ void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, c
               m.control->at(std::max(m.s.workloads[wi].start, sim_now()), [b] { b->start(); });
             }
           }
-          if (to == tcp::State::Closed && rt->state == "connecting") rt->state = "refused";
+          if (to == tcp::State::Closed && rt->state == "connecting")
+            rt->state = rt->client->soft_tcp().engine().conn(c).close_reason() == tcp::CloseReason::Timeout ? "timed_out"
+                                                                                                       : "refused";
           if (app) app->toe_state(c, from, to);
           m.check_done();
         }
@@ -232,6 +250,8 @@ void build(Model& m) {
     hc.notify = h.rnic.notify == "arp_snoop" ? host::Notify::ArpSnoop
                 : h.rnic.notify == "none"    ? host::Notify::None
                                              : host::Notify::Netevent;
+    for (const auto& r : h.netfilter) hc.netfilter.push_back(nf_rule(r));
+    hc.netfilter_enforce = h.rnic.netfilter == "enforce";
     hc.soft_tcp.segment_cost = h.tcp.segment_cost;
     const Rate rate = rate_of.count(h.name) ? rate_of[h.name] : profile_rate(h);
     hw::RnicConfig rc = rnic_config(h, rate);
@@ -398,7 +418,7 @@ void build(Model& m) {
     m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, ssrc] {
       host::Host* h = rt->client;
       rt->client_qpn = h->create_qp(1, rt->spec->sq_depth, rt->spec->rq_depth);
-      const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
+      const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->offload_ephemeral_port();
       h->connect(rt->client_qpn, rt->server->config().ip, rt->port, sport, cmpa, ctcp,
                  [&m, rt](uint32_t, int status) {
                    if (status != 0) {

@@ -11,6 +11,10 @@ void schedule_events(Model& m) {
   for (auto& l : m.links) link_by_name[l->config().name] = l.get();
   for (const auto& e : m.s.events) {
     const scenario::EventSpec* ev = &e;
+    if (e.kind == "bind") {
+      apply_bind(m, e);  // event_bind.cpp
+      continue;
+    }
     if (!e.link.empty()) {
       hw::Link* link = link_by_name.at(e.link);
       m.control->at(e.at, [link, ev] {
@@ -36,7 +40,6 @@ void schedule_events(Model& m) {
       else if (k == "pmtu_update") h->learn_pmtu(*ev->dst, *ev->mtu);
       else if (k == "redirect") h->take_redirect(*ev->dst, *ev->gateway);
       else if (k == "change_mtu") h->change_mtu(*ev->mtu);
-      else if (k == "bind") (void)h->reserve_port(*ev->port);  // refused and counted when taken
       else if (k == "netdev") h->set_netdev(ev->state);
       else throw std::logic_error("event kind not dispatched: " + k);
     });

@@ -57,8 +57,11 @@ struct ConnRuntime {
   /// rdma: the application's view of each QP's send queue (qp.sq_depth), shared by the
   /// workloads on the connection.
   std::unique_ptr<SendQueueGate> client_sq, server_sq;
-  /// Refused by the peer, or its port was taken in the host's port space.
-  bool never_opened() const { return state == "refused" || state == "port_in_use" || state == "unreachable"; }
+  /// Refused by the peer, unreachable, timed out opening, or its port was taken in the
+  /// host's port space.
+  bool never_opened() const {
+    return state == "refused" || state == "timed_out" || state == "port_in_use" || state == "unreachable";
+  }
   const tcp::Connection* client_tcp() const {
     if (soft) return client_conn == UINT32_MAX ? nullptr : &client->soft_tcp().engine().conn(client_conn);
     if (client_qpn == UINT32_MAX || state == "connecting" || never_opened()) return nullptr;
@@ -112,6 +115,9 @@ struct Model {
 void build(Model& m);
 /// Schedules the scenario's events (events.cpp); called by build.
 void schedule_events(Model& m);
+/// Schedules a `bind` event: at its time a host-stack socket binds the port on its host
+/// (Host::bind_port; refused and counted when taken) (event_bind.cpp).
+void apply_bind(Model& m, const scenario::EventSpec& e);
 /// The columns of timeseries.csv (outputs.cpp).
 void add_series(Model& m);
 

@@ -22,23 +22,6 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       add(h.rnic.loc, fmt::format("hosts '{}': rnic.tcp.cc '{}' is not simulated yet", h.name, h.rnic.tcp.cc));
     if (!tcp::make_congestion_control(h.tcp.cc))
       add(h.loc, fmt::format("hosts '{}': tcp.cc '{}' is not simulated yet", h.name, h.tcp.cc));
-    if (!h.netfilter.empty()) add(h.netfilter.front().loc, fmt::format("hosts '{}': netfilter rules are not simulated yet", h.name));
-  }
-  for (size_t i = 0; i < s.hosts.size(); ++i) {
-    const auto& h = s.hosts[i];
-    // Offloaded ports invisible to the host, and the collisions that follow, come with the
-    // host-events work; `shared` (reserved in the host's port space) is simulated.
-    const std::string ps = fmt::format("hosts[{}].rnic.port_space", i);
-    if (h.rnic.port_space != "shared")
-      add(s.written.count(ps) ? s.written.at(ps) : h.rnic.loc,
-          fmt::format("hosts '{}': rnic.port_space '{}' is not simulated yet (shared is)", h.name, h.rnic.port_space));
-    // Whether the host's netfilter rules apply to offloaded connections: there are no
-    // rules to apply until netfilter is simulated, so the key is refused rather than
-    // accepted and ignored.
-    const std::string nf = fmt::format("hosts[{}].rnic.netfilter", i);
-    if (s.written.count(nf))
-      add(s.written.at(nf), fmt::format("hosts '{}': rnic.netfilter '{}' is not simulated yet (nor are netfilter rules)",
-                                        h.name, h.rnic.netfilter));
   }
   for (const auto& h : s.hosts) {
     const std::string mode = o.placement.empty() ? h.rnic.placement : o.placement;
@@ -47,12 +30,14 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       add(h.rnic.loc, fmt::format("hosts '{}': max_regions {} in placement '{}': the RTL core's table holds {} regions",
                                   h.name, it->second, mode, cosim::regs::kRegionEntries));
   }
-  // One listening socket per server port: two connections may not share one.
+  // One listening socket per server port: two connections may not share one. An `rdma`
+  // and a `tcp` connection listen in two stacks (the RNIC's and the host's): the second
+  // bind fails (port_space: shared) or both listen and collide (split).
   for (size_t i = 0; i < s.connections.size(); ++i)
     for (size_t j = 0; j < i; ++j) {
       const auto& a = s.connections[i];
       const auto& b = s.connections[j];
-      if (a.to != b.to) continue;
+      if (a.to != b.to || a.kind != b.kind) continue;
       const uint32_t a0 = a.port, a1 = a.port + a.repeat - 1, b0 = b.port, b1 = b.port + b.repeat - 1;
       if (a0 <= b1 && b0 <= a1)
         add(a.loc, fmt::format("connections '{}' and '{}' both listen on {} port {}: one listening socket serving "

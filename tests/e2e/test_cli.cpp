@@ -115,21 +115,20 @@ TEST_CASE("cli: regress prints a line per scenario and the N passed, N failed li
   CHECK(r.out.find("1 passed, 1 failed\n") != std::string::npos);
 }
 
-TEST_CASE("cli: rnic.port_space split and rnic.netfilter are refused with exit 4, never accepted and ignored") {
+TEST_CASE("cli: rnic.port_space split and rnic.netfilter are simulated, no longer refused with exit 4") {
   std::string split = kGood;
   split.replace(split.find("mac: \"02:00:00:00:00:01\"}"), 25, "mac: \"02:00:00:00:00:01\", rnic: {port_space: split}}");
   auto r = sh(kBin + " run " + write_file("split.yaml", split) + " -o " + kWork + "/cli/split");
   INFO(r.out);
-  CHECK(r.status == 4);
-  CHECK(r.out.find("split.yaml:3:65: not simulated yet: hosts 'a': rnic.port_space 'split' is not simulated yet (shared "
-                   "is)") != std::string::npos);
+  CHECK(r.status == 0);
+  CHECK(r.out.find("not simulated yet") == std::string::npos);
   std::string nf = kGood;
-  nf.replace(nf.find("mac: \"02:00:00:00:00:01\"}"), 25, "mac: \"02:00:00:00:00:01\", rnic: {netfilter: bypass}}");
+  nf.replace(nf.find("mac: \"02:00:00:00:00:01\"}"), 25,
+             "mac: \"02:00:00:00:00:01\", netfilter: [{action: drop, proto: udp}], rnic: {netfilter: bypass}}");
   auto n = sh(kBin + " run " + write_file("nf.yaml", nf) + " -o " + kWork + "/cli/nf");
   INFO(n.out);
-  CHECK(n.status == 4);
-  CHECK(n.out.find("nf.yaml:3:65: not simulated yet: hosts 'a': rnic.netfilter 'bypass' is not simulated yet") !=
-        std::string::npos);
+  CHECK(n.status == 0);
+  CHECK(n.out.find("not simulated yet") == std::string::npos);
 }
 
 TEST_CASE("cli: regress --golden names the first output that differs; --update-golden writes them") {

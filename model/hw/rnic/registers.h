@@ -72,6 +72,8 @@ class RnicRegisters {
   /// Answers a SYN raised by syn_received; returns the connection's id.
   virtual uint32_t open_passive(const SynInfo& syn, netstack::RouteRef route, wire::Ipv4Addr next_hop,
                                 const tcp::Config& cfg) = 0;
+  /// Refuses a SYN raised by syn_received with a RST (RFC 9293 3.10.7.1); nothing is opened.
+  virtual void refuse(const SynInfo& syn) = 0;
   /// Queues bytes on a connection's stream as one record (an MPA Request or Reply) and
   /// lets the TCP engine send them.
   virtual void send(uint32_t conn, ConstByteSpan bytes) = 0;

@@ -39,7 +39,10 @@ void Rnic::receive(FramePtr f) {
       auto tcp = wire::decode_tcp(p + l4, l4_len);
       if (tcp) {
         const size_t off = l4 + tcp.length, len = l4_len - tcp.length;
-        if (toe_.receive(f, ip.value, tcp.value, off, len, eth.value.src)) return;
+        if (toe_.receive(f, ip.value, tcp.value, off, len, eth.value.src)) {
+          if (claimed_) claimed_(FourTuple{ip.value.dst, ip.value.src, tcp.value.dport, tcp.value.sport});
+          return;
+        }
         if (host_tcp_rx_) host_tcp_rx_(std::move(f), ip.value, tcp.value, off, len, eth.value.src);
         return;
       }

@@ -64,6 +64,9 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
   }
   /// From the MAC.
   void receive(FramePtr f) override;
+  /// Called with the 4-tuple (local first) of every TCP segment the TOE claims (the host
+  /// counts collisions with its own sockets under a split port space); empty: nothing is.
+  void set_claim_observer(std::function<void(const FourTuple&)> f) { claimed_ = std::move(f); }
 
   // RnicRegisters: the firmware's commands.
   void set_notifications(RnicNotifications* n) override { notify_ = n; }
@@ -80,6 +83,7 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
                        const tcp::Config& cfg) override;
   uint32_t open_passive(const SynInfo& syn, netstack::RouteRef route, wire::Ipv4Addr next_hop,
                         const tcp::Config& cfg) override;
+  void refuse(const SynInfo& syn) override { toe_.refuse(syn); }
   void send(uint32_t conn, ConstByteSpan bytes) override;
   void close(uint32_t conn) override { toe_.close(conn); }
   void hand_to_engine(uint32_t qpn, uint32_t conn, const mpa::Params& mpa, std::vector<uint8_t> leftover) override;
@@ -117,6 +121,7 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
   RdmaEngine engine_;
   std::function<void(FramePtr)> host_rx_;
   HostTcpRx host_tcp_rx_;
+  std::function<void(const FourTuple&)> claimed_;
   RnicNotifications* notify_ = nullptr;
   SetupClient setup_client_{*this};
   /// The L2 table: one entry per next hop, changed in place, held by the connections.

@@ -146,6 +146,7 @@ Duration Toe::tx_slot(Duration now) {
 void Toe::to_mac(FramePtr f, Duration ready) {
   if (!cfg_.shared_pipeline) {
     // A hardware pipeline: the MAC takes the frame now and serialises it when it is ready.
+    if (tx_filter_ && !tx_filter_(*f)) return;
     mac_.send(std::move(f), ready);
     return;
   }
@@ -154,7 +155,7 @@ void Toe::to_mac(FramePtr f, Duration ready) {
   ++deferred_;
   agenda_.at(ready, [this, f = std::move(f)]() mutable {
     --deferred_;
-    mac_.send(std::move(f), sim_now());
+    if (!tx_filter_ || tx_filter_(*f)) mac_.send(std::move(f), sim_now());
     pump();
   });
 }
@@ -190,6 +191,13 @@ void Toe::send_reset(const wire::Ipv4Header& ip, const wire::TcpHeader& h, size_
   ip::fill_tcp_checksum(*f, a);
   ++stats_.resets_tx;
   to_mac(std::move(f), tx_slot(sim_now()));
+}
+
+void Toe::refuse(const SynInfo& syn) {
+  wire::Ipv4Header ip;
+  ip.src = syn.tuple.remote_ip;
+  ip.dst = syn.tuple.local_ip;
+  send_reset(ip, syn.syn, 0, syn.peer_mac);
 }
 
 void Toe::kick(uint32_t id) {

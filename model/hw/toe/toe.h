@@ -126,6 +126,11 @@ class Toe : public sc_core::sc_module {
   /// Hands the MAC, now and whatever its queue holds, the resets of aborted connections
   /// still waiting for their turn (the port is about to stop).
   void flush_resets();
+  /// Answers a SYN for a listening port with a RST instead of opening a connection.
+  void refuse(const SynInfo& syn);
+  /// The host's OUTPUT chain: asked for every frame as it reaches the MAC; false drops it.
+  /// Empty (the RNIC's engine): every frame goes out.
+  void set_tx_filter(std::function<bool(const Frame&)> f) { tx_filter_ = std::move(f); }
   size_t connection_count() const { return conns_.size(); }
   /// Connection ids in creation order (for reports and samples).
   uint32_t connection_id(const FourTuple& t) const {
@@ -170,6 +175,7 @@ class Toe : public sc_core::sc_module {
   std::deque<uint32_t> ready_;
   std::function<void(const SynInfo&)> on_syn_;
   std::function<void(uint32_t, wire::MacAddr)> tx_observer_;
+  std::function<bool(const Frame&)> tx_filter_;
   ip::Ipv4Sender ipv4_;  ///< the engine's IPv4 output (identification, TTL, DF)
   Duration tx_busy_{};
   uint32_t deferred_ = 0;  ///< software timing: frames the CPU is still building

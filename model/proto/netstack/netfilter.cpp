@@ -1,7 +1,6 @@
 #include "model/proto/netstack/netfilter.h"
 
 #include "model/proto/netstack/routes.h"
-#include "model/wire/ipv4.h"
 
 namespace rnicsim::netstack {
 namespace {
@@ -31,6 +30,27 @@ bool matches(const NfRule& r, const NfPacket& p) {
 }
 
 }  // namespace
+
+const char* to_string(Chain c) { return c == Chain::Input ? "input" : "output"; }
+
+const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::Accept: return "accept";
+    case Verdict::Drop: return "drop";
+    case Verdict::Reject: return "reject";
+  }
+  return "?";
+}
+
+NfPacket nf_packet(const wire::Ipv4Header& h, const uint8_t* l4, size_t l4_len) {
+  NfPacket p{h.protocol, h.src, h.dst, 0, 0};
+  const bool ports = h.protocol == wire::kIpProtoTcp || h.protocol == wire::kIpProtoUdp;
+  if (ports && h.frag_offset == 0 && l4_len >= 4) {
+    p.sport = static_cast<uint16_t>(l4[0] << 8 | l4[1]);
+    p.dport = static_cast<uint16_t>(l4[2] << 8 | l4[3]);
+  }
+  return p;
+}
 
 std::pair<Verdict, std::optional<size_t>> Netfilter::evaluate(Chain chain, const NfPacket& p) const {
   for (size_t i = 0; i < rules_.size(); ++i)

@@ -91,3 +91,43 @@ TEST_CASE("netfilter: protocols, and ports that match no ICMP packet") {
   CHECK(udp_only.evaluate(Chain::Input, tcp(kB, kA, 1, 2)).first == Verdict::Accept);
   CHECK(udp_only.evaluate(Chain::Input, NfPacket{wire::kIpProtoUdp, kB, kA, 1, 2}).first == Verdict::Reject);
 }
+
+TEST_CASE("netfilter: what a rule sees of a packet: addresses, protocol, the ports of a first TCP or UDP fragment") {
+  wire::Ipv4Header h;
+  h.protocol = wire::kIpProtoTcp;
+  h.src = kB;
+  h.dst = kA;
+  const uint8_t l4[8] = {0x9c, 0x40, 0x13, 0x89, 0, 0, 0, 1};  // 40000 -> 5001, then the sequence number
+  NfPacket p = nf_packet(h, l4, sizeof l4);
+  CHECK(p.protocol == wire::kIpProtoTcp);
+  CHECK(p.src == kB);
+  CHECK(p.dst == kA);
+  CHECK(p.sport == 40000);
+  CHECK(p.dport == 5001);
+  h.protocol = wire::kIpProtoUdp;
+  CHECK(nf_packet(h, l4, 4).dport == 5001);
+  CHECK(nf_packet(h, l4, 3).dport == 0);  // too short to hold the ports
+  h.frag_offset = 185;                    // a later fragment: its bytes are not a header
+  CHECK(nf_packet(h, l4, sizeof l4).sport == 0);
+  h.frag_offset = 0;
+  h.protocol = wire::kIpProtoIcmp;
+  p = nf_packet(h, l4, sizeof l4);
+  CHECK(p.sport == 0);
+  CHECK(p.dport == 0);
+  // The scenario's {action: drop, proto: tcp, dport: 6000} then sees nothing of an ICMP packet.
+  CHECK(rules().evaluate(Chain::Input, p) == std::make_pair(Verdict::Drop, std::optional<size_t>(4)));
+}
+
+TEST_CASE("netfilter: rules given at construction keep their order; chains and verdicts by name") {
+  NfRule accept_all;
+  NfRule drop_all;
+  drop_all.verdict = Verdict::Drop;
+  const Netfilter nf(std::vector<NfRule>{accept_all, drop_all});
+  CHECK(nf.size() == 2);
+  CHECK(nf.evaluate(Chain::Input, tcp(kB, kA, 1, 2)) == std::make_pair(Verdict::Accept, std::optional<size_t>(0)));
+  CHECK(std::string(to_string(Chain::Input)) == "input");
+  CHECK(std::string(to_string(Chain::Output)) == "output");
+  CHECK(std::string(to_string(Verdict::Accept)) == "accept");
+  CHECK(std::string(to_string(Verdict::Drop)) == "drop");
+  CHECK(std::string(to_string(Verdict::Reject)) == "reject");
+}
