@@ -102,10 +102,12 @@ struct RouterStats {
     using S = RouterStats;
     return stats::Group<RouterStats>()
         .counter("forwarded", &S::forwarded, Unit::Count, "IPv4 packets forwarded (put on an output queue)")
-        .formula("dropped", Unit::Count, "IPv4 packets dropped, every cause below",
+        .formula("dropped", Unit::Count,
+                 "IPv4 packets dropped: header_errors to queue_drops below (the last three count the router's own "
+                 "ICMP too)",
                  [](const S& s) { return s.dropped(); })
         .counter("icmp_sent", &S::icmp_sent, Unit::Count, "ICMP messages the router sent (errors and echo replies)")
-        .counter("to_router", &S::to_router, Unit::Count, "IPv4 packets addressed to the router")
+        .counter("to_router", &S::to_router, Unit::Count, "IPv4 packets addressed to the router (echo requests are answered, the rest taken in silently)")
         .counter("header_errors", &S::header_errors, Unit::Count, "dropped: bad IPv4 version, length or checksum")
         .counter("not_forwarded", &S::not_forwarded, Unit::Count,
                  "dropped: broadcast or multicast destination, link-layer broadcast, or impossible source "
