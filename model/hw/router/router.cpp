@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <stdexcept>
 
 #include "model/common/bytes.h"
 #include "model/hw/link/link.h"
+#include "model/proto/netstack/routes.h"
 #include "model/wire/crc.h"
 #include "model/wire/icmp.h"
 #include "model/wire/ipv4.h"

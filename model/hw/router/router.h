@@ -7,7 +7,6 @@
 /// time exceeded, destination unreachable (net, host, fragmentation needed with RFC 1191's
 /// next-hop MTU), redirects, echo replies. No fragmentation, IP options or multicast.
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,7 +17,6 @@
 #include "model/common/units.h"
 #include "model/proto/ip/ipv4.h"
 #include "model/proto/netstack/neighbour.h"
-#include "model/proto/netstack/routes.h"
 #include "model/stats/stats.h"
 #include "model/wire/eth.h"
 
