@@ -184,6 +184,45 @@ void check_addresses(Ctx& c, const Scenario& s) {
   report(macs, "MAC", [](Mac m) { return format_mac(m); });
 }
 
+/// A router's interfaces sit on prefixes that do not overlap (forwarding could not tell
+/// which one a destination is on), and each static route's gateway is on one of them.
+void check_routers(Ctx& c, const Scenario& s) {
+  auto mask = [](uint8_t len) { return len == 0 ? 0u : ~0u << (32 - len); };
+  auto prefix = [&](const Ipv4Prefix& p) { return fmt::format("{}/{}", format_ipv4(p.addr & mask(p.len)), p.len); };
+  for (size_t i = 0; i < s.routers.size(); ++i) {
+    const RouterSpec& r = s.routers[i];
+    for (size_t k = 0; k < r.interfaces.size(); ++k)
+      for (size_t j = 0; j < k; ++j) {
+        const Ipv4Prefix& a = r.interfaces[j].ip;
+        const Ipv4Prefix& b = r.interfaces[k].ip;
+        if (a.addr == 0 || b.addr == 0) continue;  // missing or unreadable, already reported
+        const uint32_t m = mask(std::min(a.len, b.len));
+        if ((a.addr & m) != (b.addr & m)) continue;
+        const std::string path = fmt::format("routers[{}].interfaces[{}].ip", i, k);
+        c.error(c.where(path, r.interfaces[k].loc),
+                fmt::format("{}: {} overlaps {} of interface '{}': a router's interfaces are on distinct prefixes",
+                            path, prefix(b), prefix(a), r.interfaces[j].name));
+        break;
+      }
+    std::vector<std::string> prefixes;
+    for (const auto& f : r.interfaces) prefixes.push_back(prefix(f.ip));
+    for (size_t k = 0; k < r.routes.size(); ++k) {
+      const Ipv4 via = r.routes[k].via;
+      bool on_link = false, own = false;
+      for (const auto& f : r.interfaces) {
+        on_link = on_link || (via & mask(f.ip.len)) == (f.ip.addr & mask(f.ip.len));
+        own = own || via == f.ip.addr;
+      }
+      const std::string path = fmt::format("routers[{}].routes[{}].via", i, k);
+      if (own)
+        c.error(c.where(path, r.loc), fmt::format("{}: {} is the router's own address", path, format_ipv4(via)));
+      else if (!on_link)
+        c.error(c.where(path, r.loc),
+                fmt::format("{}: {} is on none of the router's interfaces ({})", path, format_ipv4(via), join(prefixes)));
+    }
+  }
+}
+
 void check_host_ref(Ctx& c, const std::string& path, const Loc& fallback, const std::string& name, const Nodes& nodes) {
   if (name.empty() || Nodes::in(nodes.hosts, name)) return;
   const char* other = Nodes::in(nodes.switches, name) ? " (it is a switch)"
@@ -324,6 +363,7 @@ void check_scenario(Ctx& c, Scenario& s, const stats::Node& results) {
   check_links(c, s, nodes);
   check_rates(c, s);
   check_addresses(c, s);
+  check_routers(c, s);
   check_work(c, s, nodes);
   check_qps(c, s);
   check_events(c, s, nodes);

@@ -76,6 +76,14 @@ Ids ids_of(const Scenario& s, Key k, const std::map<Key, std::string>& chosen) {
         for (const auto& e : l.ends)
           if (e.node == chosen.at(Key::Switch)) both(l.name);
       break;
+    case Key::Router:
+      for (const auto& x : s.routers) both(x.name);
+      break;
+    case Key::Interface:
+      for (const auto& x : s.routers)
+        if (x.name == chosen.at(Key::Router))
+          for (const auto& f : x.interfaces) both(f.name);
+      break;
   }
   return r;
 }
@@ -100,7 +108,9 @@ std::string entry_noun(Key k) {
     case Key::Connection:
     case Key::Host:
     case Key::Link:
-    case Key::Switch: break;
+    case Key::Switch:
+    case Key::Router:
+    case Key::Interface: break;
   }
   return stats::key_name(k);
 }

@@ -27,7 +27,7 @@ void read_switches(Ctx& c, const YNode* n, Scenario& s) {
 void read_routers(Ctx& c, const YNode* n, Scenario& s) {
   const auto items = list_items(c, n, "routers");
   for (size_t i = 0; i < items.size(); ++i) {
-    MapIn m(c, *items[i], fmt::format("routers[{}]", i), {"name", "latency", "redirects", "interfaces"});
+    MapIn m(c, *items[i], fmt::format("routers[{}]", i), {"name", "latency", "redirects", "interfaces", "routes"});
     RouterSpec r;
     r.loc = m.loc();
     if (m.require("name", "a name ([a-z][a-z0-9_]*)")) m.read("name", r.name, read_name);
@@ -53,6 +53,14 @@ void read_routers(Ctx& c, const YNode* n, Scenario& s) {
                                 other.loc.line));
         r.interfaces.push_back(std::move(f));
       }
+    }
+    const auto routes = list_items(c, m.get("routes"), m.sub("routes"));
+    for (size_t k = 0; k < routes.size(); ++k) {
+      MapIn rm(c, *routes[k], fmt::format("{}[{}]", m.sub("routes"), k), {"dst", "via"});
+      Route rt;
+      const bool has_dst = rm.require("dst", "an IPv4 prefix, like 10.9.0.0/16") && rm.read("dst", rt.dst, read_prefix);
+      const bool has_via = rm.require("via", "an IPv4 address, like 10.0.0.253") && rm.read("via", rt.via, read_ipv4);
+      if (has_dst && has_via) r.routes.push_back(rt);
     }
     s.routers.push_back(std::move(r));
   }

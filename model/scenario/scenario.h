@@ -125,6 +125,7 @@ struct RouterSpec {
   Duration latency = Duration::from_us(1);
   bool redirects = false;
   std::vector<RouterIfSpec> interfaces;
+  std::vector<Route> routes;  ///< static routes; `via` on one interface's prefix
   Loc loc;
 };
 

@@ -1,5 +1,5 @@
 // Builds the model of a scenario: hosts with their RNICs from the profiles, switches,
-// links, captures, the lockstep observers, connections and their workloads.
+// routers, links, captures, the lockstep observers, connections and their workloads.
 #include <algorithm>
 #include <filesystem>
 #include <stdexcept>
@@ -274,6 +274,17 @@ void build(Model& m) {
     m.switches.push_back(std::make_unique<hw::EthSwitch>(("switch_" + sw.name).c_str(), sc));
     switch_by_name[sw.name] = m.switches.back().get();
   }
+  std::map<std::string, hw::Router*> router_by_name;
+  for (const auto& r : s.routers) {
+    hw::RouterConfig rc;
+    rc.name = r.name;
+    rc.latency = r.latency;
+    rc.redirects = r.redirects;
+    for (const auto& f : r.interfaces) rc.interfaces.push_back({f.name, f.ip.addr, f.ip.len, f.mac, f.mtu});
+    for (const auto& rt : r.routes) rc.routes.push_back({rt.dst.addr, rt.dst.len, rt.via});
+    m.routers.push_back(std::make_unique<hw::Router>(("router_" + r.name).c_str(), rc, s.seed));
+    router_by_name[r.name] = m.routers.back().get();
+  }
   for (const auto& l : s.links) {
     hw::LinkConfig lc;
     lc.name = l.name;
@@ -290,6 +301,11 @@ void build(Model& m) {
       const std::string& node = l.ends[end].node;
       if (auto sw = switch_by_name.find(node); sw != switch_by_name.end()) {
         sw->second->add_port(link.get(), end, lc.rate, l.name);
+        continue;
+      }
+      if (!l.ends[end].iface.empty()) {  // router.interface
+        hw::Router* r = router_by_name.at(node);
+        r->attach(static_cast<size_t>(r->interface_index(l.ends[end].iface)), link.get(), end, lc.rate);
         continue;
       }
       host::Host* h = m.host_by_name.at(node);

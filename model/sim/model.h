@@ -10,6 +10,7 @@
 
 #include "host_if/host.h"
 #include "model/hw/link/link.h"
+#include "model/hw/router/router.h"
 #include "model/hw/switch/switch.h"
 #include "model/sim/bulk.h"
 #include "model/sim/node.h"
@@ -84,6 +85,7 @@ struct Model {
   std::map<std::string, host::Host*> host_by_name;
   std::vector<std::unique_ptr<hw::Link>> links;
   std::vector<std::unique_ptr<hw::EthSwitch>> switches;
+  std::vector<std::unique_ptr<hw::Router>> routers;
   std::vector<std::vector<std::unique_ptr<BulkRunner>>> bulk;  ///< per workload, per copy (bulk only)
   std::unique_ptr<TimeSeries> series;
   std::vector<std::unique_ptr<hw::ToeClient>> watchers;
@@ -111,7 +113,7 @@ struct Model {
   bool poll_armed = false;
 };
 
-/// Makes the hosts, switches, links, captures, connections and workloads (build.cpp).
+/// Makes the hosts, switches, routers, links, captures, connections and workloads (build.cpp).
 void build(Model& m);
 /// Schedules the scenario's events (events.cpp); called by build.
 void schedule_events(Model& m);

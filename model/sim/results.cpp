@@ -1,5 +1,5 @@
 // results.json's figures (results-format.md): the stats groups of every block, placed in
-// one tree per run, host, link, switch, connection and workload. The same tree, built
+// one tree per run, host, link, switch, router, connection and workload. The same tree, built
 // without a model, is the schema of `expect` paths and the listing of `rnicsim stats`.
 #include <algorithm>
 #include <cmath>
@@ -321,6 +321,15 @@ Group<hw::EthSwitch> switch_group() {
              });
 }
 
+Group<hw::Router> router_group() {
+  return Group<hw::Router>()
+      .include(hw::RouterStats::group(), [](const hw::Router& r) -> const hw::RouterStats& { return r.stats(); })
+      .keyed("interfaces", Key::Interface, "one entry per interface, by its name", hw::RouterIfStats::group(),
+             [](const hw::Router& r, const auto& visit) {
+               for (size_t i = 0; i < r.interfaces(); ++i) visit(r.config().interfaces[i].name, r.interface_stats(i));
+             });
+}
+
 // ------------------------------------------------------------------ the run
 
 Group<RunView> results_group() {
@@ -357,6 +366,11 @@ Group<RunView> results_group() {
              [](const RunView& r, const auto& visit) {
                for (const auto& sw : r.m->switches) visit(sw->config().name, *sw);
              })
+      .keyed("routers", Key::Router, "one entry per router (absent without routers)", router_group(),
+             [](const RunView& r, const auto& visit) {
+               for (const auto& x : r.m->routers) visit(x->config().name, *x);
+             },
+             Empty::Omit)
       .record("expectations", "the outcome of the `expect` checks: metric, op, want, actual, passed",
               [](const RunView&, nlohmann::ordered_json& slot) { slot = nlohmann::ordered_json::array(); });
 }

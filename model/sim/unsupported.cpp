@@ -61,7 +61,6 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
         parent[a] = b;
     }
   }
-  for (const auto& r : s.routers) add(r.loc, fmt::format("routers ('{}') are not simulated yet", r.name));
   const std::vector<std::string> ops = {"write",    "read",      "send",     "send_se",  "send_inv", "send_se_inv", "fetch_add",
                                         "cmp_swap", "write_lat", "read_lat", "send_lat", "bulk",     "ping"};
   for (const auto& w : s.workloads) {

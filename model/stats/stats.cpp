@@ -39,6 +39,8 @@ const char* key_name(Key k) {
     case Key::Link: return "link";
     case Key::Switch: return "switch";
     case Key::Port: return "port";
+    case Key::Router: return "router";
+    case Key::Interface: return "interface";
   }
   return "?";
 }

@@ -44,7 +44,7 @@ const char* unit_name(Unit u);
 
 /// What names the entries of a keyed collection (results.json's `hosts.<host>`): the
 /// scenario's ids of that kind.
-enum class Key { Workload, Size, Connection, Host, Link, Switch, Port };
+enum class Key { Workload, Size, Connection, Host, Link, Switch, Port, Router, Interface };
 /// "workload", "size", "connection", ...
 const char* key_name(Key k);
 

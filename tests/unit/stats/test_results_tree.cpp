@@ -92,6 +92,9 @@ TEST_CASE("results tree: every key of the results contract, with its unit", "[st
       {"links.<link>.frames", "frames"},
       {"links.<link>.drops", "frames"},
       {"links.<link>.corrupted", "frames"},
+      {"routers.<router>.forwarded", "count"},
+      {"routers.<router>.dropped", "count"},
+      {"routers.<router>.icmp_sent", "count"},
       {"expectations", "record"},
       // The TCP offload engine's figures, in the RNIC and in the host's own stack.
       {"hosts.<host>.rnic.toe.segments_tx", "segments"},
