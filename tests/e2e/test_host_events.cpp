@@ -122,7 +122,7 @@ const std::string kOld = "02:00:00:00:00:02", kNew = "02:00:00:00:00:22", kBcast
 
 }  // namespace
 
-TEST_CASE("mac_change: a gratuitous ARP, NEIGH_UPDATE, and alice's frames follow bob's new MAC",
+TEST_CASE("mac_change: a gratuitous ARP and NEIGH_UPDATE turn alice's frames to bob's new MAC",
           "[host_events]") {
   const Run run = run_scenario(scenario("mac_change"), "mac_change");
   const json& r = run.r;
@@ -186,7 +186,7 @@ TEST_CASE("mac_change: a gratuitous ARP, NEIGH_UPDATE, and alice's frames follow
   CHECK(r["hosts"]["alice"]["rnic"]["mac"]["stale_l2_frames"] == 0);
 }
 
-TEST_CASE("notify_modes: netevent, ARP snooping and no notifier under one MAC change", "[host_events]") {
+TEST_CASE("notify_modes: one MAC change learned by netevent or ARP snooping or not at all", "[host_events]") {
   const Run run = run_scenario(scenario("notify_modes"), "notify_modes");
   const json& r = run.r;
   CHECK(r["passed"] == true);
@@ -286,7 +286,7 @@ TEST_CASE("notify_modes: netevent, ARP snooping and no notifier under one MAC ch
   CHECK(h["bob"]["rnic"]["mac"]["rx_filtered"] == 7 + 8 + 144);
 }
 
-TEST_CASE("pmtu_update: the EMSS drops to 1228, in-flight data is resent at the new size", "[host_events]") {
+TEST_CASE("pmtu_update: the EMSS drops to 1228 and in-flight data is resent at the new size", "[host_events]") {
   const Run run = run_scenario(scenario("pmtu_update"), "pmtu_update");
   const json& r = run.r;
   CHECK(r["passed"] == true);
@@ -394,7 +394,7 @@ TEST_CASE("change_mtu: segments shrink to 1228 at 3 ms and grow back to 1448 aft
   CHECK(regrown == std::set<int64_t>{840, 1448});
 }
 
-TEST_CASE("netdev_down_up: GOING_DOWN resets the QPs while the port sends, DOWN silences it, UP lets c2 in",
+TEST_CASE("netdev_down_up: GOING_DOWN resets the QPs while the port sends and DOWN silences it until UP",
           "[host_events]") {
   const Run run = run_scenario(scenario("netdev_down_up"), "netdev_down_up");
   const json& r = run.r;
@@ -555,7 +555,7 @@ TEST_CASE("link_outage: the frames lost while bob's link was down are the ones T
   CHECK(count_if(bob, [](const Frame& f) { return f.t() >= 205 * kMs && f.t() < 210 * kMs; }) == 0);
 }
 
-TEST_CASE("unreachable: three ARP probes 1 s apart, FAILED at 3 s, EHOSTUNREACH to the host", "[host_events]") {
+TEST_CASE("unreachable: three ARP probes 1 s apart then FAILED at 3 s and EHOSTUNREACH to the host", "[host_events]") {
   const Run run = run_scenario(scenario("unreachable"), "unreachable");
   const json& r = run.r;
   CHECK(r["passed"] == true);
