@@ -2,9 +2,9 @@
 /// The RNIC firmware on its embedded core: connection setup (active and passive opens,
 /// the MPA Request/Reply exchange, negotiated by model/proto/mpa/negotiation.h), the L2
 /// table it keeps from the host's NEIGH_UPDATE netevents (type 7) or from its own ARP
-/// (type 3: firmware/own_stack.h), and the iw_cm-style events it raises to the host. Each handler costs core time; handlers run one at a time, in
-/// arrival order. It reaches the RNIC only through the register file and mailbox
-/// (model/hw/rnic/registers.h).
+/// (type 3: firmware/own_stack.h), and the iw_cm-style events it raises to the host.
+/// Each handler costs core time; handlers run one at a time, in arrival order. It reaches
+/// the RNIC only through the register file and mailbox (model/hw/rnic/registers.h).
 #include <cstdint>
 #include <functional>
 #include <map>

@@ -113,7 +113,7 @@ fw::FirmwareConfig firmware_config(const scenario::HostSpec& h, uint64_t seed) {
   fc.arp_snoop = pv.duration("fw_arp_snoop_cost");
   fc.arp = pv.duration("fw_arp_cost");
   fc.icmp = pv.duration("fw_icmp_cost");
-  c.arp_snoop = h.rnic.type == 7 && h.rnic.notify == "arp_snoop";
+  c.arp_snoop = h.rnic.notify == "arp_snoop";
   if (h.rnic.type == 3) {
     fw::OwnStackConfig o;
     o.ip = h.rnic.ip->addr;

@@ -126,5 +126,66 @@ TEST_CASE("type-3 port: a host MAC change leaves the RNIC's own MAC in the filte
   CHECK(rnic.config().mac == kRnicMac);
 }
 
+TEST_CASE("type-3 port: a connect resolves the peer with the firmware's own ARP, and takes fragmentation-needed") {
+  EventQueue events;  // first: the blocks post to it
+  host::HostMemory mem{1, "bob"};
+  hw::RnicConfig rc;
+  rc.type = 3;
+  rc.mac = kRnicMac;
+  rc.ip = kRnic;
+  rc.host_mac = kHostMac;
+  rc.host_ip = kHost;
+  hw::Rnic rnic("rnic", rc, mem, 1);
+  fw::FirmwareConfig fc;
+  fw::OwnStackConfig own;
+  own.ip = kRnic;
+  own.mac = kRnicMac;
+  own.rng_name = "bob.rnic.neigh";
+  fc.own_stack = own;
+  fw::Firmware firmware("firmware", fc, rnic);
+  fw::HostUpcalls up;  // no route and no resolve: a type-3 firmware asks its host for neither
+  firmware.set_host(up);
+
+  std::vector<Sent> sent;
+  rnic.mac().set_tap([&](const Frame& f, Duration t) {
+    if (load_be48(f.bytes.data() + 6) == kAliceMac) return;
+    sent.push_back({t, {f.bytes.begin(), f.bytes.end()}});
+  });
+  firmware.cmd_connect(3, hw::FourTuple{kRnic, kAlice, 40000, 5000}, mpa::Settings{}, tcp::Config{});
+  sc_core::sc_start(sc_core::sc_time(5, sc_core::SC_US));
+  // After the connect command (2 us): a broadcast ARP request from the RNIC's addresses.
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0].at == Duration::from_us(2));
+  CHECK(load_be48(sent[0].bytes.data()) == wire::kMacBroadcast);
+  auto rq = wire::decode_arp(sent[0].bytes.data() + 14, sent[0].bytes.size() - 14);
+  REQUIRE(rq);
+  CHECK(rq.value.spa == kRnic);
+  CHECK(rq.value.sha == kRnicMac);
+  CHECK(rq.value.tpa == kAlice);
+
+  FramePool& pool = events.frames();
+  rnic.mac().receive(with_fcs(arp_frame(pool, wire::ArpOp::Reply, kRnicMac, kAliceMac, kAlice, kRnicMac, kRnic)));
+  sc_core::sc_start(sc_core::sc_time(5, sc_core::SC_US));
+  // The reply's 20 ns at the MAC and 300 ns on the core, then the SYN to alice's MAC.
+  REQUIRE(sent.size() == 2);
+  auto ip = wire::decode_ipv4(sent[1].bytes.data() + 14, sent[1].bytes.size() - 14);
+  REQUIRE(ip);
+  CHECK(load_be48(sent[1].bytes.data()) == kAliceMac);
+  CHECK(load_be48(sent[1].bytes.data() + 6) == kRnicMac);
+  CHECK(ip.value.src == kRnic);
+  CHECK(ip.value.dst == kAlice);
+  CHECK(ip.value.protocol == wire::kIpProtoTcp);
+  REQUIRE(firmware.l2_table().size() == 1);
+  CHECK(firmware.l2_table()[0].ip == kAlice);
+  CHECK(firmware.l2_table()[0].mac == kAliceMac);
+  CHECK(firmware.l2_table()[0].state == fw::L2State::Valid);
+  CHECK(firmware.stats().l2_writes == 1);
+
+  rnic.mac().receive(with_fcs(frag_needed(pool, kRnic, 1280)));
+  sc_core::sc_start(sc_core::sc_time(5, sc_core::SC_US));
+  CHECK(firmware.stats().mtu_changes == 1);
+  CHECK(rnic.toe().conn(0).path_mtu() == 1280);
+}
+
 // libsystemc wants an sc_main; Catch2's main runs these tests, so it is never called.
 int sc_main(int, char**) { return 0; }
