@@ -37,6 +37,36 @@ Firmware::Firmware(sc_core::sc_module_name name, const FirmwareConfig& cfg, hw::
     : sc_module(name), cfg_(cfg), rnic_(rnic), agenda_(basename()) {
   rnic_.set_notifications(this);
   rnic_.snoop_arp(cfg.arp_snoop);
+  if (!cfg.own_stack) return;
+  OwnStack::Hooks h;
+  h.send = [this](FramePtr f) { rnic_.send_frame(std::move(f)); };
+  h.arm = [this](Duration when) {
+    agenda_.at(when, [this] { run(cfg_.costs.arp, [this] { own_->on_timer(sim_now()); }); });
+  };
+  // What the host's notifier would have said (netevent_neigh_update), from its own table.
+  h.neigh = [this](wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state) {
+    if (!netstack::nud_valid(state))
+      unreachable(ip);
+    else
+      learn(ip, mac, state == netstack::NudState::Reachable ? L2State::Valid : L2State::Stale);
+  };
+  h.pmtu = [this](wire::Ipv4Addr dst, uint32_t mtu) { path_mtu(dst, mtu); };
+  own_ = std::make_unique<OwnStack>(*cfg.own_stack, agenda_.frames(), std::move(h));
+}
+
+netstack::RouteRef Firmware::route(wire::Ipv4Addr dst) const { return own_ ? own_->route(dst) : up_.route(dst); }
+
+void Firmware::resolve(wire::Ipv4Addr next_hop) {
+  if (own_)
+    own_->resolve(next_hop, sim_now());
+  else
+    up_.resolve(next_hop);
+}
+
+void Firmware::own_frame(FramePtr f) {
+  if (!own_) return;
+  const Duration cost = OwnStack::is_arp(*f) ? cfg_.costs.arp : cfg_.costs.icmp;
+  run(cost, [this, f = std::move(f)] { own_->receive(*f, sim_now()); });
 }
 
 std::optional<uint32_t> Firmware::cmd_reg_mr(placement::Region r) {
@@ -93,12 +123,12 @@ bool Firmware::l2_valid(wire::Ipv4Addr next_hop) {
 }
 
 void Firmware::start_open(Setup& s) {
-  const netstack::RouteRef route = up_.route(s.tuple.remote_ip);
+  const netstack::RouteRef route = this->route(s.tuple.remote_ip);
   const wire::Ipv4Addr hop = netstack::next_hop(route, s.tuple.remote_ip);
   if (!l2_valid(hop)) {
     s.phase = Phase::AwaitL2;
     waiting_l2_.push_back(s);
-    up_.resolve(hop);
+    resolve(hop);
     return;
   }
   s.phase = Phase::Handshake;
@@ -145,7 +175,7 @@ void Firmware::learn(wire::Ipv4Addr ip, wire::MacAddr mac, L2State state) {
   std::vector<Setup> opens;
   opens.swap(waiting_l2_);
   for (auto& s : opens) {
-    if (netstack::next_hop(up_.route(s.tuple.remote_ip), s.tuple.remote_ip) == ip)
+    if (netstack::next_hop(route(s.tuple.remote_ip), s.tuple.remote_ip) == ip)
       start_open(s);
     else
       waiting_l2_.push_back(s);
@@ -177,7 +207,7 @@ void Firmware::unreachable(wire::Ipv4Addr ip) {
   std::vector<Setup> opens;
   opens.swap(waiting_l2_);
   for (auto& s : opens) {
-    if (netstack::next_hop(up_.route(s.tuple.remote_ip), s.tuple.remote_ip) != ip) {
+    if (netstack::next_hop(route(s.tuple.remote_ip), s.tuple.remote_ip) != ip) {
       waiting_l2_.push_back(s);
       continue;
     }
@@ -188,7 +218,7 @@ void Firmware::unreachable(wire::Ipv4Addr ip) {
   std::vector<hw::SynInfo> syns;
   syns.swap(syns_waiting_l2_);
   for (auto& syn : syns)
-    if (netstack::next_hop(up_.route(syn.tuple.remote_ip), syn.tuple.remote_ip) != ip) syns_waiting_l2_.push_back(syn);
+    if (netstack::next_hop(route(syn.tuple.remote_ip), syn.tuple.remote_ip) != ip) syns_waiting_l2_.push_back(syn);
   moves_waiting_.erase(ip);
 }
 
@@ -226,12 +256,16 @@ void Firmware::arp_seen(const wire::ArpPacket& arp) {
 void Firmware::netevent_pmtu_update(wire::Ipv4Addr dst, uint32_t mtu) {
   run(cfg_.costs.pmtu_update, [this, dst, mtu] {
     ++stats_.netevents_handled;
-    for (auto& [conn, s] : setups_) {
-      if (s.tuple.remote_ip != dst || !rnic_.connection_live(conn)) continue;
-      rnic_.set_path_mtu(conn, mtu);
-      ++stats_.mtu_changes;
-    }
+    path_mtu(dst, mtu);
   });
+}
+
+void Firmware::path_mtu(wire::Ipv4Addr dst, uint32_t mtu) {
+  for (auto& [conn, s] : setups_) {
+    if (s.tuple.remote_ip != dst || !rnic_.connection_live(conn)) continue;
+    rnic_.set_path_mtu(conn, mtu);
+    ++stats_.mtu_changes;
+  }
 }
 
 void Firmware::netevent_redirect(wire::Ipv4Addr dst, wire::Ipv4Addr old_gw, wire::Ipv4Addr new_gw) {
@@ -251,7 +285,7 @@ void Firmware::netevent_redirect(wire::Ipv4Addr dst, wire::Ipv4Addr old_gw, wire
         continue;
       }
       moves_waiting_.emplace(new_gw, conn);
-      if (!asked) up_.resolve(new_gw);
+      if (!asked) resolve(new_gw);
       asked = true;
     }
   });
@@ -311,11 +345,11 @@ void Firmware::syn_received(const hw::SynInfo& syn) {
   run(cfg_.costs.syn, [this, syn] {
     auto lit = listeners_.find(syn.tuple.local_port);
     if (lit == listeners_.end()) return;
-    const netstack::RouteRef route = up_.route(syn.tuple.remote_ip);
+    const netstack::RouteRef route = this->route(syn.tuple.remote_ip);
     const wire::Ipv4Addr hop = netstack::next_hop(route, syn.tuple.remote_ip);
     if (!l2_valid(hop)) {
       syns_waiting_l2_.push_back(syn);
-      up_.resolve(hop);
+      resolve(hop);
       return;
     }
     if (!up_.netfilter) {

@@ -1,16 +1,18 @@
 #pragma once
 /// The RNIC firmware on its embedded core: connection setup (active and passive opens,
 /// the MPA Request/Reply exchange, negotiated by model/proto/mpa/negotiation.h), the L2
-/// table it keeps from the host's NEIGH_UPDATE netevents, and the iw_cm-style events it
-/// raises to the host. Each handler costs core time; handlers run one at a time, in
-/// arrival order. It reaches the RNIC only through the register file and mailbox
-/// (model/hw/rnic/registers.h).
+/// table it keeps from the host's NEIGH_UPDATE netevents (type 7) or from its own ARP
+/// (type 3: firmware/own_stack.h), and the iw_cm-style events it raises to the host.
+/// Each handler costs core time; handlers run one at a time, in arrival order. It reaches
+/// the RNIC only through the register file and mailbox (model/hw/rnic/registers.h).
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
+#include "firmware/own_stack.h"
 #include "model/common/sim.h"
 #include "model/hw/rnic/registers.h"
 #include "model/proto/mpa/negotiation.h"
@@ -35,12 +37,16 @@ struct Costs {
   Duration mpa = Duration::from_us(3);
   Duration accept = Duration::from_us(2);
   Duration netfilter = Duration::from_ns(500);  ///< one check of the host's rules (enforce)
+  Duration arp = Duration::from_ns(300);   ///< type 3: an ARP frame or a neighbour timer of its own stack
+  Duration icmp = Duration::from_ns(500);  ///< type 3: an IPv4 datagram to its address (ICMP)
 };
 
 struct FirmwareConfig {
   Costs costs;
   bool arp_snoop = false;  ///< rnic.notify arp_snoop: it reads ARP frames at its port
   mpa::DeviceLimits mpa;  ///< the device's IRD/ORD maximum and RTR types
+  /// Type 3: the RNIC's own network stack (its own IP and MAC); type 7 has none.
+  std::optional<OwnStackConfig> own_stack;
 };
 
 struct FirmwareStats {
@@ -154,8 +160,11 @@ class Firmware : public sc_core::sc_module, public hw::RnicNotifications {
   void bytes_received(uint32_t conn, ConstByteSpan data) override;
   void connection_closed(uint32_t conn) override;
   void arp_seen(const wire::ArpPacket& arp) override;
+  void own_frame(FramePtr f) override;
 
   const FirmwareStats& stats() const { return stats_; }
+  /// Type 3's own network stack; null on type 7.
+  const OwnStack* own_stack() const { return own_.get(); }
 
  private:
   enum class Phase { AwaitL2, Handshake, AwaitReply, AwaitRequest, AwaitAccept, Done, Failed };
@@ -185,6 +194,12 @@ class Firmware : public sc_core::sc_module, public hw::RnicNotifications {
   void learn(wire::Ipv4Addr ip, wire::MacAddr mac, L2State state);
   /// Resolution of a next hop failed: the opens waiting for it end unreachable.
   void unreachable(wire::Ipv4Addr ip);
+  /// The route toward `dst`: the host's (type 7) or the RNIC's own (type 3).
+  netstack::RouteRef route(wire::Ipv4Addr dst) const;
+  /// Asks for a next hop the L2 table lacks: of the host (type 7), of its own ARP (type 3).
+  void resolve(wire::Ipv4Addr next_hop);
+  /// The path MTU toward `dst`: every live connection to it takes it.
+  void path_mtu(wire::Ipv4Addr dst, uint32_t mtu);
 
   void start_open(Setup& s);
   /// The SYN is sent (after the host's OUTPUT verdict, under enforce).
@@ -211,6 +226,7 @@ class Firmware : public sc_core::sc_module, public hw::RnicNotifications {
   std::map<uint32_t, Setup> setups_;            ///< by connection
   std::vector<Setup> waiting_l2_;               ///< active opens waiting for a neighbour
   std::vector<hw::SynInfo> syns_waiting_l2_;
+  std::unique_ptr<OwnStack> own_;  ///< type 3 only
   FirmwareStats stats_;
 };
 

@@ -41,6 +41,13 @@ Host::Host(const HostConfig& cfg, HostMemory& mem, hw::Rnic& rnic, fw::Firmware&
                      [this](FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, size_t off,
                             size_t len, wire::MacAddr src) { tcp_input(std::move(f), ip, tcp, off, len, src); });
   wire_netfilter();
+  // A type-3 RNIC is a second netdev of its own address (NETDEV_REGISTER as its driver
+  // loads): the host sees it, and sends it nothing.
+  if (cfg.notify == Notify::OwnStack)
+    log_.emit(sim_now(), cfg.name, "to_host", "netdev_register",
+              {{"netdev", "rnic0"},
+               {"ip", fmt::format("{}/{}", format_ipv4(cfg.rnic_ip), cfg.rnic_prefix_len)},
+               {"mac", format_mac(cfg.rnic_mac)}});
   rnic_->engine().set_cqe_sink([this](const hw::Cqe& c) {
     if (on_cqe_) on_cqe_(c);
   });
@@ -225,7 +232,9 @@ void Host::send_arp(wire::ArpOp op, wire::MacAddr dst_mac, wire::MacAddr tha,
 }
 
 void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state) {
-  // The netevent notifier: NEIGH_UPDATE goes to every registered driver, the RNIC's too.
+  // The netevent notifier: NEIGH_UPDATE goes to every registered driver, the RNIC's too;
+  // a type-3 RNIC's driver registers none (its firmware has its own neighbours).
+  if (cfg_.notify == Notify::OwnStack) return;
   ++stats_.netevents_to_rnic;
   log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_update",
             {{"ip", format_ipv4(ip)}, {"mac", format_mac(mac)}, {"state", netstack::to_string(state)}});
@@ -233,6 +242,7 @@ void Host::notify_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::N
 }
 
 void Host::reply_neigh(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state) {
+  if (cfg_.notify == Notify::OwnStack) return;  // a type-3 RNIC never asks
   ++stats_.netevents_to_rnic;
   log_.emit(sim_now(), cfg_.name, "to_rnic", "neigh_reply",
             {{"ip", format_ipv4(ip)}, {"mac", format_mac(mac)}, {"state", netstack::to_string(state)}});
@@ -374,9 +384,10 @@ void Host::connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sp
   }
   connecting_[qpn] = std::move(done);
   // RDMA CM: route lookup, then the neighbour (ARP when unknown; the RNIC learns it from
-  // the NEIGH_UPDATE netevent); the firmware waits for its L2 entry.
-  resolve(next_hop(dst));
-  firmware_->cmd_connect(qpn, hw::FourTuple{cfg_.ip, dst, sport, dport}, mpa, tcp);
+  // the NEIGH_UPDATE netevent); the firmware waits for its L2 entry. A type-3 RNIC
+  // resolves it with its own ARP, from its own address.
+  if (cfg_.notify != Notify::OwnStack) resolve(next_hop(dst));
+  firmware_->cmd_connect(qpn, hw::FourTuple{cfg_.rdma_ip(), dst, sport, dport}, mpa, tcp);
 }
 
 }  // namespace rnicsim::host

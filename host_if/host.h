@@ -39,6 +39,7 @@ enum class Notify {
   Netevent,  ///< the host's netevent and netdev notifiers (the 2006 patch)
   ArpSnoop,  ///< it reads the ARP frames at its port itself (the old RDMA CM's way)
   None,      ///< it learns nothing after a connection's setup
+  OwnStack,  ///< type 3: the RNIC runs ARP and ICMP itself; nothing crosses from the host
 };
 
 struct HostConfig {
@@ -55,6 +56,12 @@ struct HostConfig {
   bool netfilter_enforce = true;           ///< rnic.netfilter: the rules judge offloaded setup too
   netstack::NeighConfig neigh;             ///< ARP and NUD timers (Linux's defaults)
   SoftTcpConfig soft_tcp;                  ///< the host's own TCP stack
+  /// Type 3: the RNIC's own address (its netdev `rnic0` beside `netdev`); 0 on type 7.
+  wire::Ipv4Addr rnic_ip = 0;
+  uint8_t rnic_prefix_len = 24;
+  wire::MacAddr rnic_mac = 0;
+  /// The address `rdma` connections use: the RNIC's own on type 3, the host's on type 7.
+  wire::Ipv4Addr rdma_ip() const { return rnic_ip ? rnic_ip : ip; }
 };
 
 struct HostIfStats {

@@ -14,7 +14,9 @@ constexpr uint32_t kIpv4TcpHeaders = 40;
 
 void Host::netdev_notify(fw::NetdevEvent ev, nlohmann::ordered_json fields) {
   // The driver owns its device: UP, DOWN and GOING_DOWN reach the RNIC whatever its mode;
-  // an address or MTU change only through the notifier (notify: netevent).
+  // an address or MTU change only through the notifier (notify: netevent). A type-3 RNIC
+  // has a netdev of its own: the host's events are not its.
+  if (cfg_.notify == Notify::OwnStack) return;
   const bool state_event = ev == fw::NetdevEvent::Up || ev == fw::NetdevEvent::Down || ev == fw::NetdevEvent::GoingDown;
   if (!state_event && cfg_.notify != Notify::Netevent) return;
   std::string kind = fw::to_string(ev);  // NETDEV_UP -> netdev_up

@@ -223,6 +223,19 @@ void check_routers(Ctx& c, const Scenario& s) {
   }
 }
 
+/// `rnic.notify` says how a type-7 RNIC hears of its host's neighbours; a type-3 RNIC runs
+/// ARP itself and hears nothing from its host, so the key means nothing there.
+void check_notify(Ctx& c, const Scenario& s) {
+  for (size_t i = 0; i < s.hosts.size(); ++i) {
+    const std::string path = fmt::format("hosts[{}].rnic.notify", i);
+    if (s.hosts[i].rnic.type != 3 || !c.written(path)) continue;
+    c.error(c.where(path, s.hosts[i].rnic.loc),
+            fmt::format("{}: a type-3 RNIC runs ARP and ICMP itself and hears no netevents from its host: notify "
+                        "applies to type 7 only",
+                        path));
+  }
+}
+
 void check_host_ref(Ctx& c, const std::string& path, const Loc& fallback, const std::string& name, const Nodes& nodes) {
   if (name.empty() || Nodes::in(nodes.hosts, name)) return;
   const char* other = Nodes::in(nodes.switches, name) ? " (it is a switch)"
@@ -364,6 +377,7 @@ void check_scenario(Ctx& c, Scenario& s, const stats::Node& results) {
   check_rates(c, s);
   check_addresses(c, s);
   check_routers(c, s);
+  check_notify(c, s);
   check_work(c, s, nodes);
   check_qps(c, s);
   check_events(c, s, nodes);

@@ -67,6 +67,15 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   c.type = h.rnic.type;
   c.mac = h.mac;
   c.ip = h.ip.addr;
+  if (h.rnic.type == 3) {
+    // Its own addresses for what it offloads, the host's beside them on the port; its TOE
+    // answers segments for no connection to its address with RST (nobody else would).
+    c.mac = *h.rnic.mac;
+    c.ip = h.rnic.ip->addr;
+    c.host_mac = h.mac;
+    c.host_ip = h.ip.addr;
+    c.toe.reset_unmatched = true;
+  }
   c.mtu = h.mtu;
   c.mac_cfg.rate = rate;
   c.mac_cfg.latency = pv.duration("mac_latency");
@@ -87,7 +96,7 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   return c;
 }
 
-fw::FirmwareConfig firmware_config(const scenario::HostSpec& h) {
+fw::FirmwareConfig firmware_config(const scenario::HostSpec& h, uint64_t seed) {
   const scenario::Profile* prof = scenario::find_profile(h.rnic.profile);
   if (!prof) throw std::runtime_error("unknown profile " + h.rnic.profile);
   ProfileValues pv{prof, &h.rnic.overrides};
@@ -103,8 +112,22 @@ fw::FirmwareConfig firmware_config(const scenario::HostSpec& h) {
   fc.redirect = pv.duration("fw_redirect_cost");
   fc.netdev = pv.duration("fw_netdev_cost");
   fc.arp_snoop = pv.duration("fw_arp_snoop_cost");
+  fc.arp = pv.duration("fw_arp_cost");
+  fc.icmp = pv.duration("fw_icmp_cost");
   c.arp_snoop = h.rnic.notify == "arp_snoop";
   fc.netfilter = pv.duration("fw_netfilter_cost");
+  if (h.rnic.type == 3) {
+    fw::OwnStackConfig o;
+    o.ip = h.rnic.ip->addr;
+    o.prefix_len = h.rnic.ip->len;
+    o.mac = *h.rnic.mac;
+    o.mtu = h.mtu;
+    for (const auto& r : h.routes) o.host_routes.push_back({r.dst.addr, r.dst.len, r.via, h.mtu});
+    if (h.gateway) o.host_routes.push_back({0, 0, *h.gateway, h.mtu});
+    o.seed = seed;
+    o.rng_name = h.name + ".rnic.neigh";
+    c.own_stack = std::move(o);
+  }
   c.mpa.max_ird = static_cast<uint32_t>(pv.count("max_ird"));
   c.mpa.rtr_types = static_cast<uint8_t>(pv.count("mpa_rtr_types"));
   return c;
@@ -252,6 +275,12 @@ void build(Model& m) {
                                              : host::Notify::Netevent;
     for (const auto& r : h.netfilter) hc.netfilter.push_back(nf_rule(r));
     hc.netfilter_enforce = h.rnic.netfilter == "enforce";
+    if (h.rnic.type == 3) {
+      hc.notify = host::Notify::OwnStack;
+      hc.rnic_ip = h.rnic.ip->addr;
+      hc.rnic_prefix_len = h.rnic.ip->len;
+      hc.rnic_mac = *h.rnic.mac;
+    }
     hc.soft_tcp.segment_cost = h.tcp.segment_cost;
     const Rate rate = rate_of.count(h.name) ? rate_of[h.name] : profile_rate(h);
     hw::RnicConfig rc = rnic_config(h, rate);
@@ -260,7 +289,7 @@ void build(Model& m) {
     rc.placement.make_core = m.opt.rtl_core;
     if (m.opt.wave && rc.placement.mode != hw::PlacementMode::Model)
       rc.placement.wave_path = (std::filesystem::path(m.opt.out_dir) / (h.name + ".rtl.fst")).string();
-    m.nodes.push_back(std::make_unique<Node>(h.name.c_str(), hc, rc, firmware_config(h), m.log, s.seed));
+    m.nodes.push_back(std::make_unique<Node>(h.name.c_str(), hc, rc, firmware_config(h, s.seed), m.log, s.seed));
     m.host_by_name[h.name] = &m.nodes.back()->host();
     m.hosts.push_back(&m.nodes.back()->host());
   }
@@ -435,7 +464,7 @@ void build(Model& m) {
       host::Host* h = rt->client;
       rt->client_qpn = h->create_qp(1, rt->spec->sq_depth, rt->spec->rq_depth);
       const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->offload_ephemeral_port();
-      h->connect(rt->client_qpn, rt->server->config().ip, rt->port, sport, cmpa, ctcp,
+      h->connect(rt->client_qpn, rt->server->config().rdma_ip(), rt->port, sport, cmpa, ctcp,
                  [&m, rt](uint32_t, int status) {
                    if (status != 0) {
                      // EHOSTUNREACH: the next hop never answered ARP; ENETUNREACH or

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/common/bytes.h"
+#include "model/common/frame.h"
 #include "model/hw/toe/toe.h"
 #include "model/proto/mpa/negotiation.h"
 #include "model/proto/placement/regions.h"
@@ -32,6 +33,9 @@ class RnicNotifications {
   virtual void connection_closed(uint32_t conn) = 0;
   /// An ARP frame arrived at the port (raised only while ARP snooping is on).
   virtual void arp_seen(const wire::ArpPacket& arp) = 0;
+  /// A frame for the RNIC's own stack (type 3: its own IP and MAC): ARP whose target is
+  /// its address, a gratuitous ARP, an IPv4 datagram to it that is not TCP.
+  virtual void own_frame(FramePtr f) = 0;
 };
 
 /// Commands the firmware writes to the RNIC.
@@ -62,6 +66,8 @@ class RnicRegisters {
   /// ARP frames at the port are raised as arp_seen from now on (the old RDMA CM's way of
   /// learning neighbours without the host's notifier).
   virtual void snoop_arp(bool on) = 0;
+  /// Sends a frame the firmware built (its own stack's ARP and ICMP, type 3) out of the port.
+  virtual void send_frame(FramePtr f) = 0;
   /// SYNs for `port` are raised as syn_received from now on.
   virtual void listen(uint16_t port) = 0;
   /// Opens a connection and starts its handshake; returns its id. The connection holds

@@ -17,8 +17,12 @@ Rnic::Rnic(sc_core::sc_module_name name, const RnicConfig& cfg, host::HostMemory
       toe_("toe", cfg.toe, mac_, cfg.mac, seed),
       placement_("placement", cfg.placement, dma_, mem),
       engine_("engine", cfg.engine, toe_, dma_, placement_, mem) {
+  if (cfg_.type != 3) {  // type 7: one address for the host and the RNIC
+    cfg_.host_mac = cfg_.mac;
+    cfg_.host_ip = cfg_.ip;
+  }
   mac_.set_upper(this);
-  mac_.set_addresses({cfg.mac});
+  mac_.set_addresses(port_addresses());
   toe_.set_syn_handler([this](const SynInfo& s) {
     if (notify_) notify_->syn_received(s);
   });
@@ -33,21 +37,25 @@ void Rnic::receive(FramePtr f) {
   auto eth = wire::decode_eth(p, n);
   if (eth && eth.value.ethertype == wire::kEtherTypeIpv4) {
     auto ip = wire::decode_ipv4(p + eth.length, n - eth.length);
-    if (ip && ip.value.protocol == wire::kIpProtoTcp && ip.value.dst == cfg_.ip) {
+    // TCP to the RNIC's address goes to the TOE first; what it leaves, and TCP to the
+    // host's address (type 3: another one), to the host's stack.
+    if (ip && ip.value.protocol == wire::kIpProtoTcp && (ip.value.dst == cfg_.ip || ip.value.dst == cfg_.host_ip)) {
       const size_t l4 = eth.length + ip.value.header_length;
       const size_t l4_len = ip.value.total_length - ip.value.header_length;
       auto tcp = wire::decode_tcp(p + l4, l4_len);
       if (tcp) {
         const size_t off = l4 + tcp.length, len = l4_len - tcp.length;
-        if (toe_.receive(f, ip.value, tcp.value, off, len, eth.value.src)) {
+        if (ip.value.dst == cfg_.ip && toe_.receive(f, ip.value, tcp.value, off, len, eth.value.src)) {
           if (claimed_) claimed_(FourTuple{ip.value.dst, ip.value.src, tcp.value.dport, tcp.value.sport});
           return;
         }
-        if (host_tcp_rx_) host_tcp_rx_(std::move(f), ip.value, tcp.value, off, len, eth.value.src);
+        if (ip.value.dst == cfg_.host_ip && host_tcp_rx_)
+          host_tcp_rx_(std::move(f), ip.value, tcp.value, off, len, eth.value.src);
         return;
       }
     }
   }
+  if (eth && cfg_.type == 3 && own_stack_frame(f, eth.value, eth.length)) return;
   if (snoop_arp_ && notify_ && eth && eth.value.ethertype == wire::kEtherTypeArp) {
     auto arp = wire::decode_arp(p + eth.length, n - eth.length);
     if (arp) notify_->arp_seen(arp.value);
@@ -55,9 +63,38 @@ void Rnic::receive(FramePtr f) {
   if (host_rx_) host_rx_(std::move(f));
 }
 
+bool Rnic::own_stack_frame(const FramePtr& f, const wire::EthHeader& eth, size_t l3_off) {
+  const uint8_t* p = f->bytes.data() + l3_off;
+  const size_t n = f->bytes.size() - l3_off;
+  if (eth.ethertype == wire::kEtherTypeIpv4) {
+    auto ip = wire::decode_ipv4(p, n);
+    if (!ip || ip.value.dst != cfg_.ip) return false;
+    if (notify_) notify_->own_frame(f);  // ICMP (and any other protocol) to the RNIC's address
+    return true;
+  }
+  if (eth.ethertype != wire::kEtherTypeArp) return false;
+  auto arp = wire::decode_arp(p, n);
+  if (!arp) return false;
+  // ARP for the RNIC's address, broadcast or not, is its firmware's alone.
+  if (arp.value.tpa == cfg_.ip) {
+    if (notify_) notify_->own_frame(f);
+    return true;
+  }
+  // A gratuitous ARP (sender and target one address) is news for both stacks on the port.
+  if (arp.value.spa == arp.value.tpa && notify_) notify_->own_frame(f);
+  return false;
+}
+
+std::vector<wire::MacAddr> Rnic::port_addresses() const {
+  std::vector<wire::MacAddr> a{cfg_.host_mac};
+  if (cfg_.mac != cfg_.host_mac) a.push_back(cfg_.mac);
+  return a;
+}
+
 void Rnic::set_port_mac(wire::MacAddr mac) {
-  cfg_.mac = mac;
-  mac_.set_addresses({mac});
+  cfg_.host_mac = mac;
+  if (cfg_.type != 3) cfg_.mac = mac;
+  mac_.set_addresses(port_addresses());
 }
 
 // ------------------------------------------------------------------ registers

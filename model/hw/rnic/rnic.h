@@ -2,8 +2,10 @@
 /// One RNIC: MAC, TCP offload engine, DDP/RDMAP engine, placement unit and DMA/PCIe, wired
 /// together, with the receive demultiplexer that sends offloaded connections to the TOE
 /// and everything else to the host's network stack (type 7: the RNIC shares the host's IP
-/// and MAC), and the register file and mailbox its firmware drives (registers.h). The
-/// firmware itself runs on the embedded core, outside this block.
+/// and MAC; type 3: it has its own beside the host's on the port, and what is for them
+/// goes to the TOE and the firmware's own stack), and the register file and mailbox its
+/// firmware drives (registers.h). The firmware itself runs on the embedded core, outside
+/// this block.
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,8 +24,11 @@ namespace rnicsim::hw {
 
 struct RnicConfig {
   int type = 7;
-  wire::MacAddr mac = 0;
-  wire::Ipv4Addr ip = 0;
+  wire::MacAddr mac = 0;  ///< the source of offloaded frames: the RNIC's own (type 7: the host's)
+  wire::Ipv4Addr ip = 0;  ///< the address offloaded connections use (type 7: the host's)
+  /// The host's addresses on the port (type 3; type 7 takes mac and ip).
+  wire::MacAddr host_mac = 0;
+  wire::Ipv4Addr host_ip = 0;
   uint32_t mtu = 1500;  ///< the port's MTU (type 7: the host netdev's)
   MacConfig mac_cfg;
   ToeConfig toe;
@@ -45,9 +50,10 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
 
   /// Frames the host stack sends through the shared port.
   void host_send(FramePtr f) { mac_.send(std::move(f), sim_now()); }
-  /// The host driver's operations on the port itself (not firmware commands): its MAC
-  /// address (type 7: the host's), which the receive filter accepts from now (offloaded
-  /// frames keep their source MAC until the firmware writes the new one), and its
+  /// The host driver's operations on the port itself (not firmware commands): the host's
+  /// MAC address, which the receive filter accepts from now (type 7: offloaded frames keep
+  /// their source MAC until the firmware writes the new one; type 3: the RNIC's own stays
+  /// beside it), and its
   /// administrative state (ndo_open / ndo_stop).
   void set_port_mac(wire::MacAddr mac);
   void set_port_up(bool up) {
@@ -77,6 +83,7 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
   void qp_to_error(uint32_t qpn) override { engine_.qp_to_error(qpn); }
   bool connection_live(uint32_t conn) const override;
   void snoop_arp(bool on) override { snoop_arp_ = on; }
+  void send_frame(FramePtr f) override { mac_.send(std::move(f), sim_now()); }
   void set_source_mac(wire::MacAddr mac) override { toe_.set_mac_addr(mac); }
   void listen(uint16_t port) override { toe_.listen(port); }
   uint32_t open_active(const FourTuple& t, netstack::RouteRef route, wire::Ipv4Addr next_hop,
@@ -110,6 +117,10 @@ class Rnic : public sc_core::sc_module, public FrameSink, public RnicRegisters {
   netstack::Path path(netstack::RouteRef route, wire::Ipv4Addr next_hop, wire::Ipv4Addr dst);
   /// Keeps the route copy path() made for the connection just opened; returns its id.
   uint32_t keep_route(uint32_t conn);
+  /// Type 3: hands the firmware what is for the RNIC's own stack; false for the rest.
+  bool own_stack_frame(const FramePtr& f, const wire::EthHeader& eth, size_t l3_off);
+  /// The unicast MACs the port accepts: the host's, and a type-3 RNIC's own.
+  std::vector<wire::MacAddr> port_addresses() const;
   /// The L2 entry of a next hop (which must exist).
   std::shared_ptr<netstack::L2Entry> l2_of(wire::Ipv4Addr next_hop) const;
 
