@@ -77,13 +77,16 @@ links:
 }
 
 TEST_CASE("cli: a valid key asking for what is not simulated yet exits 4, named") {
+  // Two connections served by one listening socket (port 7000 of b).
   std::string text = kGood;
-  text += "events:\n  - {at: 3ms, host: a, kind: redirect, dst: 10.1.0.5, gateway: 10.0.0.253}\n";
+  const std::string c1 = "  - {id: c1, from: a, to: b, port: 7000}\n";
+  text.replace(text.find(c1), c1.size(), c1 + "  - {id: c2, from: a, to: b, port: 7000}\n");
   auto r = sh(kBin + " run " + write_file("later.yaml", text) + " -o " + kWork + "/cli/later");
   INFO(r.out);
   CHECK(r.status == 4);
-  CHECK(r.out.find("events of kind 'redirect' are not simulated yet") != std::string::npos);
-  CHECK(r.out.find("later.yaml:15:5: not simulated yet") != std::string::npos);
+  CHECK(r.out.find("connections 'c1' and 'c2' both listen on b port 7000: one listening socket serving several "
+                   "connections is not simulated yet") != std::string::npos);
+  CHECK(r.out.find("later.yaml:9:5: not simulated yet") != std::string::npos);
 }
 
 TEST_CASE("cli: run with a size sweep, --set and a failing expectation") {

@@ -78,7 +78,7 @@ TEST_CASE("paths that cannot exist say why", "[metrics]") {
         "connections.c1.tcp is a group: name one of its fields (segments_tx, segments_rx, bytes_tx, retransmits, "
         "fast_retransmits, timeouts, dup_acks_rx, ooo_segments_rx, cwnd_max_bytes, sack_retransmits, rto_retransmits, "
         "partial_acks, persist_probes, ecn_ce_rx, ecn_ece_rx, ecn_reductions, paws_drops, dup_segments_rx, dsacks_rx, "
-        "rack_lost, tlp_probes, tlp_recoveries, srtt_ns, mss, rto_ns)");
+        "rack_lost, tlp_probes, tlp_recoveries, srtt_ns, mss, path_mtu, rto_ns)");
   CHECK(why_not("hosts.dave.rnic.mac.frames_tx") == "no host 'dave' in this scenario (hosts: alice, bob, carol)");
   CHECK(why_not("hosts.alice.mac.frames_tx") == "hosts.alice has no field 'mac' (fields: rnic, host_if)");
   CHECK(why_not("links.alice_sw1.frames") ==
