@@ -162,7 +162,9 @@ TEST_CASE("mac_change: a gratuitous ARP and NEIGH_UPDATE turn alice's frames to 
   CHECK(garp[0]["arp.dst.hw_mac"] == "00:00:00:00:00:00");
   // bob sends from the new MAC only; what reached its port for the old one after the change
   // is what its filter dropped, and TCP resent each of those segments once.
-  CHECK(count_if(bob, [](const Frame& f) { return f.t() > 5 * kMs && f["eth.src"] == kOld; }) == 0);
+  // (after its firmware's NETDEV_CHANGEADDR handler, 1 us: until then its offloaded
+  // frames keep the old source MAC).
+  CHECK(count_if(bob, [](const Frame& f) { return f.t() > 5 * kMs + kUs && f["eth.src"] == kOld; }) == 0);
   const size_t to_old = count_if(bob, [](const Frame& f) { return f.t() >= 5 * kMs && f["eth.dst"] == kOld; });
   CHECK(to_old == 16);
   CHECK(r["hosts"]["bob"]["rnic"]["mac"]["rx_filtered"] == to_old);
@@ -530,29 +532,34 @@ TEST_CASE("link_outage: the frames lost while bob's link was down are the ones T
   };
   const size_t a2b_lost = from(alice, "02:00:00:00:00:01") - from(bob, "02:00:00:00:00:01");
   const size_t b2a_lost = from(bob, "02:00:00:00:00:02") - from(alice, "02:00:00:00:00:02");
-  CHECK(a2b_lost == 1318);
-  CHECK(b2a_lost == 1);
   const json& l = r["links"]["bob_sw0"];
-  CHECK(l["down_drops"] == a2b_lost + b2a_lost);
-  CHECK(l["drops"] == l["down_drops"]);
+  // Every frame lost on bob's link (none on alice's): the outage's, then the lossy spell's.
+  CHECK(l["drops"] == a2b_lost + b2a_lost);
   CHECK(r["links"]["alice_sw0"]["drops"] == 0);
-  // Every lost data segment went again once (the probe and then the timeout's go-back).
-  CHECK(c["tcp"]["retransmits"] == a2b_lost);
-  CHECK(c["tcp"]["rto_retransmits"].get<uint64_t>() + c["tcp"]["tlp_probes"].get<uint64_t>() == a2b_lost);
+  CHECK(l["down_drops"] == 1319);
+  CHECK(l["drops"].get<uint64_t>() - l["down_drops"].get<uint64_t>() == 97);
+  // Every lost data segment went again (the timeout's go-back, then RACK in the spell).
+  CHECK(c["tcp"]["retransmits"].get<uint64_t>() >= a2b_lost);
+  CHECK(c["tcp"]["rto_retransmits"] == 1317);
 
   // The first retransmission after the outage: one RTO (200 ms, Linux's minimum) after the
-  // last ACK alice heard, bob's delayed ACK 40 ms after the link went down.
+  // last ACK alice heard before the link went down, re-armed by the tail loss probe that
+  // followed it (RFC 8985 7.3) within the millisecond.
   int64_t last_ack = -1, first_rto = -1;
-  for (const auto& f : alice) {
-    if (f.t() < 5 * kMs) continue;
-    if (f["eth.src"] == "02:00:00:00:00:02" && first_rto < 0) last_ack = f.t();
-    if (f["eth.src"] == "02:00:00:00:00:01" && first_rto < 0) first_rto = f.t();
-  }
-  CHECK(last_ack == 43003611);
-  CHECK(first_rto - last_ack == 200 * kMs + 50);
+  for (const auto& f : alice)
+    if (f.t() >= 5 * kMs && f["eth.src"] == "02:00:00:00:00:01") {
+      first_rto = f.t();
+      break;
+    }
+  for (const auto& f : alice)
+    if (f.t() < first_rto && f["eth.src"] == "02:00:00:00:00:02") last_ack = f.t();
+  CHECK(last_ack < 3 * kMs + 10 * kUs);
+  CHECK(first_rto - last_ack >= 200 * kMs);
+  CHECK(first_rto - last_ack < 201 * kMs);
   CHECK(c["tcp"]["rto_ns"] == 200 * kMs);
-  // The link's lossy spell (205 to 210 ms) falls in that silence: no frame crosses it.
-  CHECK(count_if(bob, [](const Frame& f) { return f.t() >= 205 * kMs && f.t() < 210 * kMs; }) == 0);
+  // The link's lossy spell (205 to 210 ms) falls after the recovery: frames cross it and
+  // some are lost.
+  CHECK(count_if(bob, [](const Frame& f) { return f.t() >= 205 * kMs && f.t() < 210 * kMs; }) > 0);
 }
 
 TEST_CASE("unreachable: three ARP probes 1 s apart then FAILED at 3 s and EHOSTUNREACH to the host", "[host_events]") {

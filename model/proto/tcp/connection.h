@@ -352,7 +352,13 @@ class Connection {
   bool syn_pending_ = false;  ///< SYN or SYN-ACK to (re)send
   bool rst_pending_ = false;
   uint32_t rst_seq_ = 0;
-  int unacked_full_segments_ = 0;
+  uint64_t unacked_bytes_ = 0;   ///< in-order bytes received since the last ACK sent
+  /// The receive MSS: the size the peer's segments are measured to have (Linux's
+  /// icsk_ack.rcv_mss), from RFC 9293's default 536 (tcp_initialize_rcv_mss).
+  static constexpr uint32_t kDefaultMss = 536;
+  uint32_t rcv_mss_ = kDefaultMss;
+  uint32_t last_seg_size_ = 0;  ///< the last segment's length, when it could lower rcv_mss_
+  void measure_rcv_mss(size_t len);
 
   // Loss recovery.
   Recovery recovery_ = Recovery::Open;

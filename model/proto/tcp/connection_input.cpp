@@ -174,7 +174,7 @@ void Connection::on_synchronized_segment(const wire::TcpHeader& h, ConstByteSpan
           pre_ack_seq_ = rcv_nxt_;
           pre_ack_ece_ = ece_echo_;
           delack_deadline_ = Duration{-1};
-          unacked_full_segments_ = 0;
+          unacked_bytes_ = 0;
         }
         ece_echo_ = ce;
       }

@@ -137,7 +137,7 @@ Outgoing Connection::emit_retransmission(uint32_t seq, uint32_t len, Duration no
     ++stats_.sack_retransmits;
   ack_now_ = false;
   delack_deadline_ = Duration{-1};
-  unacked_full_segments_ = 0;
+  unacked_bytes_ = 0;
   if (first || rto_deadline_.ps < 0) arm_rto(now);
   return out;
 }
@@ -166,7 +166,7 @@ Outgoing Connection::emit_new_data(size_t len, Duration now) {
   stats_.bytes_tx += len;
   ack_now_ = false;
   delack_deadline_ = Duration{-1};
-  unacked_full_segments_ = 0;
+  unacked_bytes_ = 0;
   return out;
 }
 
@@ -176,7 +176,7 @@ Outgoing Connection::emit_ack(Duration now) {
   fill_sack_blocks(out.hdr);
   ack_now_ = false;
   delack_deadline_ = Duration{-1};
-  unacked_full_segments_ = 0;
+  unacked_bytes_ = 0;
   ++stats_.segments_tx;
   return out;
 }

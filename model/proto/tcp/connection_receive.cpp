@@ -105,11 +105,32 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
   }
   if (ack_hint || filled_hole) {
     ack_now_ = true;  // RFC 5681 4.2: at once when a segment fills (part of) a gap
-  } else if (payload.size() >= emss()) {
-    // ACK at least every second full-sized segment (RFC 5681 4.2; RFC 9293 3.8.6.3).
-    if (++unacked_full_segments_ >= 2) ack_now_ = true;
+  } else {
+    // ACK at least every second full-sized segment (RFC 5681 4.2; RFC 9293 3.8.6.3), as
+    // Linux's __tcp_ack_snd_check counts it: at once when more than one receive MSS has
+    // come since the last ACK, the receive MSS being the size the sender's segments are
+    // measured to have (tcp_measure_rcv_mss), not this side's own send MSS.
+    measure_rcv_mss(payload.size());
+    unacked_bytes_ += payload.size();
+    if (unacked_bytes_ > rcv_mss_) ack_now_ = true;
   }
   if (!ack_now_ && delack_deadline_.ps < 0) delack_deadline_ = now + cfg_.delayed_ack;
+}
+
+void Connection::measure_rcv_mss(size_t len) {
+  // Linux's tcp_measure_rcv_mss: a segment at least as long as the estimate raises it (up
+  // to the MSS advertised); two in a row of one shorter length, not below the default
+  // 536, lower it to that length (a sender whose path MTU shrank).
+  const uint32_t l = static_cast<uint32_t>(len);
+  const uint32_t last = last_seg_size_;
+  last_seg_size_ = 0;
+  if (l >= rcv_mss_) {
+    rcv_mss_ = std::min(l, local_mss());
+    return;
+  }
+  if (l < kDefaultMss) return;
+  last_seg_size_ = l;
+  if (l == last) rcv_mss_ = l;
 }
 
 void Connection::process_fin(Duration now) {
