@@ -115,12 +115,12 @@ TEST_CASE("netfilter: enforce judges offloaded setup; each verdict is an events.
   CHECK(v[7]["time_ns"] == 1000012796);
   CHECK(v[8]["time_ns"] == 3000012796);
   // CONNECT_REPLY by QP: c3's at once with -EPERM, c2's on bob's RST, c1's when its SYNs
-  // time out (7 s), c4 accepted.
+  // time out (4 s: 3 s of user timeout after the first retransmission at 1 s), c4 accepted.
   std::vector<std::string> replies;
   for (const auto& e : events("netfilter_enforce", "connect_reply"))
     replies.push_back(std::to_string(e["qpn"].get<int>()) + ":" + std::to_string(e["status"].get<int>()) + "@" +
                       std::to_string(e["time_ns"].get<long long>()));
-  CHECK(replies == std::vector<std::string>{"2:-1@10700", "1:-111@17412", "3:0@31169", "0:-111@7000009700"});
+  CHECK(replies == std::vector<std::string>{"2:-1@10700", "1:-111@17412", "3:0@31169", "0:-111@4000009700"});
   CHECK(frames("netfilter_enforce", "alice", "tcp.flags.reset==1", "-e ip.src -e tcp.srcport -e tcp.dstport") ==
         std::vector<std::string>{"10.0.0.2\t5001\t32769"});
   CHECK(frames("netfilter_enforce", "alice", "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.dstport==5000",

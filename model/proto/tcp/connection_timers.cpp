@@ -57,7 +57,16 @@ Duration Connection::rto() const {
   return std::min(base, cfg_.max_rto);
 }
 
-void Connection::arm_rto(Duration now) { rto_deadline_ = now + rto(); }
+void Connection::arm_rto(Duration now) {
+  Duration t = rto();
+  // Linux's tcp_clamp_rto_to_user_timeout (4.19): retransmitting under a user timeout, the
+  // timer fires no later than the timeout itself, so the connection gives up on time.
+  if (cfg_.user_timeout.ps > 0 && first_retransmit_at_.ps >= 0) {
+    const Duration left = first_retransmit_at_ + cfg_.user_timeout - now;
+    if (left < t) t = left.ps > 0 ? left : Duration{1};
+  }
+  rto_deadline_ = now + t;
+}
 
 Duration Connection::next_deadline() const {
   Duration d{-1};
