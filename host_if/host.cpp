@@ -281,6 +281,15 @@ void Host::on_frame(FramePtr f) {
   if (a.op == wire::ArpOp::Request) send_arp(wire::ArpOp::Reply, a.sha, a.sha, a.spa);
 }
 
+bool Host::map_port(uint16_t port, const char* use) {
+  // The iWARP port mapper's answer to the driver (iwpmd's socket + bind): a crossing of
+  // the boundary, with its status (0, or -EADDRINUSE when a host socket holds the port).
+  const bool ok = reserve_port(port);
+  ++stats_.netevents_to_rnic;
+  log_.emit(sim_now(), cfg_.name, "to_rnic", "port_mapping", {{"port", port}, {"use", use}, {"status", ok ? 0 : kEaddrinuse}});
+  return ok;
+}
+
 bool Host::reserve_port(uint16_t port) {
   const bool ok = ports_.reserve(port);
   if (!ok) ++stats_.port_conflicts;
@@ -364,7 +373,8 @@ bool Host::listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tc
                   std::function<uint32_t()> make_qp) {
   // The port mapper binds a host socket for the offloaded port, which fails when the port
   // is taken.
-  if (cfg_.port_space_shared && !reserve_port(port)) return false;
+  // A type-3 RNIC has an address of its own, so its ports are its own.
+  if (cfg_.port_space_shared && cfg_.notify != Notify::OwnStack && !map_port(port, "listen")) return false;
   listeners_[port] = Listener{mpa, std::move(make_qp)};
   firmware_->cmd_listen(port, mpa, tcp);
   return true;
@@ -373,7 +383,7 @@ bool Host::listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tc
 void Host::connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sport,
                    const mpa::Settings& mpa, const tcp::Config& tcp,
                    std::function<void(uint32_t, int)> done) {
-  if (cfg_.port_space_shared && !reserve_port(sport)) {
+  if (cfg_.port_space_shared && cfg_.notify != Notify::OwnStack && !map_port(sport, "connect")) {
     done(qpn, kEaddrinuse);
     return;
   }

@@ -109,6 +109,9 @@ class Host : private SoftTcpNet {
   void resolve(wire::Ipv4Addr ip);
   /// The MAC of a valid neighbour (0 when it is not valid).
   wire::MacAddr neighbour_mac(wire::Ipv4Addr ip) const;
+  /// The port mapper reserves an offloaded port (`use`: listen or connect) for the RNIC
+  /// (port_space: shared) and answers it: a line in events.jsonl; false when taken.
+  bool map_port(uint16_t port, const char* use);
   /// Reserves a local port; false when taken (a conflict).
   bool reserve_port(uint16_t port);
   uint16_t ephemeral_port();

@@ -41,6 +41,7 @@ struct WorkloadView {
 void merge(SizeFigures& into, const SizeFigures& f) {
   into.completed += f.completed;
   into.errors += f.errors;
+  into.unfinished += f.unfinished;
   into.bytes += f.bytes;
   if (f.first_post.ps >= 0 && (into.first_post.ps < 0 || f.first_post < into.first_post)) into.first_post = f.first_post;
   if (f.last_completion > into.last_completion) into.last_completion = f.last_completion;
@@ -64,6 +65,9 @@ WorkloadView workload_view(const Model& m, size_t wi) {
     }
     for (const auto& [sz, f] : *figs) merge(by[sz], f);
   }
+  // Every operation is accounted for: what neither completed nor failed was unfinished.
+  const uint64_t per_size = spec.count * m.runners[wi].size();
+  for (auto& [sz, f] : by) f.unfinished = per_size > f.completed + f.errors ? per_size - f.completed - f.errors : 0;
   WorkloadView w;
   w.all = {spec.op, spec.size_sweep ? 0 : spec.sizes[0], {}};
   for (const auto& [sz, f] : by) merge(w.all.f, f);

@@ -27,6 +27,7 @@ constexpr uint8_t kGuardByte = 0xA5;
 
 struct SizeFigures {
   uint64_t completed = 0, errors = 0, bytes = 0;
+  uint64_t unfinished = 0;  ///< set when the figures are reported: count less completed and errors
   Duration first_post{-1}, last_completion{-1};
   std::vector<int64_t> latencies_ns;
   bool data_intact = true;
@@ -43,6 +44,9 @@ struct SizeFigures {
         .counter("completed", &SizeFigures::completed, Unit::Operations, "operations completed without error")
         .counter("errors", &SizeFigures::errors, Unit::Operations,
                  "operations completed in error, or never run (the connection did not come up)")
+        .counter("unfinished", &SizeFigures::unfinished, Unit::Operations,
+                 "operations neither completed nor in error when the run ended (in flight, or not yet "
+                 "posted, at stop.after)")
         .counter("bytes", &SizeFigures::bytes, Unit::Bytes, "application payload bytes of the completed operations")
         .formula("goodput_gbps", Unit::Gbps, "payload bytes / (last completion - first post)",
                  [round6](const SizeFigures& f) {

@@ -135,13 +135,14 @@ TEST_CASE("mac_change: a gratuitous ARP and NEIGH_UPDATE turn alice's frames to 
   // (a broadcast request: Linux's arp_process makes the entry STALE) and its notifier tells
   // the RNIC. The ARP crosses the switch in the time alice's first request took the other
   // way (bob heard of alice at 2393 ns).
-  CHECK(run.lines[0].find(R"("time_ns":2393,"host":"bob","direction":"to_rnic","kind":"neigh_update")") !=
+  CHECK(run.lines[2].find(R"("time_ns":2393,"host":"bob","direction":"to_rnic","kind":"neigh_update")") !=
         std::string::npos);
   const std::vector<std::string> after = {
       R"({"time_ns":5000000,"host":"bob","direction":"to_rnic","kind":"netdev_changeaddr","netdev":"eth0","mac":"02:00:00:00:00:22","old_mac":"02:00:00:00:00:02"})",
       R"({"time_ns":5002393,"host":"alice","direction":"to_rnic","kind":"neigh_update","ip":"10.0.0.2","mac":"02:00:00:00:00:22","state":"stale"})"};
   CHECK(lines_from(run, 3 * kMs) == after);
-  CHECK(r["hosts"]["alice"]["host_if"]["netevents_to_rnic"] == 2);
+  // The port mapper's answer for its source port, and the two NEIGH_UPDATEs.
+  CHECK(r["hosts"]["alice"]["host_if"]["netevents_to_rnic"] == 3);
   CHECK(r["hosts"]["alice"]["rnic"]["firmware"]["l2_writes"] == 2);
   CHECK(r["hosts"]["alice"]["rnic"]["firmware"]["netevents_handled"] == 2);
 
@@ -580,6 +581,8 @@ TEST_CASE("unreachable: three ARP probes 1 s apart then FAILED at 3 s and EHOSTU
   // Linux's mcast_solicit 3, retrans_time 1 s: FAILED when the third probe's timer runs out;
   // the firmware's RESOLVING entry fails its open 300 ns (fw_neigh_update_cost) later.
   CHECK(run.lines == std::vector<std::string>{
+                         R"({"time_ns":0,"host":"bob","direction":"to_rnic","kind":"port_mapping","port":5000,"use":"listen","status":0})",
+                         R"({"time_ns":0,"host":"alice","direction":"to_rnic","kind":"port_mapping","port":32768,"use":"connect","status":0})",
                          R"({"time_ns":3000000000,"host":"alice","direction":"to_rnic","kind":"neigh_update","ip":"10.0.0.2","mac":"00:00:00:00:00:00","state":"failed"})",
                          R"({"time_ns":3000000300,"host":"alice","direction":"to_host","kind":"connect_reply","qpn":0,"status":-113})"});
 

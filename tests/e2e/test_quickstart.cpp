@@ -59,10 +59,11 @@ TEST_CASE("quickstart: 64 RDMA Writes of 1 MiB complete, intact, at the wire's r
   CHECK(r["hosts"]["bob"]["rnic"]["placement"]["violations"] == 0);
   CHECK(r["hosts"]["alice"]["rnic"]["mac"]["fcs_errors"] == 0);
 
-  // events.jsonl: each host learned its neighbour by ARP and told its RNIC; the iw_cm
-  // events of one connection.
+  // events.jsonl: the port mapper's answers for the two offloaded ports, each host learned
+  // its neighbour by ARP and told its RNIC, the iw_cm events of one connection.
   const std::string ev = e2e::slurp(dir + "/events.jsonl");
-  CHECK(count_lines(ev) == 5);
+  CHECK(count_lines(ev) == 7);
+  CHECK(ev.find(R"("host":"bob","direction":"to_rnic","kind":"port_mapping","port":5000,"use":"listen","status":0)") != std::string::npos);
   CHECK(ev.find(R"("host":"alice","direction":"to_rnic","kind":"neigh_update","ip":"10.0.0.2","mac":"02:00:00:00:00:02")") != std::string::npos);
   CHECK(ev.find(R"("host":"bob","direction":"to_host","kind":"connect_request","port":5000)") != std::string::npos);
   CHECK(ev.find(R"("host":"alice","direction":"to_host","kind":"connect_reply","qpn":0,"status":0)") != std::string::npos);

@@ -205,7 +205,18 @@ void Router::on_arp(size_t iface, const uint8_t* p, size_t len) {
   if (!arp) return;
   const wire::ArpPacket& a = arp.value;
   Interface& in = *ifs_[iface];
-  if (a.tpa != in.cfg.ip || a.spa == 0) return;
+  if (a.spa == 0) return;
+  if (a.tpa != in.cfg.ip) {
+    // A gratuitous ARP (sender and target one address) of a neighbour it knows: the new
+    // MAC, overriding (Linux's arp_process, "always override existing neigh entries with
+    // gratuitous ARP" since 4.13).
+    if (a.spa == a.tpa && a.spa != in.cfg.ip) {
+      netstack::NeighActions out;
+      in.neigh.learn_unsolicited(a.spa, a.sha, sim_now(), out);
+      apply(iface, out);
+    }
+    return;
+  }
   // RFC 826: merge the sender, then answer a request for our address.
   netstack::NeighActions out;
   in.neigh.confirm(a.spa, a.sha, sim_now(), out);

@@ -103,10 +103,11 @@ TEST_CASE("user_timeout gives up that long after the first retransmission withou
   w.send(TcpPair::A, data.data(), data.size());
   w.run_until(Duration::from_s(60));
   CHECK(w.a.close_reason() == tcp::CloseReason::Timeout);
-  // Expiries at 200, 600, 1400 ms: the first at 200 ms starts the clock; at 1400 ms,
-  // 1200 ms >= 1000 ms have passed: RST instead of a third retransmission.
+  // Expiries at 200 and 600 ms: the first at 200 ms starts the clock; the next backed-off
+  // one (1400 ms) is clamped to the user timeout (Linux's tcp_clamp_rto_to_user_timeout):
+  // at 1200 ms, 1000 ms have passed: RST instead of a third retransmission.
   const auto segs = w.sent_by(TcpPair::A);
   CHECK(segs.back().hdr.flags == (kRst | kAck));
-  CHECK(segs.back().at == t0 + Duration::from_ms(1400));
+  CHECK(segs.back().at == t0 + Duration::from_ms(1200));
   CHECK(w.a.stats().retransmits == 2);
 }
