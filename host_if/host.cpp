@@ -223,6 +223,7 @@ void Host::wake(const std::vector<uint64_t>& tokens, wire::MacAddr mac) {
 
 void Host::send_arp(wire::ArpOp op, wire::MacAddr dst_mac, wire::MacAddr tha,
                     wire::Ipv4Addr tpa) {
+  if (own_netdev_down()) return;
   FramePtr f = agenda_.frames().make();
   f->bytes.resize(wire::kEthHeaderLen + wire::kArpLen);
   wire::encode_eth(f->bytes.data(), {dst_mac, cfg_.mac, wire::kEtherTypeArp});
@@ -252,6 +253,7 @@ void Host::reply_neigh(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState 
 void Host::on_frame(FramePtr f) {
   // TCP segments for this host reach its stack straight from the RNIC's demux (decoded
   // once); everything else the RNIC did not claim comes here.
+  if (own_netdev_down()) return;
   auto eth = wire::decode_eth(f->bytes.data(), f->bytes.size());
   if (!eth) return;
   const uint8_t* l3 = f->bytes.data() + eth.length;
@@ -301,6 +303,10 @@ uint16_t Host::ephemeral_port() { return ports_.ephemeral(); }
 // ---- ICMP: the host's own IPv4 output and ping (host_icmp.h) -------------------------
 
 void Host::send_ipv4(wire::Ipv4Addr dst, uint8_t protocol, ConstByteSpan payload, std::function<void(bool)> done) {
+  if (own_netdev_down()) {
+    if (done) done(false);
+    return;
+  }
   FramePtr f = agenda_.frames().make();
   f->bytes.resize(wire::kEthHeaderLen + wire::kIpv4HeaderLen + payload.size());
   uint8_t* l3 = f->bytes.data() + wire::kEthHeaderLen;
@@ -387,8 +393,9 @@ void Host::connect(uint32_t qpn, wire::Ipv4Addr dst, uint16_t dport, uint16_t sp
     done(qpn, kEaddrinuse);
     return;
   }
-  if (!up_ || going_down_) {
-    // rdma_resolve_route finds no usable route through a device that is down.
+  if ((!up_ || going_down_) && cfg_.notify != Notify::OwnStack) {
+    // rdma_resolve_route finds no usable route through a device that is down (a type-3
+    // RNIC connects through its own).
     done(qpn, kEnetunreach);
     return;
   }

@@ -68,6 +68,7 @@ struct HostIfStats {
   uint64_t netevents_to_rnic = 0, events_to_host = 0;
   uint64_t port_conflicts = 0, netfilter_drops = 0;
   uint64_t arp_requests_tx = 0;
+  uint64_t netdev_down_drops = 0;
 
   static stats::Group<HostIfStats> group() {
     using stats::Unit;
@@ -80,7 +81,10 @@ struct HostIfStats {
                  "and segments the RNIC took for a port a host socket holds (split)")
         .counter("netfilter_drops", &S::netfilter_drops, Unit::Count,
                  "packets or connection attempts dropped by the host's netfilter rules")
-        .counter("arp_requests_tx", &S::arp_requests_tx, Unit::Frames, "ARP requests the host sent");
+        .counter("arp_requests_tx", &S::arp_requests_tx, Unit::Frames, "ARP requests the host sent")
+        .counter("netdev_down_drops", &S::netdev_down_drops, Unit::Frames,
+                 "type 3: frames the host's stack did not send or take while its netdev was down (the port "
+                 "stays up for the RNIC's own netdev)");
   }
 };
 
@@ -219,6 +223,13 @@ class Host : private SoftTcpNet {
   void netdev_notify(fw::NetdevEvent ev, nlohmann::ordered_json fields);
   /// The port stops (ndo_stop), after the RNIC has handled GOING_DOWN.
   void stop_port();
+  /// Type 3: the host's netdev is down while the port stays up for the RNIC's: the host's
+  /// own frames are dropped both ways (counted). False when the frame may pass.
+  bool own_netdev_down() {
+    if (cfg_.notify != Notify::OwnStack || up_) return false;
+    ++stats_.netdev_down_drops;
+    return true;
+  }
   /// The host's own connections toward `dst` take a new path (a redirect).
   void repath_own(wire::Ipv4Addr dst);
   void to_host_event(const char* kind, nlohmann::ordered_json fields);

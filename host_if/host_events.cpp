@@ -116,6 +116,13 @@ void Host::change_mtu(uint32_t mtu) {
 }
 
 void Host::set_netdev(const std::string& state) {
+  if (cfg_.notify == Notify::OwnStack) {
+    // Type 3: the host's netdev beside the RNIC's own on one port. Its state is the host
+    // stack's alone (the port stays up for the RNIC, which hears nothing of it).
+    up_ = state == "up";
+    going_down_ = false;
+    return;
+  }
   if (state == "up") {
     if (up_ && !going_down_) return;
     up_ = true;

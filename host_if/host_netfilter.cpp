@@ -20,7 +20,9 @@ bool is_icmp_error(uint8_t type) { return type == 3 || type == 4 || type == 5 ||
 void Host::wire_netfilter() {
   // No rules, no hooks: a host without rules runs exactly as before (iptables' filter
   // table registers its hooks only once it is loaded).
-  if (nf_.size()) soft_tcp_->engine().set_tx_filter([this](const Frame& f) { return nf_output(f); });
+  // Type 3 also filters for its netdev's state: down, the host's frames do not leave.
+  if (nf_.size() || cfg_.notify == Notify::OwnStack)
+    soft_tcp_->engine().set_tx_filter([this](const Frame& f) { return !own_netdev_down() && (!nf_.size() || nf_output(f)); });
   // Split: the host's sockets and the RNIC may hold one port. A segment the RNIC's demux
   // takes (it looks first) that the host's stack would have taken too, for a connection of
   // its own with that 4-tuple or a socket listening on its port, is misdelivered: the
@@ -53,6 +55,7 @@ std::function<netstack::Verdict(const netstack::NfPacket&, netstack::Chain)> Hos
 
 void Host::tcp_input(FramePtr f, const wire::Ipv4Header& ip, const wire::TcpHeader& tcp, size_t off, size_t len,
                      wire::MacAddr src) {
+  if (own_netdev_down()) return;
   if (nf_.size()) {
     const netstack::NfPacket p{wire::kIpProtoTcp, ip.src, ip.dst, tcp.sport, tcp.dport};
     const netstack::Verdict v = nf_.evaluate(netstack::Chain::Input, p).first;

@@ -22,13 +22,6 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     if (!tcp::make_congestion_control(h.tcp.cc))
       add(h.loc, fmt::format("hosts '{}': tcp.cc '{}' is not simulated yet", h.name, h.tcp.cc));
   }
-  // A type-3 host's netdev is an interface of its own beside the RNIC's on one port:
-  // taking it down alone (the port still up for the RNIC) is not modelled.
-  for (const auto& e : s.events)
-    for (const auto& h : s.hosts)
-      if (e.kind == "netdev" && e.host == h.name && h.rnic.type == 3)
-        add(e.loc, fmt::format("events: netdev {} on host '{}', whose RNIC is type 3 (its own netdev beside the host's "
-                               "on one port), is not simulated yet", e.state, h.name));
   for (const auto& h : s.hosts) {
     const std::string mode = o.placement.empty() ? h.rnic.placement : o.placement;
     auto it = h.rnic.overrides.find("max_regions");

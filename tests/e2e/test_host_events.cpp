@@ -647,3 +647,42 @@ TEST_CASE("neigh_update: alice's frames go to carol from 3 ms and back to bob fr
   CHECK(r["hosts"]["bob"]["rnic"]["mac"]["rx_filtered"] == to_carol);
   CHECK(r["connections"]["c1"]["tcp"]["retransmits"] == to_carol);
 }
+
+TEST_CASE("type 3: the RNIC's firmware answers ping for its address, the host for its own; the RNIC runs on while the host's netdev is down", "[host_events]") {
+  const Run run = run_scenario(scenario("type3_ping_netdev"), "type3_ping_netdev");
+  const json& r = run.r;
+  CHECK(r["passed"] == true);
+  // Each echo reply comes from the owner of the address: the RNIC's MAC for 10.0.0.12,
+  // the host's for 10.0.0.2, five each.
+  const auto replies = frames(run.dir + "/alice.pcap", "icmp.type==0", {"eth.src", "ip.src", "icmp.seq"});
+  REQUIRE(replies.size() == 10);
+  size_t rnic = 0, host = 0;
+  for (const auto& f : replies) {
+    if (f["ip.src"] == "10.0.0.12") {
+      CHECK(f["eth.src"] == "02:00:00:00:01:02");
+      ++rnic;
+    } else {
+      CHECK(f["ip.src"] == "10.0.0.2");
+      CHECK(f["eth.src"] == "02:00:00:00:00:02");
+      ++host;
+    }
+  }
+  CHECK(rnic == 5);
+  CHECK(host == 5);
+  // bob's host sends nothing between its netdev's down (2 ms) and up (6 ms); its RNIC
+  // keeps sending (its acknowledgements of alice's Writes).
+  const auto bob_tx = frames(run.dir + "/bob.pcap", "frame.time_relative >= 0.002 && frame.time_relative < 0.006",
+                             {"eth.src"});
+  size_t from_host = 0, from_rnic = 0;
+  for (const auto& f : bob_tx) {
+    if (f["eth.src"] == "02:00:00:00:00:02") ++from_host;
+    if (f["eth.src"] == "02:00:00:00:01:02") ++from_rnic;
+  }
+  CHECK(from_host == 0);
+  CHECK(from_rnic > 0);
+  CHECK(r["hosts"]["bob"]["host_if"]["netdev_down_drops"] == 44);
+  CHECK(r["workloads"]["w_rdma"]["completed"] == 64);
+  CHECK(r["workloads"]["w_tcp"]["completed"] == 1);
+  // The host's netdev is its own: nothing of it crosses to the RNIC.
+  CHECK(r["hosts"]["bob"]["host_if"]["netevents_to_rnic"] == 0);
+}

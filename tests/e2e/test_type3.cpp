@@ -116,20 +116,6 @@ TEST_CASE("type 3: RDMA to the RNIC's own address beside host TCP to the host's,
   }
 }
 
-TEST_CASE("type 3: a netdev event on the type-3 host is refused with exit 4, naming itself") {
-  const std::string dir = kWork + "/type3_netdev";
-  std::filesystem::create_directories(dir);
-  std::string yaml = e2e::slurp(kScenario);
-  yaml += "events:\n  - {at: 1ms, host: bob, kind: netdev, state: down}\n";
-  const std::string path = dir + "/type3_netdev.yaml";
-  std::ofstream(path) << yaml;
-  const auto r = sh(kBin + " run " + path + " -o " + dir + "/out");
-  INFO(r.out);
-  CHECK(r.status == 4);
-  CHECK(r.out.find("events: netdev down on host 'bob', whose RNIC is type 3 (its own netdev beside the host's on one "
-                   "port), is not simulated yet") != std::string::npos);
-}
-
 namespace {
 
 /// Writes `yaml` as `<name>.yaml` under the work folder and runs it; returns the output folder.
