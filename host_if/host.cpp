@@ -335,6 +335,19 @@ void Host::send_ipv4(wire::Ipv4Addr dst, uint8_t protocol, ConstByteSpan payload
 
 void Host::ping(wire::Ipv4Addr dst, uint16_t id, uint16_t seq, size_t payload_len, Duration timeout,
                 HostIcmp::EchoDone done) {
+  // The host's ICMP sets DF and does not fragment (ping -M do): a request larger than the
+  // path MTU fails at once, as sendmsg's EMSGSIZE ("message too long, mtu=...").
+  constexpr size_t kIpv4IcmpHeaders = 20 + 8;
+  if (dst != cfg_.ip && payload_len + kIpv4IcmpHeaders > path_mtu(dst)) {
+    EchoResult r;
+    r.outcome = EchoResult::Outcome::TooLong;
+    r.dst = dst;
+    r.id = id;
+    r.seq = seq;
+    r.payload_len = payload_len;
+    done(r);
+    return;
+  }
   const uint64_t n = icmp_.send_echo(dst, id, seq, payload_len, std::move(done));
   agenda_.after(timeout, [this, dst, id, seq, n] { icmp_.expire(dst, id, seq, n); });
 }

@@ -42,6 +42,7 @@ struct EchoResult {
     Error,       ///< destination unreachable (any code) or time exceeded about it
     Unresolved,  ///< dropped at the host: its next hop did not resolve
     Timeout,     ///< nothing came back in time (or a new request took its id and sequence)
+    TooLong,     ///< larger than the path MTU: not sent (EMSGSIZE, as `ping -M do`)
   };
   Outcome outcome = Outcome::Timeout;
   wire::Ipv4Addr dst = 0;

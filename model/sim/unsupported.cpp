@@ -68,14 +68,6 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
                              "send_se_inv, fetch_add, cmp_swap, write_lat, read_lat, send_lat, bulk, ping are)", w.id, w.op));
       continue;
     }
-    if (w.op == "ping")
-      for (const auto& h : s.hosts)
-        if (h.name == w.from)
-          for (uint64_t size : w.sizes)
-            if (size + 28 > h.mtu)  // IPv4 and ICMP headers
-              add(w.loc, fmt::format("workloads '{}': a ping of {} bytes does not fit {}'s MTU {}: sending it in "
-                                     "fragments is not simulated yet (at most {} bytes)",
-                                     w.id, size, h.name, h.mtu, h.mtu - 28));
     if (is_latency_op(w.op)) {
       // The perftest latency tools run one operation at a time, on buffers that hold data.
       if (w.depth != 1)
