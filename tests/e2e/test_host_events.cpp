@@ -686,3 +686,75 @@ TEST_CASE("type 3: the RNIC's firmware answers ping for its address, the host fo
   // The host's netdev is its own: nothing of it crosses to the RNIC.
   CHECK(r["hosts"]["bob"]["host_if"]["netevents_to_rnic"] == 0);
 }
+
+TEST_CASE("redirect: r1's ICMP redirect moves alice's connection to r2 during its handshake", "[host_events]") {
+  const Run run = run_scenario(scenario("redirect"), "redirect");
+  const json& r = run.r;
+  CHECK(r["passed"] == true);
+  check_workload(r["workloads"]["w1"], 256, 0, 256);
+  // One redirect, type 5 code 1 (host), from r1 to alice, naming r2 as the gateway.
+  const auto redir = frames(run.dir + "/alice.pcap", "icmp.type==5", {"icmp.code", "ip.src", "icmp.redir_gw"});
+  REQUIRE(redir.size() == 1);
+  CHECK(redir[0]["icmp.code"] == "1");
+  CHECK(redir[0]["ip.src"].rfind("10.0.0.254,", 0) == 0);  // the redirect's own header, then the one it quotes
+  CHECK(redir[0]["icmp.redir_gw"] == "10.0.0.253");
+  // The REDIRECT line carries the real first hops, and the firmware moved one connection.
+  const auto to_rnic = lines_from(run, 0);
+  CHECK(std::count_if(to_rnic.begin(), to_rnic.end(), [](const std::string& l) {
+          return l.find(R"("kind":"redirect","dst":"10.1.0.2","old_gateway":"10.0.0.254","new_gateway":"10.0.0.253")") !=
+                 std::string::npos;
+        }) == 1);
+  CHECK(r["hosts"]["alice"]["rnic"]["firmware"]["connections_moved"] == 1);
+  // Only the SYN went through r1; every later frame of alice's goes to r2's MAC.
+  CHECK(r["routers"]["r1"]["forwarded"] == 1);
+  const auto tx = frames(run.dir + "/alice.pcap", "ip.src==10.0.0.1 && tcp && !icmp", {"eth.dst"});
+  REQUIRE(tx.size() > 2);
+  CHECK(tx[0]["eth.dst"] == "02:00:00:00:fe:01");
+  CHECK(std::all_of(tx.begin() + 1, tx.end(), [](const Frame& f) { return f["eth.dst"] == "02:00:00:00:fd:01"; }));
+}
+
+TEST_CASE("redirect_live: a redirect at 5 ms moves a live 64 MiB Write stream from r1 to r2 with nothing lost", "[host_events]") {
+  const Run run = run_scenario(scenario("redirect_live"), "redirect_live");
+  const json& r = run.r;
+  CHECK(r["passed"] == true);
+  check_workload(r["workloads"]["w1"], 256, 0, 256);
+  CHECK(r["workloads"]["w1"]["bytes"] == 64ull << 20);
+  const auto tx = frames(run.dir + "/alice.pcap", "ip.src==10.0.0.1 && tcp.len>0", {"eth.dst"});
+  // Through r1 until the firmware's REDIRECT handler (1 us) has run, through r2 after.
+  int64_t last_r1 = -1, first_r2 = -1;
+  for (const auto& f : tx) {
+    if (f["eth.dst"] == "02:00:00:00:fe:01") last_r1 = f.t();
+    if (f["eth.dst"] == "02:00:00:00:fd:01" && first_r2 < 0) first_r2 = f.t();
+  }
+  CHECK(last_r1 < 5 * kMs + 10 * kUs);
+  CHECK(first_r2 > 5 * kMs);
+  CHECK(first_r2 < 5 * kMs + 10 * kUs);
+  CHECK(last_r1 < first_r2);
+  CHECK(r["routers"]["r1"]["icmp_sent"] == 0);
+  CHECK(r["hosts"]["alice"]["rnic"]["firmware"]["connections_moved"] == 1);
+}
+
+TEST_CASE("pmtu_blackhole: a 1280 MTU behind a router is learned by netevent and black-holes the other modes", "[host_events]") {
+  const Run run = run_scenario(scenario("pmtu_blackhole"), "pmtu_blackhole");
+  const json& r = run.r;
+  CHECK(r["passed"] == true);
+  // Every fragmentation-needed carries the egress MTU, and no frame past r1 exceeds it.
+  const auto fn = frames(run.dir + "/alice.pcap", "icmp.type==3 && icmp.code==4", {"icmp.mtu"});
+  REQUIRE(!fn.empty());
+  for (const auto& f : fn) CHECK(f["icmp.mtu"] == "1280");
+  const auto big = frames(run.dir + "/bob.pcap", "frame.len > 1294", {});
+  CHECK(big.empty());
+  CHECK(r["routers"]["r1"]["frag_needed"] == r["routers"]["r1"]["icmp_sent"]);
+  // alice resends at 1228 bytes once told; carol's and dave's RNICs keep 1448.
+  const auto a = frames(run.dir + "/alice.pcap", "ip.src==10.0.0.1 && tcp.len>1228", {});
+  const auto last_big = a.empty() ? 0 : a.back().t();
+  const auto small = frames(run.dir + "/alice.pcap", "ip.src==10.0.0.1 && tcp.len==1228", {});
+  REQUIRE(!small.empty());
+  CHECK(small.front().t() > last_big - 10 * kUs);
+  for (const char* h : {"carol", "dave"}) {
+    const auto d = frames(run.dir + "/" + std::string(h) + ".pcap", "tcp.len>0", {"tcp.len"});
+    for (const auto& f : d) CHECK(f["tcp.len"] != "1228");
+  }
+  for (const char* w : {"wa", "wc", "wd"})
+    CHECK(r["workloads"][w]["completed"].get<uint64_t>() + r["workloads"][w]["errors"].get<uint64_t>() == 64);
+}
