@@ -15,8 +15,19 @@
 namespace rnicsim::scenario {
 
 std::string Diagnostic::format() const {
-  if (loc.line <= 0) return fmt::format("{}: error: {}", loc.file, message);
-  return fmt::format("{}:{}:{}: error: {}", loc.file, loc.line, loc.col, message);
+  // What the message quotes of the file is the user's text: control bytes are shown
+  // escaped (\xNN), never written raw to the terminal.
+  std::string m;
+  m.reserve(message.size());
+  for (const char ch : message) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b < 0x20 || b == 0x7f)
+      m += fmt::format("\\x{:02x}", b);
+    else
+      m += ch;
+  }
+  if (loc.line <= 0) return fmt::format("{}: error: {}", loc.file, m);
+  return fmt::format("{}:{}:{}: error: {}", loc.file, loc.line, loc.col, m);
 }
 
 namespace {

@@ -29,6 +29,10 @@ inline size_t edit_distance(std::string_view a, std::string_view b) {
 /// The candidate closest to `word`, if it is close enough to be a likely typo: one edit
 /// for words up to 4 characters, two up to 8, three beyond. Empty when none is.
 inline std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
+  // No key or keyword is longer than this: a longer word is no typo of one, and its
+  // distance matrix would cost what the word's length squared costs.
+  constexpr size_t kLongestWord = 64;
+  if (word.size() > kLongestWord) return {};
   const size_t limit = word.size() <= 4 ? 1 : word.size() <= 8 ? 2 : 3;
   std::string best;
   size_t best_d = limit + 1;

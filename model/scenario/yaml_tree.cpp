@@ -26,11 +26,86 @@ std::string key_path(const std::string& parent, const std::string& key) {
   return parent.empty() ? key : parent + "." + key;
 }
 
+/// What a file may make the loader build: aliases share nodes in YAML but expand here, so
+/// a small file can describe an exponential (or, with a self-reference, endless) tree.
+struct Budget {
+  size_t nodes_left = kMaxNodes;
+  bool exhausted = false;  ///< reported once
+  static constexpr size_t kMaxNodes = 1'000'000;
+  static constexpr size_t kMaxDepth = 64;
+  static constexpr size_t kMaxScalar = 64 * 1024;
+};
+
+/// The offset of the first byte that is not part of valid UTF-8 (RFC 3629), or npos.
+size_t invalid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (b < 0x80) {
+      ++i;
+      continue;
+    } else if ((b & 0xe0) == 0xc0) {
+      n = 1;
+      cp = b & 0x1f;
+    } else if ((b & 0xf0) == 0xe0) {
+      n = 2;
+      cp = b & 0x0f;
+    } else if ((b & 0xf8) == 0xf0) {
+      n = 3;
+      cp = b & 0x07;
+    } else {
+      return i;
+    }
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return i;
+      const auto c = static_cast<unsigned char>(s[i + k]);
+      if ((c & 0xc0) != 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff) return i;
+    i += n + 1;
+  }
+  return std::string::npos;
+}
+
+/// A scalar (value or key) the loader may hold and quote: valid UTF-8 and not too long.
+bool scalar_ok(const std::string& text, const Loc& loc, const std::string& what, std::vector<Diagnostic>& errors) {
+  if (text.size() > Budget::kMaxScalar) {
+    errors.push_back({loc, fmt::format("{}: a value of {} bytes (at most {})", what, text.size(), Budget::kMaxScalar)});
+    return false;
+  }
+  const size_t bad = invalid_utf8(text);
+  if (bad != std::string::npos) {
+    errors.push_back({loc, fmt::format("{}: not valid UTF-8 (byte {} of the value)", what, bad + 1)});
+    return false;
+  }
+  return true;
+}
+
 YNode convert(const YAML::Node& n, const MarkToLoc& to_loc, const Loc& fallback, const std::string& path,
-              std::vector<Diagnostic>& errors) {
+              std::vector<Diagnostic>& errors, Budget& budget, size_t depth = 0) {
   YNode out;
   const YAML::Mark m = n.Mark();
   out.loc = m.is_null() ? fallback : to_loc(m);
+  const std::string where = path.empty() ? "<top>" : path;
+  if (budget.exhausted) return out;
+  if (budget.nodes_left == 0) {
+    budget.exhausted = true;
+    errors.push_back({out.loc, fmt::format("{}: the file expands to more than {} values (aliases repeat what they "
+                                           "name): not read further", where, Budget::kMaxNodes)});
+    return out;
+  }
+  --budget.nodes_left;
+  if (depth > Budget::kMaxDepth) {
+    budget.exhausted = true;
+    errors.push_back({out.loc, fmt::format("{}: nested deeper than {} levels (an alias that contains itself?): not "
+                                           "read further", where, Budget::kMaxDepth)});
+    return out;
+  }
   switch (n.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -40,14 +115,19 @@ YNode convert(const YAML::Node& n, const MarkToLoc& to_loc, const Loc& fallback,
       break;
     case YAML::NodeType::Scalar:
       out.kind = YNode::Kind::Scalar;
-      out.text = n.Scalar();
       out.quoted = n.Tag() == "!";
+      if (!scalar_ok(n.Scalar(), out.loc, where, errors)) {
+        out.kind = YNode::Kind::Null;  // reported: nothing downstream sees or quotes it
+        break;
+      }
+      out.text = n.Scalar();
       break;
     case YAML::NodeType::Sequence: {
       out.kind = YNode::Kind::Seq;
       size_t i = 0;
       for (const auto& item : n) {
-        out.items.push_back(convert(item, to_loc, out.loc, fmt::format("{}[{}]", path, i), errors));
+        out.items.push_back(convert(item, to_loc, out.loc, fmt::format("{}[{}]", path, i), errors, budget, depth + 1));
+        if (budget.exhausted) break;
         ++i;
       }
       break;
@@ -61,6 +141,7 @@ YNode convert(const YAML::Node& n, const MarkToLoc& to_loc, const Loc& fallback,
           errors.push_back({kloc, fmt::format("{}: a key must be a plain name", path.empty() ? "<top>" : path)});
           continue;
         }
+        if (!scalar_ok(it->first.Scalar(), kloc, fmt::format("{}: a key", where), errors)) continue;
         const std::string key = it->first.Scalar();
         const std::string kp = key_path(path, key);
         bool duplicate = false;
@@ -73,7 +154,8 @@ YNode convert(const YAML::Node& n, const MarkToLoc& to_loc, const Loc& fallback,
           }
         }
         if (duplicate) continue;
-        out.entries.push_back({key, kloc, convert(it->second, to_loc, kloc, kp, errors)});
+        out.entries.push_back({key, kloc, convert(it->second, to_loc, kloc, kp, errors, budget, depth + 1)});
+        if (budget.exhausted) break;
       }
       break;
   }
@@ -168,7 +250,8 @@ std::optional<YNode> parse_yaml(const std::string& text, const std::string& file
   const MarkToLoc to_loc = [&file](const YAML::Mark& m) { return Loc{file, m.line + 1, m.column + 1}; };
   try {
     const YAML::Node root = YAML::Load(text);
-    return convert(root, to_loc, Loc{file, 1, 1}, "", errors);
+    Budget budget;
+    return convert(root, to_loc, Loc{file, 1, 1}, "", errors, budget);
   } catch (const YAML::Exception& e) {
     const Loc loc = e.mark.is_null() ? Loc{file, 1, 1} : to_loc(e.mark);
     errors.push_back({loc, fmt::format("YAML syntax: {}", e.msg)});
@@ -194,7 +277,8 @@ void apply_override(YNode& root, const Override& o, int rank, std::vector<Diagno
   YNode value;
   try {
     const YAML::Node parsed = YAML::Load(o.value);
-    value = convert(parsed, to_loc, at(value_col0), o.path, errors);
+    Budget budget;
+    value = convert(parsed, to_loc, at(value_col0), o.path, errors, budget);
   } catch (const YAML::Exception& e) {
     errors.push_back({e.mark.is_null() ? at(value_col0) : to_loc(e.mark),
                       fmt::format("{}: value is not YAML: {}", o.path, e.msg)});

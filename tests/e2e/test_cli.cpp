@@ -1,5 +1,6 @@
 // The command line's contract: exit codes, error locations, the regress summary line.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
@@ -171,4 +172,37 @@ TEST_CASE("cli: regress --golden names the first output that differs; --update-g
   auto none = sh(regress);
   CHECK(none.status == 1);
   CHECK(none.out.find("no golden g/tiny.golden") != std::string::npos);
+}
+
+TEST_CASE("cli: hostile YAML is bounded: aliases that contain themselves or expand without end, huge or invalid scalars, control bytes") {
+  // A self-referential alias: nested without end, stopped at 64 levels, with its place.
+  auto self = sh(kBin + " check " + write_file("self.yaml", "name: x\na: &x [*x]\n"));
+  CHECK(self.status == 2);
+  CHECK(self.out.find("self.yaml:2:4: error: a[0]") != std::string::npos);
+  CHECK(self.out.find("nested deeper than 64 levels") != std::string::npos);
+  // A billion laughs: 10^9 values from 10 lines; stopped at a million.
+  std::string bomb = "name: bomb\na0: &a0 [x,x,x,x,x,x,x,x,x,x]\n";
+  for (int i = 1; i < 9; ++i) {
+    bomb += fmt::format("a{}: &a{} [", i, i);
+    for (int k = 0; k < 10; ++k) bomb += fmt::format("{}*a{}", k ? "," : "", i - 1);
+    bomb += "]\n";
+  }
+  auto b = sh(kBin + " check " + write_file("bomb.yaml", bomb));
+  CHECK(b.status == 2);
+  CHECK(b.out.find("the file expands to more than 1000000 values") != std::string::npos);
+  // A 4 MB scalar where a word is expected: refused by its size, never matched or quoted.
+  const std::string big(4'000'000, '7');
+  auto l = sh(kBin + " check " + write_file("long.yaml", "name: long\nhosts:\n  - {name: a, ip: 10.0.0.1/24, mac: \"02:00:00:00:00:01\", rnic: {type: " + big + "}}\n"));
+  CHECK(l.status == 2);
+  CHECK(l.out.find("long.yaml:3:71: error: hosts[0].rnic.type: a value of 4000000 bytes (at most 65536)") != std::string::npos);
+  CHECK(l.out.size() < 4096);
+  // Invalid UTF-8 in an expect string: an error at its place, at check time.
+  auto u = sh(kBin + " check " + write_file("utf.yaml", "name: u\nexpect:\n  - {metric: scenario, eq: \"\xff\xfe\"}\n"));
+  CHECK(u.status == 2);
+  CHECK(u.out.find("utf.yaml:3:28: error: expect[0].eq: not valid UTF-8 (byte 1 of the value)") != std::string::npos);
+  // Control bytes the message quotes are escaped.
+  auto c = sh(kBin + " check " + write_file("ctl.yaml", "name: c\nhosts:\n  - {name: a, ip: 10.0.0.1/24, mac: \"02:00:00:00:00:01\", rnic: {notify: \"ab\x1b[31mred\"}}\n"));
+  CHECK(c.status == 2);
+  CHECK(c.out.find("got 'ab\\x1b[31mred'") != std::string::npos);
+  CHECK(c.out.find('\x1b') == std::string::npos);
 }
