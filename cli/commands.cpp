@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -37,8 +39,29 @@ int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector
     }
     return kNotSimulated;
   }
+  // The output folder is made and found writable before the simulation starts: a path that
+  // cannot be written is bad input, said with the system's reason, not a failure at the end.
+  sim::RunOptions opt = o;
+  if (opt.out_dir.empty()) opt.out_dir = (fs::path("traces/runs") / lr.scenario->name).string();
+  {
+    std::error_code ec;
+    fs::create_directories(opt.out_dir, ec);
+    if (ec || !fs::is_directory(opt.out_dir)) {
+      fmt::print(stderr, "-o {}: error: cannot make the output folder: {}\n", opt.out_dir,
+                 ec ? ec.message() : std::string("a file of that name is in the way"));
+      return kBadInput;
+    }
+    const fs::path probe = fs::path(opt.out_dir) / ".rnicsim-write-probe";
+    std::FILE* f = std::fopen(probe.c_str(), "w");
+    if (!f) {
+      fmt::print(stderr, "-o {}: error: the output folder cannot be written: {}\n", opt.out_dir, std::strerror(errno));
+      return kBadInput;
+    }
+    std::fclose(f);
+    fs::remove(probe, ec);
+  }
   try {
-    const sim::RunOutcome out = sim::run(*lr.scenario, o);
+    const sim::RunOutcome out = sim::run(*lr.scenario, opt);
     fmt::print("{}", out.summary);
     return out.passed ? kOk : kCheckFailed;
   } catch (const std::exception& e) {

@@ -3,7 +3,9 @@
 #include <pcap/pcap.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -104,14 +106,16 @@ std::string write_outputs(const Model& m, const nlohmann::ordered_json& r, const
                           bool any_wave) {
   const scenario::Scenario& s = m.s;
   const RunOptions& opt = m.opt;
-  {
-    std::ofstream f(std::filesystem::path(opt.out_dir) / "results.json");
-    f << r.dump(2) << '\n';
-  }
-  {
-    std::ofstream f(std::filesystem::path(opt.out_dir) / "events.jsonl");
-    f << m.log.text();
-  }
+  // A file that cannot be written is the run's failure, never reported as success.
+  auto write = [&](const char* name, const std::string& text) {
+    const auto path = std::filesystem::path(opt.out_dir) / name;
+    std::ofstream f(path);
+    f << text;
+    f.close();
+    if (!f) throw std::runtime_error(fmt::format("cannot write {}: {}", path.string(), std::strerror(errno)));
+  };
+  write("results.json", r.dump(2) + "\n");
+  write("events.jsonl", m.log.text());
   const Duration end = fig.end;
   const double wall = fig.wall_s;
 

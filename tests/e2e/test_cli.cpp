@@ -206,3 +206,12 @@ TEST_CASE("cli: hostile YAML is bounded: aliases that contain themselves or expa
   CHECK(c.out.find("got 'ab\\x1b[31mred'") != std::string::npos);
   CHECK(c.out.find('\x1b') == std::string::npos);
 }
+
+TEST_CASE("cli: an -o that cannot be made is bad input, said before the simulation starts") {
+  const std::string file = write_file("in_the_way", "not a folder\n");
+  const auto r = sh(kBin + " run " + write_file("good.yaml", kGood) + " -o " + file + "/out");
+  INFO(r.out);
+  CHECK(r.status == 2);
+  CHECK(r.out.find("-o " + file + "/out: error: cannot make the output folder: Not a directory") != std::string::npos);
+  CHECK(r.out.find("simulated") == std::string::npos);  // nothing ran
+}
