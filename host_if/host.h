@@ -152,7 +152,6 @@ class Host : private SoftTcpNet {
   /// (GOING_DOWN first if not raised, then the port stops once the RNIC has handled it:
   /// NETDEV_DOWN), "up" (NETDEV_UP).
   void set_netdev(const std::string& state);
-  bool netdev_up() const { return up_; }
   /// The path MTU the host uses toward `dst` now.
   uint32_t path_mtu(wire::Ipv4Addr dst);
 
@@ -232,6 +231,9 @@ class Host : private SoftTcpNet {
   }
   /// The host's own connections toward `dst` take a new path (a redirect).
   void repath_own(wire::Ipv4Addr dst);
+  /// Calls `f(c)` for each of the host's own TCP connections to `dst`.
+  template <typename F>
+  void for_own_connections(wire::Ipv4Addr dst, F&& f);
   void to_host_event(const char* kind, nlohmann::ordered_json fields);
 
   HostConfig cfg_;

@@ -51,6 +51,13 @@ uint32_t Host::path_mtu(wire::Ipv4Addr dst) {
   return pmtu_.path_mtu(dst, r ? r->mtu : cfg_.mtu, sim_now());
 }
 
+template <typename F>
+void Host::for_own_connections(wire::Ipv4Addr dst, F&& f) {
+  hw::Toe& own = soft_tcp_->engine();
+  for (uint32_t c = 0; c < own.connection_count(); ++c)
+    if (own.tuple(c).remote_ip == dst) f(c);
+}
+
 void Host::learn_pmtu(wire::Ipv4Addr dst, uint32_t mtu) {
   const Duration now = sim_now();
   const netstack::RouteRef r = routes_.lookup(dst);
@@ -58,9 +65,7 @@ void Host::learn_pmtu(wire::Ipv4Addr dst, uint32_t mtu) {
   // RFC 1191 s.6.3: never raised by a Datagram Too Big message; not above the route's.
   if (mtu >= route_mtu || !pmtu_.learn(dst, mtu, now)) return;
   const uint32_t pm = pmtu_.path_mtu(dst, route_mtu, now);
-  hw::Toe& own = soft_tcp_->engine();
-  for (uint32_t c = 0; c < own.connection_count(); ++c)
-    if (own.tuple(c).remote_ip == dst) own.set_path_mtu(c, pm);
+  for_own_connections(dst, [this, pm](uint32_t c) { soft_tcp_->engine().set_path_mtu(c, pm); });
   if (cfg_.notify == Notify::Netevent) {
     ++stats_.netevents_to_rnic;
     log_.emit(now, cfg_.name, "to_rnic", "pmtu_update", {{"dst", format_ipv4(dst)}, {"mtu", pm}});
@@ -70,21 +75,17 @@ void Host::learn_pmtu(wire::Ipv4Addr dst, uint32_t mtu) {
   // back to the route's. Nothing tells the RNIC (the 2006 patch raised updates only).
   agenda_.at(now + netstack::PmtuConfig{}.mtu_expires, [this, dst] {
     if (pmtu_.lookup(dst, sim_now())) return;  // learned again since
-    hw::Toe& t = soft_tcp_->engine();
-    for (uint32_t c = 0; c < t.connection_count(); ++c)
-      if (t.tuple(c).remote_ip == dst) t.set_path_mtu(c, 0);
+    for_own_connections(dst, [this](uint32_t c) { soft_tcp_->engine().set_path_mtu(c, 0); });
   });
 }
 
 void Host::repath_own(wire::Ipv4Addr dst) {
-  hw::Toe& own = soft_tcp_->engine();
-  for (uint32_t c = 0; c < own.connection_count(); ++c) {
-    if (own.tuple(c).remote_ip != dst) continue;
+  for_own_connections(dst, [this, dst](uint32_t c) {
     when_resolved(next_hop(dst), [this, c, dst](wire::MacAddr mac) {
       if (mac == 0) return;  // the new first hop failed: the connection keeps the old
       soft_tcp_->engine().set_path(c, path(dst));
     });
-  }
+  });
 }
 
 void Host::take_redirect(wire::Ipv4Addr dst, wire::Ipv4Addr gateway, wire::Ipv4Addr from) {

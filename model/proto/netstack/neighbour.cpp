@@ -203,6 +203,29 @@ void NeighbourTable::resolve(wire::Ipv4Addr ip, Duration now, NeighActions& out)
   start_incomplete(e, now, out);
 }
 
+void NeighbourTable::settle(Entry& e, NudState from, NudState to, bool relearned, NeighActions& out) {
+  if (from != to) {
+    set_state(e, to, out);
+    out.back().mac_changed = relearned;
+  } else if (relearned) {  // same state, new MAC: still news for whoever holds the entry
+    NeighAction a;
+    a.kind = NeighAction::Kind::StateChange;
+    a.ip = e.l2->ip;
+    a.mac = e.l2->mac;
+    a.from = a.to = to;
+    a.mac_changed = true;
+    out.push_back(std::move(a));
+  }
+  if (!e.queue.empty()) {  // the frames waiting for resolution may leave now
+    NeighAction a;
+    a.kind = NeighAction::Kind::Release;
+    a.ip = e.l2->ip;
+    a.mac = e.l2->mac;
+    a.tokens.swap(e.queue);
+    out.push_back(std::move(a));
+  }
+}
+
 void NeighbourTable::confirm(wire::Ipv4Addr ip, wire::MacAddr mac, Duration now, NeighActions& out) {
   redraw(now);
   Entry& e = get(ip);
@@ -213,27 +236,7 @@ void NeighbourTable::confirm(wire::Ipv4Addr ip, wire::MacAddr mac, Duration now,
   e.confirmed = now;
   e.probes = 0;
   e.due = now + reachable_time_;
-  const bool relearned = nud_valid(from) && mac_changed;
-  if (from != NudState::Reachable) {
-    set_state(e, NudState::Reachable, out);
-    out.back().mac_changed = relearned;
-  } else if (relearned) {
-    NeighAction a;
-    a.kind = NeighAction::Kind::StateChange;
-    a.ip = ip;
-    a.mac = mac;
-    a.from = a.to = NudState::Reachable;
-    a.mac_changed = true;
-    out.push_back(std::move(a));
-  }
-  if (!e.queue.empty()) {
-    NeighAction a;
-    a.kind = NeighAction::Kind::Release;
-    a.ip = ip;
-    a.mac = mac;
-    a.tokens.swap(e.queue);
-    out.push_back(std::move(a));
-  }
+  settle(e, from, NudState::Reachable, nud_valid(from) && mac_changed, out);
   arm(e, out);
 }
 
@@ -249,26 +252,7 @@ bool NeighbourTable::learn_unsolicited(wire::Ipv4Addr ip, wire::MacAddr mac, Dur
   e.l2->mac = mac;
   e.probes = 0;
   e.due = Duration{-1};  // STALE has no timer: the next use starts DELAY
-  if (from != NudState::Stale) {
-    set_state(e, NudState::Stale, out);
-    out.back().mac_changed = nud_valid(from) && mac_changed;
-  } else {
-    NeighAction a;
-    a.kind = NeighAction::Kind::StateChange;
-    a.ip = ip;
-    a.mac = mac;
-    a.from = a.to = NudState::Stale;
-    a.mac_changed = true;
-    out.push_back(std::move(a));
-  }
-  if (!e.queue.empty()) {
-    NeighAction a;
-    a.kind = NeighAction::Kind::Release;
-    a.ip = ip;
-    a.mac = mac;
-    a.tokens.swap(e.queue);
-    out.push_back(std::move(a));
-  }
+  settle(e, from, NudState::Stale, nud_valid(from) && mac_changed, out);
   return true;
 }
 

@@ -107,6 +107,10 @@ class NeighbourTable {
   /// Applies the entry's expiries due at or before `now`, each at its own due time.
   void expire(Entry& e, Duration now, NeighActions& out);
   void set_state(Entry& e, NudState to, NeighActions& out);
+  /// Ends a confirmation or an unsolicited learning: moves `e` from `from` to `to`
+  /// (reporting `relearned`, a new MAC for a valid entry, with the change, or alone when
+  /// the state stays) and releases the frames queued on the entry.
+  void settle(Entry& e, NudState from, NudState to, bool relearned, NeighActions& out);
   void probe(Entry& e, Duration now, NeighActions& out);
   void start_incomplete(Entry& e, Duration now, NeighActions& out);
   void reachable(Entry& e, NeighActions& out);
