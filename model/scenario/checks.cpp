@@ -343,6 +343,58 @@ void check_qps(Ctx& c, const Scenario& s) {
   }
 }
 
+/// A connection joins two hosts, and each end must reach the other by its routes: its
+/// own prefix, a static route, or its default gateway (Linux's fib lookup; with none of
+/// them, connect() fails with ENETUNREACH before a frame leaves). A type-3 RNIC reaches what
+/// its own prefix covers, and the host's routes whose gateway is on its own link. A route
+/// that exists but leads nowhere (a gateway no one answers for) is the run's to find: the
+/// connection ends `unreachable`.
+void check_paths(Ctx& c, const Scenario& s) {
+  auto mask = [](uint8_t len) { return len == 0 ? 0u : ~0u << (32 - len); };
+  auto on = [&](const Ipv4Prefix& p, Ipv4 a) { return (a & mask(p.len)) == (p.addr & mask(p.len)); };
+  auto host = [&](const std::string& name) -> const HostSpec* {
+    for (const auto& h : s.hosts)
+      if (h.name == name) return &h;
+    return nullptr;
+  };
+  // The prefix a connection of `kind` uses on host `h`: the RNIC's own for rdma on type 3.
+  auto local = [](const HostSpec& h, const std::string& kind) {
+    return kind == "rdma" && h.rnic.type == 3 && h.rnic.ip ? *h.rnic.ip : h.ip;
+  };
+  auto routed = [&](const HostSpec& h, const Ipv4Prefix& self, Ipv4 dst) {
+    if (on(self, dst)) return true;
+    const bool own_stack = self.addr != h.ip.addr;  // a type-3 RNIC's: gateways on its link only
+    for (const auto& r : h.routes)
+      if (on(r.dst, dst) && (!own_stack || on(self, r.via))) return true;
+    return h.gateway && (!own_stack || on(self, *h.gateway));
+  };
+  for (size_t i = 0; i < s.connections.size(); ++i) {
+    const ConnectionSpec& cn = s.connections[i];
+    const HostSpec* a = host(cn.from);
+    const HostSpec* b = host(cn.to);
+    if (!a || !b) continue;  // reported by check_work
+    const std::string to = fmt::format("connections[{}].to", i);
+    if (a == b) {
+      c.error(c.where(to, cn.loc),
+              fmt::format("{}: '{}' is also the connection's from: a connection joins two hosts (a host's connection "
+                          "to itself, over loopback, is not part of the model)",
+                          to, cn.to));
+      continue;
+    }
+    const Ipv4Prefix pa = local(*a, cn.kind), pb = local(*b, cn.kind);
+    if (pa.addr == 0 || pb.addr == 0) continue;  // missing or unreadable, already reported
+    auto text = [&](const Ipv4Prefix& p) { return fmt::format("{}/{}", format_ipv4(p.addr & mask(p.len)), p.len); };
+    if (!routed(*a, pa, pb.addr))
+      c.error(c.where(to, cn.loc),
+              fmt::format("{}: '{}' ({}) is not on '{}''s prefix {} and '{}' has no route or gateway to it", to, cn.to,
+                          format_ipv4(pb.addr), cn.from, text(pa), cn.from));
+    else if (!routed(*b, pb, pa.addr))
+      c.error(c.where(to, cn.loc),
+              fmt::format("{}: '{}' has no route or gateway back to '{}' ({}, not on its prefix {})", to, cn.to,
+                          cn.from, format_ipv4(pa.addr), text(pb)));
+  }
+}
+
 void check_events(Ctx& c, const Scenario& s, const Nodes& nodes) {
   std::vector<std::string> links;
   for (const auto& l : s.links) links.push_back(l.name);
@@ -380,6 +432,7 @@ void check_scenario(Ctx& c, Scenario& s, const stats::Node& results) {
   check_notify(c, s);
   check_work(c, s, nodes);
   check_qps(c, s);
+  check_paths(c, s);
   check_events(c, s, nodes);
 
   for (size_t i = 0; i < s.expect.size(); ++i) {

@@ -1,4 +1,5 @@
 // What a valid scenario may ask for that the simulator does not simulate yet (exit 4).
+#include <cstdint>
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -32,17 +33,39 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
   // One listening socket per server port: two connections may not share one. An `rdma`
   // and a `tcp` connection listen in two stacks (the RNIC's and the host's): the second
   // bind fails (port_space: shared) or both listen and collide (split).
-  for (size_t i = 0; i < s.connections.size(); ++i)
-    for (size_t j = 0; j < i; ++j) {
-      const auto& a = s.connections[i];
-      const auto& b = s.connections[j];
-      if (a.to != b.to || a.kind != b.kind) continue;
-      const uint32_t a0 = a.port, a1 = a.port + a.repeat - 1, b0 = b.port, b1 = b.port + b.repeat - 1;
-      if (a0 <= b1 && b0 <= a1)
-        add(a.loc, fmt::format("connections '{}' and '{}' both listen on {} port {}: one listening socket serving "
-                               "several connections is not simulated yet",
-                               b.id, a.id, a.to, std::max(a0, b0)));
+  // One note per shared port, not per pair: the first connection that overlaps an earlier
+  // one opens a group, and every later one overlapping a member joins it.
+  {
+    struct Group {
+      size_t first, second, more = 0;
+      uint32_t port;
+    };
+    std::vector<Group> groups;
+    std::vector<size_t> group_of(s.connections.size(), SIZE_MAX);
+    for (size_t i = 0; i < s.connections.size(); ++i)
+      for (size_t j = 0; j < i; ++j) {
+        const auto& a = s.connections[i];
+        const auto& b = s.connections[j];
+        if (a.to != b.to || a.kind != b.kind) continue;
+        const uint32_t a0 = a.port, a1 = a.port + a.repeat - 1, b0 = b.port, b1 = b.port + b.repeat - 1;
+        if (a1 < b0 || b1 < a0) continue;
+        if (group_of[j] == SIZE_MAX) {
+          group_of[j] = group_of[i] = groups.size();
+          groups.push_back({j, i, 0, std::max(a0, b0)});
+        } else {
+          group_of[i] = group_of[j];
+          ++groups[group_of[j]].more;
+        }
+        break;
+      }
+    for (const Group& g : groups) {
+      const auto& a = s.connections[g.second];
+      add(a.loc, fmt::format("connections '{}' and '{}'{} listen on {} port {}: one listening socket serving "
+                             "several connections is not simulated yet",
+                             s.connections[g.first].id, a.id,
+                             g.more ? fmt::format(" (and {} more)", g.more) : std::string(" both"), a.to, g.port));
     }
+  }
   // Switches forward without a spanning tree: a loop of switches would flood forever.
   {
     std::map<std::string, std::string> parent;

@@ -251,3 +251,28 @@ TEST_CASE("an expect path names a repeated connection's copies, never its base i
         Errors{"scen.yaml:8:14: error: expect[0].metric: 'connections.c1.state' cannot be in results.json: connection "
                "'c1' is repeated (repeat: 3): results hold its copies c1_0 .. c1_2, name one of them"});
 }
+
+TEST_CASE("a connection joins two hosts that can route to each other", "[refs][paths]") {
+  const std::string head =
+      "name: t\n"                                                                      // 1
+      "hosts:\n"                                                                       // 2
+      "  - {name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}\n"                       // 3
+      "  - {name: b, ip: 10.1.0.2/24, mac: 02:00:00:00:00:02}\n"                       // 4
+      "links: [{ends: [a, b]}]\n"                                                      // 5
+      "connections:\n";                                                                // 6
+  CHECK(formatted(load(head + "  - {id: c1, from: a, to: a, port: 5000}\n")) ==
+        std::vector<std::string>{"scen.yaml:7:27: error: connections[0].to: 'a' is also the connection's from: a "
+                                 "connection joins two hosts (a host's connection to itself, over loopback, is not "
+                                 "part of the model)"});
+  CHECK(formatted(load(head + "  - {id: c1, from: a, to: b, port: 5000}\n")) ==
+        std::vector<std::string>{"scen.yaml:7:27: error: connections[0].to: 'b' (10.1.0.2) is not on 'a''s prefix "
+                                 "10.0.0.0/24 and 'a' has no route or gateway to it"});
+  // A gateway on a's side is a route there, and b still has none back.
+  std::string gw = head;
+  gw.replace(gw.find("02:00:00:00:00:01}"), 18, "02:00:00:00:00:01, gateway: 10.0.0.254}");
+  CHECK(formatted(load(gw + "  - {id: c1, from: a, to: b, port: 5000}\n")) ==
+        std::vector<std::string>{"scen.yaml:7:27: error: connections[0].to: 'b' has no route or gateway back to 'a' "
+                                 "(10.0.0.1, not on its prefix 10.1.0.0/24)"});
+  gw.replace(gw.find("02:00:00:00:00:02}"), 18, "02:00:00:00:00:02, routes: [{dst: 10.0.0.0/16, via: 10.1.0.254}]}");
+  CHECK(formatted(load(gw + "  - {id: c1, from: a, to: b, port: 5000}\n")).empty());
+}
