@@ -208,6 +208,7 @@ void LatencyRunner::end_iteration(bool ok, bool error) {
     // perftest: half the round trip for the ping-pongs, the whole Read for read_lat.
     const int64_t ps = (now - posted_).ps;
     f.latencies_ns.push_back((spec_.op == "read_lat" ? ps : ps / 2) / 1000);
+    if (spec_.verify) ++f.verified;
     if (!(ok && intact_)) f.data_intact = false;
   }
   ++iterations_;
@@ -223,6 +224,7 @@ void LatencyRunner::end_iteration(bool ok, bool error) {
 
 void LatencyRunner::finish_checks() {
   if (!started_) return;
+  if (open_) figures_[size()].in_flight = 1;
   bool ok = client_.sink.untouched(client_.host->memory());
   if (spec_.op != "read_lat") ok = ok && server_.sink.untouched(server_.host->memory());
   if (!ok)
