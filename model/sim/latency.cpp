@@ -227,6 +227,9 @@ void LatencyRunner::finish_checks() {
   if (open_) figures_[size()].in_flight = 1;
   bool ok = client_.sink.untouched(client_.host->memory());
   if (spec_.op != "read_lat") ok = ok && server_.sink.untouched(server_.host->memory());
+  // violate: the claim is that nothing is placed, which the sinks' guard bytes verify.
+  if (!spec_.violate.empty())
+    for (auto& [size, f] : figures_) f.verified = std::max<uint64_t>(f.verified, 1);
   if (!ok)
     for (auto& [size, f] : figures_) f.data_intact = false;
 }

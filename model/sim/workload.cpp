@@ -134,6 +134,7 @@ void Receiver::post(uint32_t slot) {
   if (h) r.sgl.push_back({&buf_.inner, base, h});
   // The receiver holds at most rq_depth receives (its slots): a refusal would be its own fault.
   if (!ep_.server->post_recv(ep_.server_qpn, r)) throw std::logic_error("receiver: a receive posted past qp.rq_depth");
+  posted_.push_back(slot);
 }
 
 void Receiver::on_cqe(const hw::Cqe& c, uint64_t seed) {
@@ -141,6 +142,7 @@ void Receiver::on_cqe(const hw::Cqe& c, uint64_t seed) {
   const auto slot = static_cast<uint32_t>(c.wr_id & 0xFFFFFFFF);
   const Expected e = expected_.front();
   expected_.pop_front();
+  if (!posted_.empty()) posted_.pop_front();
   ++received_;
   ++by_runner_[e.from];
   host::HostMemory& m = ep_.server->memory();
@@ -160,6 +162,13 @@ void Receiver::on_cqe(const hw::Cqe& c, uint64_t seed) {
   if (e.from) e.from->data_checked(e.size, ok);
   fill_guard(m, buf_.inner, base, slot_);  // the application consumed it
   post(slot);
+}
+
+bool Receiver::untouched() {
+  std::vector<std::pair<uint64_t, uint64_t>> busy;
+  for (size_t i = 0; i < std::min(expected_.size(), posted_.size()); ++i)
+    busy.emplace_back(buf_.inner.va + posted_[i] * slot_, slot_);
+  return buf_.untouched(ep_.server->memory(), busy);
 }
 
 bool Receiver::open() const {
@@ -408,6 +417,10 @@ void OpRunner::finish_checks() {
     // (stop.after) is not judged, as a Write in flight is not: its bytes were not verified.
     ok = receiver_->untouched();
   }
+  // A violate workload's claim is that nothing is placed: the target area found holding
+  // only the guard byte is what it verifies.
+  if (!spec_.violate.empty())
+    for (auto& [size, f] : figures_) f.verified = std::max<uint64_t>(f.verified, 1);
   if (!ok)
     for (auto& [size, f] : figures_) f.data_intact = false;
 }

@@ -158,7 +158,9 @@ class Receiver {
   };
   void expect(const Expected& e) { expected_.push_back(e); }
   void on_cqe(const hw::Cqe& c, uint64_t seed);
-  bool untouched() { return buf_.untouched(ep_.server->memory()); }
+  /// Nothing lies in the receive area but the guard byte, except in the slots the Sends
+  /// posted and not yet received (in flight when a run is cut short) will land in.
+  bool untouched();
   /// The target's QP still takes Sends (else those not yet received never will be).
   bool open() const;
   uint64_t received() const { return received_; }
@@ -175,6 +177,7 @@ class Receiver {
   uint32_t slots_;
   GuardedBuffer buf_;
   std::deque<Expected> expected_;
+  std::deque<uint32_t> posted_;  ///< slots of the receives posted, in order (they complete in order)
   uint64_t received_ = 0;
   std::map<const OpRunner*, uint64_t> by_runner_;  ///< looked up only, never iterated
   bool started_ = false;
