@@ -74,7 +74,7 @@ int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector
   }
 }
 
-int cmd_check(const std::vector<std::string>& files, uint64_t max_memory) {
+int cmd_check(const std::vector<std::string>& files, uint64_t max_memory, bool estimate) {
   int status = kOk;
   const stats::Node results = sim::results_schema();
   for (const auto& f : files) {
@@ -92,7 +92,13 @@ int cmd_check(const std::vector<std::string>& files, uint64_t max_memory) {
     const auto missing = sim::unsupported_features(*lr.scenario, {});
     for (const auto& u : missing)
       fmt::print("{}:{}:{}: note: not simulated yet: {}\n", u.loc.file, u.loc.line, u.loc.col, u.what);
-    fmt::print("{}: ok\n", f);
+    if (estimate) {
+      const scenario::MemoryEstimate e = scenario::estimate_memory(*lr.scenario);
+      fmt::print("{}: ok, memory estimate {} bytes ({}), largest {} ({})\n", f, e.bytes, scenario::format_bytes(e.bytes),
+                 e.key, scenario::format_bytes(e.key_bytes));
+    } else {
+      fmt::print("{}: ok\n", f);
+    }
   }
   return status;
 }

@@ -60,6 +60,8 @@ int sc_main(int argc, char** argv) {
   auto* check = app.add_subcommand("check", "validate scenarios and report every error");
   check->add_option("FILE", check_files, "scenario YAML files")->required();
   check->add_option("--max-memory", max_memory, "refuse a scenario estimated to need more memory (default 4GiB)");
+  bool estimate = false;
+  check->add_flag("--estimate", estimate, "print each scenario's memory estimate and its largest contributor");
 
   std::vector<std::string> regress_paths, regress_sets;
   int jobs = 1;
@@ -110,7 +112,7 @@ int sc_main(int argc, char** argv) {
     o.lockstep_stop = lockstep_stop;
     return cli::cmd_run(run_file, o, ov, seed, *mem_limit);
   }
-  if (*check) return cli::cmd_check(check_files, *mem_limit);
+  if (*check) return cli::cmd_check(check_files, *mem_limit, estimate);
   if (*regress) {
     if (golden.update && golden.dir.empty()) {
       fmt::print(stderr, "--update-golden needs --golden DIR\n");
