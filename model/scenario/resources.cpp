@@ -146,7 +146,16 @@ MemoryEstimate estimate_memory(const Scenario& s) {
     const auto it = conn_index.find(w.conn);
     const uint64_t copies = it == conn_index.end() ? 1 : s.connections[it->second].repeat;
     const std::string path = size_path(w, i);
-    add(sat_mul(workload_copy(w), copies), path, where(s, path, fmt::format("workloads[{}].size", i), w.loc));
+    uint64_t one = workload_copy(w);
+    if (w.op == "bulk" && it != conn_index.end()) {
+      // The sender writes as fast as its send buffer takes bytes: it stays full (a stream
+      // shorter than the buffer fills it only so far).
+      uint64_t stream = 0;
+      for (uint64_t sz : w.sizes) stream = sat_add(stream, sat_mul(sz, w.count));
+      for (const auto& h : s.hosts)
+        if (h.name == s.connections[it->second].from) one = sat_add(one, std::min(stream, h.tcp.sndbuf));
+    }
+    add(sat_mul(one, copies), path, where(s, path, fmt::format("workloads[{}].size", i), w.loc));
   }
   return e;
 }
