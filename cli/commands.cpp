@@ -21,12 +21,16 @@ namespace rnicsim::cli {
 namespace fs = std::filesystem;
 
 int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector<scenario::Override>& sets_in,
-            const std::string& seed) {
+            const std::string& seed, uint64_t max_memory) {
   std::vector<scenario::Override> sets = sets_in;
   if (!seed.empty()) sets.push_back({"seed", seed});
   const scenario::LoadResult lr = scenario::load_scenario_file(file, sim::results_schema(), sets);
   if (!lr.ok()) {
     for (const auto& d : lr.errors) fmt::print(stderr, "{}\n", d.format());
+    return kBadInput;
+  }
+  if (const auto d = scenario::check_memory(*lr.scenario, max_memory)) {
+    fmt::print(stderr, "{}\n", d->format());
     return kBadInput;
   }
   const auto missing = sim::unsupported_features(*lr.scenario, o);
@@ -70,7 +74,7 @@ int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector
   }
 }
 
-int cmd_check(const std::vector<std::string>& files) {
+int cmd_check(const std::vector<std::string>& files, uint64_t max_memory, bool estimate) {
   int status = kOk;
   const stats::Node results = sim::results_schema();
   for (const auto& f : files) {
@@ -80,10 +84,21 @@ int cmd_check(const std::vector<std::string>& files) {
       status = kBadInput;
       continue;
     }
+    if (const auto d = scenario::check_memory(*lr.scenario, max_memory)) {
+      fmt::print(stderr, "{}\n", d->format());
+      status = kBadInput;
+      continue;
+    }
     const auto missing = sim::unsupported_features(*lr.scenario, {});
     for (const auto& u : missing)
       fmt::print("{}:{}:{}: note: not simulated yet: {}\n", u.loc.file, u.loc.line, u.loc.col, u.what);
-    fmt::print("{}: ok\n", f);
+    if (estimate) {
+      const scenario::MemoryEstimate e = scenario::estimate_memory(*lr.scenario);
+      fmt::print("{}: ok, memory estimate {} bytes ({}), largest {} ({})\n", f, e.bytes, scenario::format_bytes(e.bytes),
+                 e.key, scenario::format_bytes(e.key_bytes));
+    } else {
+      fmt::print("{}: ok\n", f);
+    }
   }
   return status;
 }

@@ -6,15 +6,19 @@
 #include <vector>
 
 #include "model/scenario/loader.h"
+#include "model/scenario/resources.h"
 #include "model/sim/simulation.h"
 
 namespace rnicsim::cli {
 
 enum Exit { kOk = 0, kCheckFailed = 1, kBadInput = 2, kSimFailed = 3, kNotSimulated = 4 };
 
+/// `max_memory`: the limit of the memory estimate (model/scenario/resources.h).
 int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector<scenario::Override>& sets,
-            const std::string& seed);
-int cmd_check(const std::vector<std::string>& files);
+            const std::string& seed, uint64_t max_memory = scenario::kDefaultMaxMemory);
+/// `estimate`: each file's line says its memory estimate in bytes and the largest key.
+int cmd_check(const std::vector<std::string>& files, uint64_t max_memory = scenario::kDefaultMaxMemory,
+              bool estimate = false);
 /// Regression against goldens: `dir` holds one `<stem>.golden` per scenario (cli/golden.h);
 /// with `update` they are written instead of compared.
 struct GoldenOptions {

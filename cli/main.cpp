@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "model/scenario/units_parse.h"
 
 namespace {
 
@@ -52,10 +53,15 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::IsMember({"full", "headers", "off"}));
   run->add_flag("--wave", wave, "write RTL waveforms <host>.rtl.fst");
   run->add_option("--lockstep-stop", lockstep_stop, "first | never")->check(CLI::IsMember({"first", "never"}));
+  std::string max_memory = "4GiB";
+  run->add_option("--max-memory", max_memory, "refuse a scenario estimated to need more memory (default 4GiB)");
 
   std::vector<std::string> check_files;
   auto* check = app.add_subcommand("check", "validate scenarios and report every error");
   check->add_option("FILE", check_files, "scenario YAML files")->required();
+  check->add_option("--max-memory", max_memory, "refuse a scenario estimated to need more memory (default 4GiB)");
+  bool estimate = false;
+  check->add_flag("--estimate", estimate, "print each scenario's memory estimate and its largest contributor");
 
   std::vector<std::string> regress_paths, regress_sets;
   int jobs = 1;
@@ -82,6 +88,12 @@ int sc_main(int argc, char** argv) {
     return cli::kBadInput;  // CLI11's own codes are 100+; the contract says 2
   }
 
+  std::string why;
+  const std::optional<uint64_t> mem_limit = scenario::parse_size(max_memory, &why);
+  if ((*run || *check) && !mem_limit) {
+    fmt::print(stderr, "--max-memory {}: error: expected a size such as 4GiB ({})\n", max_memory, why);
+    return cli::kBadInput;
+  }
   if (*run) {
     std::vector<scenario::Override> ov;
     for (const auto& s : sets) {
@@ -98,9 +110,9 @@ int sc_main(int argc, char** argv) {
     o.placement = placement;
     o.wave = wave;
     o.lockstep_stop = lockstep_stop;
-    return cli::cmd_run(run_file, o, ov, seed);
+    return cli::cmd_run(run_file, o, ov, seed, *mem_limit);
   }
-  if (*check) return cli::cmd_check(check_files);
+  if (*check) return cli::cmd_check(check_files, *mem_limit, estimate);
   if (*regress) {
     if (golden.update && golden.dir.empty()) {
       fmt::print(stderr, "--update-golden needs --golden DIR\n");

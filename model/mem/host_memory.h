@@ -1,6 +1,8 @@
 #pragma once
 /// Host physical memory: sparse 4 KiB pages, so a large address space costs only what is
-/// touched. Pages are handed out in a seeded random physical order, as a real allocator
+/// written. A page that holds one byte value throughout (zero when allocated, or the value
+/// `fill` gave it) is kept as that byte alone: reading it costs nothing, and filling a
+/// whole page gives its memory back. Pages are handed out in a seeded random physical order, as a real allocator
 /// scatters them, so every region needs a real page list.
 ///
 /// It sits in a folder of its own below both the hardware (the RNIC's DMA, engine and
@@ -30,7 +32,7 @@ class HostMemory {
       // Pick from a window ahead of the bump pointer so neighbours are rarely adjacent.
       p = (next_frame_ + (rng_.next() % 64) * 0x100000ull) * kPage;
       while (used_.count(p)) p += kPage;
-      used_[p] = true;
+      used_[p] = 0;
       ++next_frame_;
     }
     return pages;
@@ -50,7 +52,9 @@ class HostMemory {
     while (len > 0) {
       const uint64_t off = pa % kPage;
       const uint64_t n = std::min(len, kPage - off);
-      std::memcpy(dst, page(pa - off) + off, n);
+      const auto it = pages_.find(pa - off);
+      if (it == pages_.end()) std::memset(dst, fill_of(pa - off), n);
+      else std::memcpy(dst, it->second.get() + off, n);
       pa += n;
       dst += n;
       len -= n;
@@ -61,6 +65,39 @@ class HostMemory {
     const uint64_t off = pa % kPage;
     return page(pa - off) + off;
   }
+  /// `len` bytes from `pa` set to `byte`; a page set whole is kept as that byte alone.
+  void fill(uint64_t pa, uint8_t byte, uint64_t len) {
+    while (len > 0) {
+      const uint64_t off = pa % kPage;
+      const uint64_t n = std::min(len, kPage - off);
+      if (n == kPage) {
+        pages_.erase(pa);
+        used_[pa] = byte;
+      } else {
+        std::memset(page(pa - off) + off, byte, n);
+      }
+      pa += n;
+      len -= n;
+    }
+  }
+  /// True when every one of `len` bytes from `pa` holds `byte` (nothing is allocated to see).
+  bool all(uint64_t pa, uint8_t byte, uint64_t len) const {
+    while (len > 0) {
+      const uint64_t off = pa % kPage;
+      const uint64_t n = std::min(len, kPage - off);
+      const auto it = pages_.find(pa - off);
+      if (it == pages_.end()) {
+        if (fill_of(pa - off) != byte) return false;
+      } else {
+        const uint8_t* p = it->second.get() + off;
+        if (std::any_of(p, p + n, [byte](uint8_t x) { return x != byte; })) return false;
+      }
+      pa += n;
+      len -= n;
+    }
+    return true;
+  }
+  /// Pages that hold more than one byte value (those that cost a page of memory).
   uint64_t pages_touched() const { return pages_.size(); }
 
  private:
@@ -68,13 +105,18 @@ class HostMemory {
     auto& p = pages_[base];
     if (!p) {
       p = std::make_unique<uint8_t[]>(kPage);
-      std::memset(p.get(), 0, kPage);
+      std::memset(p.get(), fill_of(base), kPage);
     }
     return p.get();
   }
+  /// The byte a page not held in memory reads as.
+  uint8_t fill_of(uint64_t base) const {
+    const auto it = used_.find(base);
+    return it == used_.end() ? 0 : it->second;
+  }
   Rng rng_;
   uint64_t next_frame_ = 0x100;  ///< first frame above 1 MiB
-  std::unordered_map<uint64_t, bool> used_;
+  std::unordered_map<uint64_t, uint8_t> used_;  ///< allocated page -> its byte while not held
   std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;
 };
 

@@ -8,6 +8,7 @@
 
 #include "model/common/address.h"
 #include "model/scenario/profiles.h"
+#include "model/scenario/resources.h"
 #include "model/scenario/metrics.h"
 #include "model/scenario/sections.h"
 #include "model/scenario/suggest.h"
@@ -433,6 +434,7 @@ void check_scenario(Ctx& c, Scenario& s, const stats::Node& results) {
   check_work(c, s, nodes);
   check_qps(c, s);
   check_paths(c, s);
+  check_resources(c, s);  // resources.cpp: sizes and region tables
   check_events(c, s, nodes);
 
   for (size_t i = 0; i < s.expect.size(); ++i) {

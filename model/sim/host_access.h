@@ -30,9 +30,43 @@ inline void read_virt(host::HostMemory& m, const host::VirtBuffer& b, uint64_t v
     off += k;
   }
 }
+/// Calls `fn(pa, offset, k)` for each piece of [va, va + n) that lies within one page.
+template <class F>
+void each_piece(const host::VirtBuffer& b, uint64_t va, uint64_t n, F fn) {
+  for (uint64_t off = 0; off < n;) {
+    const uint64_t k = std::min<uint64_t>(n - off, host::HostMemory::kPage - (va + off) % host::HostMemory::kPage);
+    fn(b.pa(va + off), off, k);
+    off += k;
+  }
+}
+/// The application's guard byte over [va, va + n); whole pages give their memory back.
 inline void fill_guard(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint64_t n) {
-  const std::vector<uint8_t> g(n, kGuardByte);
-  write_virt(m, b, va, g.data(), n);
+  each_piece(b, va, n, [&](uint64_t pa, uint64_t, uint64_t k) { m.fill(pa, kGuardByte, k); });
+}
+/// Writes the pattern of one operation (fill_pattern) at [va, va + n), a page at a time:
+/// no copy of the message is made.
+inline void write_pattern(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint64_t seed, uint64_t key,
+                          uint64_t n) {
+  uint8_t piece[host::HostMemory::kPage];
+  each_piece(b, va, n, [&](uint64_t pa, uint64_t off, uint64_t k) {
+    fill_pattern_at(seed, key, off, piece, k);
+    m.write(pa, piece, k);
+  });
+}
+/// True when [va, va + n) holds the pattern of one operation, compared a page at a time
+/// against the pattern regenerated (no stored copy).
+/// `from`: the pattern's offset at `va` (a message placed in pieces).
+inline bool holds_pattern(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint64_t seed, uint64_t key,
+                          uint64_t n, uint64_t from = 0) {
+  uint8_t want[host::HostMemory::kPage], got[host::HostMemory::kPage];
+  bool ok = true;
+  each_piece(b, va, n, [&](uint64_t pa, uint64_t off, uint64_t k) {
+    if (!ok) return;
+    fill_pattern_at(seed, key, from + off, want, k);
+    m.read(pa, got, k);
+    ok = std::equal(want, want + k, got);
+  });
+  return ok;
 }
 
 }  // namespace rnicsim::sim

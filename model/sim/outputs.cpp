@@ -125,7 +125,8 @@ std::string write_outputs(const Model& m, const nlohmann::ordered_json& r, const
     sum += fmt::format("  workload {:<10} {:>6} completed {:>4} errors  goodput {:8.3f} Gb/s  latency p50 {} ns p99 {} ns  data {}\n",
                        id, w["completed"].get<uint64_t>(), w["errors"].get<uint64_t>(),
                        w["goodput_gbps"].get<double>(), w["latency_ns"]["p50"].dump(),
-                       w["latency_ns"]["p99"].dump(), w["data_intact"].get<bool>() ? "intact" : "CORRUPT") +
+                       w["latency_ns"]["p99"].dump(),
+                       w["data_intact"].is_null() ? "not verified" : w["data_intact"].get<bool>() ? "intact" : "CORRUPT") +
            (w["unfinished"].get<uint64_t>() ? fmt::format("  workload {:<10} {:>6} unfinished at the end of the run\n", id,
                                                           w["unfinished"].get<uint64_t>())
                                             : std::string());

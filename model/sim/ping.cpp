@@ -39,6 +39,7 @@ void PingRunner::settled(uint64_t size, const host::EchoResult& r) {
     f.bytes += r.payload_len;
     f.latencies_ns.push_back(r.rtt.ps / 1000);
     f.last_completion = sim_now();
+    if (spec_.verify) ++f.verified;
     if (spec_.verify && !r.data_intact) f.data_intact = false;
   } else {
     ++f.errors;

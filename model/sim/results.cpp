@@ -42,6 +42,8 @@ void merge(SizeFigures& into, const SizeFigures& f) {
   into.completed += f.completed;
   into.errors += f.errors;
   into.unfinished += f.unfinished;
+  into.in_flight += f.in_flight;
+  into.verified += f.verified;
   into.bytes += f.bytes;
   if (f.first_post.ps >= 0 && (into.first_post.ps < 0 || f.first_post < into.first_post)) into.first_post = f.first_post;
   if (f.last_completion > into.last_completion) into.last_completion = f.last_completion;

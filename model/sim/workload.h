@@ -21,6 +21,9 @@ namespace rnicsim::sim {
 
 /// Fills `n` bytes with the pattern of one operation.
 void fill_pattern(uint64_t seed, uint64_t op_key, uint8_t* dst, uint64_t n);
+/// Bytes [offset, offset + n) of that pattern (each 8 bytes of it stand alone, so any
+/// piece is made without the ones before it).
+void fill_pattern_at(uint64_t seed, uint64_t op_key, uint64_t offset, uint8_t* dst, uint64_t n);
 
 /// The guard byte every target area starts with.
 constexpr uint8_t kGuardByte = 0xA5;
@@ -28,9 +31,18 @@ constexpr uint8_t kGuardByte = 0xA5;
 struct SizeFigures {
   uint64_t completed = 0, errors = 0, bytes = 0;
   uint64_t unfinished = 0;  ///< set when the figures are reported: count less completed and errors
+  uint64_t in_flight = 0;   ///< posted, neither completed nor in error, when the run ended
+  uint64_t verified = 0;    ///< operations whose placed bytes were compared with their pattern
   Duration first_post{-1}, last_completion{-1};
   std::vector<int64_t> latencies_ns;
-  bool data_intact = true;
+  bool data_intact = true;  ///< no byte compared differed, and none lay outside its buffer
+  /// results.json's data_intact: false when anything differed, else true once bytes were
+  /// verified, else null (nothing placed was checked: no claim either way).
+  std::optional<bool> intact() const {
+    if (!data_intact) return false;
+    if (verified == 0) return std::nullopt;
+    return true;
+  }
 
   /// Seconds from the first post to the last completion (0 before both).
   double seconds() const {
@@ -47,6 +59,8 @@ struct SizeFigures {
         .counter("unfinished", &SizeFigures::unfinished, Unit::Operations,
                  "operations neither completed nor in error when the run ended (in flight, or not yet "
                  "posted, at stop.after)")
+        .counter("in_flight", &SizeFigures::in_flight, Unit::Operations,
+                 "operations posted and neither completed nor in error when the run ended (part of unfinished)")
         .counter("bytes", &SizeFigures::bytes, Unit::Bytes, "application payload bytes of the completed operations")
         .formula("goodput_gbps", Unit::Gbps, "payload bytes / (last completion - first post)",
                  [round6](const SizeFigures& f) {
@@ -61,8 +75,10 @@ struct SizeFigures {
         .distribution("latency_ns", Unit::Ns, "per-operation latency, post to completion (write_lat, send_lat: half the round trip, as perftest)",
                       stats::Dist::Whole,
                       [](const SizeFigures& f) -> const std::vector<int64_t>& { return f.latencies_ns; })
-        .formula("data_intact", Unit::Flag, "every byte placed as sent, and none outside its buffer",
-                 [](const SizeFigures& f) { return f.data_intact; });
+        .formula("data_intact", Unit::Flag,
+                 "every byte verified was placed as sent and none lay outside its buffer; null when no "
+                 "operation's bytes were verified",
+                 [](const SizeFigures& f) { return f.intact(); });
   }
 };
 
@@ -142,7 +158,11 @@ class Receiver {
   };
   void expect(const Expected& e) { expected_.push_back(e); }
   void on_cqe(const hw::Cqe& c, uint64_t seed);
-  bool untouched() { return buf_.untouched(ep_.server->memory()); }
+  /// Nothing lies in the receive area but the guard byte, except in the slots the Sends
+  /// posted and not yet received (in flight when a run is cut short) will land in.
+  bool untouched();
+  /// The target's QP still takes Sends (else those not yet received never will be).
+  bool open() const;
   uint64_t received() const { return received_; }
   /// Sends of `r` received (checked or not).
   uint64_t received_from(const OpRunner* r) const {
@@ -157,6 +177,7 @@ class Receiver {
   uint32_t slots_;
   GuardedBuffer buf_;
   std::deque<Expected> expected_;
+  std::deque<uint32_t> posted_;  ///< slots of the receives posted, in order (they complete in order)
   uint64_t received_ = 0;
   std::map<const OpRunner*, uint64_t> by_runner_;  ///< looked up only, never iterated
   bool started_ = false;
@@ -178,12 +199,17 @@ class OpRunner : public Runner {
            Receiver* receiver);
   void start() override;
   void on_cqe(const hw::Cqe& c) override;
-  bool finished() const override { return finished_; }
+  /// Every operation completed, and every Send that completed is placed at the target (or
+  /// never will be): the run ends only after the last placement.
+  bool finished() const override;
   void finish_checks() override;
   const std::map<uint64_t, SizeFigures>& figures() const override { return figures_; }
   const scenario::WorkloadSpec& spec() const { return spec_; }
-  /// The receiver found a Send of this runner wrong.
-  void data_bad(uint64_t size) { figures_[size].data_intact = false; }
+  /// The receiver checked a Send of this runner where it was placed.
+  void data_checked(uint64_t size, bool ok) {
+    ++figures_[size].verified;
+    if (!ok) figures_[size].data_intact = false;
+  }
   /// wr_id of this runner's n-th operation.
   uint64_t wr_id(uint64_t n) const { return (uint64_t{index_} << 48) | (uint64_t{copy_} << 40) | n; }
 

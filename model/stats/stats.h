@@ -8,6 +8,7 @@
 /// `rnicsim stats` its listing. Plain C++, no SystemC.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -81,6 +82,7 @@ using Value = std::variant<std::monostate, bool, int64_t, uint64_t, double, std:
 template <class X>
 Value value_of(const X& x) {
   if constexpr (std::is_same_v<X, bool>) return x;
+  else if constexpr (std::is_same_v<X, std::optional<bool>>) return x ? Value(*x) : Value();
   else if constexpr (std::is_integral_v<X> && std::is_signed_v<X>) return static_cast<int64_t>(x);
   else if constexpr (std::is_integral_v<X>) return static_cast<uint64_t>(x);
   else if constexpr (std::is_floating_point_v<X>) return static_cast<double>(x);

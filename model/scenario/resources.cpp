@@ -1,0 +1,229 @@
+#include "model/scenario/resources.h"
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "model/scenario/profiles.h"
+#include "model/scenario/walk.h"
+
+namespace rnicsim::scenario {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+/// A page written: its 4 KiB, the heap block's header and its node in the page map.
+constexpr uint64_t kPageWritten = kPage + 64;
+/// A page allocated, written or not: its entry in the buffer's page list, in the region's
+/// copy of it and in the allocator's map of used frames.
+constexpr uint64_t kPageAllocated = 64;
+/// Guard pages on each side of a target buffer (model/sim/workload.cpp).
+constexpr uint64_t kGuard = 2 * kPage;
+/// An `rdma` connection's state at both ends (two QPs, two offloaded TCP connections with
+/// their queues, the iw_cm and firmware records, the send queue gates), measured.
+constexpr uint64_t kRdmaConnection = 48 * KiB;
+/// A `tcp` connection (host stacks at both ends, the bulk sink).
+constexpr uint64_t kTcpConnection = 16 * KiB;
+/// A host: its RNIC's blocks and tables, its stack, its capture writer, measured.
+constexpr uint64_t kHost = 256 * KiB;
+/// A switch, router or link.
+constexpr uint64_t kNode = 16 * KiB;
+/// One latency sample kept per operation completed (a vector that may double).
+constexpr uint64_t kSample = 16;
+
+uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
+uint64_t sat_mul(uint64_t a, uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
+uint64_t pages(uint64_t bytes) { return bytes / kPage + (bytes % kPage ? 1 : 0); }
+
+/// A buffer of `alloc` bytes of which `written` are written (page lists for the first,
+/// pages for the second; a piece not page-aligned may touch one page more).
+uint64_t buffer(uint64_t alloc, uint64_t written) {
+  return sat_add(sat_mul(pages(alloc), kPageAllocated), sat_mul(written ? pages(written) + 1 : 0, kPageWritten));
+}
+
+bool is_send(const std::string& op) { return op.rfind("send", 0) == 0 && op != "send_lat"; }
+
+/// One copy of workload `w` (on one connection copy), without the receiver of its Sends.
+uint64_t workload_copy(const WorkloadSpec& w) {
+  if (w.sizes.empty()) return 0;
+  const uint64_t size = std::max<uint64_t>(1, *std::max_element(w.sizes.begin(), w.sizes.end()));
+  const uint64_t alloc = sat_mul(size, w.depth);
+  const uint64_t used = sat_mul(size, std::min<uint64_t>(w.depth, w.count));
+  const uint64_t samples = sat_mul(sat_mul(w.count, w.sizes.size()), kSample);
+  uint64_t b = 0;
+  if (w.op == "write" || w.op == "read") {
+    b = sat_add(buffer(alloc, used), buffer(sat_add(alloc, kGuard), used));
+  } else if (w.op == "fetch_add" || w.op == "cmp_swap") {
+    b = sat_add(buffer(8 + kGuard, 8), buffer(8 * uint64_t{w.depth} + kGuard, 8 * std::min<uint64_t>(w.depth, w.count)));
+  } else if (is_send(w.op)) {
+    b = buffer(alloc, used);
+    // send_inv: a page-sized region of the target's for each operation, never written.
+    if (w.op == "send_inv" || w.op == "send_se_inv") b = sat_add(b, sat_mul(w.count * w.sizes.size(), kPageAllocated));
+  } else if (w.op == "write_lat") {
+    b = sat_mul(2, sat_add(buffer(size, size), buffer(size + kGuard, size)));
+  } else if (w.op == "send_lat") {
+    b = sat_mul(2, sat_add(buffer(size, size), buffer(2 * size + kGuard, 2 * size)));
+  } else if (w.op == "read_lat") {
+    b = sat_add(buffer(size, size), buffer(size + kGuard, size));
+  }
+  return sat_add(b, samples);
+}
+
+std::string size_path(const WorkloadSpec& w, size_t i) {
+  const std::string base = fmt::format("workloads[{}].size", i);
+  if (!w.size_sweep) return base;
+  const auto it = std::max_element(w.sizes.begin(), w.sizes.end());
+  return fmt::format("{}[{}]", base, it - w.sizes.begin());
+}
+
+Loc where(const Scenario& s, const std::string& path, const std::string& parent, const Loc& fallback) {
+  for (const std::string& p : {path, parent}) {
+    const auto it = s.written.find(p);
+    if (it != s.written.end()) return it->second;
+  }
+  return fallback;
+}
+
+/// A profile parameter of host `h` as a count (its override, else the profile's).
+std::optional<uint64_t> profile_count(const HostSpec& h, const std::string& name) {
+  auto count = [](const std::string& t) -> std::optional<uint64_t> {
+    uint64_t v = 0;
+    const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (r.ec != std::errc() || r.ptr != t.data() + t.size()) return std::nullopt;  // reported where it is read
+    return v;
+  };
+  const auto ov = h.rnic.overrides.find(name);
+  if (ov != h.rnic.overrides.end()) return count(ov->second);
+  if (const Profile* p = find_profile(h.rnic.profile))
+    for (const auto& q : p->params)
+      if (q.name == name) return count(q.value);
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string format_bytes(uint64_t b) {
+  for (const auto& [unit, name] : {std::pair{GiB, "GiB"}, std::pair{MiB, "MiB"}}) {
+    if (b < unit) continue;
+    if (b % unit == 0) return fmt::format("{} {}", b / unit, name);
+    return fmt::format("{:.1f} {}", static_cast<double>(b) / static_cast<double>(unit), name);
+  }
+  return fmt::format("{} KiB", (b + KiB - 1) / KiB);
+}
+
+MemoryEstimate estimate_memory(const Scenario& s) {
+  MemoryEstimate e;
+  auto add = [&e](uint64_t bytes, const std::string& key, const Loc& loc) {
+    e.bytes = sat_add(e.bytes, bytes);
+    if (bytes > e.key_bytes) e = {e.bytes, key, loc, bytes};
+  };
+  add(sat_mul(s.hosts.size(), kHost), "hosts", s.hosts.empty() ? Loc{s.file, 1, 1} : s.hosts.front().loc);
+  e.bytes = sat_add(e.bytes, sat_mul(s.switches.size() + s.routers.size() + s.links.size(), kNode));
+  std::map<std::string, size_t> conn_index;
+  for (size_t i = 0; i < s.connections.size(); ++i) conn_index[s.connections[i].id] = i;
+  // Per connection: its state and the receiver of its Sends (slots of the largest Send,
+  // twice the Sends outstanding, at most rq_depth, written as far as Sends arrive).
+  for (size_t i = 0; i < s.connections.size(); ++i) {
+    const ConnectionSpec& cn = s.connections[i];
+    uint64_t slot = 0, slots = 0, sends = 0;
+    for (const auto& w : s.workloads) {
+      if (w.conn != cn.id || !is_send(w.op) || w.sizes.empty()) continue;
+      slot = std::max(slot, *std::max_element(w.sizes.begin(), w.sizes.end()));
+      slots = sat_add(slots, 2 * uint64_t{w.depth});
+      sends = sat_add(sends, sat_mul(w.count, w.sizes.size()));
+    }
+    slots = std::min<uint64_t>(slots, cn.rq_depth);
+    slot = std::max<uint64_t>(1, slot);
+    const uint64_t recv = slots ? buffer(sat_add(sat_mul(slot, slots), kGuard), sat_mul(slot, std::min(slots, sends))) : 0;
+    const uint64_t one = sat_add(cn.kind == "rdma" ? kRdmaConnection : kTcpConnection, recv);
+    const std::string path = fmt::format("connections[{}]", i);
+    add(sat_mul(one, cn.repeat), s.written.count(path + ".repeat") ? path + ".repeat" : path,
+        where(s, path + ".repeat", path, cn.loc));
+  }
+  for (size_t i = 0; i < s.workloads.size(); ++i) {
+    const WorkloadSpec& w = s.workloads[i];
+    const auto it = conn_index.find(w.conn);
+    const uint64_t copies = it == conn_index.end() ? 1 : s.connections[it->second].repeat;
+    const std::string path = size_path(w, i);
+    uint64_t one = workload_copy(w);
+    if (w.op == "bulk" && it != conn_index.end()) {
+      // The sender writes as fast as its send buffer takes bytes: it stays full (a stream
+      // shorter than the buffer fills it only so far).
+      uint64_t stream = 0;
+      for (uint64_t sz : w.sizes) stream = sat_add(stream, sat_mul(sz, w.count));
+      for (const auto& h : s.hosts)
+        if (h.name == s.connections[it->second].from) one = sat_add(one, std::min(stream, h.tcp.sndbuf));
+    }
+    add(sat_mul(one, copies), path, where(s, path, fmt::format("workloads[{}].size", i), w.loc));
+  }
+  return e;
+}
+
+std::optional<Diagnostic> check_memory(const Scenario& s, uint64_t limit) {
+  const MemoryEstimate e = estimate_memory(s);
+  if (e.bytes <= limit) return std::nullopt;
+  return Diagnostic{e.loc, fmt::format("{}: the scenario needs {} of memory, {} of it by this key (limit {}, "
+                                       "--max-memory)",
+                                       e.key, format_bytes(e.bytes), format_bytes(e.key_bytes), format_bytes(limit))};
+}
+
+namespace detail {
+
+void check_resources(Ctx& c, const Scenario& s) {
+  for (size_t i = 0; i < s.workloads.size(); ++i) {
+    const WorkloadSpec& w = s.workloads[i];
+    for (size_t k = 0; k < w.sizes.size(); ++k) {
+      if (w.sizes[k] <= kMaxWorkloadSize) continue;
+      const std::string path =
+          w.size_sweep ? fmt::format("workloads[{}].size[{}]", i, k) : fmt::format("workloads[{}].size", i);
+      c.error(c.where(path, w.loc), fmt::format("{}: {} bytes is more than a workload's largest size (1 TiB)", path,
+                                                w.sizes[k]));
+    }
+  }
+  // Regions each host registers, connection by connection in file order: on the
+  // initiator a source or sink per workload, on the target its sink or source, a receive
+  // area per connection with Sends, and one region per send_inv operation.
+  for (size_t h = 0; h < s.hosts.size(); ++h) {
+    const HostSpec& host = s.hosts[h];
+    const std::optional<uint64_t> limit = profile_count(host, "max_regions");
+    if (!limit) continue;
+    uint64_t regions = 0;
+    for (size_t i = 0; i < s.connections.size(); ++i) {
+      const ConnectionSpec& cn = s.connections[i];
+      if (cn.kind != "rdma" || (cn.from != host.name && cn.to != host.name)) continue;
+      uint64_t per_copy = 0;
+      bool sends = false;
+      for (const auto& w : s.workloads) {
+        if (w.conn != cn.id) continue;
+        const bool lat = w.op == "write_lat" || w.op == "send_lat";
+        if (cn.from == host.name) per_copy += w.op == "read_lat" ? 1 : lat ? 2 : w.op == "ping" ? 0 : 1;
+        if (cn.to == host.name) {
+          if (is_send(w.op)) {
+            sends = true;
+            if (w.op == "send_inv" || w.op == "send_se_inv") per_copy = sat_add(per_copy, sat_mul(w.count, w.sizes.size()));
+          } else if (w.op != "ping") {
+            per_copy += lat ? 2 : 1;
+          }
+        }
+      }
+      if (sends && cn.to == host.name) ++per_copy;
+      regions = sat_add(regions, sat_mul(per_copy, cn.repeat));
+      if (regions <= *limit) continue;
+      const std::string mr = fmt::format("hosts[{}].rnic.max_regions", h);
+      const std::string conn = fmt::format("connections[{}]", i);
+      const std::string path = c.written(conn + ".repeat") ? conn + ".repeat" : conn;
+      c.error(c.where(path, cn.loc),
+              fmt::format("{}: host '{}' would hold {} memory regions by this connection's workloads, more than "
+                          "its RNIC's region table holds (max_regions {}, {})",
+                          path, host.name, regions, *limit,
+                          c.written(mr) ? fmt::format("written at {}:{}:{}", c.where(mr, host.rnic.loc).file,
+                                                      c.where(mr, host.rnic.loc).line, c.where(mr, host.rnic.loc).col)
+                                        : fmt::format("profile {}", host.rnic.profile)));
+      break;
+    }
+  }
+}
+
+}  // namespace detail
+}  // namespace rnicsim::scenario
