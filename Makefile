@@ -37,7 +37,7 @@ bench: build
 # keeping what it finds in build-fuzz/corpus and printing each target's final cov/ft.
 FUZZ_BUILD   ?= build-fuzz
 FUZZ_TIME    ?= 600
-FUZZ_TARGETS ?= scenario wire mpa_deframer
+FUZZ_TARGETS ?= scenario wire mpa_deframer offload_rx
 fuzz-build: setup
 	@CC=clang-14 CXX=clang++-14 cmake -S tests/fuzz -B $(FUZZ_BUILD) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS)

@@ -1,7 +1,8 @@
 // Writes the seed corpora of the binary fuzz targets: make_seeds OUT_DIR writes
-// OUT_DIR/wire/ (one valid packet of every kind fuzz_wire decodes) and
-// OUT_DIR/mpa_deframer/ (streams of valid FPDUs: CRC on and off, markers on and off, an
-// out-of-order start). Built with the fuzz targets; `make fuzz-seeds` rewrites
+// OUT_DIR/wire/ (one valid packet of every kind fuzz_wire decodes), OUT_DIR/mpa_deframer/
+// (streams of valid FPDUs: CRC on and off, markers on and off, an out-of-order start) and
+// OUT_DIR/offload_rx/ (every RDMAP message a peer sends, valid and forbidden targets, out of
+// order, FIN and RST). Built with the fuzz targets; `make fuzz-seeds` rewrites
 // tests/fuzz/corpus (docs/fuzzing.md). Deterministic: the same bytes every time.
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "model/wire/ipv4.h"
 #include "model/wire/mpa.h"
 #include "model/wire/tcp.h"
+#include "tests/fuzz/offload_endpoint.h"
 
 using namespace rnicsim;
 using namespace rnicsim::wire;
@@ -231,6 +233,111 @@ void deframer_seeds() {
   deframer_seed("ooo", true, false, 3000, mix);
 }
 
+/// An offload_rx record: opcode, 16-bit length, bytes.
+void record(std::vector<uint8_t>& in, uint8_t op, const std::vector<uint8_t>& b) {
+  in.push_back(op);
+  in.push_back(static_cast<uint8_t>(b.size() >> 8));
+  in.push_back(static_cast<uint8_t>(b.size()));
+  in.insert(in.end(), b.begin(), b.end());
+}
+
+void offload_seed(const std::string& name, uint8_t settings, const std::vector<std::vector<uint8_t>>& fpdus) {
+  std::vector<uint8_t> in = {settings};
+  for (const auto& u : fpdus) record(in, 0, u);
+  save("offload_rx", name, in);
+}
+
+DdpHeader untagged(RdmapOpcode op, uint32_t qn, uint32_t msn, uint32_t stag = 0) {
+  DdpHeader h;
+  h.last = true;
+  h.opcode = static_cast<uint8_t>(op);
+  h.qn = qn;
+  h.msn = msn;
+  h.stag = stag;
+  return h;
+}
+DdpHeader tagged(RdmapOpcode op, uint32_t stag, uint64_t to) {
+  DdpHeader h;
+  h.tagged = true;
+  h.last = true;
+  h.opcode = static_cast<uint8_t>(op);
+  h.stag = stag;
+  h.to = to;
+  return h;
+}
+
+void offload_seeds() {
+  const fuzz::Endpoint ep(true, false);  // for the STags it registers
+  const auto write = ddp(tagged(RdmapOpcode::RdmaWrite, ep.write_stag(), 0x10064), std::vector<uint8_t>(600, 0x11));
+  const auto send = ddp(untagged(RdmapOpcode::Send, kQnSend, 1), std::vector<uint8_t>(300, 0x22));
+  const auto send_se_inv = ddp(untagged(RdmapOpcode::SendWithSeInvalidate, kQnSend, 2, ep.write_stag()), {1, 2});
+  std::vector<uint8_t> rr(kReadRequestLen);
+  encode_read_request(rr.data(), ReadRequest{0x777, 0x1000, 200, ep.read_stag(), 0x20008});
+  const auto read_req = ddp(untagged(RdmapOpcode::RdmaReadRequest, kQnReadRequest, 1), rr);
+  const auto read_resp = ddp(tagged(RdmapOpcode::RdmaReadResponse, ep.sink_stag(), 0x4000c), std::vector<uint8_t>(4000, 0x33));
+  AtomicRequest ar;
+  ar.aop = static_cast<uint8_t>(AtomicOp::FetchAdd);
+  ar.request_id = 5;
+  ar.stag = ep.atomic_stag();
+  ar.to = 0x30008;
+  ar.add_swap = 9;
+  std::vector<uint8_t> ab(kAtomicRequestLen);
+  encode_atomic_request(ab.data(), ar);
+  const auto atomic_req = ddp(untagged(RdmapOpcode::AtomicRequest, kQnAtomicRequest, 1), ab);
+  std::vector<uint8_t> ap(kAtomicResponseLen);
+  encode_atomic_response(ap.data(), AtomicResponse{1, 42});
+  const auto atomic_resp = ddp(untagged(RdmapOpcode::AtomicResponse, kQnAtomicResponse, 1), ap);
+  TerminateMessage tm;
+  tm.code = term::DdpTaggedBaseBounds;
+  const auto terminate = ddp(untagged(RdmapOpcode::Terminate, kQnTerminate, 1), encode_terminate_message(tm));
+
+  offload_seed("write", 1, {write});
+  offload_seed("send", 1, {send, send_se_inv});
+  offload_seed("read_request", 1, {read_req});
+  offload_seed("read_response", 1, {read_resp});
+  offload_seed("atomic_request", 1, {atomic_req});
+  offload_seed("atomic_response", 1, {atomic_resp});
+  offload_seed("terminate", 1, {terminate});
+  offload_seed("all_nocrc", 0, {write, send, read_req, atomic_req, read_resp, atomic_resp, send_se_inv});
+  offload_seed("all_markers", 3, {write, send, read_req, atomic_req, read_resp, atomic_resp, send_se_inv});
+  offload_seed("forbidden", 1,
+               {ddp(tagged(RdmapOpcode::RdmaWrite, ep.read_stag(), 0x20008), {1}),
+                ddp(tagged(RdmapOpcode::RdmaWrite, ep.other_pd_stag(), 0x50010), {1}),
+                ddp(tagged(RdmapOpcode::RdmaWrite, ep.dead_stag(), 0x60000), {1})});
+  {
+    // Out of order: the second FPDU first (placed early), then the first; then a timer.
+    const auto first = ep.frame(write, 0);
+    const auto w2 = ddp(tagged(RdmapOpcode::RdmaWrite, ep.write_stag(), 0x10064 + 600), std::vector<uint8_t>(200, 0x44));
+    const auto second = ep.frame(w2, first.size());
+    std::vector<uint8_t> in = {1};
+    std::vector<uint8_t> seg = {tcp_flags::kAck, static_cast<uint8_t>(first.size() >> 8),
+                                static_cast<uint8_t>(first.size()), 0, 0xff, 0xff};
+    seg.insert(seg.end(), second.begin(), second.end());
+    record(in, 2, seg);
+    record(in, 1, first);
+    record(in, 4, {200});
+    save("offload_rx", "out_of_order", in);
+  }
+  {
+    // A whole TCP header: a FIN from the peer, and a RST out of the window.
+    TcpHeader fin;
+    fin.sport = 4000;
+    fin.dport = 5000;
+    fin.seq = fuzz::kPeerIsn + 1;
+    fin.ack = fuzz::kIsn + 1;
+    fin.flags = tcp_flags::kFin | tcp_flags::kAck;
+    fin.window = 1000;
+    std::vector<uint8_t> in = {1};
+    record(in, 3, tcp_segment(fin, 0));
+    TcpHeader rst = fin;
+    rst.seq += 100000;
+    rst.flags = tcp_flags::kRst;
+    record(in, 3, tcp_segment(rst, 0));
+    record(in, 4, {255});
+    save("offload_rx", "tcp_fin_rst", in);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -241,5 +348,6 @@ int main(int argc, char** argv) {
   g_out = argv[1];
   wire_seeds();
   deframer_seeds();
+  offload_seeds();
   return 0;
 }

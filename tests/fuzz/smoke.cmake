@@ -3,7 +3,7 @@
 # time (docs/fuzzing.md). A missing binary fails the test, it is never skipped.
 set(RNICSIM_FUZZ_BUILD ${PROJECT_SOURCE_DIR}/build-fuzz CACHE PATH "Where the fuzz targets are built")
 set(RNICSIM_FUZZ_SMOKE_SECONDS 25 CACHE STRING "Fuzzing time of each smoke test")
-foreach(t scenario wire mpa_deframer)
+foreach(t scenario wire mpa_deframer offload_rx)
   add_test(NAME fuzz_smoke_${t}
            COMMAND ${PROJECT_SOURCE_DIR}/tests/fuzz/smoke.sh ${RNICSIM_FUZZ_BUILD}/fuzz_${t} ${t}
                    ${RNICSIM_FUZZ_SMOKE_SECONDS})
