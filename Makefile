@@ -50,7 +50,7 @@ fuzz: fuzz-build
 	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
 	    $$(test -d tests/fuzz/regressions/$$t && echo tests/fuzz/regressions/$$t) \
 	    >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
-	  grep -E '^#[0-9]+ +DONE' $(FUZZ_BUILD)/fuzz_$$t.log; \
+	  grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_BUILD)/fuzz_$$t.log; \
 	  grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' $(FUZZ_BUILD)/fuzz_$$t.log; \
 	done
 
