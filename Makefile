@@ -5,7 +5,7 @@ TYPE    ?= Release
 JOBS    ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build run test test-asan bench clean
+.PHONY: all setup configure build run test test-asan bench clean fuzz fuzz-build fuzz-seeds
 
 all: build
 
@@ -21,7 +21,7 @@ build: configure
 run: build
 	@$(BUILD)/cli/rnicsim run scenarios/quickstart.yaml
 
-test: build
+test: build fuzz-build
 	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -32,5 +32,31 @@ bench: build
 	@$(BUILD)/bench/bench_quickstart $(BUILD)/cli/rnicsim scenarios/quickstart.yaml
 	@$(BUILD)/bench/bench_rtl $(BUILD)/cli/rnicsim bench/data/write_10g.yaml
 
+# The libFuzzer targets (docs/fuzzing.md), built by clang in build-fuzz: `make test` runs
+# each for a short time (ctest's fuzz_smoke_*), `make fuzz` for FUZZ_TIME seconds each,
+# keeping what it finds in build-fuzz/corpus and printing each target's final cov/ft.
+FUZZ_BUILD   ?= build-fuzz
+FUZZ_TIME    ?= 600
+FUZZ_TARGETS ?= scenario wire mpa_deframer offload_rx
+fuzz-build: setup
+	@CC=clang-14 CXX=clang++-14 cmake -S tests/fuzz -B $(FUZZ_BUILD) >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t; \
+	  echo "fuzz_$$t: $(FUZZ_TIME) s"; \
+	  $(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t \
+	    $$(test -d tests/fuzz/regressions/$$t && echo tests/fuzz/regressions/$$t) \
+	    >$(FUZZ_BUILD)/fuzz_$$t.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_$$t.log; exit 1; }; \
+	  grep -E '^#[0-9]+[[:space:]]+DONE' $(FUZZ_BUILD)/fuzz_$$t.log; \
+	  grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' $(FUZZ_BUILD)/fuzz_$$t.log; \
+	done
+
+# Rewrites the generated seed corpora (tests/fuzz/make_seeds.cpp).
+fuzz-seeds: fuzz-build
+	@$(FUZZ_BUILD)/make_seeds tests/fuzz/corpus
+
 clean:
-	rm -rf $(BUILD) build-asan traces/runs traces/regress
+	rm -rf $(BUILD) build-asan build-fuzz traces/runs traces/regress

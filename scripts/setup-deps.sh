@@ -7,6 +7,7 @@ packages=(
   cmake g++ make pkg-config
   libsystemc-dev verilator catch2 libyaml-cpp-dev libfmt-dev libcli11-dev
   nlohmann-json3-dev libpcap-dev libisal-dev tshark gtkwave
+  clang-14 libfuzzer-14-dev
 )
 
 missing=()
