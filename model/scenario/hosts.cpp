@@ -138,7 +138,15 @@ void read_rnic(Ctx& c, const YNode& n, const std::string& path, RnicSpec& r) {
     const std::string p = m.sub(param.name);
     bool ok = false;
     switch (param.kind) {
-      case ParamKind::Duration: ok = read_duration(c, *v, p).has_value(); break;
+      case ParamKind::Duration: {
+        const std::optional<Duration> d = read_duration(c, *v, p);
+        ok = d.has_value();
+        if (ok && param.name == "clock_period" && d->ps <= 0) {  // every block's cycle: zero would never advance
+          c.error(v->loc, fmt::format("{}: expected a clock period above zero, got '{}'", p, v->text));
+          ok = false;
+        }
+        break;
+      }
       case ParamKind::Rate: ok = read_rate(c, *v, p).has_value(); break;
       case ParamKind::Size: ok = read_size(c, *v, p).has_value(); break;
       case ParamKind::Count:

@@ -44,13 +44,26 @@ uint64_t buffer(uint64_t alloc, uint64_t written) {
 
 bool is_send(const std::string& op) { return op.rfind("send", 0) == 0 && op != "send_lat"; }
 
-/// One copy of workload `w` (on one connection copy), without the receiver of its Sends.
-uint64_t workload_copy(const WorkloadSpec& w) {
+/// At most as many operations complete as minimum-size frames (84 bytes on the wire with
+/// preamble and gap) fit into `stop.after` at the fastest link's rate (100 Gb/s when no
+/// link says): a count far beyond that posts no more than the run has time for.
+uint64_t op_bound(const Scenario& s) {
+  uint64_t bps = 100'000'000'000ull;
+  for (const auto& l : s.links)
+    if (l.rate) bps = std::max(bps, l.rate->bps);
+  const double ops = static_cast<double>(s.stop_after.ps) * 1e-12 * static_cast<double>(bps) / (84.0 * 8.0);
+  return ops >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(ops) + 1;
+}
+
+/// One copy of workload `w` (on one connection copy), without the receiver of its Sends;
+/// `max_ops` bounds the operations that can complete in the run.
+uint64_t workload_copy(const WorkloadSpec& w, uint64_t max_ops) {
   if (w.sizes.empty()) return 0;
   const uint64_t size = std::max<uint64_t>(1, *std::max_element(w.sizes.begin(), w.sizes.end()));
   const uint64_t alloc = sat_mul(size, w.depth);
   const uint64_t used = sat_mul(size, std::min<uint64_t>(w.depth, w.count));
-  const uint64_t samples = sat_mul(sat_mul(w.count, w.sizes.size()), kSample);
+  const uint64_t ops = std::min(sat_mul(w.count, w.sizes.size()), max_ops);
+  const uint64_t samples = sat_mul(ops, kSample);
   uint64_t b = 0;
   if (w.op == "write" || w.op == "read") {
     b = sat_add(buffer(alloc, used), buffer(sat_add(alloc, kGuard), used));
@@ -59,7 +72,7 @@ uint64_t workload_copy(const WorkloadSpec& w) {
   } else if (is_send(w.op)) {
     b = buffer(alloc, used);
     // send_inv: a page-sized region of the target's for each operation, never written.
-    if (w.op == "send_inv" || w.op == "send_se_inv") b = sat_add(b, sat_mul(w.count * w.sizes.size(), kPageAllocated));
+    if (w.op == "send_inv" || w.op == "send_se_inv") b = sat_add(b, sat_mul(ops, kPageAllocated));
   } else if (w.op == "write_lat") {
     b = sat_mul(2, sat_add(buffer(size, size), buffer(size + kGuard, size)));
   } else if (w.op == "send_lat") {
@@ -146,7 +159,7 @@ MemoryEstimate estimate_memory(const Scenario& s) {
     const auto it = conn_index.find(w.conn);
     const uint64_t copies = it == conn_index.end() ? 1 : s.connections[it->second].repeat;
     const std::string path = size_path(w, i);
-    uint64_t one = workload_copy(w);
+    uint64_t one = workload_copy(w, op_bound(s));
     if (w.op == "bulk" && it != conn_index.end()) {
       // The sender writes as fast as its send buffer takes bytes: it stays full (a stream
       // shorter than the buffer fills it only so far).

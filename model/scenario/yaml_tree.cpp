@@ -249,7 +249,12 @@ std::optional<YNode> parse_yaml(const std::string& text, const std::string& file
                                 std::vector<Diagnostic>& errors) {
   const MarkToLoc to_loc = [&file](const YAML::Mark& m) { return Loc{file, m.line + 1, m.column + 1}; };
   try {
-    const YAML::Node root = YAML::Load(text);
+    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.size() > 1) {  // a scenario is one document: a second would be silently dropped
+      errors.push_back({to_loc(docs[1].Mark()), "a scenario file holds one YAML document; a second one starts here"});
+      return std::nullopt;
+    }
+    const YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
     Budget budget;
     return convert(root, to_loc, Loc{file, 1, 1}, "", errors, budget);
   } catch (const YAML::Exception& e) {

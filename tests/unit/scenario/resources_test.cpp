@@ -25,7 +25,7 @@ TEST_CASE("resources: the estimate of a scenario is its pages, page lists and fi
   // quickstart: 64 x 1 MiB Writes, depth 8: source and sink 8 MiB each (2049 pages written
   // each at 4160 bytes, 2048 and 2050 pages listed at 64), a connection (48 KiB), two hosts
   // (256 KiB each), a link (16 KiB), 64 latency samples (16 bytes each).
-  const LoadResult q = load_scenario_file("scenarios/quickstart.yaml", results());
+  const LoadResult q = load_scenario_file(std::string(RNICSIM_SOURCE_DIR) + "/scenarios/quickstart.yaml", results());
   REQUIRE(q.ok());
   const MemoryEstimate e = estimate_memory(*q.scenario);
   CHECK(e.bytes == 17900800);
