@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+#include <algorithm>
+#include <string_view>
 
 namespace rnicsim::scenario::detail {
 
@@ -249,12 +251,25 @@ std::optional<YNode> parse_yaml(const std::string& text, const std::string& file
                                 std::vector<Diagnostic>& errors) {
   const MarkToLoc to_loc = [&file](const YAML::Mark& m) { return Loc{file, m.line + 1, m.column + 1}; };
   try {
-    const std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.size() > 1) {  // a scenario is one document: a second would be silently dropped
-      errors.push_back({to_loc(docs[1].Mark()), "a scenario file holds one YAML document; a second one starts here"});
-      return std::nullopt;
+    // A scenario is one document: YAML::Load reads the first and drops the rest silently.
+    // A line starting `---` after content starts another (a document marker ends even a
+    // block scalar). Found by scanning: yaml-cpp's LoadAll never returns on some malformed
+    // files (tests/fuzz/regressions/scenario).
+    bool content = false;
+    int line = 1;
+    for (size_t at = 0; at < text.size(); ++line) {
+      const size_t end = std::min(text.find('\n', at), text.size());
+      const std::string_view l(text.data() + at, end - at);
+      const bool marker = l.substr(0, 3) == "---" && (l.size() == 3 || l[3] == ' ' || l[3] == '\t' || l[3] == '\r');
+      if (marker && content) {
+        errors.push_back({Loc{file, line, 1}, "a scenario file holds one YAML document; a second one starts here"});
+        return std::nullopt;
+      }
+      const size_t first = l.find_first_not_of(" \t\r");
+      if (!marker && first != std::string_view::npos && l[first] != '#') content = true;
+      at = end + 1;
     }
-    const YAML::Node root = docs.empty() ? YAML::Node() : docs[0];
+    const YAML::Node root = YAML::Load(text);
     Budget budget;
     return convert(root, to_loc, Loc{file, 1, 1}, "", errors, budget);
   } catch (const YAML::Exception& e) {

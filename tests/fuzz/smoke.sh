@@ -23,7 +23,7 @@ trap 'rm -rf "$scratch"' EXIT
 "$bin" "${files[@]}" >"$scratch/seeds.log" 2>&1 || { cat "$scratch/seeds.log" >&2; exit 1; }
 echo "fuzz smoke: $target: ${#files[@]} seeds and regressions pass"
 mkdir "$scratch/corpus"
-"$bin" -max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$scratch/" "$scratch/corpus" "${inputs[@]}" \
+"$bin" -max_total_time="$secs" -timeout=10 -print_final_stats=1 -artifact_prefix="$scratch/" "$scratch/corpus" "${inputs[@]}" \
   >"$scratch/fuzz.log" 2>&1 || { tail -60 "$scratch/fuzz.log" >&2; exit 1; }
 grep -E '^#[0-9]+[[:space:]]+DONE' "$scratch/fuzz.log" || tail -3 "$scratch/fuzz.log"
 grep -E 'stat::(number_of_executed_units|average_exec_per_sec)' "$scratch/fuzz.log"
