@@ -154,8 +154,13 @@ void Qp::recv_completion(const Cqe& c) {
 
 void Qp::complete() {
   if (!active()) return;
-  for (TxOp& op : sq_) {
-    if (!awaits_response(op.w) && op.written && op.stream_end <= acked_) op.done = true;
+  // From the first op not yet acknowledged: an op awaiting its response is done when the
+  // response lands (response_done); the rest in stream order, as far as the ACKs reach.
+  if (!sq_.empty() && acked_seq_ < sq_.front().seq) acked_seq_ = sq_.front().seq;
+  for (TxOp* op = find_op(acked_seq_); op; op = find_op(++acked_seq_)) {
+    if (awaits_response(op->w)) continue;
+    if (!op->written || op->stream_end > acked_) break;
+    op->done = true;
   }
   // Completions in work-request order (RFC 5040 s.5.5 for the send queue).
   while (!sq_.empty() && sq_.front().done) {

@@ -242,6 +242,10 @@ class Qp {
   QpState state_ = QpState::Idle;
   MpaParams mpa_;
   std::deque<TxOp> sq_;          ///< fetched, not yet completed
+  // Cursors along sq_ (by seq), so that no call walks the whole queue: ops are issued in
+  // queue order, and reach the stream (and so their ACK) in that order too.
+  uint64_t issue_seq_ = 1;       ///< the first op not yet issued
+  uint64_t acked_seq_ = 1;       ///< the first op not yet found acknowledged (or awaited)
   std::deque<TxMsg> tx_;         ///< messages to segment, in stream order
   uint64_t next_seq_ = 1;
   uint64_t fpdus_pending_ = 0;   ///< handed to the owner, not yet written

@@ -12,13 +12,15 @@ using wire::RdmapOpcode;
 
 bool Qp::issue_work() {
   if (!active() || rtr_wait_) return false;
-  for (TxOp& op : sq_) {
-    if (op.issued) continue;
+  if (!sq_.empty() && issue_seq_ < sq_.front().seq) issue_seq_ = sq_.front().seq;
+  for (TxOp* next = find_op(issue_seq_); next; next = find_op(issue_seq_)) {
+    TxOp& op = *next;
     const OpcodeInfo& info = opcode_info(op.w.opcode);
     const bool read = op.w.opcode == RdmapOpcode::RdmaReadRequest;
     const bool atomic = op.w.opcode == RdmapOpcode::AtomicRequest;
     if ((read || atomic) && (reads_out_.size() >= mpa_.ord || (op.w.fence && !reads_out_.empty()))) break;
     op.issued = true;
+    ++issue_seq_;
     TxMsg m;
     m.op = op.seq;
     m.hdr.opcode = static_cast<uint8_t>(op.w.opcode);
