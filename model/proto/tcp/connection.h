@@ -211,7 +211,13 @@ class Connection {
   bool retransmission_ready(uint32_t& seq, uint32_t& len, bool rule3) const;
   void on_rto(Duration now);
   void update_persist(Duration now);
+  /// One RTT measurement (RFC 6298 2.2-2.3); a valid one ends the backoff (RFC 6298 5.7,
+  /// Karn: the backed-off RTO stays until a measurement that is not ambiguous).
   void rtt_sample(Duration rtt);
+  /// An ACK that advances SND.UNA: the timed segment's sample if it is covered, else,
+  /// after a retransmission left nothing timed, the sample its TSecr gives (RFC 7323 4.1:
+  /// the echo says which transmission the ACK answers, so Karn's ambiguity does not arise).
+  void rtt_on_advance(const wire::TcpHeader& h, uint32_t ack, Duration now);
   Duration rto() const;
   void arm_rto(Duration now);
   uint32_t rcv_window() const;
@@ -381,6 +387,7 @@ class Connection {
   uint32_t rtt_seq_ = 0;       ///< sequence being timed (Karn: not a retransmission)
   Duration rtt_start_{};
   bool rtt_timing_ = false;
+  bool rtt_karn_ = false;      ///< a retransmission since the last sample: TSecr may measure
   Duration rto_deadline_{-1};
   Duration delack_deadline_{-1};
   Duration timewait_deadline_{-1};

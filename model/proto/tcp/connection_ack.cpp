@@ -127,12 +127,7 @@ void Connection::process_ack(const wire::TcpHeader& h, size_t payload_len, Durat
     rxt_next64_ = std::max(rxt_next64_, una64_);
     retries_ = 0;
     first_retransmit_at_ = Duration{-1};
-    backoff_ = 0;
-    // RTT (Karn: only segments never retransmitted are timed).
-    if (rtt_timing_ && seq_gt(ack, rtt_seq_)) {
-      rtt_sample(now - rtt_start_);
-      rtt_timing_ = false;
-    }
+    rtt_on_advance(h, ack, now);
     AckEvent ev;
     ev.acked = data_acked;
     ev.smss = emss();

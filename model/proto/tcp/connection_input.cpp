@@ -48,13 +48,9 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
       syn_acked_ = true;
       syn_pending_ = false;
       rto_deadline_ = Duration{-1};
-      backoff_ = 0;
       retries_ = 0;
       first_retransmit_at_ = Duration{-1};
-      if (rtt_timing_) {
-        rtt_sample(now - rtt_start_);
-        rtt_timing_ = false;
-      }
+      rtt_on_advance(h, h.ack, now);
       snd_wnd_ = h.window;  // never scaled in a SYN-ACK (RFC 7323 2.2)
       snd_wl1_ = h.seq;
       snd_wl2_ = h.ack;
@@ -78,6 +74,7 @@ void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Dur
     syn_pending_ = true;
     syn_retransmitted_ = true;
     rtt_timing_ = false;  // Karn
+    rtt_karn_ = true;
     arm_rto(now);         // the SYN-ACK goes now: its timer restarts
     return;
   }

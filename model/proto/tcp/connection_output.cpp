@@ -129,6 +129,7 @@ Outgoing Connection::emit_retransmission(uint32_t seq, uint32_t len, Duration no
   rack_record_retransmitted(s64(seq), s64(seq) + std::max<uint32_t>(len, 1), now);
   if (rtt_timing_ && seq_geq(rtt_seq_, seq) && seq_lt(rtt_seq_, seq + std::max<uint32_t>(len, 1)))
     rtt_timing_ = false;  // Karn: a retransmitted segment is not timed
+  rtt_karn_ = true;
   ++stats_.retransmits;
   ++stats_.segments_tx;
   if (recovery_ == Recovery::Loss)

@@ -1,5 +1,6 @@
 // tcp::Connection, timers (RFC 9293 3.10.8): the RTT estimate and the RTO (RFC 6298 2, 5.5
-// back-off, 5.7 after a retransmitted SYN), the persist timer (RFC 9293 3.8.6.1, RFC 1122
+// back-off kept until a valid measurement, Karn; 5.7 after a retransmitted SYN; the echoed
+// TSval measures where Karn leaves nothing timed, RFC 7323 4.1), the persist timer (RFC 9293 3.8.6.1, RFC 1122
 // 4.2.2.17), the earliest deadline, and their expiries: TIME_WAIT's 2 MSL, the delayed
 // ACK (RFC 9293 3.8.6.3, RFC 5681 4.2), zero-window probes, RACK's reordering timer and the
 // probe timeout (RFC 8985 6.2 step 5, 7.3), and the retransmission timeout: the user
@@ -7,6 +8,7 @@
 // window and resending from SND.UNA (RFC 6298 5.4-5.6, RFC 5681 3.1, RFC 6675 5.1).
 
 #include "model/proto/tcp/connection.h"
+#include "model/proto/tcp/seq.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -43,6 +45,31 @@ void Connection::rtt_sample(Duration r) {
     rttvar_ = Duration{(3 * rttvar_.ps + err) / 4};
     srtt_ = Duration{(7 * srtt_.ps + r.ps) / 8};
   }
+  backoff_ = 0;
+  rtt_karn_ = false;
+}
+
+void Connection::rtt_on_advance(const wire::TcpHeader& h, uint32_t ack, Duration now) {
+  if (rtt_timing_ && seq_gt(ack, rtt_seq_)) {
+    rtt_sample(now - rtt_start_);
+    rtt_timing_ = false;
+    return;
+  }
+  if (!rtt_karn_ || !ts_on_ || !h.opts.has_timestamps || h.opts.ts_ecr == 0) return;
+  // TSval is a 1 ms clock offset by ts_offset_ (base_header): the echo of one we sent is
+  // at most now; anything later is not ours and measures nothing.
+  const uint32_t now_ts = static_cast<uint32_t>(now.ps / 1000000000) + ts_offset_;
+  const int32_t ms = static_cast<int32_t>(now_ts - h.opts.ts_ecr);
+  if (ms < 0) return;
+  if (ms == 0) {
+    // Less than one tick: the path is far faster than any RTO (min_rto is 200 ticks), so
+    // the backoff ends, but there is no figure to average: a zero would pull SRTT, and the
+    // probe timeout 2 x SRTT, to nothing (Linux floors both; the timed estimate is finer).
+    backoff_ = 0;
+    rtt_karn_ = false;
+    return;
+  }
+  rtt_sample(Duration{static_cast<int64_t>(ms) * 1000000000});
 }
 
 Duration Connection::rto() const {
@@ -135,6 +162,7 @@ void Connection::on_rto(Duration now) {
   }
   ++backoff_;
   rtt_timing_ = false;  // Karn
+  rtt_karn_ = true;
   if (state_ == State::SynSent || state_ == State::SynReceived) {
     syn_pending_ = true;
     syn_retransmitted_ = true;

@@ -1,7 +1,8 @@
 // A lost SYN-ACK (RFC 9293 3.8.1, RFC 6298): the client's SYN timer fires after the
 // initial 1 s RTO; the server answers the repeated SYN with its SYN-ACK at once (and
-// restarts its own timer, so no second copy follows); with no RTT sample from the
-// handshake, data starts with an RTO of 3 s (RFC 6298 5.7).
+// restarts its own timer, so no second copy follows); with no timed RTT sample from the
+// handshake, data starts with an RTO of 3 s on both sides: RFC 6298 5.7 on one, the echoed
+// timestamp's conservative 1 s on the other.
 #include <catch2/catch.hpp>
 
 #include "tests/unit/proto/tcp_pair.h"
@@ -43,8 +44,13 @@ TEST_CASE("Lost SYN-ACK: SYN resent at 1 s, SYN-ACK resent on it, RTO 3 s after"
   REQUIRE(w.rec_b.transitions.size() == 2);
   CHECK(w.rec_b.transitions[1].to == State::Established);
   CHECK(w.rec_b.transitions[1].at == Duration::from_s(1) + w.delay * 3);
-  // No RTT sample (Karn): the retransmission timer starts at 3 s on both sides.
-  CHECK(w.a.srtt() == Duration{});
+  // No timed sample (Karn). A's SYN-ACK echoes the first SYN's TSval (B keeps TS.Recent
+  // of the SYN it answered first), so the echo measures 1 s: the conservative
+  // overestimate of RFC 7323 4.2, SRTT 1 s, RTTVAR 0.5 s, RTO 3 s. B's final ACK echoes
+  // the second SYN-ACK, less than one 1 ms tick ago: no figure, so B keeps the 3 s of
+  // RFC 6298 5.7.
+  CHECK(w.a.srtt() == Duration::from_s(1));
   CHECK(w.a.rto_now() == Duration::from_s(3));
+  CHECK(w.b.srtt() == Duration{});
   CHECK(w.b.rto_now() == Duration::from_s(3));
 }

@@ -49,10 +49,11 @@ TEST_CASE("RTO: a lost tail segment and its first retransmission, then backoff a
   CHECK(w.a.stats().retransmits == 2);
   CHECK(w.a.stats().rto_retransmits == 2);
   CHECK(w.a.stats().fast_retransmits == 0);
-  // Karn: the ACK of the retransmitted segment (640 ms after the original) gives no RTT
-  // sample: SRTT stays at the handshake's 20 us, and the backoff is cleared by new data
-  // acknowledged, so the RTO is back at its minimum.
-  CHECK(w.a.srtt() == Duration::from_us(20));
+  // Karn: the ACK of the retransmitted segment (640 ms after the original) is no timed
+  // sample, but it echoes the second retransmission's TSval (RFC 7323 4.1): 40 ms on the
+  // 1 ms clock (the receiver's delayed ACK), so SRTT = 7/8 x 20 us + 40 ms / 8; the
+  // measurement ends the backoff, and the RTO is back at its minimum.
+  CHECK(w.a.srtt() == Duration::from_ns(17500) + Duration::from_ms(5));
   CHECK(w.a.rto_now() == Duration::from_ms(200));
   // Loss window: ssthresh = max(FlightSize/2, 2 SMSS) = 2 SMSS, cwnd 1 SMSS, then one
   // segment acknowledged in slow start: 2 SMSS.
@@ -110,4 +111,94 @@ TEST_CASE("user_timeout gives up that long after the first retransmission withou
   CHECK(segs.back().hdr.flags == (kRst | kAck));
   CHECK(segs.back().at == t0 + Duration::from_ms(1200));
   CHECK(w.a.stats().retransmits == 2);
+}
+
+TEST_CASE("Karn without timestamps: the backed-off RTO stays until an unambiguous sample",
+          "[tcp][rto][karn]") {
+  tcp::Config cfg;
+  cfg.rack = false;
+  cfg.timestamps = false;  // nothing says which transmission an ACK answers
+  const uint32_t ia = 1000, ib = 5000;
+  TcpPair w(cfg, ia, cfg, ib);
+  test::establish(w);
+  const uint32_t mss = w.a.emss();
+  int sent = 0;
+  w.drop = [&](const Sent& s) {
+    return s.from == TcpPair::A && !s.payload.empty() && s.hdr.seq == ia + 1 && ++sent <= 2;
+  };
+  const auto one = test::pattern(mss, 5);
+  w.send(TcpPair::A, one.data(), one.size());
+  REQUIRE(w.run_until([&] { return w.a.all_acked(); }, Duration::from_s(5)));
+  // Lost twice, acknowledged after the second retransmission: no sample (RFC 6298 5.7
+  // with Karn), SRTT is the handshake's and the RTO keeps its two doublings.
+  CHECK(w.a.stats().timeouts == 2);
+  CHECK(w.a.srtt() == Duration::from_us(20));
+  CHECK(w.a.rto_now() == Duration::from_ms(800));
+  // A new segment, timed and acknowledged: a valid sample ends the backoff.
+  const auto two = test::pattern(mss, 6);
+  w.send(TcpPair::A, two.data(), two.size());
+  REQUIRE(w.run_until([&] { return w.a.all_acked(); }, Duration::from_s(10)));
+  CHECK(w.a.stats().timeouts == 2);
+  CHECK(w.a.rto_now() == Duration::from_ms(200));
+  CHECK(w.rec_b.data.size() == 2 * mss);
+}
+
+namespace {
+// A 64 KiB transfer over a path with a 10 s one-way delay (RTT 20 s, far above the 1 s
+// initial RTO): every first transmission is retransmitted before its ACK can come back.
+struct LongPath {
+  explicit LongPath(bool timestamps) {
+    cfg.timestamps = timestamps;
+    cfg.max_retries = 30;
+  }
+  tcp::Config cfg;
+};
+}  // namespace
+
+TEST_CASE("RTT 20 s: the echoed TSval measures the path, so a 64 KiB transfer converges",
+          "[tcp][rto][karn][timestamps]") {
+  LongPath p(true);
+  TcpPair w(p.cfg, 1000, p.cfg, 5000);
+  w.delay = Duration::from_s(10);
+  w.connect();
+  REQUIRE(w.run_until([&] { return w.a.state() == tcp::State::Established; }, Duration::from_s(60)));
+  // The SYN went again at 1, 3, 7 and 15 s; the SYN-ACK that answers the first arrives at
+  // 20 s and echoes its TSval: SRTT 20 s, RTTVAR 10 s, RTO 60 s.
+  CHECK(w.now == Duration::from_s(20));
+  CHECK(w.a.srtt() == Duration::from_s(20));
+  CHECK(w.a.rto_now() == Duration::from_s(60));
+  CHECK(w.a.stats().timeouts == 4);
+  const auto data = test::pattern(64 * 1024, 9);
+  const Duration t0 = w.now;
+  w.send(TcpPair::A, data.data(), data.size());
+  REQUIRE(w.run_until([&] { return w.a.all_acked(); }, Duration::from_s(600)));
+  CHECK(w.rec_b.data == data);
+  // Slow start from the initial window over 20 s round trips, no data timeout.
+  CHECK(w.a.stats().timeouts == 4);
+  CHECK(w.a.stats().retransmits == 4);
+  CAPTURE((w.now - t0).ps);
+  CHECK(w.now - t0 <= Duration::from_s(120));
+  CHECK(w.a.srtt() >= Duration::from_s(20));
+}
+
+TEST_CASE("RTT 20 s without timestamps: Karn's backoff outgrows the RTT and a sample follows",
+          "[tcp][rto][karn]") {
+  LongPath p(false);
+  TcpPair w(p.cfg, 1000, p.cfg, 5000);
+  w.delay = Duration::from_s(10);
+  w.connect();
+  REQUIRE(w.run_until([&] { return w.a.state() == tcp::State::Established; }, Duration::from_s(60)));
+  // Four SYN retransmissions, no sample: the data starts on the 3 s RTO of RFC 6298 5.7
+  // with the four doublings kept: 48 s, above the 20 s RTT.
+  CHECK(w.a.rto_now() == Duration::from_s(48));
+  CHECK(w.a.stats().timeouts == 4);
+  const auto data = test::pattern(64 * 1024, 9);
+  const Duration t0 = w.now;
+  w.send(TcpPair::A, data.data(), data.size());
+  REQUIRE(w.run_until([&] { return w.a.all_acked(); }, Duration::from_s(900)));
+  CHECK(w.rec_b.data == data);
+  CHECK(w.a.stats().timeouts == 4);
+  CAPTURE((w.now - t0).ps);
+  CHECK(w.now - t0 <= Duration::from_s(120));
+  CHECK(w.a.srtt() >= Duration::from_s(20));
 }
