@@ -98,7 +98,7 @@ void add_series(Model& m) {
       m.series->add(fmt::format("{}.{}.queue_bytes", sw->config().name, sw->port_label(p)),
                     [swp, p] { return static_cast<double>(swp->queue_bytes(p)); });
     }
-  m.series->start();
+  m.series->start((std::filesystem::path(m.opt.out_dir) / "timeseries.csv").string());
 }
 
 

@@ -93,7 +93,7 @@ RunOutcome run(const scenario::Scenario& s, const RunOptions& o) {
   for (const auto& c : m.conns)
     for (auto [wi, ri] : c.runners)
       if (c.soft && m.bulk[wi][ri]) m.bulk[wi][ri]->finish_checks(c.sink.get());
-  m.series->write((std::filesystem::path(opt.out_dir) / "timeseries.csv").string());
+  m.series->finish();
   m.pcaps.clear();  // flush captures
   bool any_wave = false;
   for (auto& h : m.hosts) any_wave = any_wave || (opt.wave && h->rnic().placement().mode() != hw::PlacementMode::Model);

@@ -15,6 +15,7 @@
 #include "model/proto/tcp/config.h"
 #include "model/proto/tcp/congestion.h"
 #include "model/proto/tcp/interval_set.h"
+#include "model/proto/tcp/ooo_store.h"
 #include "model/proto/tcp/send_buffer.h"
 #include "model/stats/stats.h"
 #include "model/wire/tcp.h"
@@ -326,7 +327,7 @@ class Connection {
   uint64_t rcv64_ = 0;        ///< rcv_nxt_ unwrapped
   uint8_t rcv_wscale_ = 0;    ///< shift we apply to the window we advertise
   IntervalSet ooo_;           ///< out-of-order bytes held, unwrapped positions
-  std::vector<uint8_t> ooo_ring_;  ///< their bytes, at position % size (allocated on first use)
+  OooStore ooo_bytes_;        ///< their bytes
   std::array<uint64_t, 4> sack_recent_{};  ///< left edges of the latest SACKed ranges, newest first
   uint8_t sack_recent_n_ = 0;
   bool peer_fin_ = false;

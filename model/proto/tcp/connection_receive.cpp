@@ -57,13 +57,8 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
   if (seq != rcv_nxt_) {
     // Out of order: keep it, ACK at once (RFC 5681 4.2) so the sender sees the duplicate.
     ++stats_.ooo_segments_rx;
-    if (ooo_ring_.empty()) ooo_ring_.resize(wnd);
     const uint64_t p = r64(seq);
-    const size_t cap = ooo_ring_.size();
-    const size_t at = static_cast<size_t>(p % cap);
-    const size_t first = std::min(payload.size(), cap - at);
-    std::memcpy(ooo_ring_.data() + at, payload.data(), first);
-    if (first < payload.size()) std::memcpy(ooo_ring_.data(), payload.data() + first, payload.size() - first);
+    ooo_bytes_.put(p, payload);
     ooo_.insert(p, p + payload.size());
     up_.on_out_of_order(p, payload);
     // RFC 2018 4: the first SACK block reports the range holding this segment, then the
@@ -89,16 +84,11 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
   // Drain the out-of-order ranges the segment joined.
   while (!ooo_.empty() && ooo_[0].left <= rcv64_) {
     const Range r = ooo_[0];
-    if (r.right > rcv64_) {
-      const size_t cap = ooo_ring_.size();
-      const size_t n = static_cast<size_t>(r.right - rcv64_);
-      const size_t at = static_cast<size_t>(rcv64_ % cap);
-      const size_t first = std::min(n, cap - at);
-      deliver(ConstByteSpan(ooo_ring_.data() + at, first), ack_hint);
-      if (first < n) deliver(ConstByteSpan(ooo_ring_.data(), n - first), ack_hint);
-    }
+    if (r.right > rcv64_)
+      ooo_bytes_.read(rcv64_, r.right - rcv64_, [&](ConstByteSpan piece) { deliver(piece, ack_hint); });
     ooo_.trim_below(rcv64_);
   }
+  if (filled_hole) ooo_bytes_.release_below(rcv64_);
   if (ooo_fin_ && rcv64_ == ooo_fin_pos_) {
     ooo_fin_ = false;
     process_fin(now);
