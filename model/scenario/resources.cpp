@@ -31,6 +31,9 @@ constexpr uint64_t kHost = 256 * KiB;
 constexpr uint64_t kNode = 16 * KiB;
 /// One latency sample kept per operation completed (a vector that may double).
 constexpr uint64_t kSample = 16;
+/// An operation outstanding (posted, not yet completed): its work request in the send
+/// queue, its pending events and the runner's record of it, measured at depth 65536.
+constexpr uint64_t kOutstanding = 384;
 
 uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 uint64_t sat_mul(uint64_t a, uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
@@ -48,9 +51,10 @@ bool is_send(const std::string& op) { return op.rfind("send", 0) == 0 && op != "
 /// preamble and gap) fit into `stop.after` at the fastest link's rate (100 Gb/s when no
 /// link says): a count far beyond that posts no more than the run has time for.
 uint64_t op_bound(const Scenario& s) {
-  uint64_t bps = 100'000'000'000ull;
+  uint64_t bps = 0;
   for (const auto& l : s.links)
     if (l.rate) bps = std::max(bps, l.rate->bps);
+  if (bps == 0) bps = 100'000'000'000ull;
   const double ops = static_cast<double>(s.stop_after.ps) * 1e-12 * static_cast<double>(bps) / (84.0 * 8.0);
   return ops >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(ops) + 1;
 }
@@ -63,7 +67,7 @@ uint64_t workload_copy(const WorkloadSpec& w, uint64_t max_ops) {
   const uint64_t alloc = sat_mul(size, w.depth);
   const uint64_t used = sat_mul(size, std::min<uint64_t>(w.depth, w.count));
   const uint64_t ops = std::min(sat_mul(w.count, w.sizes.size()), max_ops);
-  const uint64_t samples = sat_mul(ops, kSample);
+  const uint64_t samples = sat_add(sat_mul(ops, kSample), sat_mul(std::min<uint64_t>(w.depth, w.count), kOutstanding));
   uint64_t b = 0;
   if (w.op == "write" || w.op == "read") {
     b = sat_add(buffer(alloc, used), buffer(sat_add(alloc, kGuard), used));

@@ -24,24 +24,25 @@ workloads:
 TEST_CASE("resources: the estimate of a scenario is its pages, page lists and fixed costs") {
   // quickstart: 64 x 1 MiB Writes, depth 8: source and sink 8 MiB each (2049 pages written
   // each at 4160 bytes, 2048 and 2050 pages listed at 64), a connection (48 KiB), two hosts
-  // (256 KiB each), a link (16 KiB), 64 latency samples (16 bytes each).
+  // (256 KiB each), a link (16 KiB), 64 latency samples (16 bytes each), 8 operations
+  // outstanding (384 bytes each).
   const LoadResult q = load_scenario_file(std::string(RNICSIM_SOURCE_DIR) + "/scenarios/quickstart.yaml", results());
   REQUIRE(q.ok());
   const MemoryEstimate e = estimate_memory(*q.scenario);
-  CHECK(e.bytes == 17900800);
-  CHECK(e.bytes == 2 * 2049 * 4160 + (2048 + 2050) * 64 + 48 * 1024 + 2 * 256 * 1024 + 16 * 1024 + 64 * 16);
+  CHECK(e.bytes == 17903872);
+  CHECK(e.bytes == 2 * 2049 * 4160 + (2048 + 2050) * 64 + 48 * 1024 + 2 * 256 * 1024 + 16 * 1024 + 64 * 16 + 8 * 384);
   CHECK(e.key == "workloads[0].size");
-  CHECK(e.key_bytes == 2 * 2049 * 4160 + (2048 + 2050) * 64 + 64 * 16);
+  CHECK(e.key_bytes == 2 * 2049 * 4160 + (2048 + 2050) * 64 + 64 * 16 + 8 * 384);
 
   // A 1 GiB Read: the responder's source and the initiator's sink, 262145 pages each.
   const LoadResult r = load(kPair + "  - {id: w1, conn: c1, op: read, size: 1GiB}\n");
   REQUIRE(r.ok());
-  CHECK(estimate_memory(*r.scenario).bytes == 2215190800);
+  CHECK(estimate_memory(*r.scenario).bytes == 2215190800 + 384);
 
   // 4 KiB Sends: the source slot and the receiver's slot (one Send: one slot written).
   const LoadResult s = load(kPair + "  - {id: w1, conn: c1, op: send, size: 4KiB}\n");
   REQUIRE(s.ok());
-  CHECK(estimate_memory(*s.scenario).bytes == 2 * (2 * 4160) + 64 + 4 * 64 + 48 * 1024 + 2 * 256 * 1024 + 16 * 1024 + 16);
+  CHECK(estimate_memory(*s.scenario).bytes == 2 * (2 * 4160) + 64 + 4 * 64 + 48 * 1024 + 2 * 256 * 1024 + 16 * 1024 + 16 + 384);
   CHECK_FALSE(check_memory(*s.scenario, kDefaultMaxMemory));
 }
 
