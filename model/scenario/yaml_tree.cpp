@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 #include <algorithm>
+#include <optional>
+#include <vector>
 #include <string_view>
 
 namespace rnicsim::scenario::detail {
@@ -245,6 +247,88 @@ void collect(const YNode& n, const std::string& path, std::map<std::string, Loc>
   }
 }
 
+
+/// Flow collections (`[`, `{`) nested deeper than the loader reads, found by scanning the
+/// text before yaml-cpp parses it: its own guard stops far deeper with "bad file" and no
+/// key path. Quotes and comments are skipped; the key path is that of the block key or
+/// list item the flow collection starts under (flow contents are not named).
+std::optional<Diagnostic> flow_depth_scan(const std::string& text, const std::string& file) {
+  struct Level {
+    size_t col;
+    bool seq;
+    std::string key;
+    int index;
+  };
+  std::vector<Level> levels;
+  auto path = [&levels] {
+    std::string p;
+    for (const Level& l : levels) p += l.seq ? fmt::format("[{}]", l.index) : (p.empty() ? l.key : "." + l.key);
+    return p;
+  };
+  size_t depth = 0;
+  char quote = 0;
+  int line = 1;
+  for (size_t at = 0; at < text.size(); ++line) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    const std::string_view l(text.data() + at, end - at);
+    size_t i = 0;
+    if (depth == 0 && quote == 0) {
+      // Block structure: `- ` items and `key:` keys, by column.
+      size_t c = l.find_first_not_of(' ');
+      if (c != std::string_view::npos && l[c] != '#') {
+        while (c < l.size() && l[c] == '-' && (c + 1 == l.size() || l[c + 1] == ' ')) {
+          while (!levels.empty() && (levels.back().col > c || (levels.back().col == c && !levels.back().seq))) levels.pop_back();
+          if (!levels.empty() && levels.back().seq && levels.back().col == c)
+            ++levels.back().index;
+          else
+            levels.push_back({c, true, {}, 0});
+          c = l.find_first_not_of(' ', c + 1);
+          if (c == std::string_view::npos) c = l.size();
+        }
+        const size_t colon = l.find(':', c);
+        if (c < l.size() && std::string_view("[{\"'#").find(l[c]) == std::string_view::npos && colon != std::string_view::npos &&
+            (colon + 1 == l.size() || l[colon + 1] == ' ' || l[colon + 1] == '\r')) {
+          while (!levels.empty() && levels.back().col > c) levels.pop_back();
+          while (!levels.empty() && levels.back().col >= c && levels.back().seq) levels.pop_back();
+          std::string key(l.substr(c, std::min<size_t>(colon - c, 40)));
+          if (!levels.empty() && !levels.back().seq && levels.back().col == c)
+            levels.back().key = key;
+          else
+            levels.push_back({c, false, key, 0});
+        }
+      }
+    }
+    for (char prev = ' '; i < l.size(); prev = l[i], ++i) {
+      const char ch = l[i];
+      if (quote) {
+        if (quote == '"' && ch == '\\') {
+          ++i;
+        } else if (ch == quote) {
+          if (quote == '\'' && i + 1 < l.size() && l[i + 1] == '\'') ++i;  // '' inside '...'
+          else quote = 0;
+        }
+        continue;
+      }
+      if (ch == '#' && (prev == ' ' || prev == '\t' || i == 0)) break;
+      if ((ch == '"' || ch == '\'') && std::string_view(" \t[{,:-").find(prev) != std::string_view::npos) {
+        quote = ch;
+      } else if (ch == '[' || ch == '{') {
+        if (++depth > Budget::kMaxDepth) {
+          const std::string where = levels.empty() ? "<top>" : path();
+          return Diagnostic{Loc{file, line, static_cast<int>(i) + 1},
+                            fmt::format("{}: flow collections nested deeper than {} levels: not read further", where,
+                                        Budget::kMaxDepth)};
+        }
+      } else if ((ch == ']' || ch == '}') && depth > 0) {
+        --depth;
+      }
+    }
+    if (quote == '\'' && depth == 0) quote = 0;  // a plain scalar's apostrophe, not a quote
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<YNode> parse_yaml(const std::string& text, const std::string& file,
@@ -268,6 +352,10 @@ std::optional<YNode> parse_yaml(const std::string& text, const std::string& file
       const size_t first = l.find_first_not_of(" \t\r");
       if (!marker && first != std::string_view::npos && l[first] != '#') content = true;
       at = end + 1;
+    }
+    if (auto deep = flow_depth_scan(text, file)) {
+      errors.push_back(*deep);
+      return std::nullopt;
     }
     const YAML::Node root = YAML::Load(text);
     Budget budget;

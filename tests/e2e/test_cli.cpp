@@ -180,6 +180,18 @@ TEST_CASE("cli: hostile YAML is bounded: aliases that contain themselves or expa
   CHECK(self.status == 2);
   CHECK(self.out.find("self.yaml:2:4: error: a[0]") != std::string::npos);
   CHECK(self.out.find("nested deeper than 64 levels") != std::string::npos);
+  // Flow collections 100,000 deep: found before the YAML parser recurses, at the bracket
+  // past the 64th level, with the key path of the block key it starts under.
+  const std::string deep = "name: deep\nhosts:\n  - name: bob\n    tcp:\n      rcvbuf: " + std::string(100000, '[') +
+                           std::string(100000, ']') + "\n";
+  auto d = sh(kBin + " check " + write_file("deep.yaml", deep));
+  CHECK(d.status == 2);
+  CHECK(d.out.find("deep.yaml:5:79: error: hosts[0].tcp.rcvbuf: flow collections nested deeper than 64 levels") !=
+        std::string::npos);
+  // Brackets inside quotes and comments are not collections.
+  auto q = sh(kBin + " check " + write_file("quoted.yaml", "name: q\ndescription: \"" + std::string(100, '[') + "\"  # " +
+                                            std::string(100, '{') + "\n"));
+  CHECK(q.status == 0);
   // A billion laughs: 10^9 values from 10 lines; stopped at a million.
   std::string bomb = "name: bomb\na0: &a0 [x,x,x,x,x,x,x,x,x,x]\n";
   for (int i = 1; i < 9; ++i) {
