@@ -16,15 +16,30 @@ namespace rnicsim::scenario {
 
 std::string Diagnostic::format() const {
   // What the message quotes of the file is the user's text: control bytes are shown
-  // escaped (\xNN), never written raw to the terminal.
+  // escaped (\xNN), never written raw to the terminal, and a word (a run without spaces:
+  // a key, a value, a path) longer than kLongWord is quoted by its first bytes and its
+  // length, so a 60 KB scalar costs a line, not 60 KB.
+  constexpr size_t kLongWord = 96, kPrefix = 48;
   std::string m;
-  m.reserve(message.size());
-  for (const char ch : message) {
-    const auto b = static_cast<unsigned char>(ch);
-    if (b < 0x20 || b == 0x7f)
-      m += fmt::format("\\x{:02x}", b);
-    else
-      m += ch;
+  m.reserve(std::min<size_t>(message.size(), 1024));
+  for (size_t i = 0; i < message.size();) {
+    size_t end = message.find(' ', i);
+    if (end == std::string::npos) end = message.size();
+    size_t stop = end;
+    if (end - i > kLongWord) {
+      stop = i + kPrefix;
+      while (stop > i && (static_cast<unsigned char>(message[stop]) & 0xC0) == 0x80) --stop;  // a whole UTF-8 character
+    }
+    for (size_t k = i; k < stop; ++k) {
+      const auto b = static_cast<unsigned char>(message[k]);
+      if (b < 0x20 || b == 0x7f)
+        m += fmt::format("\\x{:02x}", b);
+      else
+        m += message[k];
+    }
+    if (stop != end) m += fmt::format("...({} bytes)", end - i);
+    if (end < message.size()) m += ' ';
+    i = end + 1;
   }
   if (loc.line <= 0) return fmt::format("{}: error: {}", loc.file, m);
   return fmt::format("{}:{}:{}: error: {}", loc.file, loc.line, loc.col, m);

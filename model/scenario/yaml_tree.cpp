@@ -110,6 +110,23 @@ YNode convert(const YAML::Node& n, const MarkToLoc& to_loc, const Loc& fallback,
                                            "read further", where, Budget::kMaxDepth)});
     return out;
   }
+  // Explicit tags: !!str makes a scalar a string (as quotes do); the tag of the node's own
+  // kind changes nothing; any other would change what a value means, and is refused
+  // rather than dropped (the value is read on, so that it gets no second note).
+  const std::string& tag = n.Tag();
+  const std::string_view core = "tag:yaml.org,2002:";
+  bool str_tag = false;
+  if (!tag.empty() && tag != "?" && tag != "!") {
+    const bool is_core = tag.rfind(core, 0) == 0;
+    const std::string_view name = is_core ? std::string_view(tag).substr(core.size()) : std::string_view{};
+    str_tag = n.Type() == YAML::NodeType::Scalar && name == "str";
+    const bool own = (n.Type() == YAML::NodeType::Map && name == "map") || (n.Type() == YAML::NodeType::Sequence && name == "seq") ||
+                     (n.Type() == YAML::NodeType::Null && name == "null");
+    if (!str_tag && !own) {
+      errors.push_back({out.loc, fmt::format("{}: the tag '{}' is not read (values are plain YAML; !!str makes a "
+                                             "string)", where, is_core ? "!!" + std::string(name) : tag)});
+    }
+  }
   switch (n.Type()) {
     case YAML::NodeType::Undefined:
     case YAML::NodeType::Null:
@@ -119,7 +136,7 @@ YNode convert(const YAML::Node& n, const MarkToLoc& to_loc, const Loc& fallback,
       break;
     case YAML::NodeType::Scalar:
       out.kind = YNode::Kind::Scalar;
-      out.quoted = n.Tag() == "!";
+      out.quoted = n.Tag() == "!" || str_tag;
       if (!scalar_ok(n.Scalar(), out.loc, where, errors)) {
         out.kind = YNode::Kind::Null;  // reported: nothing downstream sees or quotes it
         break;

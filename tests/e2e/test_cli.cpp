@@ -192,6 +192,19 @@ TEST_CASE("cli: hostile YAML is bounded: aliases that contain themselves or expa
   auto q = sh(kBin + " check " + write_file("quoted.yaml", "name: q\ndescription: \"" + std::string(100, '[') + "\"  # " +
                                             std::string(100, '{') + "\n"));
   CHECK(q.status == 0);
+  // A 60,000-byte value below the 64 KiB bound is quoted by its first 48 bytes and its size.
+  auto echo = sh(kBin + " check " + write_file("echo.yaml", "name: e\nhosts:\n  - {name: a, ip: 10.0.0.1/24, mac: \"02:00:00:00:00:01\", mtu: " +
+                                               std::string(60000, '9') + "}\n"));
+  CHECK(echo.status == 2);
+  CHECK(echo.out.find("echo.yaml:3:63: error: hosts[0].mtu: expected an integer in 576..9216, got '" + std::string(47, '9') +
+                      "...(60002 bytes)") != std::string::npos);
+  CHECK(echo.out.size() < 512);
+  // Explicit tags: !!str makes a string (as quotes do), any other is refused, not dropped.
+  auto tags = sh(kBin + " check " + write_file("tags.yaml", "name: t\nhosts:\n  - {name: a, ip: 10.0.0.1/24, mac: \"02:00:00:00:00:01\", mtu: !!str 1500}\n"
+                                               "  - {name: b, ip: 10.0.0.2/24, mac: \"02:00:00:00:00:02\", mtu: !!float 1500}\n"));
+  CHECK(tags.status == 2);
+  CHECK(tags.out.find("tags.yaml:3:63: error: hosts[0].mtu: expected an integer in 576..9216, got '1500'") != std::string::npos);
+  CHECK(tags.out.find("tags.yaml:4:63: error: hosts[1].mtu: the tag '!!float' is not read") != std::string::npos);
   // A billion laughs: 10^9 values from 10 lines; stopped at a million.
   std::string bomb = "name: bomb\na0: &a0 [x,x,x,x,x,x,x,x,x,x]\n";
   for (int i = 1; i < 9; ++i) {
