@@ -6,6 +6,7 @@
 #include "model/scenario/profiles.h"
 #include "model/scenario/sections.h"
 #include "model/scenario/suggest.h"
+#include "model/wire/mpa.h"
 
 namespace rnicsim::scenario::detail {
 namespace {
@@ -24,6 +25,22 @@ std::optional<uint64_t> read_positive_size(Ctx& c, const YNode& n, const std::st
   auto v = read_size(c, n, path);
   if (v && *v == 0) {
     c.error(n.loc, fmt::format("{}: expected a size above zero, got '{}'", path, n.text));
+    return std::nullopt;
+  }
+  return v;
+}
+
+// The RNIC's firmware writes its MPA Request or Reply into the connection's send buffer
+// in one piece (RFC 5044 section 7.1: a 20-byte header and up to 512 bytes of private
+// data), so an RNIC send buffer holds at least that much.
+constexpr uint64_t kRnicMinSndbuf = wire::kMpaReqRepHeaderLen + wire::kMpaMaxPrivateData;
+
+std::optional<uint64_t> read_rnic_sndbuf(Ctx& c, const YNode& n, const std::string& path) {
+  auto v = read_size(c, n, path);
+  if (v && *v < kRnicMinSndbuf) {
+    c.error(n.loc, fmt::format("{}: expected at least {}B (the RNIC writes an MPA Request or Reply, up to {} bytes, "
+                               "into it whole), got '{}'",
+                               path, kRnicMinSndbuf, kRnicMinSndbuf, n.text));
     return std::nullopt;
   }
   return v;
@@ -201,7 +218,10 @@ void read_tcp(Ctx& c, const YNode& n, const std::string& path, TcpSpec& t, bool 
   m.read("rack", t.rack, read_bool);
   m.read("wscale", t.wscale, read_uint, 0, 14);
   m.read("rcvbuf", t.rcvbuf, read_positive_size);
-  m.read("sndbuf", t.sndbuf, read_positive_size);
+  if (host_stack)
+    m.read("sndbuf", t.sndbuf, read_positive_size);
+  else
+    m.read("sndbuf", t.sndbuf, read_rnic_sndbuf);
   m.read("user_timeout", t.user_timeout, read_duration);
 }
 

@@ -161,7 +161,13 @@ uint32_t Rnic::open_passive(const SynInfo& syn, netstack::RouteRef route, wire::
 }
 
 void Rnic::send(uint32_t conn, ConstByteSpan bytes) {
-  toe_.conn(conn).send_buffer().append(bytes.data(), bytes.size(), /*record_end=*/true);
+  tcp::SendBuffer& buf = toe_.conn(conn).send_buffer();
+  // The scenario check keeps an RNIC's sndbuf above the largest MPA frame; past it the
+  // ring would be overrun, so this stops the run instead.
+  if (bytes.size() > buf.space())
+    throw std::logic_error(fmt::format("{}: {} bytes to send with {} free in the send buffer", name(), bytes.size(),
+                                       buf.space()));
+  buf.append(bytes.data(), bytes.size(), /*record_end=*/true);
   toe_.kick(conn);
 }
 

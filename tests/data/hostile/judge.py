@@ -4,6 +4,7 @@ Usage: judge.py EXPECT_TSV FILE MODE(check|run) EXIT STDERR_FILE [RESULTS_JSON]
 Prints one line 'ok ...' or 'FAIL ...' and exits 0 or 1."""
 import json
 import math
+import os
 import re
 import sys
 
@@ -102,7 +103,8 @@ def judge():
     text = err.decode('utf-8', 'replace')
     head = text[:300].replace('\n', ' | ')
     if code == 124 or code == 137:
-        print('FAIL %s %s: no end within 20 s (timeout)' % (mode, name))
+        print('FAIL %s %s: no end within %s s (timeout)'
+              % (mode, name, os.environ.get('RNICSIM_HOSTILE_SECONDS', '20')))
         return 1
     if code > 128:
         print('FAIL %s %s: killed by signal %d; stderr: %s' % (mode, name, code - 128, head))

@@ -90,6 +90,17 @@ TEST_CASE("tcp keys", "[values]") {
                             "scen.yaml:7:75: error: hosts[0].rnic.tcp.timestamps: expected true or false, got 'yes'",
                             "scen.yaml:7:88: error: hosts[0].rnic.tcp.rcvbuf: expected a size above zero, got '0'",
                         });
+  // An RNIC's send buffer holds a whole MPA Request or Reply (20 + 512 bytes); a host's
+  // own stack has no such floor. A 1-byte RNIC sndbuf once overran the ring.
+  CHECK(formatted(carol("      tcp: {sndbuf: 531B}\n")) ==
+        Errors{"scen.yaml:7:21: error: hosts[0].rnic.tcp.sndbuf: expected at least 532B (the RNIC writes an MPA "
+               "Request or Reply, up to 532 bytes, into it whole), got '531B'"});
+  const auto rnic_min = carol("      tcp: {sndbuf: 532B}\n");
+  REQUIRE(rnic_min.ok());
+  CHECK(rnic_min.scenario->hosts[0].rnic.tcp.sndbuf == 532);
+  const auto host_small = load("name: t\nhosts: [{name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, tcp: {sndbuf: 1B}}]\n");
+  REQUIRE(host_small.ok());
+  CHECK(host_small.scenario->hosts[0].tcp.sndbuf == 1);
   // rack (an addition): RACK loss detection, on unless turned off.
   const auto rack = load("name: t\nhosts: [{name: a, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01, tcp: {rack: false}}]\n");
   REQUIRE(rack.ok());
