@@ -80,7 +80,13 @@ void read_top(Ctx& c, const YNode& root, Scenario& s) {
   }
   if (const YNode* ts = m.get("timeseries")) {
     MapIn tm(c, *ts, "timeseries", {"interval"});
-    tm.read("interval", s.timeseries_interval, detail::read_duration);
+    // A row per interval up to stop.after: bounded, as a file a user can open is.
+    constexpr uint64_t kMaxRows = 10'000'000;
+    if (tm.read("interval", s.timeseries_interval, detail::read_duration) && s.timeseries_interval.ps > 0 &&
+        static_cast<uint64_t>(s.stop_after.ps / s.timeseries_interval.ps) >= kMaxRows)
+      c.error(tm.get("interval")->loc,
+              fmt::format("timeseries.interval: {} rows over stop.after (at most {}): expected an interval of at least {} ns",
+                          s.stop_after.ps / s.timeseries_interval.ps + 1, kMaxRows, s.stop_after.ps / kMaxRows / 1000 + 1));
   }
   detail::read_hosts(c, m.get("hosts"), s);
   detail::read_switches(c, m.get("switches"), s);

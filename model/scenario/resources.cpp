@@ -34,6 +34,8 @@ constexpr uint64_t kSample = 16;
 /// An operation outstanding (posted, not yet completed): its work request in the send
 /// queue, its pending events and the runner's record of it, measured at depth 65536.
 constexpr uint64_t kOutstanding = 384;
+/// A ping request posted and not yet answered or timed out.
+constexpr uint64_t kPingRequest = 640;
 
 uint64_t sat_add(uint64_t a, uint64_t b) { return a > UINT64_MAX - b ? UINT64_MAX : a + b; }
 uint64_t sat_mul(uint64_t a, uint64_t b) { return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b; }
@@ -171,6 +173,17 @@ MemoryEstimate estimate_memory(const Scenario& s) {
       for (uint64_t sz : w.sizes) stream = sat_add(stream, sat_mul(sz, w.count));
       for (const auto& h : s.hosts)
         if (h.name == s.connections[it->second].from) one = sat_add(one, std::min(stream, h.tcp.sndbuf));
+    }
+    if (w.op == "ping") {
+      // Each request in the host's queue (its timer, its record, the echo it waits for),
+      // measured at 3,000,000 requests posted at once: as many as the interval lets be
+      // posted before stop.after.
+      const uint64_t requests = sat_mul(w.count, std::max<size_t>(1, w.sizes.size()));
+      const uint64_t posted = w.interval.ps > 0 ? std::min<uint64_t>(requests, static_cast<uint64_t>(s.stop_after.ps / w.interval.ps) + 1)
+                                                : requests;
+      const std::string count_path = fmt::format("workloads[{}].count", i);
+      add(sat_add(one, sat_mul(posted, kPingRequest)), count_path, where(s, count_path, path, w.loc));
+      continue;
     }
     add(sat_mul(one, copies), path, where(s, path, fmt::format("workloads[{}].size", i), w.loc));
   }

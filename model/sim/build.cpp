@@ -208,7 +208,7 @@ void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, c
     h->when_resolved(h->next_hop(dst), [&m, rt, ctcp, sport, dst, key](wire::MacAddr mac) {
       host::Host* hc = rt->client;
       if (mac == 0) {
-        rt->state = "refused";
+        rt->state = "unreachable";  // the next hop never answered ARP: EHOSTUNREACH, as Linux's connect
         m.check_done();
         return;
       }

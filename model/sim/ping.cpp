@@ -39,7 +39,7 @@ void PingRunner::settled(uint64_t size, const host::EchoResult& r) {
     f.bytes += r.payload_len;
     f.latencies_ns.push_back(r.rtt.ps / 1000);
     f.last_completion = sim_now();
-    if (spec_.verify) ++f.verified;
+    if (spec_.verify && r.payload_len > 0) ++f.verified;  // an empty echo has no byte to compare
     if (spec_.verify && !r.data_intact) f.data_intact = false;
   } else {
     ++f.errors;

@@ -204,7 +204,8 @@ Group<ConnView> connection_group() {
                                  [](const TermView& t) { return t.sent_by; });
   return Group<ConnView>()
       .formula("state", Unit::Text,
-               "established, closed, terminated, error, refused, port_in_use, connecting, or the TCP state it ended in",
+               "established, closed, terminated, error, refused, unreachable, timed_out, port_in_use, connecting, or the TCP "
+               "state it ended in",
                [](const ConnView& v) { return v.state; })
       .group("qp_state", "the QP states at the end", qp, [](const ConnView& v) -> const ConnView& { return v; })
       .optional_group("tcp", "the active side's TCP (0 when it never opened)", tcp_group(), Absent::Zeros,

@@ -100,6 +100,9 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
         add(w.loc, fmt::format("workloads '{}': op {} of 0 bytes is not simulated yet (there is no last byte to poll)",
                                w.id, w.op));
     }
+    if (w.op == "bulk" && std::find(w.sizes.begin(), w.sizes.end(), uint64_t{0}) != w.sizes.end())
+      add(w.loc, fmt::format("workloads '{}': op bulk of 0 bytes is not simulated yet (a transfer completes when its "
+                             "last byte is acknowledged; an empty one has none)", w.id));
     if (w.op == "send_lat")
       for (const auto& other : s.workloads)
         if (&other != &w && other.conn == w.conn && other.op.rfind("send", 0) == 0) {

@@ -207,7 +207,7 @@ class OpRunner : public Runner {
   const scenario::WorkloadSpec& spec() const { return spec_; }
   /// The receiver checked a Send of this runner where it was placed.
   void data_checked(uint64_t size, bool ok) {
-    ++figures_[size].verified;
+    if (size > 0) ++figures_[size].verified;  // a zero-length Send carries no byte to verify
     if (!ok) figures_[size].data_intact = false;
   }
   /// wr_id of this runner's n-th operation.

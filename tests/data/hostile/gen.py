@@ -26,6 +26,9 @@ def files():
     yield 'g_huge_key.yaml', b'name: g_huge_key\n' + b'k' * (1 << 20) + b': 1\n' + HOSTS
     yield 'g_huge_name.yaml', (b'name: g_huge_name\nhosts:\n  - {name: ' + b'a' * 5000000 +
                                b', ip: 10.0.0.1/24, mac: "02:00:00:00:00:01"}\n')
+    # A 60,000-byte value, below the 64 KiB bound: quoted by its first bytes and size.
+    yield 'g_long_value.yaml', (b'name: g_long_value\nhosts:\n  - {name: a, ip: 10.0.0.1/24, mac: "02:00:00:00:00:01", mtu: ' +
+                                b'9' * 60000 + b'}\n')
     # Wide alias expansion: one list of 1,000 values named 2,000 times (2,000,000 values).
     anchor = b'[' + b', '.join([b'x'] * 1000) + b']'
     yield 'g_alias_wide.yaml', (b'name: g_alias_wide\ndescription:\n  a: &a ' + anchor + b'\n  b: [' +
