@@ -3,6 +3,8 @@
 
 #include <systemc>
 
+#include <algorithm>
+#include <charconv>
 #include <climits>
 #include <cstdlib>
 #include <string>
@@ -95,6 +97,26 @@ int sc_main(int argc, char** argv) {
     return cli::kBadInput;
   }
   if (*run) {
+    // An option given is an option honoured: an empty or malformed value is said, never
+    // dropped for the default.
+    if (run->count("--seed")) {
+      uint64_t v = 0;
+      const auto r = std::from_chars(seed.data(), seed.data() + seed.size(), v);
+      if (seed.empty() || r.ec != std::errc() || r.ptr != seed.data() + seed.size()) {
+        fmt::print(stderr, "--seed {}: error: expected an integer from 0 to 18446744073709551615\n", cli::printable(seed));
+        return cli::kBadInput;
+      }
+    }
+    if (run->count("-o")) {
+      if (out_dir.empty()) {
+        fmt::print(stderr, "-o: error: expected a folder, got an empty path\n");
+        return cli::kBadInput;
+      }
+      if (std::any_of(out_dir.begin(), out_dir.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; })) {
+        fmt::print(stderr, "-o {}: error: the path holds a control byte\n", cli::printable(out_dir));
+        return cli::kBadInput;
+      }
+    }
     std::vector<scenario::Override> ov;
     for (const auto& s : sets) {
       const auto eq = s.find('=');

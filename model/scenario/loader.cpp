@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -132,6 +133,12 @@ LoadResult load_scenario_string(const std::string& yaml_text, const std::string&
 
 LoadResult load_scenario_file(const std::string& path, const stats::Node& results,
                               const std::vector<Override>& sets) {
+  std::error_code dir_ec;
+  if (std::filesystem::is_directory(path, dir_ec)) {
+    LoadResult r;
+    r.errors.push_back({Loc{path, 0, 0}, "cannot read the file: it is a directory"});
+    return r;
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     LoadResult r;

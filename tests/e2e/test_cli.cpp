@@ -240,3 +240,24 @@ TEST_CASE("cli: an -o that cannot be made is bad input, said before the simulati
   CHECK(r.out.find("-o " + file + "/out: error: cannot make the output folder: Not a directory") != std::string::npos);
   CHECK(r.out.find("simulated") == std::string::npos);  // nothing ran
 }
+
+TEST_CASE("cli: options given empty or malformed are said by name, never replaced by a default") {
+  const std::string good = write_file("opts.yaml", kGood);
+  const auto seed = sh(kBin + " run " + good + " --seed -1");
+  CHECK(seed.status == 2);
+  CHECK(seed.out.find("--seed -1: error: expected an integer from 0 to 18446744073709551615") != std::string::npos);
+  const auto empty_seed = sh(kBin + " run " + good + " --seed ''");
+  CHECK(empty_seed.status == 2);
+  CHECK(empty_seed.out.find("--seed : error: expected an integer") != std::string::npos);
+  const auto empty_o = sh(kBin + " run " + good + " -o ''");
+  CHECK(empty_o.status == 2);
+  CHECK(empty_o.out.find("-o: error: expected a folder, got an empty path") != std::string::npos);
+  const auto ctl_o = sh(kBin + " run " + good + " -o \"$(printf 'out/a\\nb')\"");
+  CHECK(ctl_o.status == 2);
+  CHECK(ctl_o.out.find("-o out/a\\x0ab: error: the path holds a control byte") != std::string::npos);
+  const std::string dir = std::filesystem::path(good).parent_path().string();
+  const auto d = sh(kBin + " run " + dir);
+  CHECK(d.status == 2);
+  CHECK(d.out.find(dir + ": error: cannot read the file: it is a directory") != std::string::npos);
+  CHECK(d.out.find("simulated") == std::string::npos);
+}
