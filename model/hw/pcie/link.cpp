@@ -1,6 +1,8 @@
 #include "model/hw/pcie/link.h"
 
 #include <algorithm>
+#include <cassert>
+#include <queue>
 
 #include "model/hw/pcie/phy.h"
 
@@ -20,7 +22,7 @@ std::string PcieConfig::check() const {
   if (std::string e = check_link(gen, lanes, mps); !e.empty()) return e;
   if (!power_of_two_in(mrrs, 128, 4096)) return "PCIe MRRS must be a power of two, 128..4096 bytes";
   if (rcb != 64 && rcb != 128) return "PCIe read completion boundary must be 64 or 128 bytes";
-  // 2.6.1.1: a receiver advertises at least one header and, for posted data, the largest
+  // 2.6.1: a receiver advertises at least one header and, for posted data, the largest
   // payload it accepts.
   const uint64_t mps_credits = mps / kDataCreditBytes;
   if (host_posted.data != 0 && host_posted.data < mps_credits)
@@ -124,7 +126,7 @@ Transfer Link::post(Direction& d, CreditPool& pool, Rate sink, Duration now, uin
   for (const Chunk& c : split_writes(addr, bytes, cfg_.mps)) {
     const Duration ready = std::max(now, d.free);
     const uint64_t credits = data_credits(c);
-    const Duration granted = pool.available_at(ready, 1, credits);
+    const Duration granted = *pool.available_at(ready, 1, credits);  // posted returns are always scheduled
     bool stalled = false;
     const Duration end = send(d, now, granted, write_tlp_bytes(c), stalled);
     const Duration start = end - wire_time(write_tlp_bytes(c));
@@ -155,21 +157,67 @@ Transfer Link::host_write(Duration now, uint64_t addr, uint64_t bytes) {
 }
 
 Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
+  // The completions of this transfer's requests, waiting for their place on the link in
+  // the order their data is ready (requests in flight stream in parallel, so theirs
+  // interleave), and what each request still holds.
+  struct Pending {
+    Duration ready;
+    uint64_t seq;
+    Chunk chunk;
+    size_t request;
+    bool operator>(const Pending& o) const { return ready != o.ready ? ready > o.ready : seq > o.seq; }
+  };
+  struct Open {
+    uint64_t left, header, data;
+    Duration last_end;
+  };
+  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending;
+  std::vector<Open> open;
+  uint64_t seq = 0;
   Transfer t;
-  Duration data_from{};  // when the completer starts returning this transfer's data
-  uint64_t fetched = 0;  // bytes of the transfer the completer has returned so far
+  auto place_next = [&] {
+    const Pending p = pending.top();
+    pending.pop();
+    bool unused = false;  // the endpoint's completion credits are infinite (2.6.1)
+    const Duration end = send(down_, p.ready, p.ready, completion_tlp_bytes(p.chunk), unused);
+    down_.stats->completion_tlps += 1;
+    down_.stats->payload_bytes += p.chunk.bytes;
+    Open& o = open[p.request];
+    o.last_end = std::max(o.last_end, end);
+    if (--o.left == 0) {  // the tag and the buffer space come back with the last completion
+      tags_.give_back(1, 0, o.last_end);
+      device_completion_.give_back(o.header, o.data, o.last_end);
+    }
+    t.completions += 1;
+    t.end = std::max(t.end, end);
+  };
+
   bool first = true;
   for (const Chunk& req : split_read_requests(addr, bytes, cfg_.mrrs)) {
     const std::vector<Chunk> cpls = split_completions(req, cfg_.mps, cfg_.rcb, cfg_.completion_split);
     uint64_t cpl_data = 0;
     for (const Chunk& c : cpls) cpl_data += data_credits(c);
 
-    // Each of the three limits is free from some instant on; the request goes at the last.
+    // A tag and completion buffer space: given back by completions not placed yet, place
+    // those whose data is ready before the request could otherwise go (every later
+    // request's completions are ready after that).
     const Duration ready = std::max(now, up_.free);
-    const Duration tag_at = tags_.available_at(ready, 1, 0);
-    const Duration buffer_at = device_completion_.available_at(ready, cpls.size(), cpl_data);
-    const Duration credit_at = host_nonposted_.available_at(ready, 1, 0);
-    const Duration gate = std::max({tag_at, buffer_at, credit_at});
+    Duration tag_at{}, buffer_at{};
+    for (;;) {
+      const std::optional<Duration> tag = tags_.available_at(ready, 1, 0);
+      const std::optional<Duration> buffer = device_completion_.available_at(ready, cpls.size(), cpl_data);
+      if (tag && buffer) {
+        tag_at = *tag;
+        buffer_at = *buffer;
+        const Duration gate = std::max(tag_at, buffer_at);
+        if (gate <= ready || pending.empty() || pending.top().ready >= gate) break;
+      }
+      assert(!pending.empty() && "tags or completion space held with no completion to return them");
+      place_next();
+    }
+    const std::optional<Duration> credit = host_nonposted_.available_at(ready, 1, 0);
+    assert(credit && "non-posted credits always have their returns scheduled");
+    const Duration gate = std::max({tag_at, buffer_at, *credit});
     bool stalled = false;
     const Duration req_end = send(up_, now, gate, read_request_bytes(req), stalled);
     const Duration req_start = req_end - wire_time(read_request_bytes(req));
@@ -185,31 +233,25 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
     up_.stats->nonposted_tlps += 1;
     // The root port takes the request off its buffer as it arrives.
     host_nonposted_.consume(req_start, 1, 0, req_end + fc_latency_);
+    tags_.take(req_start, 1, 0);
+    device_completion_.take(req_start, cpls.size(), cpl_data);
+    open.push_back({cpls.size(), cpls.size(), cpl_data, Duration{}});
 
+    // The completer streams this request's data from completer_latency on, at
+    // completer_rate; a completion is ready once its last byte has been fetched.
     const Duration first_ready = req_end + cfg_.completer_latency;
-    if (first) {
-      data_from = first_ready;
-      t.start = req_start;
-    }
-    first = false;
-    Duration last_end = first_ready;
+    uint64_t fetched = 0;
     for (const Chunk& c : cpls) {
       fetched += c.bytes;
       Duration ready_c = first_ready;
-      if (cfg_.completer_rate.bps != 0)
-        ready_c = std::max(ready_c, data_from + cfg_.completer_rate.time_for_bytes(fetched));
-      bool unused = false;  // the endpoint's completion credits are infinite (2.6.1.1)
-      last_end = send(down_, ready_c, ready_c, completion_tlp_bytes(c), unused);
-      down_.stats->completion_tlps += 1;
-      down_.stats->payload_bytes += c.bytes;
+      if (cfg_.completer_rate.bps != 0) ready_c = first_ready + cfg_.completer_rate.time_for_bytes(fetched);
+      pending.push({ready_c, seq++, c, open.size() - 1});
     }
-    // The tag and the buffer space come back with the request's last completion.
-    tags_.consume(req_start, 1, 0, last_end);
-    device_completion_.consume(req_start, cpls.size(), cpl_data, last_end);
+    if (first) t.start = req_start;
+    first = false;
     t.tlps += 1;
-    t.completions += cpls.size();
-    t.end = std::max(t.end, last_end);
   }
+  while (!pending.empty()) place_next();
   stats_.reads += 1;
   stats_.read_latency_ps.push_back((t.end - now).ps);
   return t;

@@ -48,20 +48,21 @@ struct PcieConfig {
   CreditLimit device_posted{127, 750};
   CreditLimit device_nonposted{115, 230};
   /// The RNIC's completion buffer. An endpoint advertises infinite completion credits
-  /// (2.6.1.1), so it must itself issue only reads whose completions fit (as AMD's PG213,
+  /// (2.6.1), so it must itself issue only reads whose completions fit (as AMD's PG213,
   /// "Managing Receive-Buffer Space for Inbound Completions", tells its users): L-/H-Tile
   /// Table 51, CPLH 770, CPLD 2500.
   CreditLimit device_completion{770, 2500};
 
-  /// From a read request's last byte leaving the RNIC to its first completion's data
-  /// being ready at the root port: both links' flight and pipelines, the root complex and
-  /// host memory. Fitted to pcie-bench's 8-byte DMA read latency (0.53 us; Neugebauer et
-  /// al., SIGCOMM 2018), with completer_rate fitted at 1520 bytes (0.99 us).
-  Duration completer_latency = Duration::from_ns(520);
-  /// How fast the root complex returns one transfer's read data (its memory reads in
-  /// flight for one requester); a completion leaves once its last byte has been fetched.
-  /// Fitted as above; Rate{0} returns data as fast as the link carries it.
-  Rate completer_rate = Rate::from_gbps(28.4);
+  /// From a read request's last byte leaving the RNIC to the root complex starting to
+  /// return its data: both links' flight and pipelines, the root complex and host memory.
+  /// Fitted with completer_rate to pcie-bench's DMA read latencies (Neugebauer et al.,
+  /// SIGCOMM 2018): 0.53 us at 8 bytes, 0.99 us at 1520 bytes.
+  Duration completer_latency = Duration::from_ns(517);
+  /// How fast the root complex returns one read request's data (its memory reads in
+  /// flight for one request); a completion is ready once its last byte has been fetched.
+  /// Requests in flight stream side by side, so several of them fill the link. Fitted as
+  /// above; Rate{0} has all of a request's data ready after completer_latency.
+  Rate completer_rate = Rate::from_gbps(11.3);
   /// How fast the host absorbs posted writes (and so frees the root port's posted
   /// credits); Rate{0}: as they arrive.
   Rate host_sink_rate{0};

@@ -19,6 +19,14 @@ TEST_CASE("credit pool: a request waits for the earliest returns that make it fi
   // Headers and data are both used up: the first return (50 ns) frees one of each.
   CHECK(p.available_at(Duration::from_ns(10), 1, 16) == Duration::from_ns(50));
   CHECK(p.available_at(Duration::from_ns(10), 2, 32) == Duration::from_ns(100));
+  // Asking does not take: an earlier instant is answered as before.
+  CHECK(p.available_at(Duration::from_ns(10), 1, 16) == Duration::from_ns(50));
+  // Credits taken with no return scheduled yet cannot be promised.
+  CreditPool q{CreditLimit{1, 0}};
+  q.take(Duration{}, 1, 0);
+  CHECK_FALSE(q.available_at(Duration{}, 1, 0).has_value());
+  q.give_back(1, 0, Duration::from_ns(7));
+  CHECK(q.available_at(Duration{}, 1, 0) == Duration::from_ns(7));
   CreditPool infinite{CreditLimit{0, 0}};
   infinite.consume(Duration{}, 1000, 100000, Duration::from_s(1));
   CHECK(infinite.available_at(Duration{}, 1000, 100000) == Duration{});
@@ -83,7 +91,7 @@ TEST_CASE("32 tags without extended tags: reads 33..64 each wait for a tag") {
   uint64_t stalls = 0;
   for (int i = 0; i < 64; ++i) stalls += link.read(Duration{}, kHigh + static_cast<uint64_t>(i) * 64, 64).credit_stalls;
   // A read's tag returns with its completion, 0.5 us later; the requests go 3.3 ns apart,
-  // the completions 11.6 ns apart, so each read past the 32nd waits for one.
+  // the completions 11.6 ns apart (84 bytes each), so each read past the 32nd waits for one.
   CHECK(stalls == 32);
   CHECK(link.stats().tag_stalls == 32);
   CHECK(link.stats().completion_stalls == 0);

@@ -31,8 +31,8 @@ TEST_CASE("the stats group writes both directions and the read latency distribut
   CHECK(j["writes"] == 1);
   CHECK(j["tag_stalls"] == 0);
   CHECK(j["read_latency_ns"]["count"] == 2);
-  CHECK(j["read_latency_ns"]["min"].get<double>() == Approx(529.5).margin(0.5));
-  CHECK(j["read_latency_ns"]["max"].get<double>() == Approx(987.4).margin(0.5));
+  CHECK(j["read_latency_ns"]["min"].get<double>() == Approx(529.9).margin(0.1));
+  CHECK(j["read_latency_ns"]["max"].get<double>() == Approx(990.3).margin(0.1));
 
   // The tree `check` and `rnicsim stats` read names every figure once.
   const stats::Node root = PcieStats::group().root("PCIe link");
