@@ -89,6 +89,7 @@ Link::Link(const PcieConfig& cfg)
       device_posted_(cfg.device_posted),
       device_completion_(cfg.device_completion),
       tags_(CreditLimit{cfg.tags(), 0}) {
+  assert(cfg.check().empty() && "a PCIe configuration the model does not cover (PcieConfig::check names it)");
   up_.stats = &stats_.up;
   down_.stats = &stats_.down;
 }

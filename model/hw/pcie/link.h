@@ -117,6 +117,7 @@ struct Transfer {
 
 class Link {
  public:
+  /// `cfg` must pass its check(); the caller reports what it names.
   explicit Link(const PcieConfig& cfg);
   /// The RNIC writes [addr, addr + bytes) of host memory at `now`.
   Transfer write(Duration now, uint64_t addr, uint64_t bytes);
