@@ -50,3 +50,27 @@ TEST_CASE("a configuration outside the model is refused, naming the parameter") 
   c.host_posted.data = 8;  // less than one 256-byte payload
   CHECK(c.check().find("posted data") != std::string::npos);
 }
+
+TEST_CASE("a gen 1 x1 link carries 1.78 Gb/s of writes at MPS 256; gen 4 x16 at MPS 512, 220.6 Gb/s") {
+  // Gen 1 x1: 2.0 x (1 - 16/416 - 4/1538) = 1.918 Gb/s for TLPs, of which 256 bytes in
+  // every 276 (3 DW header below 4 GiB): 1.779 Gb/s. Gen 4 x16, MPS 512:
+  // 252.06 x (1 - 16/182 - 4/1538) x 512/532 = 220.6 Gb/s.
+  struct Case {
+    int gen, lanes;
+    uint64_t mps;
+    double expect;
+  };
+  for (const Case& c : {Case{1, 1, 256, 2.0 * (1 - 16.0 / 416 - 4.0 / 1538) * 256 / 276},
+                        Case{4, 16, 512, 16.0 * 128 / 130 * 16 * (1 - 16.0 / 182 - 4.0 / 1538) * 512 / 532}}) {
+    PcieConfig cfg;
+    cfg.gen = c.gen;
+    cfg.lanes = c.lanes;
+    cfg.mps = c.mps;
+    Link link{cfg};
+    Duration end{};
+    for (int i = 0; i < 500; ++i) end = link.write(Duration{}, 0x10000000 + static_cast<uint64_t>(i) * 4096, 4096).end;
+    const double gbps = 4096.0 * 500 * 8 / end.ns();
+    INFO("gen " << c.gen << " x" << c.lanes << ": " << gbps << " Gb/s");
+    CHECK(gbps == Approx(c.expect).epsilon(0.001));
+  }
+}
