@@ -24,8 +24,8 @@ const std::vector<Rule>& project_rules() {
        {"firmware/"},
        {"model/hw/"},
        {"model/hw/rnic/registers.h"}},
-      {"protocol logic, codecs, host memory and statistics include no SystemC",
-       {"model/proto/", "model/wire/", "model/mem/", "model/stats/"},
+      {"protocol logic, codecs, host memory, statistics and the PCIe model include no SystemC",
+       {"model/proto/", "model/wire/", "model/mem/", "model/stats/", "model/hw/pcie/"},
        {"systemc", "systemc.h", "sysc/", "tlm", "tlm.h", "tlm_core/", "tlm_utils/", "model/common/sim.h"}},
   };
   return rules;

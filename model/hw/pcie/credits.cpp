@@ -1,0 +1,59 @@
+#include "model/hw/pcie/credits.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace rnicsim::hw::pcie {
+
+bool CreditPool::fits(uint64_t header, uint64_t data) const {
+  const bool h = limit_.header == 0 || hdr_used_ + header <= limit_.header;
+  const bool d = limit_.data == 0 || data_used_ + data <= limit_.data;
+  return h && d;
+}
+
+void CreditPool::release_until(Duration t) {
+  while (!returns_.empty() && returns_.begin()->at <= t) {
+    hdr_used_ -= returns_.begin()->header;
+    data_used_ -= returns_.begin()->data;
+    returns_.erase(returns_.begin());
+  }
+}
+
+std::optional<Duration> CreditPool::available_at(Duration t, uint64_t header, uint64_t data) {
+  assert((limit_.header == 0 || header <= limit_.header) && (limit_.data == 0 || data <= limit_.data) &&
+         "a TLP needs more credits than the receiver advertises");
+  release_until(t);
+  if (fits(header, data)) return t;
+  // Walk the later returns without taking them: the caller may ask again for an earlier
+  // instant before it takes anything.
+  uint64_t h = hdr_used_, d = data_used_;
+  for (const Return& r : returns_) {
+    h -= r.header;
+    d -= r.data;
+    if ((limit_.header == 0 || h + header <= limit_.header) && (limit_.data == 0 || d + data <= limit_.data))
+      return std::max(t, r.at);
+  }
+  return std::nullopt;  // the rest return at times not known yet
+}
+
+void CreditPool::take(Duration t, uint64_t header, uint64_t data) {
+  release_until(t);
+  assert(fits(header, data) && "credits taken that available_at did not grant");
+  hdr_used_ += header;
+  data_used_ += data;
+}
+
+void CreditPool::give_back(uint64_t header, uint64_t data, Duration returned) {
+  if (tracked()) returns_.insert({returned, header, data});
+  else {
+    hdr_used_ -= header;
+    data_used_ -= data;
+  }
+}
+
+void CreditPool::consume(Duration t, uint64_t header, uint64_t data, Duration returned) {
+  take(t, header, data);
+  give_back(header, data, returned);
+}
+
+}  // namespace rnicsim::hw::pcie

@@ -1,0 +1,54 @@
+#pragma once
+/// Flow-control credits of one class at one receiver (PCIe base spec rev 5.0, 2.6.1), and
+/// the same bookkeeping for the requester's own limits (tags, completion buffer space).
+/// A transmitter takes credits when it sends a TLP and gets them back when the receiver
+/// has drained the TLP and its UpdateFC has arrived; it may not send a TLP whose credits
+/// are not all there. Plain C++: times are given, never read from a clock.
+#include <cstdint>
+#include <optional>
+#include <set>
+
+#include "model/common/units.h"
+
+namespace rnicsim::hw::pcie {
+
+/// Header and data credits advertised for one class. 0 advertises infinite credits, as
+/// the spec's initial FC values do (2.6.1).
+struct CreditLimit {
+  uint32_t header = 0;
+  uint32_t data = 0;
+};
+
+class CreditPool {
+ public:
+  explicit CreditPool(CreditLimit limit) : limit_(limit) {}
+  /// The earliest time at or after `t` at which `header` and `data` credits are free,
+  /// given the returns scheduled so far; none when that needs credits whose return is not
+  /// scheduled yet (taken with `take`). Asserts that the request fits the limit at all.
+  std::optional<Duration> available_at(Duration t, uint64_t header, uint64_t data);
+  /// Takes the credits (free at `t`, as available_at said) until `returned`.
+  void consume(Duration t, uint64_t header, uint64_t data, Duration returned);
+  /// Takes the credits at `t` with their return not known yet: `give_back` schedules it.
+  void take(Duration t, uint64_t header, uint64_t data);
+  void give_back(uint64_t header, uint64_t data, Duration returned);
+  const CreditLimit& limit() const { return limit_; }
+  uint64_t header_in_use() const { return hdr_used_; }
+  uint64_t data_in_use() const { return data_used_; }
+
+ private:
+  struct Return {
+    Duration at;
+    uint64_t header, data;
+    bool operator<(const Return& o) const { return at < o.at; }
+  };
+  bool fits(uint64_t header, uint64_t data) const;
+  bool tracked() const { return limit_.header != 0 || limit_.data != 0; }
+  /// Gives back what returned at or before `t`; a query never releases past its own time.
+  void release_until(Duration t);
+
+  CreditLimit limit_;
+  uint64_t hdr_used_ = 0, data_used_ = 0;
+  std::multiset<Return> returns_;  ///< scheduled returns, earliest first
+};
+
+}  // namespace rnicsim::hw::pcie

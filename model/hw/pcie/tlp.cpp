@@ -1,0 +1,71 @@
+#include "model/hw/pcie/tlp.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace rnicsim::hw::pcie {
+namespace {
+
+uint64_t align_down(uint64_t a, uint64_t to) { return a / to * to; }
+
+[[maybe_unused]] bool power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+/// [addr, addr + bytes) cut at every multiple of `unit`.
+std::vector<Chunk> cut(uint64_t addr, uint64_t bytes, uint64_t unit) {
+  assert(power_of_two(unit) && unit <= kNoCrossBoundary && "a TLP size limit is a power of two up to 4 KiB");
+  if (bytes == 0) return {Chunk{addr, 0}};
+  std::vector<Chunk> out;
+  out.reserve(bytes / unit + 2);
+  const uint64_t end = addr + bytes;
+  for (uint64_t a = addr; a < end;) {
+    const uint64_t next = std::min(end, align_down(a, unit) + unit);
+    out.push_back({a, next - a});
+    a = next;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool four_dw(uint64_t addr) { return addr >= (uint64_t{1} << 32); }
+
+uint32_t request_header_bytes(uint64_t addr) { return four_dw(addr) ? kHeader4Dw : kHeader3Dw; }
+
+uint64_t payload_dw(const Chunk& c) {
+  if (c.bytes == 0) return 1;
+  return (c.addr + c.bytes + 3) / 4 - c.addr / 4;
+}
+
+uint64_t payload_bytes(const Chunk& c) { return payload_dw(c) * 4; }
+
+uint64_t data_credits(const Chunk& c) { return (payload_bytes(c) + kDataCreditBytes - 1) / kDataCreditBytes; }
+
+std::vector<Chunk> split_writes(uint64_t addr, uint64_t bytes, uint64_t mps) { return cut(addr, bytes, mps); }
+
+std::vector<Chunk> split_read_requests(uint64_t addr, uint64_t bytes, uint64_t mrrs) { return cut(addr, bytes, mrrs); }
+
+std::vector<Chunk> split_completions(const Chunk& req, uint64_t mps, uint64_t rcb, CompletionSplit how) {
+  assert(power_of_two(rcb) && power_of_two(mps) && rcb <= mps && "RCB and MPS are powers of two, RCB <= MPS");
+  if (req.bytes == 0) return {req};
+  std::vector<Chunk> out;
+  const uint64_t end = req.addr + req.bytes;
+  for (uint64_t a = req.addr; a < end;) {
+    uint64_t next = 0;
+    switch (how) {
+      case CompletionSplit::MpsOnRcb: next = align_down(a + mps, rcb); break;
+      case CompletionSplit::Rcb: next = align_down(a, rcb) + rcb; break;
+    }
+    next = std::min(end, next);
+    out.push_back({a, next - a});
+    a = next;
+  }
+  return out;
+}
+
+uint64_t write_tlp_bytes(const Chunk& c) { return kTlpFramingBytes + request_header_bytes(c.addr) + payload_bytes(c); }
+
+uint64_t read_request_bytes(const Chunk& c) { return kTlpFramingBytes + request_header_bytes(c.addr); }
+
+uint64_t completion_tlp_bytes(const Chunk& c) { return kTlpFramingBytes + kHeader3Dw + payload_bytes(c); }
+
+}  // namespace rnicsim::hw::pcie
