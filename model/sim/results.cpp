@@ -61,8 +61,15 @@ WorkloadView workload_view(const Model& m, size_t wi) {
     if (m.runners[wi][ri]) figs = &m.runners[wi][ri]->figures();
     if (m.bulk[wi][ri]) figs = &m.bulk[wi][ri]->figures();
     if (!figs) {
-      // The connection never came up: every operation of this copy failed.
-      for (uint64_t sz : spec.sizes) by[sz].errors += spec.count;
+      // The connection never came up. If it failed (refused, unreachable, timed out...),
+      // every operation of this copy failed with it; if it was still opening when the run
+      // ended, none was posted: they are unfinished (counted below).
+      bool opening = false;
+      for (const auto& c : m.conns)
+        for (auto [cwi, cri] : c.runners)
+          if (cwi == wi && cri == ri) opening = c.state == "connecting";
+      if (!opening)
+        for (uint64_t sz : spec.sizes) by[sz].errors += spec.count;
       continue;
     }
     for (const auto& [sz, f] : *figs) merge(by[sz], f);

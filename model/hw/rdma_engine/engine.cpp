@@ -211,6 +211,10 @@ void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
     throw std::invalid_argument(std::string("post_send: no work request carries ") + wire::to_string(w.opcode));
   // Doorbell (MMIO write) reaches the RNIC, then the WQE is fetched from host memory.
   agenda_.after(cfg_.doorbell_latency, [this, qpn, w] {
+    if (!qps_[qpn]->qp.ring_doorbell()) {
+      qps_[qpn]->qp.post_send(w);  // not in RTS: flushed at once, nothing to fetch
+      return;
+    }
     const Duration fetched = dma_.read(cfg_.wqe_size);
     agenda_.at(fetched, [this, qpn, w] {
       ++stats_.wqes;

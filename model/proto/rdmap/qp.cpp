@@ -108,13 +108,26 @@ void Qp::on_stream_closed() {
 
 void Qp::try_close() {
   // CLOSING: the work already posted runs to its end; then the stream is closed (FIN).
-  if (state_ != QpState::Closing || fin_requested_ || !sq_.empty() || !tx_.empty() || fpdus_pending_ != 0) return;
+  if (state_ != QpState::Closing || fin_requested_ || fetching_ != 0 || !sq_.empty() || !tx_.empty() ||
+      fpdus_pending_ != 0)
+    return;
   fin_requested_ = true;
   port_.close_stream();
 }
 
+bool Qp::ring_doorbell() {
+  if (state_ != QpState::Rts) return false;
+  ++fetching_;
+  return true;
+}
+
 void Qp::post_send(const Wqe& w) {
-  if (state_ != QpState::Rts) {
+  // A work request whose doorbell rang while the QP was in RTS was posted before any
+  // disconnect: it runs in CLOSING too (the work already posted completes). One that
+  // rang later, or never, is flushed.
+  const bool rung = fetching_ > 0;
+  if (rung) --fetching_;
+  if (state_ != QpState::Rts && !(rung && state_ == QpState::Closing && !fin_requested_)) {
     port_.completion(Cqe{w.wr_id, qpn_, WcStatus::FlushError, 0, wc_opcode(w)});
     return;
   }

@@ -138,6 +138,9 @@ class Qp {
   static bool is_work_request(wire::RdmapOpcode op);
   /// A send-queue work request, fetched: queued in RTS, else completed at once (flushed,
   /// or a Read or atomic with ORD 0: local QP operation error).
+  /// The doorbell of a work request reached the RNIC: true when the QP takes it (RTS), so
+  /// that its post_send after the fetch runs even once the QP is CLOSING.
+  bool ring_doorbell();
   void post_send(const Wqe& w);
   /// The host rings the receive queue's doorbell: false, and counted, when rq_depth
   /// receives are outstanding already; else the receive holds a slot until it completes.
@@ -249,6 +252,7 @@ class Qp {
   std::deque<TxMsg> tx_;         ///< messages to segment, in stream order
   uint64_t next_seq_ = 1;
   uint64_t fpdus_pending_ = 0;   ///< handed to the owner, not yet written
+  uint32_t fetching_ = 0;        ///< work requests whose doorbell rang in RTS, not yet fetched
   uint64_t acked_ = 0;           ///< stream bytes the peer acknowledged
   ddp::UntaggedSender msn_tx_;   ///< untagged queues we send on
   ddp::UntaggedQueue rxq_[ddp::kQueues];  ///< untagged queues we receive on
