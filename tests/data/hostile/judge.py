@@ -44,11 +44,15 @@ def honesty(doc, assertions):
             if a.startswith('done:'):
                 wid, n = a[5:].split('=')
                 w = get(doc, 'workloads.' + wid)
+                # Every operation accounted for: completed, in error, or unfinished (still in
+                # flight, or never posted because its connection never opened); what is in
+                # flight is part of what is unfinished.
                 in_flight = w.get('in_flight', 0) or 0
-                total = (w.get('completed') or 0) + (w.get('errors') or 0) + in_flight
-                if total != int(n):
-                    bad.append('%s: completed %s + errors %s + in_flight %s = %s, want %s'
-                               % (wid, w.get('completed'), w.get('errors'),
+                unfinished = w.get('unfinished', 0) or 0
+                total = (w.get('completed') or 0) + (w.get('errors') or 0) + unfinished
+                if total != int(n) or in_flight > unfinished:
+                    bad.append('%s: completed %s + errors %s + unfinished %s (in_flight %s) = %s, want %s'
+                               % (wid, w.get('completed'), w.get('errors'), unfinished,
                                   w.get('in_flight', 'absent'), total, n))
             elif '!=' in a:
                 path, want = a.split('!=', 1)
