@@ -27,14 +27,16 @@ workloads:
   - {id: w1, conn: c1, op: write, size: 8B, count: 100000000, depth: $depth}
 YAML
   "$rnicsim" run --pcap off -o "$tmp/out" "$tmp/d.yaml" >/dev/null
-  python3 - "$tmp/out/results.json" "$depth" "${base:-0}" >"$tmp/line" <<'PY'
+  # One line of the table; the first run's microseconds per operation are the base.
+  line=$(python3 - "$tmp/out/results.json" "$depth" "$base" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 done = r["workloads"]["w1"]["completed"]
 us = r["wall_time_s"] * 1e6 / max(done, 1)
-base = float(sys.argv[3]) or us
-print(f'{sys.argv[2]:>8} {done:>10} {r["wall_time_s"]:>8.2f} {us:>10.2f} {us / base:>7.2f}')
+base = float(sys.argv[3]) if sys.argv[3] else us
+print(f'{us} {sys.argv[2]:>8} {done:>10} {r["wall_time_s"]:>8.2f} {us:>10.2f} {us / base:>7.2f}')
 PY
-  cat "$tmp/line"
-  [ -n "$base" ] || base=$(python3 -c "import json;r=json.load(open('$tmp/out/results.json'));print(r['wall_time_s']*1e6/max(r['workloads']['w1']['completed'],1))")
+)
+  [ -n "$base" ] || base=${line%% *}
+  echo "${line#* }"
 done

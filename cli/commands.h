@@ -11,23 +11,6 @@
 
 namespace rnicsim::cli {
 
-/// `s` with control bytes written as \xNN, for quoting a user's option on the terminal.
-inline std::string printable(const std::string& s) {
-  std::string out;
-  for (const char ch : s) {
-    const auto b = static_cast<unsigned char>(ch);
-    if (b < 0x20 || b == 0x7f) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\x";
-      out += hex[b >> 4];
-      out += hex[b & 15];
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
 enum Exit { kOk = 0, kCheckFailed = 1, kBadInput = 2, kSimFailed = 3, kNotSimulated = 4 };
 
 /// `max_memory`: the limit of the memory estimate (model/scenario/resources.h).

@@ -103,7 +103,7 @@ int sc_main(int argc, char** argv) {
       uint64_t v = 0;
       const auto r = std::from_chars(seed.data(), seed.data() + seed.size(), v);
       if (seed.empty() || r.ec != std::errc() || r.ptr != seed.data() + seed.size()) {
-        fmt::print(stderr, "--seed {}: error: expected an integer from 0 to 18446744073709551615\n", cli::printable(seed));
+        fmt::print(stderr, "--seed {}: error: expected an integer from 0 to 18446744073709551615\n", scenario::escape_control(seed));
         return cli::kBadInput;
       }
     }
@@ -113,7 +113,7 @@ int sc_main(int argc, char** argv) {
         return cli::kBadInput;
       }
       if (std::any_of(out_dir.begin(), out_dir.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; })) {
-        fmt::print(stderr, "-o {}: error: the path holds a control byte\n", cli::printable(out_dir));
+        fmt::print(stderr, "-o {}: error: the path holds a control byte\n", scenario::escape_control(out_dir));
         return cli::kBadInput;
       }
     }

@@ -15,6 +15,19 @@
 
 namespace rnicsim::scenario {
 
+std::string escape_control(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (const char ch : s) {
+    const auto b = static_cast<unsigned char>(ch);
+    if (b < 0x20 || b == 0x7f)
+      out += fmt::format("\\x{:02x}", b);
+    else
+      out += ch;
+  }
+  return out;
+}
+
 std::string Diagnostic::format() const {
   // What the message quotes of the file is the user's text: control bytes are shown
   // escaped (\xNN), never written raw to the terminal, and a word (a run without spaces:
@@ -31,13 +44,7 @@ std::string Diagnostic::format() const {
       stop = i + kPrefix;
       while (stop > i && (static_cast<unsigned char>(message[stop]) & 0xC0) == 0x80) --stop;  // a whole UTF-8 character
     }
-    for (size_t k = i; k < stop; ++k) {
-      const auto b = static_cast<unsigned char>(message[k]);
-      if (b < 0x20 || b == 0x7f)
-        m += fmt::format("\\x{:02x}", b);
-      else
-        m += message[k];
-    }
+    m += escape_control(std::string_view(message).substr(i, stop - i));
     if (stop != end) m += fmt::format("...({} bytes)", end - i);
     if (end < message.size()) m += ' ';
     i = end + 1;

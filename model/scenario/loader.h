@@ -6,12 +6,17 @@
 /// found is returned, not only the first, each as `FILE:LINE:COL: error: MESSAGE`.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "model/scenario/scenario.h"
 #include "model/stats/stats.h"
 
 namespace rnicsim::scenario {
+
+/// `s` with control bytes (below 0x20, and 0x7f) written as \xNN: a user's text quoted
+/// on the terminal can neither move the cursor nor forge a line.
+std::string escape_control(std::string_view s);
 
 struct Diagnostic {
   Loc loc;

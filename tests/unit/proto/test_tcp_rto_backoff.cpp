@@ -146,19 +146,18 @@ TEST_CASE("Karn without timestamps: the backed-off RTO stays until an unambiguou
 namespace {
 // A 64 KiB transfer over a path with a 10 s one-way delay (RTT 20 s, far above the 1 s
 // initial RTO): every first transmission is retransmitted before its ACK can come back.
-struct LongPath {
-  explicit LongPath(bool timestamps) {
-    cfg.timestamps = timestamps;
-    cfg.max_retries = 30;
-  }
+tcp::Config long_path(bool timestamps) {
   tcp::Config cfg;
-};
+  cfg.timestamps = timestamps;
+  cfg.max_retries = 30;
+  return cfg;
+}
 }  // namespace
 
 TEST_CASE("RTT 20 s: the echoed TSval measures the path, so a 64 KiB transfer converges",
           "[tcp][rto][karn][timestamps]") {
-  LongPath p(true);
-  TcpPair w(p.cfg, 1000, p.cfg, 5000);
+  const tcp::Config cfg = long_path(true);
+  TcpPair w(cfg, 1000, cfg, 5000);
   w.delay = Duration::from_s(10);
   w.connect();
   REQUIRE(w.run_until([&] { return w.a.state() == tcp::State::Established; }, Duration::from_s(60)));
@@ -183,8 +182,8 @@ TEST_CASE("RTT 20 s: the echoed TSval measures the path, so a 64 KiB transfer co
 
 TEST_CASE("RTT 20 s without timestamps: Karn's backoff outgrows the RTT and a sample follows",
           "[tcp][rto][karn]") {
-  LongPath p(false);
-  TcpPair w(p.cfg, 1000, p.cfg, 5000);
+  const tcp::Config cfg = long_path(false);
+  TcpPair w(cfg, 1000, cfg, 5000);
   w.delay = Duration::from_s(10);
   w.connect();
   REQUIRE(w.run_until([&] { return w.a.state() == tcp::State::Established; }, Duration::from_s(60)));
