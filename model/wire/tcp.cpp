@@ -18,10 +18,26 @@ constexpr size_t kSackBlockLen = 8;
 // SACK-permitted, and Linux lays them out differently from the options of later segments.
 bool syn_layout(const TcpOptions& o) { return o.has_mss || o.has_wscale || o.sack_permitted; }
 
-// SACK blocks that fit in the 40 option bytes beside the other options: 4 alone, 3 with
-// timestamps (Linux sends the same).
+// Bytes of the options other than SACK, as laid out (each piece a multiple of 4).
+size_t other_options_length(const TcpOptions& o) {
+  size_t n = 0;
+  if (syn_layout(o)) {
+    if (o.has_mss) n += kLenMss;
+    if (o.has_timestamps || o.sack_permitted) n += o.has_timestamps ? 12 : 4;
+    if (o.has_wscale) n += 4;
+  } else if (o.has_timestamps) {
+    n += 12;
+  }
+  return n;
+}
+
+// SACK blocks that fit in the 40 option bytes beside the other options (2 NOPs, kind and
+// length, then 8 bytes a block): 4 alone, 3 with timestamps, as Linux's tcp_options_size
+// counts them; fewer, or none, beside a SYN's options.
 size_t sack_blocks(const TcpOptions& o) {
-  const size_t max = o.has_timestamps ? 3 : 4;
+  constexpr size_t kOptionSpace = 40;
+  const size_t room = kOptionSpace - other_options_length(o);
+  const size_t max = room >= 4 + kSackBlockLen ? (room - 4) / kSackBlockLen : 0;
   return o.sack_count < max ? o.sack_count : max;
 }
 
@@ -45,14 +61,7 @@ uint32_t pseudo_sum(Ipv4Addr src, Ipv4Addr dst, size_t tcp_len) {
 }  // namespace
 
 size_t tcp_header_length(const TcpOptions& o) {
-  size_t n = 0;
-  if (syn_layout(o)) {
-    if (o.has_mss) n += kLenMss;
-    if (o.has_timestamps || o.sack_permitted) n += o.has_timestamps ? 12 : 4;
-    if (o.has_wscale) n += 4;
-  } else if (o.has_timestamps) {
-    n += 12;
-  }
+  size_t n = other_options_length(o);
   const size_t blocks = sack_blocks(o);
   if (blocks > 0) n += 4 + kSackBlockLen * blocks;
   return kTcpBaseLen + n;  // every piece above is a multiple of 4

@@ -119,6 +119,32 @@ TEST_CASE("TCP options after the SYN", "[wire][tcp]") {
   CHECK(tcp_header_length(h.opts) == 20);
 }
 
+TEST_CASE("TCP SACK blocks beside a SYN's options: only those that fit in 40 bytes", "[wire][tcp]") {
+  // A header the decoder can meet (the wire fuzzer's regression tcp_syn_options_with_sack_blocks):
+  // MSS, SACK-permitted with timestamps and window scale take 20 option bytes, leaving room
+  // for 2 blocks (4 + 2 x 8); encoding all 4 made a 76-byte header.
+  TcpHeader h;
+  h.flags = tcp_flags::kSyn | tcp_flags::kAck;
+  h.opts.has_mss = true;
+  h.opts.mss = 1460;
+  h.opts.sack_permitted = true;
+  h.opts.has_timestamps = true;
+  h.opts.has_wscale = true;
+  h.opts.wscale = 7;
+  h.opts.sack_count = 4;
+  for (int i = 0; i < 4; ++i) h.opts.sack[i] = {0x1000u * (i + 1), 0x1000u * (i + 1) + 0x100};
+  CHECK(tcp_header_length(h.opts) == 60);
+  const auto b = encode(h);
+  REQUIRE(b.size() == 60);
+  const auto d = decode_tcp(b.data(), b.size());
+  REQUIRE(d);
+  CHECK(d.value.opts.sack_count == 2);
+  CHECK(d.value.opts.sack[1].left == 0x2000u);
+  // Without timestamps 8 bytes go: 3 blocks.
+  h.opts.has_timestamps = false;
+  CHECK(tcp_header_length(h.opts) == 20 + 12 + 28);
+}
+
 TEST_CASE("TCP round trip of every field", "[wire][tcp]") {
   SECTION("SYN") {
     const TcpHeader h = linux_syn();
