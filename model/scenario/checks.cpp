@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <functional>
 #include <map>
 
 #include "model/common/address.h"
@@ -12,6 +11,7 @@
 #include "model/scenario/metrics.h"
 #include "model/scenario/sections.h"
 #include "model/scenario/suggest.h"
+#include "model/scenario/topology.h"
 #include "model/scenario/units_parse.h"
 
 namespace rnicsim::scenario::detail {
@@ -129,19 +129,8 @@ void check_rates(Ctx& c, const Scenario& s) {
 /// and switches) may not share an IP or a MAC: ARP and switch learning could not tell them
 /// apart, and the simulation would deliver to whichever answered first.
 void check_addresses(Ctx& c, const Scenario& s) {
-  // Union-find over the link ends: a host, a switch, or `router.interface`.
-  std::map<std::string, std::string> parent;
-  std::function<std::string(const std::string&)> root = [&](const std::string& x) -> std::string {
-    auto it = parent.find(x);
-    if (it == parent.end() || it->second == x) return parent[x] = x;
-    return parent[x] = root(it->second);
-  };
-  auto end_name = [](const LinkEnd& e) { return e.iface.empty() ? e.node : e.node + "." + e.iface; };
-  for (const auto& l : s.links) {
-    if (l.ends[0].node.empty() || l.ends[1].node.empty()) continue;
-    const std::string a = root(end_name(l.ends[0])), b = root(end_name(l.ends[1]));
-    if (a != b) parent[a] = b;
-  }
+  const Segments segments(s);
+  auto root = [&](const std::string& end) { return segments.of(end); };
   struct Port {
     std::string segment, who, path;
     Loc loc;
@@ -352,23 +341,12 @@ void check_qps(Ctx& c, const Scenario& s) {
 /// connection ends `unreachable`.
 void check_paths(Ctx& c, const Scenario& s) {
   auto mask = [](uint8_t len) { return len == 0 ? 0u : ~0u << (32 - len); };
-  auto on = [&](const Ipv4Prefix& p, Ipv4 a) { return (a & mask(p.len)) == (p.addr & mask(p.len)); };
   auto host = [&](const std::string& name) -> const HostSpec* {
     for (const auto& h : s.hosts)
       if (h.name == name) return &h;
     return nullptr;
   };
-  // The prefix a connection of `kind` uses on host `h`: the RNIC's own for rdma on type 3.
-  auto local = [](const HostSpec& h, const std::string& kind) {
-    return kind == "rdma" && h.rnic.type == 3 && h.rnic.ip ? *h.rnic.ip : h.ip;
-  };
-  auto routed = [&](const HostSpec& h, const Ipv4Prefix& self, Ipv4 dst) {
-    if (on(self, dst)) return true;
-    const bool own_stack = self.addr != h.ip.addr;  // a type-3 RNIC's: gateways on its link only
-    for (const auto& r : h.routes)
-      if (on(r.dst, dst) && (!own_stack || on(self, r.via))) return true;
-    return h.gateway && (!own_stack || on(self, *h.gateway));
-  };
+  auto routed = [](const HostSpec& h, const Ipv4Prefix& self, Ipv4 dst) { return next_hop(h, self, dst).has_value(); };
   for (size_t i = 0; i < s.connections.size(); ++i) {
     const ConnectionSpec& cn = s.connections[i];
     const HostSpec* a = host(cn.from);
@@ -382,7 +360,7 @@ void check_paths(Ctx& c, const Scenario& s) {
                           to, cn.to));
       continue;
     }
-    const Ipv4Prefix pa = local(*a, cn.kind), pb = local(*b, cn.kind);
+    const Ipv4Prefix pa = local_prefix(*a, cn.kind), pb = local_prefix(*b, cn.kind);
     if (pa.addr == 0 || pb.addr == 0) continue;  // missing or unreadable, already reported
     auto text = [&](const Ipv4Prefix& p) { return fmt::format("{}/{}", format_ipv4(p.addr & mask(p.len)), p.len); };
     if (!routed(*a, pa, pb.addr))

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "model/scenario/profiles.h"
+#include "model/scenario/topology.h"
 #include "model/scenario/walk.h"
 
 namespace rnicsim::scenario {
@@ -141,18 +142,22 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   e.bytes = sat_add(e.bytes, sat_mul(s.switches.size() + s.routers.size() + s.links.size(), kNode));
   std::map<std::string, size_t> conn_index;
   for (size_t i = 0; i < s.connections.size(); ++i) conn_index[s.connections[i].id] = i;
+  // A connection whose next hop no one answers for ends `unreachable` before its workloads
+  // start: they register and write nothing.
+  const Segments segments(s);
+  std::vector<bool> dead(s.connections.size());
+  for (size_t i = 0; i < s.connections.size(); ++i) dead[i] = dead_next_hop(s, segments, s.connections[i]).has_value();
   // Per connection: its state and the receiver of its Sends (slots of the largest Send,
-  // twice the Sends outstanding, at most rq_depth, written as far as Sends arrive).
+  // one per Send up to rq_depth, written as far as Sends arrive).
   for (size_t i = 0; i < s.connections.size(); ++i) {
     const ConnectionSpec& cn = s.connections[i];
     uint64_t slot = 0, slots = 0, sends = 0;
     for (const auto& w : s.workloads) {
-      if (w.conn != cn.id || !is_send(w.op) || w.sizes.empty()) continue;
+      if (dead[i] || w.conn != cn.id || !is_send(w.op) || w.sizes.empty()) continue;
       slot = std::max(slot, *std::max_element(w.sizes.begin(), w.sizes.end()));
-      slots = sat_add(slots, 2 * uint64_t{w.depth});
       sends = sat_add(sends, sat_mul(w.count, w.sizes.size()));
     }
-    slots = std::min<uint64_t>(slots, cn.rq_depth);
+    slots = std::min<uint64_t>(sends, cn.rq_depth);
     slot = std::max<uint64_t>(1, slot);
     const uint64_t recv = slots ? buffer(sat_add(sat_mul(slot, slots), kGuard), sat_mul(slot, std::min(slots, sends))) : 0;
     const uint64_t one = sat_add(cn.kind == "rdma" ? kRdmaConnection : kTcpConnection, recv);
@@ -163,6 +168,7 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   for (size_t i = 0; i < s.workloads.size(); ++i) {
     const WorkloadSpec& w = s.workloads[i];
     const auto it = conn_index.find(w.conn);
+    if (it != conn_index.end() && dead[it->second]) continue;
     const uint64_t copies = it == conn_index.end() ? 1 : s.connections[it->second].repeat;
     const std::string path = size_path(w, i);
     uint64_t one = workload_copy(w, op_bound(s));

@@ -483,19 +483,23 @@ void build(Model& m) {
                    rt->server_sq = std::make_unique<SendQueueGate>(rt->spec->sq_depth);
                    Endpoint ep{rt->client,         rt->server,         rt->client_qpn,    rt->server_qpn,
                                rt->client_sq.get(), rt->server_sq.get(), rt->spec->rq_depth};
-                   // The target of Sends posts its receive buffers before any Send starts:
-                   // twice as many as the Sends outstanding at once (a Send completes at its
-                   // ACK, possibly before its receive is posted again: iWARP has no
-                   // receiver-not-ready, a missing buffer is fatal), each as large as the
-                   // largest.
-                   uint64_t slot = 0;
-                   uint32_t slots = 0;
+                   // The target of Sends posts its receive buffers before any Send starts,
+                   // each as large as the largest: one per Send the connection will carry, up
+                   // to qp.rq_depth (the Receiver's bound). A Send completes at its TCP ACK,
+                   // while its receive completes only once placement has caught up, which on
+                   // a bus slower than the wire runs far behind: an application that kept
+                   // only a few receives posted would see its Sends consume them faster than
+                   // it can post them again (iWARP has no receiver-not-ready: a missing
+                   // buffer is fatal, RFC 5040 7.2).
+                   uint64_t slot = 0, sends = 0;
                    for (auto [wi, ri] : rt->runners) {
                      const auto& spec = m.s.workloads[wi];
                      if (spec.op.rfind("send", 0) != 0 || spec.op == "send_lat") continue;
                      slot = std::max(slot, *std::max_element(spec.sizes.begin(), spec.sizes.end()));
-                     slots += 2 * spec.depth;
+                     const uint64_t n = std::min<uint64_t>(spec.count, UINT32_MAX) * spec.sizes.size();
+                     sends = std::min<uint64_t>(sends + n, UINT32_MAX);
                    }
+                   const auto slots = static_cast<uint32_t>(std::min<uint64_t>(sends, UINT32_MAX));
                    Receiver* recv = nullptr;
                    if (slots) {
                      m.receivers.push_back(std::make_unique<Receiver>(ep, slot, slots));

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "model/scenario/resources.h"
+#include "model/scenario/topology.h"
 #include "tests/unit/scenario/helpers.h"
 
 using namespace rnicsim::scenario;
@@ -84,4 +85,56 @@ TEST_CASE("resources: a region table too small for the workloads is a check erro
   std::string z = kPair;
   z.replace(z.find("port: 5000}"), 11, "port: 5000, repeat: 4096}");
   CHECK(load(z + "  - {id: w1, conn: c1, op: write, size: 4KiB}\n").ok());
+}
+
+TEST_CASE("resources: a connection whose next hop no one answers for costs its state, not its workloads") {
+  // bob is off alice's prefix; alice's route to it goes by 10.0.0.253, which no port of
+  // the segment holds: ARP fails, the connection ends unreachable, its 1 GiB Read never
+  // allocates (bob's /8 holds alice: its way back is on its link). A neigh_update for the hop, or a redirect for bob, could make it resolve.
+  const std::string off = R"(name: t
+hosts:
+  - {name: alice, ip: 10.0.0.1/24, mac: "02:00:00:00:00:01", routes: [{dst: 10.1.0.0/16, via: 10.0.0.253}]}
+  - {name: bob,   ip: 10.1.0.2/8, mac: "02:00:00:00:00:02"}
+links:
+  - {ends: [alice, bob], rate: 25Gbps}
+connections:
+  - {id: c1, from: alice, to: bob, port: 5000}
+workloads:
+  - {id: w1, conn: c1, op: read, size: 1GiB}
+)";
+  const LoadResult d = load(off);
+  REQUIRE(d.ok());
+  const Segments seg(*d.scenario);
+  CHECK(dead_next_hop(*d.scenario, seg, d.scenario->connections[0]) == std::optional<Ipv4>{0x0a0000fd});
+  CHECK(estimate_memory(*d.scenario).bytes == 48 * 1024 + 2 * 256 * 1024 + 16 * 1024);
+
+  for (const char* event : {"  - {at: 1ms, host: alice, kind: neigh_update, ip: 10.0.0.253, mac: \"02:00:00:00:00:09\"}\n",
+                            "  - {at: 1ms, host: alice, kind: redirect, dst: 10.1.0.2, gateway: 10.0.0.9}\n"}) {
+    const LoadResult e = load(off + "events:\n" + event);
+    REQUIRE(e.ok());
+    CHECK_FALSE(dead_next_hop(*e.scenario, Segments(*e.scenario), e.scenario->connections[0]));
+    CHECK(estimate_memory(*e.scenario).bytes > rnicsim::GiB);
+  }
+  // On one prefix, the peer itself is the hop: alive.
+  const LoadResult p = load(kPair + "  - {id: w1, conn: c1, op: read, size: 1GiB}\n");
+  REQUIRE(p.ok());
+  CHECK_FALSE(dead_next_hop(*p.scenario, Segments(*p.scenario), p.scenario->connections[0]));
+}
+
+TEST_CASE("topology: the next hop is the longest prefix's, and a type-3 RNIC uses gateways on its own link only") {
+  HostSpec h;
+  h.ip = {0x0a000001, 24};  // 10.0.0.1/24
+  h.gateway = 0x0a0000fe;   // 10.0.0.254
+  h.routes = {{{0x0a010000, 16}, 0x0a0000fd}, {{0x0a010200, 24}, 0x0a0000fc}, {{0x0a000080, 25}, 0x0a0000fb}};
+  CHECK(next_hop(h, h.ip, 0x0a000005) == std::optional<Ipv4>{0x0a000005});  // connected
+  CHECK(next_hop(h, h.ip, 0x0a000085) == std::optional<Ipv4>{0x0a0000fb});  // a /25 beats the connected /24
+  CHECK(next_hop(h, h.ip, 0x0a010105) == std::optional<Ipv4>{0x0a0000fd});  // the /16
+  CHECK(next_hop(h, h.ip, 0x0a010205) == std::optional<Ipv4>{0x0a0000fc});  // the /24 beats the /16
+  CHECK(next_hop(h, h.ip, 0x0b000001) == std::optional<Ipv4>{0x0a0000fe});  // default
+  h.gateway.reset();
+  CHECK_FALSE(next_hop(h, h.ip, 0x0b000001));
+  const Ipv4Prefix rnic{0x0a020001, 24};  // a type-3 RNIC's own 10.2.0.1/24: none of the host's gateways is on it
+  h.gateway = 0x0a0000fe;
+  CHECK_FALSE(next_hop(h, rnic, 0x0a010105));
+  CHECK(next_hop(h, rnic, 0x0a020009) == std::optional<Ipv4>{0x0a020009});
 }
