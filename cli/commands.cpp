@@ -106,6 +106,8 @@ int cmd_check(const std::vector<std::string>& files, uint64_t max_memory, bool e
 int cmd_profiles() {
   for (const auto& p : scenario::profiles()) {
     fmt::print("{}: {}\n", p.name, p.description);
+    fmt::print("  {:<30} {:>10}  {}\n", "pcie.gen, pcie.lanes", fmt::format("{} x{}", p.pcie_gen, p.pcie_lanes),
+               "PCIe link when rnic.pcie does not say");
     for (const auto& q : p.params) fmt::print("  {:<30} {:>10}  {}\n", q.name, q.value, q.description);
   }
   return kOk;

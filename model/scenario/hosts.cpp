@@ -57,7 +57,8 @@ std::optional<uint64_t> read_tlp_size(Ctx& c, const YNode& n, const std::string&
 
 void read_pcie(Ctx& c, const YNode& n, const std::string& path, PcieSpec& p) {
   MapIn m(c, n, path, kPcieKeys);
-  m.read("gen", p.gen, read_uint, 1, 5);
+  if (const YNode* g = m.get("gen"))
+    if (const auto v = read_uint(c, *g, m.sub("gen"), 1, 5)) p.gen = static_cast<int>(*v);
   if (const YNode* l = m.get("lanes")) {
     const auto v = read_uint(c, *l, m.sub("lanes"), 1, 16);
     if (v && (*v & (*v - 1)) != 0)

@@ -19,6 +19,10 @@ struct Profile {
   std::string name;
   std::string description;
   std::vector<ProfileParam> params;
+  /// The PCIe link the RNIC sits on when `rnic.pcie` does not say: one that carries the
+  /// line rate's payload both ways (docs/scenarios.md, "RNIC profiles").
+  int pcie_gen = 3;
+  int pcie_lanes = 8;
 };
 
 /// All profiles, in the order `rnicsim profiles` lists them.

@@ -147,19 +147,27 @@ MemoryEstimate estimate_memory(const Scenario& s) {
   const Segments segments(s);
   std::vector<bool> dead(s.connections.size());
   for (size_t i = 0; i < s.connections.size(); ++i) dead[i] = dead_next_hop(s, segments, s.connections[i]).has_value();
-  // Per connection: its state and the receiver of its Sends (slots of the largest Send,
-  // one per Send up to rq_depth, written as far as Sends arrive).
+  // Per connection: its state and the receiver of its Sends: slots of the largest Send,
+  // one per Send up to rq_depth. A slot's whole pages go back to the guard byte, and cost
+  // nothing, once its Send is checked (model/mem/host_memory.h): at once they hold the
+  // Sends placed and not yet checked, taken as twice those outstanding (placement may lag
+  // the ACKs), each the pages its bytes cover in two pieces. A slot that does not end on
+  // a page boundary keeps its partial edge pages once written.
   for (size_t i = 0; i < s.connections.size(); ++i) {
     const ConnectionSpec& cn = s.connections[i];
-    uint64_t slot = 0, slots = 0, sends = 0;
+    uint64_t slot = 0, sends = 0, outstanding = 0;
     for (const auto& w : s.workloads) {
       if (dead[i] || w.conn != cn.id || !is_send(w.op) || w.sizes.empty()) continue;
       slot = std::max(slot, *std::max_element(w.sizes.begin(), w.sizes.end()));
       sends = sat_add(sends, sat_mul(w.count, w.sizes.size()));
+      outstanding = sat_add(outstanding, 2 * uint64_t{w.depth});
     }
-    slots = std::min<uint64_t>(sends, cn.rq_depth);
+    const uint64_t slots = std::min<uint64_t>(sends, cn.rq_depth);
     slot = std::max<uint64_t>(1, slot);
-    const uint64_t recv = slots ? buffer(sat_add(sat_mul(slot, slots), kGuard), sat_mul(slot, std::min(slots, sends))) : 0;
+    const uint64_t area = sat_add(sat_mul(slot, slots), kGuard);
+    const uint64_t live = sat_mul(std::min(slots, outstanding), pages(slot) + 1);
+    const uint64_t edges = slot % kPage ? std::min(sat_mul(2, slots), pages(area)) : 0;
+    const uint64_t recv = slots ? sat_add(sat_mul(pages(area), kPageAllocated), sat_mul(sat_add(live, edges), kPageWritten)) : 0;
     const uint64_t one = sat_add(cn.kind == "rdma" ? kRdmaConnection : kTcpConnection, recv);
     const std::string path = fmt::format("connections[{}]", i);
     add(sat_mul(one, cn.repeat), s.written.count(path + ".repeat") ? path + ".repeat" : path,

@@ -53,8 +53,8 @@ struct TcpSpec {
 };
 
 struct PcieSpec {
-  int gen = 3;      ///< 1..5
-  int lanes = 8;    ///< 1, 2, 4, 8, 16
+  std::optional<int> gen;    ///< 1..5; absent: the profile's (Profile::pcie_gen)
+  std::optional<int> lanes;  ///< 1, 2, 4, 8, 16; absent: the profile's
   uint64_t mps = 256;   ///< max payload size, bytes: 128..4096, power of two
   uint64_t mrrs = 512;  ///< max read request size, bytes: 128..4096, power of two
   Duration read_latency = Duration::from_ns(500);

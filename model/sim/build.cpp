@@ -88,8 +88,8 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   c.placement.clock_period = clk;
   c.placement.cycles_per_segment = static_cast<uint32_t>(pv.count("placement_cycles_per_segment"));
   c.placement.regions = static_cast<uint32_t>(pv.count("max_regions"));
-  c.dma.gen = h.rnic.pcie.gen;
-  c.dma.lanes = h.rnic.pcie.lanes;
+  c.dma.gen = h.rnic.pcie.gen.value_or(prof->pcie_gen);
+  c.dma.lanes = h.rnic.pcie.lanes.value_or(prof->pcie_lanes);
   c.dma.mps = h.rnic.pcie.mps;
   c.dma.mrrs = h.rnic.pcie.mrrs;
   c.dma.read_latency = h.rnic.pcie.read_latency;
@@ -381,10 +381,14 @@ void build(Model& m) {
       m.check_done();  // a receive placed may be the last placement the run waits for
     });
     hp->set_write_placed_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t to_end) {
-      auto it = m.runner_by_qp.find({hp, qpn});
-      if (it == m.runner_by_qp.end()) return;
-      for (Runner* r : it->second) r->on_write_placed(hp, qpn, stag, to_end);
-      m.check_done();
+      bool any = false;
+      for (auto* map : {&m.runner_by_qp, &m.write_sink_by_qp}) {
+        auto it = map->find({hp, qpn});
+        if (it == map->end()) continue;
+        for (Runner* r : it->second) r->on_write_placed(hp, qpn, stag, to_end);
+        any = true;
+      }
+      if (any) m.check_done();  // a Write placed may be the last placement the run waits for
     });
   }
   // Connections and their workloads.
@@ -520,6 +524,7 @@ void build(Model& m) {
                      Runner* rp = r.get();
                      m.runners[wi][ri] = std::move(r);
                      m.runner_by_qp[{rt->client, rt->client_qpn}].push_back(rp);
+                     if (spec.op == "write") m.write_sink_by_qp[{rt->server, rt->server_qpn}].push_back(rp);
                      const Duration at = std::max(spec.start, sim_now());
                      m.control->at(at, [&m, rp, id = rt->id] {
                        m.registering_conn = id;  // its regions belong to this connection

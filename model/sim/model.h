@@ -93,6 +93,8 @@ struct Model {
   std::vector<ConnRuntime> conns;
   std::vector<std::vector<std::unique_ptr<Runner>>> runners;  ///< per workload, per copy
   std::map<std::pair<host::Host*, uint32_t>, std::vector<Runner*>> runner_by_qp;
+  /// The write workloads by their target's (host, QP): told when a Write is placed there.
+  std::map<std::pair<host::Host*, uint32_t>, std::vector<Runner*>> write_sink_by_qp;
   std::vector<std::unique_ptr<Receiver>> receivers;
   std::map<std::pair<host::Host*, uint32_t>, Receiver*> receiver_by_qp;
   std::unique_ptr<Agenda> control;

@@ -178,10 +178,22 @@ bool Receiver::open() const {
 // ------------------------------------------------------------------ operations
 
 bool OpRunner::finished() const {
-  if (!finished_ || !receiver_ || is_atomic(spec_.op) || spec_.op == "write" || spec_.op == "read") return finished_;
+  if (!finished_) return false;
+  if (spec_.op == "write") {
+    // A Write completes at its ACK; its data is in the target's memory only once placement
+    // DMA is done, which a bus slower than the wire leaves behind.
+    uint64_t completed = 0;
+    for (const auto& [size, f] : figures_) completed += f.completed;
+    return placed_ >= completed || ep_.server->rnic().engine().state(ep_.server_qpn) != hw::QpState::Rts;
+  }
+  if (!receiver_ || is_atomic(spec_.op) || spec_.op == "read") return true;
   uint64_t completed = 0;
   for (const auto& [size, f] : figures_) completed += f.completed;
   return receiver_->received_from(this) >= completed || !receiver_->open();
+}
+
+void OpRunner::on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t /*to_end*/) {
+  if (h == ep_.server && qpn == ep_.server_qpn && stag == remote_stag_) ++placed_;
 }
 
 OpRunner::OpRunner(const scenario::WorkloadSpec& spec, uint32_t index, uint64_t seed, uint32_t copy, Endpoint ep,

@@ -199,9 +199,11 @@ class OpRunner : public Runner {
            Receiver* receiver);
   void start() override;
   void on_cqe(const hw::Cqe& c) override;
-  /// Every operation completed, and every Send that completed is placed at the target (or
-  /// never will be): the run ends only after the last placement.
+  /// Every operation completed, and every Write or Send that completed is placed at the
+  /// target (or never will be): the run ends only after the last placement.
   bool finished() const override;
+  /// Write: one of this workload's Writes is in the target's memory.
+  void on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end) override;
   void finish_checks() override;
   const std::map<uint64_t, SizeFigures>& figures() const override { return figures_; }
   const scenario::WorkloadSpec& spec() const { return spec_; }
@@ -238,6 +240,7 @@ class OpRunner : public Runner {
   /// RTS or CLOSING), which the word must still hold at the end.
   std::optional<uint64_t> stopped_at_;
   uint32_t remote_stag_ = 0;        ///< write sink or read source, as the initiator uses it
+  uint64_t placed_ = 0;             ///< write: messages the target reported placed in its sink
   uint32_t sink_stag_ = 0;          ///< read: the client's sink STag
   uint32_t pd_ = 1;
   struct Inflight {

@@ -317,6 +317,13 @@ bool RdmaEngine::toe_data(uint32_t conn, ConstByteSpan data) {
   return s.last_seen && s.qp.active();
 }
 
+Duration RdmaEngine::toe_held_until(uint32_t conn) const {
+  // The segment's bytes stay in the RNIC until the data they carried is in host memory:
+  // the last placement or host write its FPDUs started (placement runs in stream order).
+  if (conn >= qp_of_conn_.size() || qp_of_conn_[conn] == UINT32_MAX) return Duration{-1};
+  return qps_[qp_of_conn_[conn]]->last_visible;
+}
+
 void RdmaEngine::toe_out_of_order(uint32_t conn, uint64_t pos, ConstByteSpan data) {
   Slot* sp = slot_of_conn(conn);
   if (!sp) return;

@@ -141,6 +141,7 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   /// an FPDU; each whole tagged FPDU in it whose CRC and checks pass is placed now, and
   /// the in-order pass later checks it again without placing it twice (docs/iwarp.md).
   void toe_out_of_order(uint32_t conn, uint64_t pos, ConstByteSpan data) override;
+  Duration toe_held_until(uint32_t conn) const override;
 
   const EngineStats& stats() const { return stats_; }
 

@@ -13,6 +13,7 @@ class Toe::Up : public tcp::Upcalls {
  public:
   Up(Toe& toe, uint32_t id) : toe_(toe), id_(id) {}
   bool on_data(ConstByteSpan d) override;
+  Duration held_until() const override;
   void on_acked(uint64_t total) override;
   void on_state_change(tcp::State from, tcp::State to) override;
   void on_out_of_order(uint64_t pos, ConstByteSpan data) override;
@@ -36,6 +37,10 @@ struct Toe::Entry {
 bool Toe::Up::on_data(ConstByteSpan d) {
   ToeClient* c = toe_.conns_[id_]->client;
   return c ? c->toe_data(id_, d) : false;
+}
+Duration Toe::Up::held_until() const {
+  const ToeClient* c = toe_.conns_[id_]->client;
+  return c ? c->toe_held_until(id_) : Duration{-1};
 }
 void Toe::Up::on_acked(uint64_t total) {
   if (ToeClient* c = toe_.conns_[id_]->client) c->toe_acked(id_, total);

@@ -50,6 +50,9 @@ class ToeClient {
   virtual void toe_state(uint32_t conn, tcp::State from, tcp::State to) = 0;
   /// Bytes held out of order at stream position `pos` (tcp::Upcalls::on_out_of_order).
   virtual void toe_out_of_order(uint32_t /*conn*/, uint64_t /*pos*/, ConstByteSpan /*data*/) {}
+  /// When the bytes just given to toe_data leave the RNIC's receive buffer
+  /// (tcp::Upcalls::held_until): negative when they already have.
+  virtual Duration toe_held_until(uint32_t /*conn*/) const { return Duration{-1}; }
 };
 
 /// The timing of the segment path. The RNIC's engine is a hardware pipeline: each

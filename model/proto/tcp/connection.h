@@ -57,6 +57,10 @@ class Upcalls {
   /// above may look at them (direct placement of the FPDUs they hold); they are delivered
   /// in order later all the same.
   virtual void on_out_of_order(uint64_t /*pos*/, ConstByteSpan /*data*/) {}
+  /// When the bytes just passed to on_data leave the receive buffer: the layer above holds
+  /// them until then (an RNIC's, until placement DMA has drained them). Negative or past:
+  /// at once, as a socket whose reader keeps up.
+  virtual Duration held_until() const { return Duration{-1}; }
 };
 
 struct Stats {
@@ -204,7 +208,16 @@ class Connection {
   void process_ack(const wire::TcpHeader& h, size_t payload_len, Duration now, bool unscaled_window = false);
   void take_sack(const wire::TcpHeader& h, bool& new_sack);
   void process_data(const wire::TcpHeader& h, ConstByteSpan payload, Duration now);
-  void deliver(ConstByteSpan data, bool& ack_hint);
+  void deliver(ConstByteSpan data, bool& ack_hint, Duration now);
+  /// Bytes the layer above has drained by `now` leave the receive buffer.
+  void release_held(Duration now);
+  /// The window the receive buffer's free space allows (Linux's __tcp_select_window): the
+  /// whole buffer while at least half of it is free, else the free space rounded down to
+  /// the window scale's unit; rcv_window() never moves the right edge left of it.
+  uint32_t free_window() const;
+  /// The wake-up for the first held bytes' release, armed only while the free space
+  /// limits the window (else releases wait for the next segment: nothing to announce).
+  void arm_held();
   void process_fin(Duration now);
   void enter_time_wait(Duration now);
   void enter_fast_recovery(Duration now);
@@ -222,6 +235,7 @@ class Connection {
   Duration rto() const;
   void arm_rto(Duration now);
   uint32_t rcv_window() const;
+  uint32_t full_window() const;
   wire::TcpHeader base_header(uint8_t flags, uint32_t seq, Duration now);
   void fill_syn_options(wire::TcpHeader& h) const;
   /// SACK blocks for a pure ACK; a pending D-SACK block goes first (and is then sent).
@@ -376,6 +390,12 @@ class Connection {
 
   // Persist (RFC 9293 3.8.6.1).
   bool persist_on_ = false;
+  /// Receive back-pressure: bytes delivered and not yet drained by the layer above, with
+  /// the time each run of them leaves (in delivery order, times non-decreasing).
+  std::deque<std::pair<Duration, uint64_t>> held_;
+  uint64_t held_bytes_ = 0;
+  uint64_t rcv_adv64_ = 0;          ///< the right edge last advertised, unwrapped (0: none yet)
+  Duration held_deadline_{-1};
   bool probe_pending_ = false;
   int persist_backoff_ = 0;
   Duration persist_deadline_{-1};

@@ -18,6 +18,10 @@ using namespace wire::tcp_flags;
 void Connection::on_segment(const wire::TcpHeader& h, ConstByteSpan payload, Duration now, bool ce) {
   ++stats_.segments_rx;
   if (state_ == State::Closed) return;  // the owner answers segments for no connection
+  if (!held_.empty()) {
+    release_held(now);
+    arm_held();
+  }
   if (ce) ++stats_.ecn_ce_rx;
 
   if (state_ == State::SynSent) {

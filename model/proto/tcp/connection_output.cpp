@@ -90,8 +90,13 @@ wire::TcpHeader Connection::base_header(uint8_t flags, uint32_t seq, Duration no
     last_ack_sent_ = rcv_nxt_;
   }
   const uint32_t wnd = rcv_window();
-  h.window = (flags & kSyn) ? static_cast<uint16_t>(std::min<uint32_t>(wnd, 0xFFFF))
-                            : static_cast<uint16_t>(std::min<uint32_t>(wnd >> rcv_wscale_, 0xFFFF));
+  uint32_t field = (flags & kSyn) ? wnd : wnd >> rcv_wscale_;
+  // The edge already offered, when it is what the window keeps, is rounded up to the
+  // scale's unit so that the field does not move it left (Linux's tcp_select_window).
+  const uint64_t offered = rcv_adv64_ > rcv64_ ? rcv_adv64_ - rcv64_ : 0;
+  if (!(flags & kSyn) && offered > free_window() && (uint64_t{field} << rcv_wscale_) < offered) ++field;
+  h.window = static_cast<uint16_t>(std::min<uint32_t>(field, 0xFFFF));
+  if (!(flags & kSyn)) rcv_adv64_ = std::max(rcv_adv64_, rcv64_ + (uint64_t{h.window} << rcv_wscale_));
   const bool syn_only = (flags & kSyn) && !(flags & kAck);
   if (syn_only ? cfg_.timestamps : ts_on_) {
     h.opts.has_timestamps = true;

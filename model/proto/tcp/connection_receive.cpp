@@ -16,18 +16,49 @@
 
 namespace rnicsim::tcp {
 
-uint32_t Connection::rcv_window() const {
-  // In-order bytes go straight up, so only out-of-order bytes occupy the buffer, and they
-  // lie inside the window already offered: subtracting them would move the right edge
-  // left (RFC 9293 3.8.6.2.2: do not shrink the window) and change the window field of
-  // every duplicate ACK, which then no longer counts as one (RFC 5681 2, condition e).
+uint32_t Connection::full_window() const {
   return static_cast<uint32_t>(std::min<uint64_t>(cfg_.rcvbuf, uint64_t{0xFFFF} << rcv_wscale_));
 }
 
-void Connection::deliver(ConstByteSpan data, bool& ack_hint) {
+uint32_t Connection::free_window() const {
+  // Out-of-order bytes lie inside the window already offered and are not counted:
+  // subtracting them would change the window field of every duplicate ACK, which then no
+  // longer counts as one (RFC 5681 2, condition e). In-order bytes count while the layer
+  // above holds them (held_until).
+  const uint64_t free = cfg_.rcvbuf > held_bytes_ ? cfg_.rcvbuf - held_bytes_ : 0;
+  if (2 * free >= cfg_.rcvbuf) return full_window();
+  // Whole segments only, so the edge moves by at least an MSS (receiver SWS avoidance,
+  // RFC 9293 3.8.6.2.2; Linux rounds the same way), in the window scale's unit.
+  const uint64_t mss = local_mss(), unit = uint64_t{1} << rcv_wscale_;
+  return static_cast<uint32_t>(std::min<uint64_t>(full_window(), free / mss * mss / unit * unit));
+}
+
+uint32_t Connection::rcv_window() const {
+  // Never shrunk (RFC 9293 3.8.6.2.2): the right edge offered stays where it was.
+  const uint64_t offered = rcv_adv64_ > rcv64_ ? rcv_adv64_ - rcv64_ : 0;
+  return static_cast<uint32_t>(std::max<uint64_t>(free_window(), offered));
+}
+
+void Connection::deliver(ConstByteSpan data, bool& ack_hint, Duration now) {
   ack_hint |= up_.on_data(data);
   rcv_nxt_ += static_cast<uint32_t>(data.size());
   rcv64_ += data.size();
+  const Duration until = up_.held_until();
+  if (until <= now || data.empty()) return;
+  if (!held_.empty() && held_.back().first >= until) held_.back().second += data.size();  // leaves with it
+  else held_.emplace_back(until, data.size());
+  held_bytes_ += data.size();
+}
+
+void Connection::release_held(Duration now) {
+  while (!held_.empty() && held_.front().first <= now) {
+    held_bytes_ -= held_.front().second;
+    held_.pop_front();
+  }
+}
+
+void Connection::arm_held() {
+  held_deadline_ = !held_.empty() && free_window() < full_window() ? held_.front().first : Duration{-1};
 }
 
 void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, Duration now) {
@@ -79,16 +110,17 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
     return;
   }
   bool ack_hint = false;
-  deliver(payload, ack_hint);
+  deliver(payload, ack_hint, now);
   const bool filled_hole = !ooo_.empty();
   // Drain the out-of-order ranges the segment joined.
   while (!ooo_.empty() && ooo_[0].left <= rcv64_) {
     const Range r = ooo_[0];
     if (r.right > rcv64_)
-      ooo_bytes_.read(rcv64_, r.right - rcv64_, [&](ConstByteSpan piece) { deliver(piece, ack_hint); });
+      ooo_bytes_.read(rcv64_, r.right - rcv64_, [&](ConstByteSpan piece) { deliver(piece, ack_hint, now); });
     ooo_.trim_below(rcv64_);
   }
   if (filled_hole) ooo_bytes_.release_below(rcv64_);
+  if (!held_.empty()) arm_held();
   if (ooo_fin_ && rcv64_ == ooo_fin_pos_) {
     ooo_fin_ = false;
     process_fin(now);

@@ -98,7 +98,7 @@ void Connection::arm_rto(Duration now) {
 Duration Connection::next_deadline() const {
   Duration d{-1};
   for (Duration t : {rto_deadline_, delack_deadline_, timewait_deadline_, persist_deadline_, rack_deadline_,
-                     tlp_deadline_})
+                     tlp_deadline_, held_deadline_})
     if (t.ps >= 0 && (d.ps < 0 || t < d)) d = t;
   return d;
 }
@@ -113,6 +113,14 @@ void Connection::on_timer(Duration now) {
   if (delack_deadline_.ps >= 0 && delack_deadline_ <= now) {
     delack_deadline_ = Duration{-1};
     ack_now_ = true;
+  }
+  if (held_deadline_.ps >= 0 && held_deadline_ <= now) {
+    // Held bytes drained: announce the window when it opens by min(rcvbuf / 2, MSS) past
+    // the edge offered (receiver SWS avoidance, RFC 9293 3.8.6.2.2).
+    release_held(now);
+    const uint64_t edge = rcv64_ + free_window();
+    if (data_state() && edge >= rcv_adv64_ + std::min<uint64_t>(cfg_.rcvbuf / 2, local_mss())) ack_now_ = true;
+    arm_held();
   }
   if (persist_on_ && persist_deadline_.ps >= 0 && persist_deadline_ <= now) {
     // Zero-window probe when data waits, then back off as the RTO does (RFC 9293 3.8.6.1,

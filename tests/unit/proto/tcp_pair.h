@@ -31,8 +31,14 @@ class Recorder : public tcp::Upcalls {
   explicit Recorder(const Duration& now) : now_(now) {}
   bool on_data(ConstByteSpan d) override {
     data.insert(data.end(), d.begin(), d.end());
+    if (drain_per_byte.ps > 0)
+      drained_at_ = std::max(drained_at_, now_) + drain_per_byte * static_cast<int64_t>(d.size());
     return false;
   }
+  /// A reader that takes `drain_per_byte` for each byte, one after another: the bytes
+  /// stay in the receive buffer until then (0: drained at once).
+  Duration held_until() const override { return drain_per_byte.ps > 0 ? drained_at_ : Duration{-1}; }
+  Duration drain_per_byte{};
   void on_acked(uint64_t total) override {
     acked = total;
     ++acked_calls;
@@ -50,6 +56,7 @@ class Recorder : public tcp::Upcalls {
 
  private:
   const Duration& now_;
+  Duration drained_at_{};
 };
 
 /// One segment as it left a side.

@@ -40,10 +40,21 @@ TEST_CASE("resources: the estimate of a scenario is its pages, page lists and fi
   REQUIRE(r.ok());
   CHECK(estimate_memory(*r.scenario).bytes == 2215190800 + 384);
 
-  // 4 KiB Sends: the source slot and the receiver's slot (one Send: one slot written).
+  // One 4 KiB Send: the source slot (2 pages written, 1 listed) and the receiver's one
+  // slot (2 pages written while the Send is unchecked, 3 listed with the guard pages).
   const LoadResult s = load(kPair + "  - {id: w1, conn: c1, op: send, size: 4KiB}\n");
   REQUIRE(s.ok());
-  CHECK(estimate_memory(*s.scenario).bytes == 2 * (2 * 4160) + 64 + 4 * 64 + 48 * 1024 + 2 * 256 * 1024 + 16 * 1024 + 16 + 384);
+  CHECK(estimate_memory(*s.scenario).bytes == 2 * (2 * 4160) + 64 + 3 * 64 + 48 * 1024 + 2 * 256 * 1024 + 16 * 1024 + 16 + 384);
+  // 1000 Sends of 1500 bytes at depth 4: 256 slots (rq_depth), 8 live at once (2 pages
+  // each), and the edge pages of slots that do not end on a page boundary (2 per slot, at
+  // most the area's 96 pages).
+  const LoadResult m = load(kPair + "  - {id: w1, conn: c1, op: send, size: 1500B, count: 1000, depth: 4}\n");
+  REQUIRE(m.ok());
+  const uint64_t area_pages = (1500 * 256 + 8192 + 4095) / 4096;
+  CHECK(area_pages == 96);
+  // The source: 4 slots of 1500 bytes, 2 pages listed, 3 written.
+  CHECK(estimate_memory(*m.scenario).bytes == 3 * 4160 + 2 * 64 + area_pages * 64 + (8 * 2 + 96) * 4160 + 48 * 1024 +
+                                                  2 * 256 * 1024 + 16 * 1024 + 1000 * 16 + 4 * 384);
   CHECK_FALSE(check_memory(*s.scenario, kDefaultMaxMemory));
 }
 
