@@ -12,8 +12,10 @@ paths=${*:-scenarios tests/data}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-rss_kib() {  # FILE: peak RSS in KiB of `rnicsim run FILE`
-  /usr/bin/time -v "$rnicsim" run -o "$tmp/out" "$1" >/dev/null 2>"$tmp/time" || true
+rss_kib() {  # FILE: peak RSS in KiB of `rnicsim run FILE`; empty when the run exits 2 or 4
+  st=0
+  /usr/bin/time -v "$rnicsim" run -o "$tmp/out" "$1" >/dev/null 2>"$tmp/time" || st=$?
+  case $st in 2|4) return 0 ;; esac  # refused before it simulates: nothing was spent
   sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time"
 }
 estimate() {  # FILE: the estimate in bytes
@@ -32,6 +34,7 @@ find $paths -name '*.yaml' | sort | while read -r f; do
   est=$(estimate "$f")
   [ -n "$est" ] || { printf '%-58s not checked\n' "$f"; continue; }
   rss=$(rss_kib "$f")
+  [ -n "$rss" ] || { printf '%-58s not run (exit 2 or 4)\n' "$f"; continue; }
   net=$((rss - base))
   awk -v f="$f" -v n="$net" -v e="$((est / 1024))" 'BEGIN {
     r = e > 0 ? n / e : 0; printf "%-58s %12d %12d %7.2f%s\n", f, n, e, r, (r > 2 || r < 0.5) ? "  OUTSIDE 2x" : "" }'

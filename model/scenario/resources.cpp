@@ -27,7 +27,7 @@ constexpr uint64_t kRdmaConnection = 48 * KiB;
 /// A `tcp` connection (host stacks at both ends, the bulk sink).
 constexpr uint64_t kTcpConnection = 16 * KiB;
 /// A host: its RNIC's blocks and tables, its stack, its capture writer, measured.
-constexpr uint64_t kHost = 256 * KiB;
+constexpr uint64_t kHost = 192 * KiB;
 /// A switch, router or link.
 constexpr uint64_t kNode = 16 * KiB;
 /// One latency sample kept per operation completed (a vector that may double).

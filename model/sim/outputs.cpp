@@ -48,7 +48,7 @@ void PcapWriter::write(const Frame& f, Duration t) {
 }
 
 /// The columns of timeseries.csv: per connection (the active side) cwnd, ssthresh, srtt,
-/// bytes in flight and bytes acknowledged so far; per workload the goodput over the last interval; per switch port
+/// bytes in flight, bytes acknowledged so far and the window the peer offers; per workload the goodput over the last interval; per switch port
 /// the queue depth.
 void add_series(Model& m) {
   m.series = std::make_unique<TimeSeries>(m.s.timeseries_interval);
@@ -65,6 +65,9 @@ void add_series(Model& m) {
     col("srtt_ns", [](const tcp::Connection& t) { return static_cast<double>(t.srtt().ps / 1000); });
     col("in_flight_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.in_flight()); });
     col("acked_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.bytes_acked()); });
+    // The window the passive side last offered, as the active side holds it (SND.WND):
+    // it shrinks when the target's placement falls behind (receive back-pressure).
+    col("peer_window_bytes", [](const tcp::Connection& t) { return static_cast<double>(t.snd_wnd()); });
   }
   for (size_t wi = 0; wi < m.s.workloads.size(); ++wi) {
     // Bytes of operations completed; for bulk, bytes acknowledged on its streams (a bulk
