@@ -362,9 +362,9 @@ void table(const Options& o, const nlohmann::ordered_json& w) {
     } else {
       const auto& l = f["latency_ns"];
       auto us = [&](const char* k) { return num(l[k]) / 1000.0; };
-      fmt::print(" {:<7} {:<10}  {:<7.2f}        {:<7.2f}      {:<7.2f}          {:<7.2f}        {:<7}          "
-                 "{:<7.2f}                {:<7}\n",
-                 s, done, us("min"), us("max"), us("p50"), us("avg"), "-", us("p99"), "-");
+      fmt::print(" {:<7} {:<10}  {:<7.2f}        {:<7.2f}      {:<7.2f}          {:<7.2f}        {:<7.2f}          "
+                 "{:<7.2f}                {:<7.2f}\n",
+                 s, done, us("min"), us("max"), us("p50"), us("avg"), us("stdev"), us("p99"), us("p999"));
     }
   }
   fmt::print("{}", kLine);

@@ -77,9 +77,9 @@ void check_lat_row(const std::vector<std::string>& c, const nlohmann::json& f, u
   CHECK(c[3] == us("max"));
   CHECK(c[4] == us("p50"));
   CHECK(c[5] == us("avg"));
-  CHECK(c[6] == "-");
+  CHECK(c[6] == us("stdev"));
   CHECK(c[7] == us("p99"));
-  CHECK(c[8] == "-");
+  CHECK(c[8] == us("p999"));
 }
 
 }  // namespace
