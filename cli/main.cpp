@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/perftest.h"
 #include "model/scenario/units_parse.h"
 
 namespace {
@@ -80,6 +81,11 @@ int sc_main(int argc, char** argv) {
 
   auto* profiles = app.add_subcommand("profiles", "list the RNIC profiles and their parameters");
   auto* stats = app.add_subcommand("stats", "list every figure of results.json with its unit and description");
+  // perftest's own options (-s, -a, -D, --report_gbits, ...) are read by cli/perftest.cpp,
+  // which names every option it refuses.
+  auto* perftest = app.add_subcommand("perftest", "run a perftest tool's two-host test (ib_write_bw, ib_read_lat, ...)");
+  perftest->prefix_command();
+  perftest->set_help_flag();
 
   try {
     app.parse(argc, argv);
@@ -144,5 +150,6 @@ int sc_main(int argc, char** argv) {
   }
   if (*profiles) return cli::cmd_profiles();
   if (*stats) return cli::cmd_stats();
+  if (*perftest) return cli::cmd_perftest(perftest->remaining());
   return cli::kBadInput;
 }

@@ -73,7 +73,7 @@ struct SizeFigures {
                    return s > 0 ? round6(static_cast<double>(f.completed) / s / 1e6) : 0.0;
                  })
         .distribution("latency_ns", Unit::Ns, "per-operation latency, post to completion (write_lat, send_lat: half the round trip, as perftest)",
-                      stats::Dist::Whole,
+                      stats::Dist::WholeSpread,
                       [](const SizeFigures& f) -> const std::vector<int64_t>& { return f.latencies_ns; })
         .formula("data_intact", Unit::Flag,
                  "every byte verified was placed as sent and none lay outside its buffer; null when no "

@@ -80,6 +80,12 @@ int64_t nearest_rank(const std::vector<int64_t>& v, double p) {
   return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
+/// The same for a per-mille rank, in integers (99.9 / 100 x 1000 is not 999 in doubles).
+int64_t nearest_rank_permille(const std::vector<int64_t>& v, uint64_t permille) {
+  const uint64_t rank = (permille * v.size() + 999) / 1000;
+  return v[std::min<size_t>(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
 }  // namespace
 
 std::vector<Line> listing(const Node& root) {
@@ -118,6 +124,10 @@ void put_distribution(Json& obj, const std::string& name, std::vector<int64_t> v
   Json& j = object(obj, name);
   if (d == Dist::Thousandths) j["count"] = v.size();
   if (v.empty()) {
+    if (d == Dist::WholeSpread) {
+      for (const char* k : {"min", "p50", "p99", "p999", "max", "avg", "stdev"}) j[k] = 0;
+      return;
+    }
     for (const char* k : {"min", "p50", "p99", "max", "avg"}) j[k] = 0;
     return;
   }
@@ -133,6 +143,18 @@ void put_distribution(Json& obj, const std::string& name, std::vector<int64_t> v
       j["max"] = v.back();
       j["avg"] = std::round(mean * 1000.0) / 1000.0;
       return;
+    case Dist::WholeSpread: {
+      double sq = 0;
+      for (auto x : v) sq += (static_cast<double>(x) - mean) * (static_cast<double>(x) - mean);
+      j["min"] = v.front();
+      j["p50"] = nearest_rank(v, 50);
+      j["p99"] = nearest_rank(v, 99);
+      j["p999"] = nearest_rank_permille(v, 999);
+      j["max"] = v.back();
+      j["avg"] = std::round(mean * 1000.0) / 1000.0;
+      j["stdev"] = std::round(std::sqrt(sq / static_cast<double>(v.size())) * 1000.0) / 1000.0;
+      return;
+    }
     case Dist::Thousandths: {
       auto unit = [](double x) { return std::round(x) / 1000.0; };
       j["min"] = unit(static_cast<double>(v.front()));
@@ -161,8 +183,10 @@ Node distribution_node(std::string name, Unit u, std::string desc, Dist d) {
   add("min", u, "smallest");
   add("p50", u, "median (nearest rank)");
   add("p99", u, "99th percentile (nearest rank)");
+  if (d == Dist::WholeSpread) add("p999", u, "99.9th percentile (nearest rank)");
   add("max", u, "largest");
   add("avg", u, "mean");
+  if (d == Dist::WholeSpread) add("stdev", u, "standard deviation (of all the samples, population)");
   return n;
 }
 

@@ -93,6 +93,9 @@ Value value_of(const X& x) {
 enum class Dist {
   /// Samples in whole units: min, p50, p99, max as they are, avg to 3 decimals.
   Whole,
+  /// As Whole, with the 99.9th percentile after p99 and the standard deviation (of the
+  /// population, to 3 decimals) after avg: the figures perftest's latency table has.
+  WholeSpread,
   /// Samples in thousandths of the unit (ps for ns): count, then min, p50, p99, max and
   /// avg to 3 decimals of the unit.
   Thousandths,

@@ -63,7 +63,7 @@ TEST_CASE("paths that cannot exist say why", "[metrics]") {
         "workloads.w1 has no field 'completd'; did you mean 'completed'? (fields: op, size, completed, errors, unfinished, in_flight, bytes, "
         "goodput_gbps, msg_rate_mps, latency_ns, data_intact, by_size)");
   CHECK(why_not("workloads.w4.latency_ns") == "workloads.w4.latency_ns is a group: name one of its fields (min, p50, "
-                                              "p99, max, avg)");
+                                              "p99, p999, max, avg, stdev)");
   CHECK(why_not("workloads.w4.latency_ns.p50.x") == "workloads.w4.latency_ns.p50 is a figure: it has no field 'x'");
   CHECK(why_not("workloads.w1.by_size.1048576.bytes") ==
         "workloads.w1 has one size, so no by_size (that comes with a list of sizes)");
