@@ -179,16 +179,14 @@ bool Receiver::open() const {
 
 bool OpRunner::finished() const {
   if (!finished_) return false;
-  if (spec_.op == "write") {
-    // A Write completes at its ACK; its data is in the target's memory only once placement
-    // DMA is done, which a bus slower than the wire leaves behind.
-    uint64_t completed = 0;
-    for (const auto& [size, f] : figures_) completed += f.completed;
-    return placed_ >= completed || ep_.server->rnic().engine().state(ep_.server_qpn) != hw::QpState::Rts;
-  }
-  if (!receiver_ || is_atomic(spec_.op) || spec_.op == "read") return true;
+  const bool write = spec_.op == "write";
+  if (!write && (!receiver_ || is_atomic(spec_.op) || spec_.op == "read")) return true;
   uint64_t completed = 0;
   for (const auto& [size, f] : figures_) completed += f.completed;
+  // A Write completes at its ACK; its data is in the target's memory only once placement
+  // DMA is done, which a bus slower than the wire leaves behind. A Send is placed when
+  // its receive completes.
+  if (write) return placed_ >= completed || ep_.server->rnic().engine().state(ep_.server_qpn) != hw::QpState::Rts;
   return receiver_->received_from(this) >= completed || !receiver_->open();
 }
 
