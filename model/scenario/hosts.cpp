@@ -14,7 +14,7 @@ namespace {
 const std::vector<std::string> kTcpKeys = {"cc",   "init_cwnd", "min_rto", "delayed_ack", "timestamps",
                                            "sack", "wscale",    "rcvbuf",  "sndbuf",      "user_timeout",
                                            "rack"};
-const std::vector<std::string> kPcieKeys = {"gen", "lanes", "mps", "mrrs", "read_latency"};
+const std::vector<std::string> kPcieKeys = {"gen", "lanes", "mps", "mrrs", "read_latency", "rcb", "extended_tags"};
 const std::vector<std::string> kRuleKeys = {"action", "chain", "proto", "src", "dst", "sport", "dport"};
 const std::vector<std::string> kHostKeys = {"name",   "ip",  "mac",       "mtu", "gateway",
                                             "routes", "tcp", "netfilter", "rnic"};
@@ -69,6 +69,14 @@ void read_pcie(Ctx& c, const YNode& n, const std::string& path, PcieSpec& p) {
   m.read("mps", p.mps, read_tlp_size);
   m.read("mrrs", p.mrrs, read_tlp_size);
   m.read("read_latency", p.read_latency, read_duration);
+  if (const YNode* r = m.get("rcb")) {
+    const auto v = read_size(c, *r, m.sub("rcb"));
+    if (v && *v != 64 && *v != 128)
+      c.error(r->loc, fmt::format("{}: expected 64B or 128B, got '{}'", m.sub("rcb"), r->text));
+    else if (v)
+      p.rcb = *v;
+  }
+  m.read("extended_tags", p.extended_tags, read_bool);
 }
 
 /// A netfilter address: a prefix, or a plain address meaning /32 (as iptables reads it).

@@ -57,7 +57,11 @@ struct PcieSpec {
   std::optional<int> lanes;  ///< 1, 2, 4, 8, 16; absent: the profile's
   uint64_t mps = 256;   ///< max payload size, bytes: 128..4096, power of two
   uint64_t mrrs = 512;  ///< max read request size, bytes: 128..4096, power of two
+  /// The completer's read latency: from a read request's last byte leaving the RNIC to
+  /// the root complex returning its first data.
   Duration read_latency = Duration::from_ns(500);
+  uint64_t rcb = 64;           ///< the root port's read completion boundary: 64 or 128 bytes
+  bool extended_tags = true;   ///< 256 tags for reads in flight (false: 32)
 };
 
 struct NetfilterRule {

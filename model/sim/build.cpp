@@ -58,6 +58,22 @@ tcp::Config tcp_config(const scenario::TcpSpec& t, uint32_t mtu, bool host_stack
   return c;
 }
 
+/// The RNIC's PCIe link: the scenario's `pcie` keys over the profile's link; the credits,
+/// the completer's rate and the UpdateFC latency are the model's sourced defaults
+/// (model/hw/pcie/link.h). `read_latency` is the completer's latency: from a read
+/// request's last byte leaving the RNIC to the root complex returning its first data.
+hw::pcie::PcieConfig pcie_config(const scenario::PcieSpec& p, const scenario::Profile& prof) {
+  hw::pcie::PcieConfig c;
+  c.gen = p.gen.value_or(prof.pcie_gen);
+  c.lanes = p.lanes.value_or(prof.pcie_lanes);
+  c.mps = p.mps;
+  c.mrrs = p.mrrs;
+  c.rcb = p.rcb;
+  c.extended_tags = p.extended_tags;
+  c.completer_latency = p.read_latency;
+  return c;
+}
+
 hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   const scenario::Profile* prof = scenario::find_profile(h.rnic.profile);
   if (!prof) throw std::runtime_error("unknown profile " + h.rnic.profile);
@@ -88,11 +104,7 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   c.placement.clock_period = clk;
   c.placement.cycles_per_segment = static_cast<uint32_t>(pv.count("placement_cycles_per_segment"));
   c.placement.regions = static_cast<uint32_t>(pv.count("max_regions"));
-  c.dma.gen = h.rnic.pcie.gen.value_or(prof->pcie_gen);
-  c.dma.lanes = h.rnic.pcie.lanes.value_or(prof->pcie_lanes);
-  c.dma.mps = h.rnic.pcie.mps;
-  c.dma.mrrs = h.rnic.pcie.mrrs;
-  c.dma.read_latency = h.rnic.pcie.read_latency;
+  c.dma.pcie = pcie_config(h.rnic.pcie, *prof);
   return c;
 }
 

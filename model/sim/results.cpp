@@ -281,6 +281,8 @@ Group<HostView> host_group() {
                  [](const HostView& v) -> const hw::MacStats& { return v.rnic().mac().stats(); })
           .group("dma", "DMA over PCIe to host memory", hw::DmaStats::group(),
                  [](const HostView& v) -> const hw::DmaStats& { return v.rnic().dma().stats(); })
+          .group("pcie", "the PCIe link at the TLP level, per direction", hw::pcie::PcieStats::group(),
+                 [](const HostView& v) -> const hw::pcie::PcieStats& { return v.rnic().dma().pcie_stats(); })
           .group("placement", "tagged placement: checks, translation, the RTL core", placement,
                  [](const HostView& v) -> const HostView& { return v; })
           .group("engine", "the DDP/RDMAP engine", hw::EngineStats::group(),

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <string>
@@ -220,8 +221,10 @@ TEST_CASE("latency: read_lat: Read Request and its Response alternate, p50 is th
       requests.push_back(m[i]);
     }
   }
+  // The latency is kept in picoseconds and the capture's timestamps in nanoseconds, each
+  // rounded down on its own (PCIe times are not whole nanoseconds): they agree to 1 ns.
   const int64_t rtt = median_gap(requests, 100);
-  CHECK(w["by_size"]["8"]["latency_ns"]["p50"].get<int64_t>() == rtt);
+  CHECK(std::abs(w["by_size"]["8"]["latency_ns"]["p50"].get<int64_t>() - rtt) <= 1);
 }
 
 TEST_CASE("latency: an 8-byte Write's half round trip is below an 8-byte Read's whole time") {

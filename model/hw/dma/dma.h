@@ -1,30 +1,29 @@
 #pragma once
-/// The DMA engine and its PCIe link to host memory: TLP-level bandwidth and latency.
-/// A write of N bytes goes as ceil(N/MPS) posted memory-write TLPs, each with 24 bytes of
-/// header, framing and LCRC; a read as ceil(N/MRRS) read requests (24 bytes each, upstream)
-/// answered by completions of at most MPS bytes with 20 bytes of overhead (downstream),
-/// after the read latency. Both directions are pipelined: a transfer occupies its
-/// direction for its wire time only. Data moves in host memory functionally when the
-/// caller is told the transfer is done.
+/// The RNIC's DMA engine: its PCIe link to the host (pcie::Link, at the TLP level: MPS,
+/// MRRS and read completion boundary splits, DLLP overheads, flow-control credits, tags
+/// and completion buffer space; docs/architecture.md, "PCIe at the TLP level"), driven at
+/// the simulation's current time. Every access names the bus address it touches: host
+/// physical addresses for the RNIC's reads and writes of host memory, BAR offsets for the
+/// host's MMIO writes (doorbells). Data moves in host memory functionally; the caller acts
+/// on it when the time returned here has come.
 #include <cstdint>
 
 #include "model/common/sim.h"
 #include "model/common/units.h"
+#include "model/hw/pcie/link.h"
 #include "model/stats/stats.h"
 
 namespace rnicsim::hw {
 
 struct DmaConfig {
-  int gen = 3;                 ///< PCIe generation 1..5
-  int lanes = 8;
-  uint64_t mps = 256;          ///< max payload size, bytes
-  uint64_t mrrs = 512;         ///< max read request size, bytes
-  Duration read_latency = Duration::from_ns(500);  ///< request to first completion
-  Duration write_latency = Duration::from_ns(250); ///< posted write to memory visibility
-  uint32_t tlp_write_overhead = 24;  ///< bytes per memory write/read request TLP (64-bit address)
-  uint32_t tlp_completion_overhead = 20;  ///< bytes per completion TLP
+  pcie::PcieConfig pcie;
+  /// From a posted write's last TLP at the root port to its data being visible in host
+  /// memory (the root complex's write into the memory system).
+  Duration write_latency = Duration::from_ns(250);
 };
 
+/// The contract's `rnic.dma` figures (results-format.md), by operation; the TLP-level
+/// figures are `rnic.pcie` (pcie::PcieStats).
 struct DmaStats {
   uint64_t read_tlps = 0, write_tlps = 0, completion_tlps = 0;
   uint64_t read_bytes = 0, write_bytes = 0;
@@ -43,21 +42,25 @@ struct DmaStats {
 
 class Dma : public sc_core::sc_module {
  public:
+  /// `cfg.pcie` must pass its check() (the scenario's checks report what it names).
   Dma(sc_core::sc_module_name name, const DmaConfig& cfg);
-  /// Raw link rate in one direction, after line coding.
-  Rate link_rate() const { return rate_; }
-  /// Schedules a host-memory write; returns when its data is visible in host memory.
-  Duration write(uint64_t bytes);
-  /// Schedules a host-memory read; returns when its last completion has arrived.
-  Duration read(uint64_t bytes);
+  /// The rate each direction gives TLPs (line coding, DLLPs and SKP taken off).
+  Rate link_rate() const { return link_.tlp_rate(); }
+  /// Writes [pa, pa + bytes) of host memory now; returns when the data is visible there.
+  Duration write(uint64_t pa, uint64_t bytes);
+  /// Reads [pa, pa + bytes) of host memory now; returns when its last completion arrived.
+  Duration read(uint64_t pa, uint64_t bytes);
+  /// The host writes [offset, offset + bytes) of the RNIC's BAR (an MMIO write, a
+  /// doorbell), leaving the root port at `at` (not before now); returns when it has
+  /// reached the RNIC.
+  Duration host_write(uint64_t offset, uint64_t bytes, Duration at);
   const DmaStats& stats() const { return stats_; }
+  const pcie::PcieStats& pcie_stats() const { return link_.stats(); }
   const DmaConfig& config() const { return cfg_; }
 
  private:
   DmaConfig cfg_;
-  Rate rate_;
-  Duration up_free_{};    ///< device -> host direction (writes, read requests)
-  Duration down_free_{};  ///< host -> device direction (completions)
+  pcie::Link link_;
   DmaStats stats_;
 };
 

@@ -121,15 +121,33 @@ Duration Link::credits_back(Direction& d, Duration arrival, uint64_t payload, Ra
   return absorbed + fc_latency_;
 }
 
-Transfer Link::post(Direction& d, CreditPool& pool, Rate sink, Duration now, uint64_t addr, uint64_t bytes) {
+Transfer Link::post(Direction& d, CreditPool& pool, Rate sink, Duration now, uint64_t addr, uint64_t bytes,
+                    bool between) {
   Transfer t;
   bool first = true;
   for (const Chunk& c : split_writes(addr, bytes, cfg_.mps)) {
-    const Duration ready = std::max(now, d.free);
+    const Duration ready = std::max(now, between ? d.mmio_free : d.free);
     const uint64_t credits = data_credits(c);
     const Duration granted = *pool.available_at(ready, 1, credits);  // posted returns are always scheduled
     bool stalled = false;
-    const Duration end = send(d, now, granted, write_tlp_bytes(c), stalled);
+    Duration end;
+    if (between) {
+      // Its own queue in the root port: it waits for the MMIO writes before it only, and
+      // the completions scheduled past its start leave one TLP time later.
+      const Duration wt = wire_time(write_tlp_bytes(c));
+      Duration at = std::max(now, d.mmio_free);
+      stalled = granted > at;
+      if (stalled) at = granted;
+      end = at + wt;
+      d.mmio_free = end;
+      d.free = std::max(d.free, at) + wt;
+      d.stats->tlps += 1;
+      d.stats->link_bytes += write_tlp_bytes(c);
+      d.stats->busy_ps += wt.ps;
+      count_dllps(d);
+    } else {
+      end = send(d, now, granted, write_tlp_bytes(c), stalled);
+    }
     const Duration start = end - wire_time(write_tlp_bytes(c));
     pool.consume(start, 1, credits, credits_back(d, end, c.bytes, sink));
     if (stalled) {
@@ -154,7 +172,7 @@ Transfer Link::write(Duration now, uint64_t addr, uint64_t bytes) {
 
 Transfer Link::host_write(Duration now, uint64_t addr, uint64_t bytes) {
   stats_.host_writes += 1;
-  return post(down_, device_posted_, cfg_.device_sink_rate, now, addr, bytes);
+  return post(down_, device_posted_, cfg_.device_sink_rate, now, addr, bytes, /*between=*/true);
 }
 
 Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {

@@ -137,6 +137,7 @@ class Link {
  private:
   struct Direction {
     Duration free;        ///< when its last TLP's last byte has left
+    Duration mmio_free;   ///< when the host's last MMIO write has left (down only)
     Duration sink_free;   ///< when the receiver has absorbed what it got
     DirectionStats* stats = nullptr;
   };
@@ -146,7 +147,10 @@ class Link {
   /// The receiver's absorption of `payload` bytes arrived at `arrival` at `sink`; returns
   /// when its credits are back at the transmitter.
   Duration credits_back(Direction& d, Duration arrival, uint64_t payload, Rate sink);
-  Transfer post(Direction& d, CreditPool& pool, Rate sink, Duration now, uint64_t addr, uint64_t bytes);
+  /// Memory writes on `d`; `between`: the root port puts them on the link at once, between
+  /// the completions already scheduled there (host MMIO writes), which then leave later.
+  Transfer post(Direction& d, CreditPool& pool, Rate sink, Duration now, uint64_t addr, uint64_t bytes,
+                bool between = false);
   void count_dllps(Direction& d);
 
   PcieConfig cfg_;

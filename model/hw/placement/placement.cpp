@@ -116,7 +116,7 @@ PlaceResult PlacementUnit::place(uint32_t pd, uint32_t stag, uint64_t to, ConstB
     }
     for (const auto& w : rtl->writes) {
       mem_.write(w.addr, w.data.data(), w.data.size());
-      r.done = std::max(r.done, dma_.write(w.data.size()));
+      r.done = std::max(r.done, dma_.write(w.addr, w.data.size()));
     }
     stats_.bytes += payload.size();
     return r;
@@ -145,7 +145,7 @@ PlaceResult PlacementUnit::place(uint32_t pd, uint32_t stag, uint64_t to, ConstB
   Duration done = busy_until_;
   table_.translate(stag, to, payload.size(), [&](uint64_t pa, uint64_t n, uint64_t off) {
     mem_.write(pa, payload.data() + off, n);
-    done = std::max(done, dma_.write(n));
+    done = std::max(done, dma_.write(pa, n));
   });
   stats_.bytes += payload.size();
   r.done = done;

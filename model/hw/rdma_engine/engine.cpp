@@ -9,12 +9,56 @@
 #include "model/wire/mpa.h"
 
 namespace rnicsim::hw {
+namespace {
+
+/// The deepest queue a QP has (the scenario's qp.sq_depth and qp.rq_depth bound): a QP
+/// created with an unbounded receive queue gets a completion queue this much deeper.
+constexpr uint32_t kMaxQueueDepth = 65536;
+
+}  // namespace
+
+/// A queue's ring in host memory: `depth` slots of `slot` bytes on pages the driver
+/// allocated when it created the QP, filled in order and wrapping. Its pages are
+/// scattered, so a slot that runs into the next page is read or written piece by piece.
+struct RdmaEngine::Ring {
+  Ring(host::HostMemory& mem, uint32_t slot_bytes, uint32_t slots)
+      : slot(slot_bytes), depth(std::max<uint32_t>(1, slots)),
+        pages(mem.alloc_pages((uint64_t{depth} * slot + host::HostMemory::kPage - 1) / host::HostMemory::kPage)) {}
+  /// Calls `fn(pa, bytes)` for each piece of slot `i` (mod depth) that lies in one page.
+  template <class F>
+  void each_piece(uint64_t i, F fn) const {
+    const uint64_t start = (i % depth) * slot;
+    for (uint64_t off = start; off < start + slot;) {
+      const uint64_t n = std::min<uint64_t>(start + slot - off, host::HostMemory::kPage - off % host::HostMemory::kPage);
+      fn(pages[off / host::HostMemory::kPage] + off % host::HostMemory::kPage, n);
+      off += n;
+    }
+  }
+  /// DMA of the next slot (a WQE fetched, a CQE written): when it is done.
+  Duration read_next(Dma& dma) {
+    Duration done{};
+    each_piece(next++, [&](uint64_t pa, uint64_t n) { done = std::max(done, dma.read(pa, n)); });
+    return done;
+  }
+  Duration write_next(Dma& dma) {
+    Duration done{};
+    each_piece(next++, [&](uint64_t pa, uint64_t n) { done = std::max(done, dma.write(pa, n)); });
+    return done;
+  }
+  uint32_t slot, depth;
+  std::vector<uint64_t> pages;
+  uint64_t next = 0;  ///< the next slot to use
+};
 
 /// The QP's Port: what the protocol asks becomes DMA, placement and stream work here, with
 /// its timing; the times the protocol never sees live here too.
 struct RdmaEngine::Slot : rdmap::Port {
   Slot(RdmaEngine& engine, uint32_t qpn, uint32_t pd, uint32_t sq_depth, uint32_t rq_depth)
-      : e(engine), qp(qpn, pd, sq_depth, rq_depth, engine.placement_.regions(), *this, engine.stats_) {}
+      : e(engine),
+        qp(qpn, pd, sq_depth, rq_depth, engine.placement_.regions(), *this, engine.stats_),
+        sq(engine.mem_, engine.cfg_.wqe_size, sq_depth),
+        cq(engine.mem_, engine.cfg_.cqe_size,
+           sq_depth + std::min<uint32_t>(rq_depth, kMaxQueueDepth)) {}
 
   RdmaEngine& e;
   rdmap::Qp qp;
@@ -31,6 +75,7 @@ struct RdmaEngine::Slot : rdmap::Port {
   std::map<uint64_t, Duration> direct;  ///< FPDUs placed out of order (by fpdu_start): when visible
   Duration last_visible{};     ///< when the data of the last placement or host write is visible
   Duration atomic_read{};      ///< when the last atomic's read of its word returned
+  Ring sq, cq;                 ///< the send queue's WQEs and the completion queue's CQEs
 
   ddp::TaggedVerdict place(uint32_t pd, uint32_t stag, uint64_t to, ConstByteSpan payload,
                            placement::TaggedUse use) override {
@@ -60,7 +105,7 @@ struct RdmaEngine::Slot : rdmap::Port {
       const uint64_t a = va + k;
       const uint64_t piece = std::min<uint64_t>(n - k, host::HostMemory::kPage - a % host::HostMemory::kPage);
       e.mem_.write(buf.pa(a), src + k, piece);
-      landed = std::max(landed, e.dma_.write(piece));
+      landed = std::max(landed, e.dma_.write(buf.pa(a), piece));
       k += piece;
     }
     last_visible = std::max(landed, sim_now());
@@ -75,9 +120,9 @@ struct RdmaEngine::Slot : rdmap::Port {
     const uint64_t original = load_le64(b);
     store_le64(b, wire::atomic_apply(r, original));
     // The read-modify-write: a DMA read of the 8 bytes, then the write back.
-    atomic_read = e.dma_.read(8);
+    atomic_read = e.dma_.read(pa, 8);
     e.mem_.write(pa, b, 8);
-    e.dma_.write(8);
+    e.dma_.write(pa, 8);
     return original;
   }
 
@@ -107,7 +152,11 @@ struct RdmaEngine::Slot : rdmap::Port {
     // A successful completion's CQE goes to host memory by DMA (after the data it reports,
     // DMA writes being in order); the host sees it when it lands. Errors and flushes are
     // reported at once.
-    e.emit(c, c.status == WcStatus::Success ? e.dma_.write(e.cfg_.cqe_size) : sim_now());
+    if (c.status != WcStatus::Success) {
+      e.emit(c, sim_now());
+      return;
+    }
+    e.emit(c, cq.write_next(e.dma_));
   }
 
   void response_landed(uint64_t op) override {
@@ -210,12 +259,12 @@ void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
   if (!rdmap::Qp::is_work_request(w.opcode))
     throw std::invalid_argument(std::string("post_send: no work request carries ") + wire::to_string(w.opcode));
   // Doorbell (MMIO write) reaches the RNIC, then the WQE is fetched from host memory.
-  agenda_.after(cfg_.doorbell_latency, [this, qpn, w] {
+  agenda_.at(ring_doorbell(qpn), [this, qpn, w] {
     if (!qps_[qpn]->qp.ring_doorbell()) {
       qps_[qpn]->qp.post_send(w);  // not in RTS: flushed at once, nothing to fetch
       return;
     }
-    const Duration fetched = dma_.read(cfg_.wqe_size);
+    const Duration fetched = qps_[qpn]->sq.read_next(dma_);
     agenda_.at(fetched, [this, qpn, w] {
       ++stats_.wqes;
       qps_[qpn]->qp.post_send(w);
@@ -223,10 +272,17 @@ void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
   });
 }
 
+Duration RdmaEngine::ring_doorbell(uint32_t qpn) {
+  // The CPU's store leaves for the root port (doorbell_latency), then crosses the link
+  // as a posted memory write to the QP's doorbell in the RNIC's BAR.
+  return dma_.host_write(kDoorbellBase + uint64_t{qpn} * kDoorbellBytes, kDoorbellBytes,
+                         sim_now() + cfg_.doorbell_latency);
+}
+
 bool RdmaEngine::post_recv(uint32_t qpn, const Rqe& r) {
   // The driver knows the ring's occupancy: a full receive queue refuses the post at once.
   if (!qps_[qpn]->qp.reserve_receive()) return false;
-  agenda_.after(cfg_.doorbell_latency, [this, qpn, r] { qps_[qpn]->qp.post_recv(r); });
+  agenda_.at(ring_doorbell(qpn), [this, qpn, r] { qps_[qpn]->qp.post_recv(r); });
   return true;
 }
 
@@ -244,13 +300,30 @@ void RdmaEngine::tx_pump(Slot& s) {
     // The payload comes from host memory by DMA (an Atomic Response waits for its word's
     // read instead); the FPDU is written when it has arrived, in issue order.
     const Duration fetched = f.kind == rdmap::TxFpdu::Kind::AtomicResponse ? s.atomic_read
-                             : f.len                                        ? dma_.read(f.len)
+                             : f.len                                        ? read_source(f)
                                                                             : sim_now();
     const Duration ready = std::max(fetched + cfg_.fpdu_latency, s.tx_free);
     s.tx_free = ready;
     Slot* sp = &s;
     agenda_.at(ready, [this, sp, f] { write_fpdu(*sp, f); });
   }
+}
+
+Duration RdmaEngine::read_source(const rdmap::TxFpdu& f) {
+  // One DMA read per physical page of the payload: its pages are scattered.
+  Duration done = sim_now();
+  if (f.buf) {
+    for (uint64_t k = 0; k < f.len;) {
+      const uint64_t a = f.va + k;
+      const uint64_t n = std::min<uint64_t>(f.len - k, host::HostMemory::kPage - a % host::HostMemory::kPage);
+      done = std::max(done, dma_.read(f.buf->pa(a), n));
+      k += n;
+    }
+  } else {
+    placement_.regions().translate(f.src_stag, f.va, f.len,
+                                   [&](uint64_t pa, uint64_t n, uint64_t) { done = std::max(done, dma_.read(pa, n)); });
+  }
+  return done;
 }
 
 void RdmaEngine::write_fpdu(Slot& s, const rdmap::TxFpdu& f) {

@@ -38,8 +38,13 @@ using TermRecord = rdmap::TermRecord;
 using MpaParams = rdmap::MpaParams;
 using rdmap::to_string;
 
+/// The doorbells' place in the RNIC's BAR: one 8-byte register per QP from this offset.
+constexpr uint64_t kDoorbellBase = 0x1000;
+constexpr uint64_t kDoorbellBytes = 8;
+
 struct EngineConfig {
   Duration fpdu_latency = Duration::from_ns(19);  ///< clock period x cycles per FPDU
+  /// From the CPU's store to the doorbell to its TLP leaving the root port.
   Duration doorbell_latency = Duration::from_ns(400);
   uint32_t wqe_size = 64;
   uint32_t cqe_size = 32;
@@ -148,11 +153,16 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
  private:
   /// One QP: its protocol logic, the stream it runs on, and the timing state around it.
   struct Slot;
+  struct Ring;
   Slot* slot_of_conn(uint32_t conn);
   /// Pulls the QP's FPDUs while the send buffer has room; each is written when its payload
   /// has come by DMA, in issue order.
   void tx_pump(Slot& s);
   void write_fpdu(Slot& s, const rdmap::TxFpdu& f);
+  /// The host's MMIO write to the QP's doorbell: when it reaches the RNIC.
+  Duration ring_doorbell(uint32_t qpn);
+  /// DMA-reads an FPDU's payload from host memory now; returns when it has all arrived.
+  Duration read_source(const rdmap::TxFpdu& f);
   void schedule_completion(Slot& s);
   void emit(const Cqe& c, Duration when);
   void direct_place(Slot& s, uint64_t key, ConstByteSpan ulpdu);
