@@ -19,6 +19,7 @@
 #include "model/wire/ipv4.h"
 #include "model/wire/mpa.h"
 #include "model/wire/tcp.h"
+#include "model/wire/verbs.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace rnicsim;
@@ -29,7 +30,9 @@ namespace {
 /// The decoder a seed's first byte selects (tests/fuzz/make_seeds.cpp writes one seed each).
 enum Kind : uint8_t {
   kEth, kArp, kIpv4, kIcmpEcho, kIcmpError, kTcp, kMpaReqRep, kDdp, kReadRequest, kAtomicRequest,
-  kAtomicResponse, kTerminate, kTerminateMessage, kIpv4Receive, kMpaPeerFrame, kRtr, kKinds
+  kAtomicResponse, kTerminate, kTerminateMessage, kIpv4Receive, kMpaPeerFrame, kRtr,
+  // The verbs rings' bytes, which the application writes and the RNIC reads.
+  kSqWqe, kRqWqe, kCqe, kDoorbell, kKinds
 };
 
 /// Decoding `enc` (the encoding of a decoded value) again must succeed and encode to `enc`.
@@ -232,6 +235,40 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
       }
       (void)mpa::is_rtr_read_response(u);
+      break;
+    }
+    case kSqWqe: {
+      auto d = decode_sq_wqe(p, n);
+      bounded(d, n);
+      const auto peek = peek_sq_wqe_slots(p, n);
+      if (!peek) FUZZ_CHECK(d.status == peek.status);  // the base slot decides first
+      if (d) {
+        FUZZ_CHECK(peek.value >= 1 && peek.value <= kSqMaxSlots && d.length == peek.value * kSqSlotLen);
+        stable(encode_sq_wqe(d.value), decode_sq_wqe, [](const SqWqe& w) { return encode_sq_wqe(w); });
+      }
+      break;
+    }
+    case kRqWqe: {
+      auto d = decode_rq_wqe(p, n);
+      bounded(d, n);
+      if (d) {
+        FUZZ_CHECK(d.value.sgl.size() <= kRqMaxSge);
+        stable(enc_fixed(d.value, encode_rq_wqe), decode_rq_wqe, [](const RqWqe& r) { return enc_fixed(r, encode_rq_wqe); });
+      }
+      break;
+    }
+    case kCqe: {
+      auto d = decode_cqe(p, n);
+      bounded(d, n);
+      if (d) stable(enc_fixed(d.value, encode_cqe), decode_cqe, [](const Cqe& c) { return enc_fixed(c, encode_cqe); });
+      break;
+    }
+    case kDoorbell: {
+      auto d = decode_doorbell(p, n);
+      bounded(d, n);
+      if (d)
+        stable(enc_fixed(d.value, encode_doorbell), decode_doorbell,
+               [](const Doorbell& b) { return enc_fixed(b, encode_doorbell); });
       break;
     }
     default:

@@ -18,6 +18,7 @@
 #include "model/wire/ipv4.h"
 #include "model/wire/mpa.h"
 #include "model/wire/tcp.h"
+#include "model/wire/verbs.h"
 #include "tests/fuzz/offload_endpoint.h"
 
 using namespace rnicsim;
@@ -185,6 +186,45 @@ void wire_seeds() {
   wire_seed("ipv4_receive_tcp", 13, ipv4_packet(kIpProtoTcp, tcp_segment(th, 0)));
   for (auto t : {mpa::RtrType::Write, mpa::RtrType::Read, mpa::RtrType::Send})
     wire_seed(std::string("rtr_") + mpa::to_string(t), 15, mpa::rtr_ulpdu(t));
+
+  // The verbs rings (model/wire/verbs.h): an RDMA Write WQE, an inline Send of 100 bytes
+  // (3 slots), a receive WQE with two SGEs, a CQE and a doorbell.
+  SqWqe wr;
+  wr.wr_id = 1;
+  wr.opcode = SqOpcode::RdmaWrite;
+  wr.signaled = true;
+  wr.num_sge = 1;
+  wr.rkey = 0x102;
+  wr.remote_addr = 0x10000;
+  wr.total_length = 4096;
+  wr.sge = {0x20000, 4096, 0x101};
+  wire_seed("verbs_sq_write", 16, encode_sq_wqe(wr));
+  SqWqe inl;
+  inl.wr_id = 2;
+  inl.opcode = SqOpcode::Send;
+  inl.solicited = true;
+  inl.is_inline = true;
+  inl.inline_data.assign(100, 0x5A);
+  inl.total_length = 100;
+  wire_seed("verbs_sq_inline_send", 16, encode_sq_wqe(inl));
+  RqWqe rq;
+  rq.wr_id = 3;
+  rq.sgl = {{0x30000, 2048, 0x103}, {0x40000, 2048, 0x103}};
+  std::vector<uint8_t> rqb(kRqSlotLen);
+  encode_rq_wqe(rqb.data(), rq);
+  wire_seed("verbs_rq_wqe", 17, rqb);
+  Cqe cqe;
+  cqe.wr_id = 3;
+  cqe.qpn = 1;
+  cqe.byte_len = 4096;
+  cqe.opcode = CqeOpcode::Recv;
+  cqe.phase = true;
+  std::vector<uint8_t> cb(kCqeLen);
+  encode_cqe(cb.data(), cqe);
+  wire_seed("verbs_cqe", 18, cb);
+  std::vector<uint8_t> db(kDoorbellLen);
+  encode_doorbell(db.data(), Doorbell{1, 7});
+  wire_seed("verbs_doorbell", 19, db);
 }
 
 /// The stream bytes of FPDUs carrying `ulpdus`, framed as the transmit path frames them

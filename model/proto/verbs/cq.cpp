@@ -1,0 +1,34 @@
+#include "model/proto/verbs/cq.h"
+
+#include <stdexcept>
+
+#include "model/wire/verbs.h"
+
+namespace rnicsim::verbs {
+
+CqRing::CqRing(uint64_t base, uint32_t depth) : base_(base), depth_(depth) {
+  if (depth == 0) throw std::invalid_argument("CqRing: depth 0");
+}
+
+uint64_t CqRing::slot_address(uint64_t index) const { return base_ + (index % depth_) * wire::kCqeLen; }
+
+CqRing::Produced CqRing::produce() {
+  Produced p;
+  if (overflowed() || full()) {
+    ++overflows_;
+    return p;
+  }
+  p.status = Status::Ok;
+  p.index = producer_++;
+  p.addr = slot_address(p.index);
+  p.phase = phase_of(p.index);
+  return p;
+}
+
+bool CqRing::set_consumer(uint64_t c) {
+  if (c < consumer_ || c > producer_) return false;
+  consumer_ = c;
+  return true;
+}
+
+}  // namespace rnicsim::verbs
