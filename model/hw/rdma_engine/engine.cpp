@@ -86,13 +86,16 @@ struct RdmaEngine::Slot : rdmap::Port {
   uint64_t sq_pi = 0, rq_pi = 0;   ///< the driver's producer indices (slots)
   uint64_t sq_outstanding = 0;     ///< the driver's count of WQEs posted and not completed
   std::deque<DoorbellRecord> sq_doorbells;  ///< SQ doorbells whose WQEs are not all fetched
-  bool sq_fetching = false, rq_fetching = false;
+  bool sq_fetching = false;
   uint64_t cq_polled = 0;          ///< the application's CQ consumer index
   uint64_t cq_reported = 0;        ///< the last consumer index it wrote in a doorbell
   bool event;                      ///< the application waits for interrupts
   verbs::InterruptModerator irq;
   Duration timer_at{-1};           ///< the moderation timer set (none: -1)
-  bool irq_pending = false;        ///< an interrupt raised, its handler not yet run
+  /// The driver's own CQEs (errors, flushes) waiting for the CQEs written before them to
+  /// be polled: (the CQ producer when it was made, the CQE), so the application sees a
+  /// QP's completions in order.
+  std::deque<std::pair<uint64_t, Cqe>> sw_pending;
   bool cq_failed = false;          ///< the CQ overflowed: its QP went to ERROR
 
   ddp::TaggedVerdict place(uint32_t pd, uint32_t stag, uint64_t to, ConstByteSpan payload,
@@ -172,7 +175,11 @@ struct RdmaEngine::Slot : rdmap::Port {
     // and flushes are the driver's own CQEs (as cxgb4 flushes in software): seen at once.
     if (c.opcode != WcOpcode::Recv && sq_outstanding > 0) --sq_outstanding;
     if (c.status != WcStatus::Success || cq_failed) {
-      e.emit_sw(c);
+      // After an overflow the CQ takes nothing: what completes before the QP's move to
+      // ERROR is reported lost too.
+      Cqe f = c;
+      if (cq_failed && f.status == WcStatus::Success) f.status = WcStatus::FatalError;
+      e.emit_sw(*this, f);
       return;
     }
     e.write_cqe(*this, c);
@@ -352,6 +359,9 @@ void RdmaEngine::post_send(uint32_t qpn, const Wqe& w) {
 bool RdmaEngine::post_recv(uint32_t qpn, const Rqe& r) {
   Slot& s = *qps_.at(qpn);
   if (r.sgl.size() > wire::kRqMaxSge) throw std::invalid_argument("post_recv: more than 3 SGEs");
+  for (const Sge& g : r.sgl)
+    if (g.length > UINT32_MAX) throw std::invalid_argument("post_recv: an SGE over 4 GiB");
+  if (s.rq_pi + 1 - s.rq.consumer() > s.rq.depth()) throw std::logic_error("post_recv: the receive queue's ring is full");
   // The driver knows the ring's occupancy: a full receive queue refuses the post at once.
   if (!s.qp.reserve_receive()) return false;
   wire::RqWqe q;
@@ -360,8 +370,6 @@ bool RdmaEngine::post_recv(uint32_t qpn, const Rqe& r) {
     q.sgl.push_back(wire::VerbsSge{g.va, static_cast<uint32_t>(g.length), lkey_of(g.buf)});
   std::array<uint8_t, wire::kRqSlotLen> bytes{};
   wire::encode_rq_wqe(bytes.data(), q);
-  if (s.rq_pi + 1 - s.rq.consumer() > s.rq.depth())
-    throw std::logic_error("post_recv: the receive queue's ring is full");
   mem_.write(s.rq.slot_address(s.rq_pi), bytes.data(), bytes.size());
   ++s.rq_pi;
   ring(wire::kRqDoorbellOffset, wire::Doorbell{qpn, static_cast<uint32_t>(s.rq_pi)}, wire::kDoorbellLen);
@@ -381,7 +389,9 @@ void RdmaEngine::on_doorbell(uint64_t offset, const uint8_t* bytes, bool push) {
     case kSqPushOffset:
     case wire::kSqDoorbellOffset: {
       const uint64_t start = s.sq.producer();
-      if (!s.sq.set_producer(verbs::extend_index(index, start))) {
+      const uint64_t p = verbs::extend_index(index, start);
+      if (p == start) return;  // nothing new (a doorbell rung again): nothing to take
+      if (!s.sq.set_producer(p)) {
         ++stats_.bad_doorbells;
         return;
       }
@@ -412,8 +422,8 @@ void RdmaEngine::on_doorbell(uint64_t offset, const uint8_t* bytes, bool push) {
       if (offset == wire::kCqConsumerDoorbellOffset) return;
       s.irq.arm(offset == wire::kCqArmSolicitedDoorbellOffset);
       // CQEs written past the index the arm carries: the application has not seen them, so
-      // they count now (as mlx5 raises an event at once when armed on a non-empty CQ).
-      if (s.cq.producer() > c && s.irq.on_cqe(sim_now(), true, true)) raise_interrupt(s);
+      // the interrupt comes at once (as mlx5 raises the event when armed on a non-empty CQ).
+      if (s.cq.producer() > c && s.irq.raise_pending()) raise_interrupt(s);
       arm_timer(s);
       return;
     }
@@ -477,7 +487,7 @@ void RdmaEngine::take_wqe(Slot& s) {
   } else {
     // Bytes no driver of ours writes: the QP cannot go on (a local QP operation error).
     ++stats_.bad_wqes;
-    emit_sw(Cqe{load_le64(b.data()), s.qp.qpn(), WcStatus::LocalQpOperationError, 0, WcOpcode::Send});
+    s.completion(Cqe{load_le64(b.data()), s.qp.qpn(), WcStatus::LocalQpOperationError, 0, WcOpcode::Send});
     Slot* sp = &s;
     agenda_.at(sim_now(), [sp] { sp->qp.fatal(); });
   }
@@ -489,54 +499,61 @@ void RdmaEngine::take_wqe(Slot& s) {
 }
 
 void RdmaEngine::fetch_rqes(Slot& s) {
-  if (s.rq_fetching || s.rq.empty()) return;
-  Duration done = sim_now();
+  // The RQEs are read by DMA (one read per range, as for WQEs) and taken at once: an RNIC
+  // that knows from the doorbell that they are there fetches them ahead of the Sends that
+  // need them, so a Send's placement never waits for its RQE (nor is one refused for want
+  // of a receive whose doorbell has arrived).
   for (const verbs::ByteRange& r : s.rq.fetch_plan(s.rq.consumer(), s.rq.producer(), dma_.config().pcie.mrrs)) {
-    done = std::max(done, dma_.read(r.addr, r.len));
+    dma_.read(r.addr, r.len);
     ++stats_.rqe_reads;
   }
-  s.rq_fetching = true;
-  const uint64_t upto = s.rq.producer();
-  Slot* sp = &s;
-  agenda_.at(done, [this, sp, upto] {
-    sp->rq_fetching = false;
-    while (sp->rq.consumer() < upto) {
-      std::array<uint8_t, wire::kRqSlotLen> b{};
-      mem_.read(sp->rq.slot_address(sp->rq.consumer()), b.data(), b.size());
-      sp->rq.consume(1);
-      ++stats_.rqes;
-      const auto q = wire::decode_rq_wqe(b.data(), b.size());
-      Rqe r;
-      r.wr_id = static_cast<bool>(q) ? q.value.wr_id : load_le64(b.data());
-      bool good = static_cast<bool>(q);
-      if (good) {
-        for (const wire::VerbsSge& g : q.value.sgl) {
-          const auto it = lkeys_.find(g.lkey);
-          if (it == lkeys_.end()) {
-            good = false;
-            break;
-          }
-          r.sgl.push_back(Sge{it->second, g.addr, g.length});
+  while (s.rq.consumer() < s.rq.producer()) {
+    std::array<uint8_t, wire::kRqSlotLen> b{};
+    mem_.read(s.rq.slot_address(s.rq.consumer()), b.data(), b.size());
+    s.rq.consume(1);
+    ++stats_.rqes;
+    const auto q = wire::decode_rq_wqe(b.data(), b.size());
+    Rqe r;
+    r.wr_id = q ? q.value.wr_id : load_le64(b.data());
+    bool good = static_cast<bool>(q);
+    if (good) {
+      for (const wire::VerbsSge& g : q.value.sgl) {
+        const auto it = lkeys_.find(g.lkey);
+        if (it == lkeys_.end()) {
+          good = false;
+          break;
         }
+        r.sgl.push_back(Sge{it->second, g.addr, g.length});
       }
-      if (!good) {
-        ++stats_.bad_wqes;
-        r.sgl.clear();
-        emit_sw(Cqe{r.wr_id, sp->qp.qpn(), WcStatus::LocalQpOperationError, 0, WcOpcode::Recv});
-        agenda_.at(sim_now(), [sp] { sp->qp.fatal(); });
-        continue;
-      }
-      sp->qp.post_recv(r);
     }
-    fetch_rqes(*sp);
-  });
+    if (!good) {
+      // Bytes no driver of ours writes: a local QP operation error, the QP to ERROR.
+      ++stats_.bad_wqes;
+      s.completion(Cqe{r.wr_id, s.qp.qpn(), WcStatus::LocalQpOperationError, 0, WcOpcode::Recv});
+      Slot* sp = &s;
+      agenda_.at(sim_now(), [sp] { sp->qp.fatal(); });
+      continue;
+    }
+    s.qp.post_recv(r);
+  }
 }
 
-void RdmaEngine::emit_sw(const Cqe& c) {
+void RdmaEngine::emit_sw(Slot& s, const Cqe& c) {
   ++stats_.sw_cqes;
-  agenda_.at(sim_now(), [this, c] {
+  s.sw_pending.emplace_back(s.cq.producer(), c);
+  if (s.cq_polled >= s.cq.producer()) {
+    // Nothing written before it is still unseen: the application sees it now.
+    Slot* sp = &s;
+    agenda_.at(sim_now(), [this, sp] { release_sw(*sp); });
+  }
+}
+
+void RdmaEngine::release_sw(Slot& s) {
+  while (!s.sw_pending.empty() && s.sw_pending.front().first <= s.cq_polled) {
+    const Cqe c = s.sw_pending.front().second;
+    s.sw_pending.pop_front();
     if (cqe_sink_) cqe_sink_(c);
-  });
+  }
 }
 
 void RdmaEngine::write_cqe(Slot& s, const Cqe& c) {
@@ -548,7 +565,7 @@ void RdmaEngine::write_cqe(Slot& s, const Cqe& c) {
     s.cq_failed = true;
     Cqe f = c;
     f.status = WcStatus::FatalError;
-    emit_sw(f);
+    emit_sw(s, f);
     Slot* sp = &s;
     agenda_.at(sim_now(), [sp] { sp->qp.fatal(); });
     return;
@@ -611,7 +628,9 @@ void RdmaEngine::poll_cq(Slot& s) {
     if (!static_cast<bool>(q) || !s.cq.is_new(s.cq_polled, q.value.phase)) break;
     ++s.cq_polled;
     if (cqe_sink_) cqe_sink_(verbs::from_wire(q.value));
+    release_sw(s);
   }
+  release_sw(s);
   // The consumer index goes back to the RNIC every sixteenth of the ring (as cxgb4's
   // CIDX updates), so the RNIC's view of the free slots lags by at most that much.
   const uint64_t every = std::max<uint32_t>(1, s.cq.depth() / 16);
@@ -633,7 +652,7 @@ void RdmaEngine::tx_pump(Slot& s) {
   rdmap::TxFpdu f;
   // Payload is read ahead of the stream up to tx_prefetch bytes per QP (the engine's
   // transmit buffer), not for the whole send buffer's room at once.
-  while (s.prefetched < cfg_.tx_prefetch && s.qp.next_fpdu(mulpdu, room(), f)) {
+  while ((s.prefetched == 0 || s.prefetched < cfg_.tx_prefetch) && s.qp.next_fpdu(mulpdu, room(), f)) {
     s.reserved += f.reserve;
     if (dma_payload(f)) s.prefetched += f.len;
     // The payload comes from host memory by DMA (an Atomic Response waits for its word's

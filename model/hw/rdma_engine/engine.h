@@ -68,7 +68,7 @@ struct EngineConfig {
 
 /// How the application learns of a QP's completions (its CQ, one per QP).
 struct CqOptions {
-  uint32_t depth = 0;  ///< CQEs the ring holds (0: sq_depth + rq_depth, at most 65536 each)
+  uint32_t depth = 0;  ///< CQEs the ring holds (0: sq_depth + rq_depth, the latter at most 65536)
   bool event = false;  ///< false: it polls (sees each CQE as it lands); true: armed, interrupts
   verbs::Moderation moderation;  ///< event: interrupt moderation by count and time
 };
@@ -148,7 +148,8 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   /// host memory (inline data copied in, up to max_inline) and the SQ doorbell is rung (an
   /// MMIO write); the RNIC's half fetches and decodes the bytes. Its opcode must be one a
   /// work request may carry (rdmap::Qp::is_work_request, else std::invalid_argument); a
-  /// full ring (more than sq_depth WQEs posted and not fetched) is std::logic_error.
+  /// full ring (no room for the WQE's slots among the sq_depth * sq_wqe_slots(max_inline)
+  /// not yet fetched) is std::logic_error.
   void post_send(uint32_t qpn, const Wqe& w);
   /// ibv_post_recv: the receive WQE into the receive queue's ring and the RQ doorbell;
   /// false when the receive queue already holds rq_depth receives: refused, and counted
@@ -235,7 +236,9 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   Duration read_source(const rdmap::TxFpdu& f);
   void schedule_completion(Slot& s);
   /// A completion the driver writes itself (errors and flushes): seen at once.
-  void emit_sw(const Cqe& c);
+  void emit_sw(Slot& s, const Cqe& c);
+  /// Delivers the driver's CQEs whose turn has come (every CQE written before them polled).
+  void release_sw(Slot& s);
   void direct_place(Slot& s, uint64_t key, ConstByteSpan ulpdu);
 
   EngineConfig cfg_;

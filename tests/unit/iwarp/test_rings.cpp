@@ -256,13 +256,16 @@ TEST_CASE("rings: a CQE that finds its CQ full is an overflow: that work fails a
   CHECK(t.st().cqes == 2);
   CHECK(t.st().cq_overflows == 1);
   REQUIRE(t.seen.size() == 3);
-  // The driver reports the lost one at once; the two written are polled when they land.
-  CHECK(t.seen[0].wr_id == 12);
-  CHECK(t.seen[0].status == hw::WcStatus::FatalError);
-  CHECK(t.seen[1].wr_id == 10);
+  // The two written are polled when they land; the driver reports the lost one after
+  // them, so the QP's completions stay in order.
+  CHECK(t.seen[0].wr_id == 10);
+  CHECK(t.seen[0].status == hw::WcStatus::Success);
+  CHECK(t.seen[1].wr_id == 11);
   CHECK(t.seen[1].status == hw::WcStatus::Success);
-  CHECK(t.seen[2].wr_id == 11);
-  CHECK(t.seen[2].status == hw::WcStatus::Success);
+  CHECK(t.seen[2].wr_id == 12);
+  CHECK(t.seen[2].status == hw::WcStatus::FatalError);
+  CHECK(t.seen_at[2] == t.seen_at[1]);
+  CHECK(t.st().sw_cqes == 1);
   CHECK(t.rnic->engine().state(t.qpn) == hw::QpState::Error);
 }
 
