@@ -361,9 +361,11 @@ bool RdmaEngine::post_recv(uint32_t qpn, const Rqe& r) {
   if (r.sgl.size() > wire::kRqMaxSge) throw std::invalid_argument("post_recv: more than 3 SGEs");
   for (const Sge& g : r.sgl)
     if (g.length > UINT32_MAX) throw std::invalid_argument("post_recv: an SGE over 4 GiB");
-  if (s.rq_pi + 1 - s.rq.consumer() > s.rq.depth()) throw std::logic_error("post_recv: the receive queue's ring is full");
   // The driver knows the ring's occupancy: a full receive queue refuses the post at once.
   if (!s.qp.reserve_receive()) return false;
+  // The RNIC takes RQEs when their doorbell arrives, before they can complete, so a ring of
+  // rq_depth slots always has room for a receive the QP reserved.
+  if (s.rq_pi + 1 - s.rq.consumer() > s.rq.depth()) throw std::logic_error("post_recv: the receive queue's ring is full");
   wire::RqWqe q;
   q.wr_id = r.wr_id;
   for (const Sge& g : r.sgl)
