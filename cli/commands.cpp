@@ -16,6 +16,7 @@
 
 #include "cli/golden.h"
 #include "model/scenario/profiles.h"
+#include "model/scenario/units_parse.h"
 
 namespace rnicsim::cli {
 namespace fs = std::filesystem;
@@ -108,6 +109,8 @@ int cmd_profiles() {
     fmt::print("{}: {}\n", p.name, p.description);
     fmt::print("  {:<30} {:>10}  {}\n", "pcie.gen, pcie.lanes", fmt::format("{} x{}", p.pcie_gen, p.pcie_lanes),
                "PCIe link when rnic.pcie does not say");
+    fmt::print("  {:<30} {:>10}  {}\n", "pcie.read_latency", scenario::format_duration(p.pcie_read_latency),
+               "completer latency when rnic.pcie does not say");
     for (const auto& q : p.params) fmt::print("  {:<30} {:>10}  {}\n", q.name, q.value, q.description);
   }
   return kOk;

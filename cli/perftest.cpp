@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "model/scenario/profiles.h"
+#include "model/scenario/units_parse.h"
 
 namespace rnicsim::cli {
 namespace fs = std::filesystem;
@@ -289,10 +290,11 @@ int build_yaml(const Options& o, const std::vector<std::string>& args, std::stri
   doc["name"] = std::string("perftest_") + o.test->name;
   doc["description"] = command_line(args);
   if (o.seed) doc["seed"] = *o.seed;
-  if (o.duration) {
-    doc["stop"]["after"] = fmt::format("{}s", *o.duration);
-    doc["stop"].SetStyle(YAML::EmitterStyle::Flow);
-  }
+  // perftest runs until its iterations are done: without -D the cap is an hour of
+  // simulated time (a run ends as soon as every workload has finished), not the
+  // contract's default second, which a sweep to 8 MiB at 40 Gb/s outlasts.
+  doc["stop"]["after"] = fmt::format("{}s", o.duration ? *o.duration : 3600);
+  doc["stop"].SetStyle(YAML::EmitterStyle::Flow);
   for (auto h : hosts) h.SetStyle(YAML::EmitterStyle::Flow);
   hosts.SetStyle(YAML::EmitterStyle::Block);
   doc["hosts"] = hosts;
@@ -325,7 +327,7 @@ int build_yaml(const Options& o, const std::vector<std::string>& args, std::stri
 
 const char* kLine = "---------------------------------------------------------------------------------------\n";
 
-void banner(const Options& o, int ib_mtu, const std::string& device) {
+void banner(const Options& o, int ib_mtu, const std::string& device, uint64_t max_inline) {
   fmt::print("{}", kLine);
   fmt::print("                    {}\n", o.test->title);
   fmt::print(" Dual-port       : OFF\t\tDevice         : {}\n", device);
@@ -334,7 +336,7 @@ void banner(const Options& o, int ib_mtu, const std::string& device) {
   fmt::print(" TX depth        : {}\n", o.test->lat ? 1 : o.depth);
   fmt::print(" Mtu             : {}[B]\n", ib_mtu);
   fmt::print(" Link type       : Ethernet\n");
-  fmt::print(" Max inline data : 0[B]\n");
+  fmt::print(" Max inline data : {}[B]\n", max_inline);
   fmt::print(" rdma_cm QPs\t : ON\n");
   fmt::print(" Data ex. method : rdma_cm\n");
   if (o.duration) fmt::print(" Duration        : {}[sec]\n", *o.duration);
@@ -357,7 +359,10 @@ void table(const Options& o, const nlohmann::ordered_json& w) {
     if (!o.test->lat) {
       const double gbps = num(f["goodput_gbps"]);
       const double avg = o.gbits ? gbps : gbps * 1e9 / 8.0 / 1048576.0;
-      fmt::print(" {:<7}    {:<10}     {:<7}            {:<7.2f}            {:<7.6f}\n", s, done, "-", avg,
+      // With -D perftest skips the peak (noPeak is its default with a duration): 0.00.
+      const double pk = o.duration ? 0.0 : num(f["peak_gbps"]);
+      const double peak = o.gbits ? pk : pk * 1e9 / 8.0 / 1048576.0;
+      fmt::print(" {:<7}    {:<10}     {:<7.2f}            {:<7.2f}            {:<7.6f}\n", s, done, peak, avg,
                  num(f["msg_rate_mps"]));
     } else {
       const auto& l = f["latency_ns"];
@@ -426,7 +431,19 @@ int cmd_perftest(const std::vector<std::string>& args) {
     f << out.results.dump(2) << "\n";
     if (!f) return bad(fmt::format("--out_json {}: cannot be written", o.out_json));
   }
-  banner(o, ib_mtu, device);
+  // The inline data the client's RNIC takes (its profile's max_inline, or the scenario's).
+  uint64_t max_inline = 0;
+  {
+    const auto& rn = lr.scenario->hosts[0].rnic;
+    const auto it = rn.overrides.find("max_inline");
+    if (it != rn.overrides.end()) {
+      max_inline = scenario::parse_size(it->second).value_or(0);
+    } else if (const scenario::Profile* p = scenario::find_profile(rn.profile)) {
+      for (const auto& q : p->params)
+        if (q.name == "max_inline") max_inline = scenario::parse_size(q.value).value_or(0);
+    }
+  }
+  banner(o, ib_mtu, device, max_inline);
   const auto& w = out.results["workloads"]["w1"];
   table(o, w);
   const uint64_t errors = w["errors"].get<uint64_t>(), unfinished = w["unfinished"].get<uint64_t>();

@@ -376,8 +376,8 @@ uint32_t Host::reg_mr(const VirtBuffer& b, uint32_t pd, uint32_t access) {
   return *stag;
 }
 
-uint32_t Host::create_qp(uint32_t pd, uint32_t sq_depth, uint32_t rq_depth) {
-  return rnic_->engine().create_qp(pd, sq_depth, rq_depth);
+uint32_t Host::create_qp(uint32_t pd, uint32_t sq_depth, uint32_t rq_depth, const hw::CqOptions& cq) {
+  return rnic_->engine().create_qp(pd, sq_depth, rq_depth, cq);
 }
 
 void Host::post_send(uint32_t qpn, const hw::Wqe& w) { rnic_->engine().post_send(qpn, w); }

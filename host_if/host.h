@@ -173,7 +173,7 @@ class Host : private SoftTcpNet {
   /// Registers a region with the RNIC; returns its STag.
   uint32_t reg_mr(const VirtBuffer& b, uint32_t pd, uint32_t access);
   /// A QP whose send queue holds `sq_depth` work requests and receive queue `rq_depth` receives.
-  uint32_t create_qp(uint32_t pd, uint32_t sq_depth, uint32_t rq_depth);
+  uint32_t create_qp(uint32_t pd, uint32_t sq_depth, uint32_t rq_depth, const hw::CqOptions& cq = {});
   void post_send(uint32_t qpn, const hw::Wqe& w);
   /// False when the receive queue already holds rq_depth receives (refused, counted).
   [[nodiscard]] bool post_recv(uint32_t qpn, const hw::Rqe& r);

@@ -38,6 +38,16 @@ class HostMemory {
     return pages;
   }
 
+  /// `n` physically contiguous free pages (as dma_alloc_coherent gives a driver for its
+  /// rings): the first one's address. They come from a region of their own, above the
+  /// scattered pages' window, in order, so they draw nothing from the seeded order.
+  uint64_t alloc_contiguous(uint64_t n) {
+    const uint64_t base = next_coherent_ * kPage;
+    for (uint64_t k = 0; k < n; ++k) used_[base + k * kPage] = 0;
+    next_coherent_ += n;
+    return base;
+  }
+
   void write(uint64_t pa, const uint8_t* src, uint64_t len) {
     while (len > 0) {
       const uint64_t off = pa % kPage;
@@ -116,6 +126,9 @@ class HostMemory {
   }
   Rng rng_;
   uint64_t next_frame_ = 0x100;  ///< first frame above 1 MiB
+  /// Contiguous allocations from 1 TiB: above every scattered page (whose window ends
+  /// 64 x 1 MiB frames past the bump pointer, 256 GiB).
+  uint64_t next_coherent_ = uint64_t{1} << 28;
   std::unordered_map<uint64_t, uint8_t> used_;  ///< allocated page -> its byte while not held
   std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;
 };

@@ -68,7 +68,8 @@ void read_pcie(Ctx& c, const YNode& n, const std::string& path, PcieSpec& p) {
   }
   m.read("mps", p.mps, read_tlp_size);
   m.read("mrrs", p.mrrs, read_tlp_size);
-  m.read("read_latency", p.read_latency, read_duration);
+  if (const YNode* r = m.get("read_latency"))
+    if (const auto v = read_duration(c, *r, m.sub("read_latency"))) p.read_latency = *v;
   if (const YNode* r = m.get("rcb")) {
     const auto v = read_size(c, *r, m.sub("rcb"));
     if (v && *v != 64 && *v != 128)

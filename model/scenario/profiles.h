@@ -2,6 +2,8 @@
 /// Named RNIC parameter sets (`rnic.profile`). Every parameter may be overridden under
 /// `rnic:` in a scenario by its name; `rnicsim profiles` prints this table.
 #include <string>
+
+#include "model/common/units.h"
 #include <vector>
 
 namespace rnicsim::scenario {
@@ -23,6 +25,8 @@ struct Profile {
   /// line rate's payload both ways (docs/scenarios.md, "RNIC profiles").
   int pcie_gen = 3;
   int pcie_lanes = 8;
+  /// The completer's read latency when `rnic.pcie.read_latency` does not say.
+  Duration pcie_read_latency = Duration::from_ns(500);
 };
 
 /// All profiles, in the order `rnicsim profiles` lists them.

@@ -59,7 +59,7 @@ struct PcieSpec {
   uint64_t mrrs = 512;  ///< max read request size, bytes: 128..4096, power of two
   /// The completer's read latency: from a read request's last byte leaving the RNIC to
   /// the root complex returning its first data.
-  Duration read_latency = Duration::from_ns(500);
+  std::optional<Duration> read_latency;  ///< absent: the profile's (Profile::pcie_read_latency)
   uint64_t rcb = 64;           ///< the root port's read completion boundary: 64 or 128 bytes
   bool extended_tags = true;   ///< 256 tags for reads in flight (false: 32)
 };
@@ -176,6 +176,10 @@ struct ConnectionSpec {
   MpaSpec mpa;
   uint32_t sq_depth = 256;
   uint32_t rq_depth = 256;
+  uint32_t cq_depth = 0;          ///< each QP's CQ (0: sq_depth + rq_depth)
+  std::string cq_mode = "poll";   ///< poll | event (armed, MSI-X interrupts)
+  uint32_t cq_moderation_count = 0;     ///< event: interrupt at this many CQEs (0, 1: each)
+  Duration cq_moderation_period{};     ///< event: or this long after the first (0: at once)
   Loc loc;
 };
 

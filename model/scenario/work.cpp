@@ -134,9 +134,19 @@ void read_connections(Ctx& c, const YNode* n, Scenario& s) {
     } else {
       if (const YNode* mp = m.get("mpa")) read_mpa(c, *mp, m.sub("mpa"), cn.mpa);
       if (const YNode* q = m.get("qp")) {
-        MapIn qm(c, *q, m.sub("qp"), {"sq_depth", "rq_depth"});
+        MapIn qm(c, *q, m.sub("qp"), {"sq_depth", "rq_depth", "cq_depth", "cq_mode", "cq_moderation"});
         qm.read("sq_depth", cn.sq_depth, read_uint, 1, 65536);
         qm.read("rq_depth", cn.rq_depth, read_uint, 1, 65536);
+        qm.read("cq_depth", cn.cq_depth, read_uint, 1, 131072);
+        qm.read("cq_mode", cn.cq_mode, read_enum, std::vector<std::string>{"poll", "event"});
+        if (const YNode* mo = qm.get("cq_moderation")) {
+          MapIn mm(c, *mo, qm.sub("cq_moderation"), {"count", "period"});
+          mm.read("count", cn.cq_moderation_count, read_uint, 0, 65535);
+          mm.read("period", cn.cq_moderation_period, read_duration);
+          if (cn.cq_mode != "event")
+            c.error(mo->loc, fmt::format("{}: moderation paces interrupts, so it needs cq_mode: event",
+                                         qm.sub("cq_moderation")));
+        }
       }
     }
     s.connections.push_back(std::move(cn));

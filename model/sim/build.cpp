@@ -70,8 +70,19 @@ hw::pcie::PcieConfig pcie_config(const scenario::PcieSpec& p, const scenario::Pr
   c.mrrs = p.mrrs;
   c.rcb = p.rcb;
   c.extended_tags = p.extended_tags;
-  c.completer_latency = p.read_latency;
+  c.completer_latency = p.read_latency.value_or(prof.pcie_read_latency);
   return c;
+}
+
+/// A connection's completion queues (`qp.cq_depth`, `qp.cq_mode`, `qp.cq_moderation`).
+using CqSetup = hw::CqOptions;
+CqSetup cq_setup(const scenario::ConnectionSpec& c) {
+  CqSetup o;
+  o.depth = c.cq_depth;
+  o.event = c.cq_mode == "event";
+  o.moderation.count = c.cq_moderation_count;
+  o.moderation.period = c.cq_moderation_period;
+  return o;
 }
 
 hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
@@ -101,6 +112,10 @@ hw::RnicConfig rnic_config(const scenario::HostSpec& h, Rate rate) {
   c.engine.doorbell_latency = pv.duration("doorbell_latency");
   c.engine.wqe_size = static_cast<uint32_t>(pv.size("wqe_size"));
   c.engine.cqe_size = static_cast<uint32_t>(pv.size("cqe_size"));
+  c.engine.max_inline = static_cast<uint32_t>(pv.size("max_inline"));
+  c.engine.wqe_push_max = static_cast<uint32_t>(pv.size("wqe_push_max"));
+  c.engine.interrupt_latency = pv.duration("interrupt_latency");
+  c.engine.tx_prefetch = pv.size("tx_prefetch");
   c.placement.clock_period = clk;
   c.placement.cycles_per_segment = static_cast<uint32_t>(pv.count("placement_cycles_per_segment"));
   c.placement.regions = static_cast<uint32_t>(pv.count("max_regions"));
@@ -457,8 +472,34 @@ void build(Model& m) {
     const mpa::Settings smpa = mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server);
     const uint32_t sq = rt->spec->sq_depth, rq = rt->spec->rq_depth;
     // The server listens from the start; it makes a QP for the request it accepts.
-    const bool listening = rt->server->listen(rt->port, smpa, stcp, [rt, sq, rq] {
-      rt->server_qpn = rt->server->create_qp(1, sq, rq);
+    // The target of Sends posts its receive buffers before it accepts (rdma_accept wants
+    // them posted: a Send that finds none is fatal, RFC 5040 7.2), each as large as the
+    // largest: one per Send the connection will carry, up to qp.rq_depth (the Receiver's
+    // bound). A Send completes at its TCP ACK, while its receive completes only once
+    // placement has caught up, which on a bus slower than the wire runs far behind: an
+    // application that kept only a few receives posted would see its Sends consume them
+    // faster than it can post them again (iWARP has no receiver-not-ready).
+    uint64_t slot = 0, sends = 0;
+    for (auto [wi, ri] : rt->runners) {
+      const auto& spec = m.s.workloads[wi];
+      if (spec.op.rfind("send", 0) != 0 || spec.op == "send_lat") continue;
+      slot = std::max(slot, *std::max_element(spec.sizes.begin(), spec.sizes.end()));
+      const uint64_t n = std::min<uint64_t>(spec.count, UINT32_MAX) * spec.sizes.size();
+      sends = std::min<uint64_t>(sends + n, UINT32_MAX);
+    }
+    const auto slots = static_cast<uint32_t>(std::min<uint64_t>(sends, UINT32_MAX));
+    const CqSetup cqs = cq_setup(*rt->spec);
+    const bool listening = rt->server->listen(rt->port, smpa, stcp, [&m, rt, sq, rq, slot, slots, cqs] {
+      rt->server_qpn = rt->server->create_qp(1, sq, rq, cqs);
+      if (slots && !rt->receiver) {
+        Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn, nullptr, nullptr, rt->spec->rq_depth};
+        m.receivers.push_back(std::make_unique<Receiver>(ep, slot, slots));
+        rt->receiver = m.receivers.back().get();
+        m.receiver_by_qp[{rt->server, rt->server_qpn}] = rt->receiver;
+        m.registering_conn = rt->id;  // its regions belong to this connection
+        rt->receiver->start();
+        m.registering_conn.clear();
+      }
       return rt->server_qpn;
     });
     if (!listening) {
@@ -478,7 +519,7 @@ void build(Model& m) {
     }
     m.control->at(rt->spec->at, [&m, rt, ctcp, cmpa, ssrc] {
       host::Host* h = rt->client;
-      rt->client_qpn = h->create_qp(1, rt->spec->sq_depth, rt->spec->rq_depth);
+      rt->client_qpn = h->create_qp(1, rt->spec->sq_depth, rt->spec->rq_depth, cq_setup(*rt->spec));
       const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->offload_ephemeral_port();
       h->connect(rt->client_qpn, rt->server->config().rdma_ip(), rt->port, sport, cmpa, ctcp,
                  [&m, rt](uint32_t, int status) {
@@ -499,30 +540,7 @@ void build(Model& m) {
                    rt->server_sq = std::make_unique<SendQueueGate>(rt->spec->sq_depth);
                    Endpoint ep{rt->client,         rt->server,         rt->client_qpn,    rt->server_qpn,
                                rt->client_sq.get(), rt->server_sq.get(), rt->spec->rq_depth};
-                   // The target of Sends posts its receive buffers before any Send starts,
-                   // each as large as the largest: one per Send the connection will carry, up
-                   // to qp.rq_depth (the Receiver's bound). A Send completes at its TCP ACK,
-                   // while its receive completes only once placement has caught up, which on
-                   // a bus slower than the wire runs far behind: an application that kept
-                   // only a few receives posted would see its Sends consume them faster than
-                   // it can post them again (iWARP has no receiver-not-ready: a missing
-                   // buffer is fatal, RFC 5040 7.2).
-                   uint64_t slot = 0, sends = 0;
-                   for (auto [wi, ri] : rt->runners) {
-                     const auto& spec = m.s.workloads[wi];
-                     if (spec.op.rfind("send", 0) != 0 || spec.op == "send_lat") continue;
-                     slot = std::max(slot, *std::max_element(spec.sizes.begin(), spec.sizes.end()));
-                     const uint64_t n = std::min<uint64_t>(spec.count, UINT32_MAX) * spec.sizes.size();
-                     sends = std::min<uint64_t>(sends + n, UINT32_MAX);
-                   }
-                   const auto slots = static_cast<uint32_t>(std::min<uint64_t>(sends, UINT32_MAX));
-                   Receiver* recv = nullptr;
-                   if (slots) {
-                     m.receivers.push_back(std::make_unique<Receiver>(ep, slot, slots));
-                     recv = m.receivers.back().get();
-                     m.receiver_by_qp[{rt->server, rt->server_qpn}] = recv;
-                     recv->start();
-                   }
+                   Receiver* recv = rt->receiver;
                    for (auto [wi, ri] : rt->runners) {
                      const auto& spec = m.s.workloads[wi];
                      std::unique_ptr<Runner> r;

@@ -58,6 +58,9 @@ struct ConnRuntime {
   /// rdma: the application's view of each QP's send queue (qp.sq_depth), shared by the
   /// workloads on the connection.
   std::unique_ptr<SendQueueGate> client_sq, server_sq;
+  /// rdma: the server's receive buffers for the connection's Sends (none without Sends),
+  /// posted when its QP is made, before it accepts (as rdma_accept wants them posted).
+  Receiver* receiver = nullptr;
   /// Refused by the peer, unreachable, timed out opening, or its port was taken in the
   /// host's port space.
   bool never_opened() const {

@@ -48,6 +48,8 @@ void merge(SizeFigures& into, const SizeFigures& f) {
   if (f.first_post.ps >= 0 && (into.first_post.ps < 0 || f.first_post < into.first_post)) into.first_post = f.first_post;
   if (f.last_completion > into.last_completion) into.last_completion = f.last_completion;
   into.latencies_ns.insert(into.latencies_ns.end(), f.latencies_ns.begin(), f.latencies_ns.end());
+  into.posts_ps.insert(into.posts_ps.end(), f.posts_ps.begin(), f.posts_ps.end());
+  into.completions_ps.insert(into.completions_ps.end(), f.completions_ps.begin(), f.completions_ps.end());
   into.data_intact = into.data_intact && f.data_intact;
 }
 

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "model/cosim/core.h"
 #include "model/proto/tcp/congestion.h"
+#include "model/scenario/profiles.h"
+#include "model/scenario/units_parse.h"
 #include "model/sim/model.h"
 
 namespace rnicsim::sim {
@@ -22,6 +25,28 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       add(h.rnic.loc, fmt::format("hosts '{}': rnic.tcp.cc '{}' is not simulated yet", h.name, h.rnic.tcp.cc));
     if (!tcp::make_congestion_control(h.tcp.cc))
       add(h.loc, fmt::format("hosts '{}': tcp.cc '{}' is not simulated yet", h.name, h.tcp.cc));
+  }
+  for (const auto& h : s.hosts) {
+    // The ring formats (model/wire/verbs.h): 64-byte send-queue slots, 32-byte CQEs (in a
+    // 32- or 64-byte slot), at most 448 inline bytes.
+    const scenario::Profile* prof = scenario::find_profile(h.rnic.profile);
+    const auto size_of = [&](const std::string& name) -> std::optional<uint64_t> {
+      const auto it = h.rnic.overrides.find(name);
+      if (it != h.rnic.overrides.end()) return scenario::parse_size(it->second);
+      if (prof)
+        for (const auto& p : prof->params)
+          if (p.name == name) return scenario::parse_size(p.value);
+      return std::nullopt;
+    };
+    if (const auto v = size_of("wqe_size"); v && *v != 64)
+      add(h.rnic.loc, fmt::format("hosts '{}': rnic.wqe_size {} bytes: only 64-byte send-queue slots are simulated",
+                                  h.name, *v));
+    if (const auto v = size_of("cqe_size"); v && *v != 32 && *v != 64)
+      add(h.rnic.loc, fmt::format("hosts '{}': rnic.cqe_size {} bytes: only 32- and 64-byte CQEs are simulated",
+                                  h.name, *v));
+    if (const auto v = size_of("max_inline"); v && *v > 448)
+      add(h.rnic.loc, fmt::format("hosts '{}': rnic.max_inline {} bytes: a WQE holds at most 448 inline bytes",
+                                  h.name, *v));
   }
   for (const auto& h : s.hosts) {
     const std::string mode = o.placement.empty() ? h.rnic.placement : o.placement;

@@ -1,6 +1,8 @@
 #include "model/sim/workload.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <cstring>
 
@@ -10,6 +12,39 @@
 #include "model/sim/host_access.h"
 
 namespace rnicsim::sim {
+
+double peak_interval_ps(std::vector<int64_t> posts, std::vector<int64_t> completions) {
+  std::sort(posts.begin(), posts.end());
+  std::sort(completions.begin(), completions.end());
+  const size_t n = std::min(posts.size(), completions.size());
+  if (n == 0) return -1;
+  // Points Q_i = (i, posts[i]); for each j the least slope from A_j = (j + 1,
+  // completions[j]) to some Q_i, i <= j. A_j lies right of every Q_i, so the least slope
+  // is the tangent to their upper hull, found by binary search along it.
+  using L = long double;
+  struct P {
+    L x, y;
+  };
+  const auto cross = [](const P& a, const P& b, const P& c) { return (b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x); };
+  const auto slope = [](const P& q, const P& a) { return (a.y - q.y) / (a.x - q.x); };
+  std::vector<P> hull;
+  L best = std::numeric_limits<L>::max();
+  for (size_t j = 0; j < n; ++j) {
+    const P q{static_cast<L>(j), static_cast<L>(posts[j])};
+    while (hull.size() >= 2 && cross(hull[hull.size() - 2], hull.back(), q) >= 0) hull.pop_back();
+    hull.push_back(q);
+    const P a{static_cast<L>(j + 1), static_cast<L>(completions[j])};
+    size_t lo = 0, hi = hull.size() - 1;
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if (slope(hull[mid + 1], a) <= slope(hull[mid], a)) lo = mid + 1;
+      else hi = mid;
+    }
+    best = std::min(best, slope(hull[lo], a));
+  }
+  return static_cast<double>(best);
+}
+
 
 void fill_pattern(uint64_t seed, uint64_t op_key, uint8_t* dst, uint64_t n) {
   fill_pattern_at(seed, op_key, 0, dst, n);
@@ -348,6 +383,7 @@ void OpRunner::post_next() {
   inflight_[id] = inf;
   SizeFigures& f = figures_[size];
   if (f.first_post.ps < 0) f.first_post = inf.posted;
+  f.posts_ps.push_back(inf.posted.ps);
   ep_.client->post_send(ep_.client_qpn, w);
 }
 
@@ -371,6 +407,7 @@ void OpRunner::on_cqe(const hw::Cqe& c) {
     f.bytes += size;
     f.last_completion = now;
     f.latencies_ns.push_back((now - inf.posted).ps / 1000);
+    f.completions_ps.push_back(now.ps);
     const bool placed_here = spec_.op == "write" || spec_.op == "read";
     if (placed_here) {
       // Write: the target's memory; Read: the initiator's sink.

@@ -28,6 +28,13 @@ void fill_pattern_at(uint64_t seed, uint64_t op_key, uint64_t offset, uint8_t* d
 /// The guard byte every target area starts with.
 constexpr uint8_t kGuardByte = 0xA5;
 
+/// perftest's BW peak interval (print_report_bw's opt_delta): the least, over every i <= j,
+/// of (completions[j] - posts[i]) / (j - i + 1), both sorted, over the first
+/// min(posts, completions) of each; -1 when there are none. Exact, in O(n log n): the
+/// least slope from the point (j + 1, completions[j]) to the points (i, posts[i]) to its
+/// left lies at a vertex of their upper hull (perftest's own double loop is O(n^2)).
+double peak_interval_ps(std::vector<int64_t> posts, std::vector<int64_t> completions);
+
 struct SizeFigures {
   uint64_t completed = 0, errors = 0, bytes = 0;
   uint64_t unfinished = 0;  ///< set when the figures are reported: count less completed and errors
@@ -35,6 +42,9 @@ struct SizeFigures {
   uint64_t verified = 0;    ///< operations whose placed bytes were compared with their pattern
   Duration first_post{-1}, last_completion{-1};
   std::vector<int64_t> latencies_ns;
+  /// Bandwidth workloads: each post's and each successful completion's instant (ps), for
+  /// perftest's BW peak.
+  std::vector<int64_t> posts_ps, completions_ps;
   bool data_intact = true;  ///< no byte compared differed, and none lay outside its buffer
   /// results.json's data_intact: false when anything differed, else true once bytes were
   /// verified, else null (nothing placed was checked: no claim either way).
@@ -66,6 +76,15 @@ struct SizeFigures {
                  [round6](const SizeFigures& f) {
                    const double s = f.seconds();
                    return s > 0 ? round6(static_cast<double>(f.bytes) * 8 / s / 1e9) : 0.0;
+                 })
+        .formula("peak_gbps", Unit::Gbps,
+                 "perftest's BW peak: the mean size / the least of (completion j - post i) / (j - i + 1) over "
+                 "i <= j (0 without posts and completions: latency, ping and bulk workloads)",
+                 [round6](const SizeFigures& f) {
+                   const double d = f.completed ? peak_interval_ps(f.posts_ps, f.completions_ps) : -1;
+                   if (d <= 0) return 0.0;
+                   const double size = static_cast<double>(f.bytes) / static_cast<double>(f.completed);
+                   return round6(size * 8 / (d * 1e-12) / 1e9);
                  })
         .formula("msg_rate_mps", Unit::Mops, "operations completed / (last completion - first post)",
                  [round6](const SizeFigures& f) {

@@ -52,12 +52,13 @@ TEST_CASE("profiles: each profile's bulk Write reaches 99.5-100% of its wire's l
     if (std::regex_search(line, m, head)) name = m[1], pcie = m[2].str() + " x" + m[3].str();
     if (std::regex_search(line, m, rate)) profiles.emplace_back(name + " " + pcie, std::stod(m[1]));
   }
-  REQUIRE(profiles.size() == 4);
+  REQUIRE(profiles.size() == 5);
   CHECK(profiles[3].first == "generic_100g 3 x16");
+  CHECK(profiles[4].first == "chelsio_t5 3 x8");
   for (const auto& [p, gbps] : profiles) {
     INFO(p);
     // MTU 1500 with timestamps: 1428 bytes of DDP payload in each 1538 bytes on the wire
-    // (protocol-facts.md): 9.285, 23.21, 37.14 and 92.85 Gb/s.
+    // (protocol-facts.md): 9.285, 23.21, 37.14 (generic_40g and chelsio_t5) and 92.85 Gb/s.
     const double limit = gbps * 1428.0 / 1538.0;
     const json r = run_write(p.substr(0, p.find(' ')));
     const json& w = r["workloads"]["w1"];

@@ -127,6 +127,15 @@ void Qp::post_send(const Wqe& w) {
   // rang later, or never, is flushed.
   const bool rung = fetching_ > 0;
   if (rung) --fetching_;
+  post_fetched(w, rung);
+}
+
+void Qp::doorbell_fetched() {
+  if (fetching_ > 0) --fetching_;
+  try_close();
+}
+
+void Qp::post_fetched(const Wqe& w, bool rung) {
   if (state_ != QpState::Rts && !(rung && state_ == QpState::Closing && !fin_requested_)) {
     port_.completion(Cqe{w.wr_id, qpn_, WcStatus::FlushError, 0, wc_opcode(w)});
     return;

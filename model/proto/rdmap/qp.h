@@ -78,6 +78,9 @@ struct TxFpdu {
   uint32_t hdr_len = 0;
   const host::VirtBuffer* buf = nullptr;  ///< payload from this host buffer, or
   uint32_t src_stag = 0;                  ///< (buf null, len > 0) from this region: a Read Response's source
+  /// (non-null) the payload is these bytes from offset `va`: inline data, in the RNIC
+  /// already (fetched with its WQE), so no DMA read.
+  std::shared_ptr<const std::vector<uint8_t>> inline_data;
   uint64_t va = 0;                        ///< where the payload begins
   uint32_t len = 0;
   uint64_t reserve = 0;  ///< send-buffer bytes it may take (with markers: the worst alignment)
@@ -142,6 +145,12 @@ class Qp {
   /// that its post_send after the fetch runs even once the QP is CLOSING.
   bool ring_doorbell();
   void post_send(const Wqe& w);
+  /// The same, for an RNIC that fetches a doorbell's WQEs itself: `rung` is what
+  /// ring_doorbell() returned for the doorbell that announced it; fetching_ is left alone
+  /// until doorbell_fetched().
+  void post_fetched(const Wqe& w, bool rung);
+  /// Every WQE of a doorbell that rang in RTS was fetched and posted.
+  void doorbell_fetched();
   /// The host rings the receive queue's doorbell: false, and counted, when rq_depth
   /// receives are outstanding already; else the receive holds a slot until it completes.
   bool reserve_receive();
@@ -198,6 +207,7 @@ class Qp {
     std::vector<uint8_t> body;     ///< RDMAP bytes after the DDP header (Read Request, atomics)
     const host::VirtBuffer* buf = nullptr;
     uint32_t src_stag = 0;
+    std::shared_ptr<const std::vector<uint8_t>> inline_data;
     uint64_t src_va = 0;
     uint64_t length = 0;           ///< payload bytes
     uint64_t issued = 0;

@@ -30,7 +30,8 @@ bool Qp::issue_work() {
       m.hdr.stag = op.w.rkey;
       m.hdr.to = op.w.remote_va;
       m.buf = op.w.local;
-      m.src_va = op.w.local_va;
+      m.inline_data = op.w.inline_data;
+      m.src_va = op.w.inline_data ? 0 : op.w.local_va;
       m.length = op.w.length;
     } else if (read) {
       m.hdr.qn = info.qn;
@@ -65,7 +66,8 @@ bool Qp::issue_work() {
       m.hdr.msn = msn_tx_.take(info.qn);
       m.hdr.stag = info.invalidate ? op.w.invalidate_stag : 0;
       m.buf = op.w.local;
-      m.src_va = op.w.local_va;
+      m.inline_data = op.w.inline_data;
+      m.src_va = op.w.inline_data ? 0 : op.w.local_va;
       m.length = op.w.length;
     }
     tx_.push_back(std::move(m));
@@ -108,6 +110,7 @@ bool Qp::next_fpdu(uint32_t mulpdu, uint64_t room, TxFpdu& out) {
   out.hdr_len = static_cast<uint32_t>(hlen);
   out.buf = m.buf;
   out.src_stag = m.src_stag;
+  out.inline_data = m.inline_data;
   out.va = m.src_va + offset;
   out.len = len;
   out.reserve = fpdu;

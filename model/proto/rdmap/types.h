@@ -4,6 +4,7 @@
 /// or received, the MPA-negotiated parameters a QP runs with, and the protocol's counters.
 /// Plain C++: the SystemC engine (model/hw/rdma_engine) keeps aliases of these.
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "model/proto/mpa/rtr.h"
@@ -65,6 +66,10 @@ struct Wqe {
   wire::AtomicOp atomic_op = wire::AtomicOp::FetchAdd;
   uint64_t atomic_operand = 0;
   uint64_t atomic_compare = 0;
+  /// Write, Send: the payload carried inline in the WQE (the application's bytes copied
+  /// at post time, wire::SqWqe::inline_data), fetched with it: no DMA read of `local`,
+  /// which is null. Null for a WQE without inline data.
+  std::shared_ptr<const std::vector<uint8_t>> inline_data;
 };
 
 /// A receive work request: a scatter list that one incoming Send fills in order.

@@ -6,11 +6,12 @@
 
 namespace rnicsim::verbs {
 
-CqRing::CqRing(uint64_t base, uint32_t depth) : base_(base), depth_(depth) {
+CqRing::CqRing(uint64_t base, uint32_t depth, uint32_t slot_size) : base_(base), depth_(depth), slot_size_(slot_size) {
   if (depth == 0) throw std::invalid_argument("CqRing: depth 0");
+  if (slot_size < wire::kCqeLen) throw std::invalid_argument("CqRing: a slot smaller than a CQE");
 }
 
-uint64_t CqRing::slot_address(uint64_t index) const { return base_ + (index % depth_) * wire::kCqeLen; }
+uint64_t CqRing::slot_address(uint64_t index) const { return base_ + (index % depth_) * slot_size_; }
 
 CqRing::Produced CqRing::produce() {
   Produced p;

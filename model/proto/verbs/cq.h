@@ -1,6 +1,6 @@
 #pragma once
-/// A completion queue in host memory as index arithmetic: `depth` CQEs of
-/// wire::kCqeLen (32) bytes from `base`, a producer index the RNIC advances as it writes
+/// A completion queue in host memory as index arithmetic: `depth` CQE slots of
+/// wire::kCqeLen (32) bytes or more from `base`, a producer index the RNIC advances as it writes
 /// CQEs and a consumer index the application advances as it polls them (it tells the
 /// RNIC through the CQ consumer or arm doorbell, model/wire/verbs.h). Indices are
 /// free-running 64-bit counts as in verbs::Ring; every depth works.
@@ -20,8 +20,9 @@ namespace rnicsim::verbs {
 
 class CqRing {
  public:
-  /// Throws std::invalid_argument for a depth of 0.
-  CqRing(uint64_t base, uint32_t depth);
+  /// Slots of `slot_size` bytes (a 32-byte CQE zero-padded when larger: 64 for a device
+  /// with 64-byte CQEs). Throws std::invalid_argument for a depth of 0 or a slot under 32.
+  CqRing(uint64_t base, uint32_t depth, uint32_t slot_size = 32);
 
   enum class Status { Ok, Overflow };
   /// Where the next CQE goes, and its phase bit.
@@ -47,6 +48,7 @@ class CqRing {
 
   uint64_t base() const { return base_; }
   uint32_t depth() const { return depth_; }
+  uint32_t slot_size() const { return slot_size_; }
   uint64_t producer() const { return producer_; }
   uint64_t consumer() const { return consumer_; }
   /// CQEs written and not yet polled.
@@ -60,6 +62,7 @@ class CqRing {
  private:
   uint64_t base_;
   uint32_t depth_;
+  uint32_t slot_size_;
   uint64_t producer_ = 0;
   uint64_t consumer_ = 0;
   uint64_t overflows_ = 0;

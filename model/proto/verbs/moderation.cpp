@@ -34,6 +34,12 @@ bool InterruptModerator::on_timer(Duration now) {
   return true;
 }
 
+bool InterruptModerator::raise_pending() {
+  if (!armed_) return false;
+  fire();
+  return true;
+}
+
 void InterruptModerator::fire() {
   armed_ = false;
   solicited_only_ = false;

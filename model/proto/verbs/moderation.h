@@ -15,7 +15,8 @@
 ///    the window (at its time) and the deadline. A count of 0 or 1, or a period of 0,
 ///    reaches its threshold at the first qualifying CQE: no moderation.
 /// 4. The interrupt disarms the CQ and closes the window: the next one needs a new arm
-///    (the application re-arms in its handler, before it polls).
+///    (the handler polls, then re-arms with its consumer index; an arm that finds CQEs it
+///    has not polled raises the next interrupt at once: raise_pending).
 /// Arming for every completion while armed solicited-only widens the arm; arming
 /// solicited-only while armed for every completion leaves it as it is. An open window
 /// stays open across a re-arm.
@@ -58,6 +59,10 @@ class InterruptModerator {
   /// The timer at `now`: true when an open window's deadline has come (now >= deadline):
   /// the interrupt is raised, the CQ disarmed. False otherwise (a stale timer).
   bool on_timer(Duration now);
+  /// An arm that found CQEs the application has not polled (its consumer index is behind
+  /// the CQ's producer): the interrupt is raised now if armed, whatever the moderation (as
+  /// mlx5 raises the event at once when armed on a non-empty CQ). True when raised.
+  bool raise_pending();
 
   /// Qualifying CQEs in the open window (0 without one).
   uint32_t pending() const { return pending_; }

@@ -57,11 +57,11 @@ TEST_CASE("paths that cannot exist say why", "[metrics]") {
   CHECK(why_not("workloads.w9.completed") ==
         "no workload 'w9' in this scenario; did you mean 'w1'? (workloads: w1, w2, w3, w4, w5, w6, w7, w8)");
   CHECK(why_not("workloads.w1.goodput") ==
-        "workloads.w1 has no field 'goodput' (fields: op, size, completed, errors, unfinished, in_flight, bytes, goodput_gbps, msg_rate_mps, "
-        "latency_ns, data_intact, by_size)");
+        "workloads.w1 has no field 'goodput' (fields: op, size, completed, errors, unfinished, in_flight, bytes, goodput_gbps, "
+        "peak_gbps, msg_rate_mps, latency_ns, data_intact, by_size)");
   CHECK(why_not("workloads.w1.completd") ==
         "workloads.w1 has no field 'completd'; did you mean 'completed'? (fields: op, size, completed, errors, unfinished, in_flight, bytes, "
-        "goodput_gbps, msg_rate_mps, latency_ns, data_intact, by_size)");
+        "goodput_gbps, peak_gbps, msg_rate_mps, latency_ns, data_intact, by_size)");
   CHECK(why_not("workloads.w4.latency_ns") == "workloads.w4.latency_ns is a group: name one of its fields (min, p50, "
                                               "p99, p999, max, avg, stdev)");
   CHECK(why_not("workloads.w4.latency_ns.p50.x") == "workloads.w4.latency_ns.p50 is a figure: it has no field 'x'");

@@ -143,7 +143,7 @@ TEST_CASE("rnic type, addresses, profile and profile parameters", "[values]") {
         Errors{"scen.yaml:7:13: error: hosts[0].rnic.type: expected 3 (own IP and MAC) or 7 (shares the host's), got '5'"});
   CHECK(formatted(carol("      profile: generic_25\n")) ==
         Errors{"scen.yaml:7:16: error: hosts[0].rnic.profile: no profile named 'generic_25'; did you mean "
-               "'generic_25g'? (profiles: generic_10g, generic_25g, generic_40g, generic_100g)"});
+               "'generic_25g'? (profiles: generic_10g, generic_25g, generic_40g, generic_100g, chelsio_t5)"});
   const auto params = carol("      {profile: generic_10g, clock_period: 5ns, wqe_size: 128B, max_ird: 64, line_rate: 10Gbps}\n");
   INFO(all_errors(params));
   REQUIRE(params.ok());

@@ -108,3 +108,15 @@ TEST_CASE("CqRing: a poller finds exactly the new CQEs by their phase", "[verbs]
   CHECK(poll() == std::vector<uint64_t>{6, 7, 8});
   CHECK(consumer == 8);
 }
+
+TEST_CASE("CqRing: 64-byte slots: addresses 64 apart, slots under a CQE refused", "[verbs][cq]") {
+  CqRing r(0x10000, 3, 64);
+  CHECK(r.slot_size() == 64);
+  CHECK(r.slot_address(0) == 0x10000);
+  CHECK(r.slot_address(1) == 0x10040);
+  CHECK(r.slot_address(2) == 0x10080);
+  CHECK(r.slot_address(3) == 0x10000);
+  CHECK(r.produce().addr == 0x10000);
+  CHECK(r.produce().addr == 0x10040);
+  CHECK_THROWS_AS(CqRing(0, 4, 16), std::invalid_argument);
+}

@@ -192,3 +192,16 @@ TEST_CASE("Moderation: a change applies from the next window", "[verbs][moderati
   CHECK(m.on_cqe(ns(2100), false, true));  // the new count, 2
   CHECK(m.interrupts() == 2);
 }
+
+TEST_CASE("InterruptModerator: an arm on CQEs not yet polled raises at once, whatever the moderation", "[verbs][moderation]") {
+  rnicsim::verbs::InterruptModerator m({8, rnicsim::Duration::from_us(100)});
+  CHECK(!m.raise_pending());  // not armed: nothing
+  CHECK(m.interrupts() == 0);
+  m.arm(false);
+  CHECK(m.raise_pending());
+  CHECK(m.interrupts() == 1);
+  CHECK(!m.armed());
+  CHECK(!m.deadline());
+  CHECK(!m.raise_pending());  // disarmed by the interrupt
+  CHECK(m.interrupts() == 1);
+}
