@@ -116,6 +116,16 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
                              "send_se_inv, fetch_add, cmp_swap, write_lat, read_lat, send_lat, bulk, ping are)", w.id, w.op));
       continue;
     }
+    if (w.op != "bulk" && w.op != "ping") {
+      // A work request's length is 32 bits (the WQE's total length, ibv_sge's length).
+      for (const uint64_t sz : w.sizes)
+        if (sz > UINT32_MAX) {
+          add(w.loc, fmt::format("workloads '{}': a {}-byte {} is not simulated (a work request carries at most "
+                                 "4294967295 bytes: the WQE's and ibv_sge's 32-bit length)",
+                                 w.id, sz, w.op));
+          break;
+        }
+    }
     if (is_latency_op(w.op)) {
       // The perftest latency tools run one operation at a time, on buffers that hold data.
       if (w.depth != 1)

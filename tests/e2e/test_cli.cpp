@@ -90,6 +90,19 @@ TEST_CASE("cli: a valid key asking for what is not simulated yet exits 4, named"
   CHECK(r.out.find("later.yaml:9:5: not simulated yet") != std::string::npos);
 }
 
+TEST_CASE("cli: a work request over 4 GiB exits 4, named (the WQE's length is 32 bits)") {
+  const std::string yaml =
+      "name: big\nhosts:\n  - {name: a, ip: 10.0.0.1/24, mac: \"02:00:00:00:00:01\"}\n"
+      "  - {name: b, ip: 10.0.0.2/24, mac: \"02:00:00:00:00:02\"}\nlinks:\n  - {ends: [a, b]}\n"
+      "connections:\n  - {id: c1, from: a, to: b, port: 5000}\n"
+      "workloads:\n  - {id: w1, conn: c1, op: write, size: 5GiB, count: 1, verify: false}\n";
+  auto r = sh(kBin + " run --max-memory 16GiB " + write_file("big.yaml", yaml) + " -o " + kWork + "/cli/big");
+  INFO(r.out);
+  CHECK(r.status == 4);
+  CHECK(r.out.find("workloads 'w1': a 5368709120-byte write is not simulated (a work request carries at most "
+                   "4294967295 bytes") != std::string::npos);
+}
+
 TEST_CASE("cli: run with a size sweep, --set and a failing expectation") {
   const std::string path = write_file("good.yaml", kGood);
   auto ok = sh(kBin + " run " + path + " -o " + kWork + "/cli/good");
