@@ -5,6 +5,7 @@
 #include "model/hw/link/link.h"
 #include "model/wire/crc.h"
 #include "model/wire/ipv4.h"
+#include "model/wire/frame_fcs.h"
 
 namespace rnicsim::hw {
 namespace {
@@ -119,7 +120,7 @@ uint64_t EthSwitch::queue_bytes(int p) const { return ports_[p]->bytes(); }
 
 void EthSwitch::ingress(int port, FramePtr f) {
   // Store and forward: the whole frame is here; a bad FCS ends it.
-  if (wire::ethernet_fcs(f->bytes.data(), f->bytes.size()) != f->fcs) {
+  if (!wire::fcs_ok(*f)) {
     ++stats_.fcs_errors;
     return;
   }
