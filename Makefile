@@ -3,7 +3,7 @@
 BUILD   ?= build
 TYPE    ?= Release
 JOBS    ?= $(shell nproc)
-REPEATS ?= 3
+REPEATS ?= 5
 CMAKE_FLAGS ?=
 
 .PHONY: all setup configure build run test test-asan bench clean fuzz fuzz-build fuzz-seeds

@@ -1,7 +1,7 @@
 // The speed table of `make bench` (docs/performance.md): every target of the speed work
 // measured in one run on this machine, beside ns-3 running the same flow.
 //
-// Each figure is the median of REPEATS runs (default 3) of `rnicsim run ... --pcap off`
+// Each figure is the median of REPEATS runs (default 5) of `rnicsim run ... --pcap off`
 // unless the row says otherwise; wall time is results.json's wall_time_s, simulated time
 // its sim_time_ns, frames every MAC's frames_tx summed. ns-3's figure comes from
 // bench/ns3/tcp_bulk.cc (one TCP bulk flow over a 10 Gb/s point-to-point link, MTU 1500,
@@ -29,7 +29,7 @@
 namespace {
 
 std::string g_bin, g_ns3, g_tmp;
-int g_repeats = 3;
+int g_repeats = 5;
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -242,7 +242,7 @@ int main(int argc, char** argv) {
   // taken out with the idle-only run below: what is left is the stream's frames.
   const std::string idle_many = write_scenario(
       "idle_10k", two_hosts("idle_10k", "  - {id: c, from: alice, to: bob, port: 5000, repeat: 10000}\n",
-                            "  - {id: w, conn: c, op: write, size: 8B, count: 1}\n"));
+                            "  - {id: w, conn: c, op: write, size: 8B, count: 1}\n", true));
   const Run rb = rnicsim(beside), ra = rnicsim(alone), im = rnicsim(idle_many);
   const double per_frame_idle = ((rb.wall_s - im.wall_s) / (rb.frames - im.frames)) / (ra.wall_s / ra.frames);
   row("wall per frame, 1 stream beside 9999 idle over alone", fmt::format("{:.2f}", per_frame_idle), "<= 1.2",
@@ -260,7 +260,7 @@ int main(int argc, char** argv) {
   // Memory per idle connection: 10000 established, nothing to send, against 1.
   const std::string idle_one = write_scenario(
       "idle_1", two_hosts("idle_1", "  - {id: c, from: alice, to: bob, port: 5000}\n",
-                          "  - {id: w, conn: c, op: write, size: 8B, count: 1}\n"));
+                          "  - {id: w, conn: c, op: write, size: 8B, count: 1}\n", true));
   // Each connection's 8-byte Write holds two buffer pages besides the connection's own
   // state; the bound is `rnicsim check --estimate`'s figure for the same difference.
   const Run io = rnicsim(idle_one);
