@@ -2,7 +2,8 @@
 // measured in one run on this machine, beside ns-3 running the same flow.
 //
 // Each figure is the median of REPEATS runs (default 5) of `rnicsim run ... --pcap off`
-// unless the row says otherwise; wall time is results.json's wall_time_s, simulated time
+// unless the row says otherwise; a ratio is the median of ratios within rounds that run
+// its two (or three) scenarios in turn; wall time is results.json's wall_time_s, simulated time
 // its sim_time_ns, frames every MAC's frames_tx summed. ns-3's figure comes from
 // bench/ns3/tcp_bulk.cc (one TCP bulk flow over a 10 Gb/s point-to-point link, MTU 1500,
 // 1 us), its frames every packet either device sent. Ratios are of figures measured in
@@ -97,39 +98,53 @@ Run rnicsim_once(const std::string& scenario, const std::vector<std::string>& ex
   return r;
 }
 
-/// The median run of REPEATS (by wall time); the others' figures equal but for time.
-Run rnicsim(const std::string& scenario, const std::vector<std::string>& extra = {}) {
-  std::vector<Run> runs;
-  for (int i = 0; i < g_repeats; ++i) runs.push_back(rnicsim_once(scenario, extra));
-  std::vector<double> walls;
-  for (const auto& r : runs) walls.push_back(r.wall_s);
+/// A run of rnicsim: a scenario and further options.
+struct Spec {
+  std::string scenario;
+  std::vector<std::string> extra;
+};
+/// Runs the specs in turn, REPEATS rounds (A B C A B C ...): a ratio taken within a round
+/// is not moved by the machine's speed drifting between rounds. Returns runs[spec][round].
+std::vector<std::vector<Run>> in_turn(const std::vector<Spec>& specs) {
+  std::vector<std::vector<Run>> runs(specs.size());
+  for (int i = 0; i < g_repeats; ++i)
+    for (size_t k = 0; k < specs.size(); ++k) runs[k].push_back(rnicsim_once(specs[k].scenario, specs[k].extra));
+  return runs;
+}
+/// The median over rounds of `f(round)`.
+double median_of(const std::vector<std::vector<Run>>& runs, const std::function<double(size_t)>& f) {
+  std::vector<double> v;
+  for (size_t i = 0; i < runs.front().size(); ++i) v.push_back(f(i));
+  return median(v);
+}
+/// The median run of one spec's rounds (wall time and RSS their medians).
+Run median_run(const std::vector<Run>& runs) {
+  std::vector<double> walls, rss;
+  for (const auto& r : runs) {
+    walls.push_back(r.wall_s);
+    rss.push_back(static_cast<double>(r.rss_kib));
+  }
   Run m = runs.front();
   m.wall_s = median(walls);
-  std::vector<double> rss;
-  for (const auto& r : runs) rss.push_back(static_cast<double>(r.rss_kib));
   m.rss_kib = static_cast<long>(median(rss));
   return m;
 }
 
-Run ns3(const std::string& rate, double sim_s) {
-  std::vector<double> walls;
-  Run m;
-  for (int i = 0; i < g_repeats; ++i) {
-    long rss = 0;
-    const int st = spawn({g_ns3, "--rate=" + rate, "--mtu=1500", "--delay=1us", fmt::format("--time={}", sim_s)},
-                         g_tmp + "/ns3.json", rss);
-    if (st != 0) {
-      fmt::print(stderr, "bench_speed: {} exited {}\n", g_ns3, st);
-      std::exit(3);
-    }
-    std::ifstream f(g_tmp + "/ns3.json");
-    const auto j = nlohmann::json::parse(f);
-    m.sim_s = j["sim_time_s"].get<double>();
-    m.frames = j["frames"].get<double>();
-    m.events = j["events"].get<uint64_t>();
-    walls.push_back(j["wall_time_s"].get<double>());
+Run ns3_once(const std::string& rate, double sim_s) {
+  long rss = 0;
+  const int st = spawn({g_ns3, "--rate=" + rate, "--mtu=1500", "--delay=1us", fmt::format("--time={}", sim_s)},
+                       g_tmp + "/ns3.json", rss);
+  if (st != 0) {
+    fmt::print(stderr, "bench_speed: {} exited {}\n", g_ns3, st);
+    std::exit(3);
   }
-  m.wall_s = median(walls);
+  std::ifstream f(g_tmp + "/ns3.json");
+  const auto j = nlohmann::json::parse(f);
+  Run m;
+  m.sim_s = j["sim_time_s"].get<double>();
+  m.frames = j["frames"].get<double>();
+  m.events = j["events"].get<uint64_t>();
+  m.wall_s = j["wall_time_s"].get<double>();
   return m;
 }
 
@@ -188,11 +203,17 @@ int main(int argc, char** argv) {
   fmt::print("rnicsim speed, captures off unless named, median of {} runs each\n\n", g_repeats);
   fmt::print("{:<52} {:>22}  {:<18} {}\n", "target", "figure", "wanted", "");
 
-  // Bulk Write at three rates, MTU 1500 and 9000 (bench/data/speed_*.yaml).
+  // Bulk Write at three rates, MTU 1500 and 9000 in turn (bench/data/speed_*.yaml).
   std::vector<std::pair<std::string, Run>> bulk;
-  for (const char* rate : {"10g", "25g", "100g"})
-    for (const char* mtu : {"1500", "9000"})
-      bulk.emplace_back(fmt::format("{}_{}", rate, mtu), rnicsim(fmt::format("bench/data/speed_{}_{}.yaml", rate, mtu)));
+  std::vector<std::string> mtu_rows;
+  for (const char* rate : {"10g", "25g", "100g"}) {
+    const auto runs = in_turn({{fmt::format("bench/data/speed_{}_1500.yaml", rate), {}},
+                               {fmt::format("bench/data/speed_{}_9000.yaml", rate), {}}});
+    bulk.emplace_back(fmt::format("{}_1500", rate), median_run(runs[0]));
+    bulk.emplace_back(fmt::format("{}_9000", rate), median_run(runs[1]));
+    const double r = median_of(runs, [&](size_t i) { return runs[1][i].wall_over_sim() / runs[0][i].wall_over_sim(); });
+    mtu_rows.push_back(fmt::format("{}|{:.2f}", rate, r));
+  }
   const auto find = [&](const std::string& k) -> const Run& {
     for (const auto& [name, r] : bulk)
       if (name == k) return r;
@@ -206,83 +227,103 @@ int main(int argc, char** argv) {
   const Run& r100 = find("100g_1500");
   row("wall/sim, bulk Write 100 Gb/s, MTU 1500", fmt::format("{:.2f}", r100.wall_over_sim()), "<= 10",
       r100.wall_over_sim() <= 10.0);
-  for (const char* rate : {"10g", "25g", "100g"}) {
-    const Run& a = find(fmt::format("{}_1500", rate));
-    const Run& b = find(fmt::format("{}_9000", rate));
-    row(fmt::format("wall/sim at MTU 9000 over MTU 1500, {}", rate),
-        fmt::format("{:.2f} / {:.2f}", b.wall_over_sim(), a.wall_over_sim()), "<= 1 (ratio)",
-        b.wall_over_sim() <= a.wall_over_sim());
+  for (const std::string& m : mtu_rows) {
+    const std::string rate = m.substr(0, m.find('|'));
+    const double r = std::stod(m.substr(m.find('|') + 1));
+    row(fmt::format("wall/sim, MTU 9000 over MTU 1500, {} (paired)", rate), fmt::format("{:.2f}", r), "<= 1", r <= 1.0);
   }
 
   // The RTL placement core in the loop, 10 Gb/s.
-  const Run rtl = rnicsim("bench/data/speed_10g_1500.yaml", {"--placement", "rtl"});
+  const Run rtl = median_run(in_turn({{"bench/data/speed_10g_1500.yaml", {"--placement", "rtl"}}})[0]);
   row("wall/sim, RTL core in the loop, 10 Gb/s", fmt::format("{:.2f}", rtl.wall_over_sim()), "<= 10",
       rtl.wall_over_sim() <= 10.0);
 
-  // Captures: full against off.
-  const Run full = rnicsim("bench/data/speed_10g_1500.yaml", {"--pcap", "full"});
-  row("wall, --pcap full over --pcap off, 10 Gb/s", fmt::format("{:.2f}", full.wall_s / r10.wall_s), "<= 1.5",
-      full.wall_s / r10.wall_s <= 1.5);
+  // Captures: full against off, in turn.
+  {
+    const auto runs = in_turn({{"bench/data/speed_10g_1500.yaml", {}}, {"bench/data/speed_10g_1500.yaml", {"--pcap", "full"}}});
+    const double r = median_of(runs, [&](size_t i) { return runs[1][i].wall_s / runs[0][i].wall_s; });
+    row("wall, --pcap full over --pcap off, 10 Gb/s (paired)", fmt::format("{:.2f}", r), "<= 1.5", r <= 1.5);
+  }
 
   // Ten thousand connections against one: 9999 established and idle beside one bulk
-  // stream, against the stream alone (what a connection costs the per-frame path); and
-  // 10000 connections each writing 64 KiB against one writing 10000 x 64 KiB (each
-  // connection has buffers of its own there, 1.3 GB touched, so its figure includes that
-  // memory's first use). timeseries.csv is off in both (its 6 columns per connection are
-  // an output whose cost grows with connections x rows, not with frames).
+  // stream, against the stream alone (what a connection costs the per-frame path), the
+  // idle connections' own set-up (10000 handshakes, MPA exchanges, QPs, regions) taken
+  // out with an idle-only run; and 10000 connections each writing 64 KiB against one
+  // writing 10000 x 64 KiB (each connection has buffers of its own there, 1.3 GB touched,
+  // so its figure includes that memory's first use). timeseries.csv is off in these runs
+  // (its 6 columns per connection are an output whose cost grows with connections x rows,
+  // not with frames).
   const std::string stream = "  - {id: s, conn: s, op: write, size: 256KiB, count: 1024, depth: 8}\n";
+  const std::string idle = "  - {id: w, conn: c, op: write, size: 8B, count: 1}\n";
   const std::string beside = write_scenario(
       "idle_beside", two_hosts("idle_beside",
                                "  - {id: s, from: alice, to: bob, port: 4000}\n"
                                "  - {id: c, from: alice, to: bob, port: 5000, repeat: 9999}\n",
-                               stream + "  - {id: w, conn: c, op: write, size: 8B, count: 1}\n", true));
+                               stream + idle, true));
   const std::string alone = write_scenario(
       "alone", two_hosts("alone", "  - {id: s, from: alice, to: bob, port: 4000}\n", stream, true));
-  // The idle connections' own set-up (10000 handshakes, MPA exchanges, QPs, regions) is
-  // taken out with the idle-only run below: what is left is the stream's frames.
   const std::string idle_many = write_scenario(
-      "idle_10k", two_hosts("idle_10k", "  - {id: c, from: alice, to: bob, port: 5000, repeat: 10000}\n",
-                            "  - {id: w, conn: c, op: write, size: 8B, count: 1}\n", true));
-  const Run rb = rnicsim(beside), ra = rnicsim(alone), im = rnicsim(idle_many);
-  const double per_frame_idle = ((rb.wall_s - im.wall_s) / (rb.frames - im.frames)) / (ra.wall_s / ra.frames);
-  row("wall per frame, 1 stream beside 9999 idle over alone", fmt::format("{:.2f}", per_frame_idle), "<= 1.2",
-      per_frame_idle <= 1.2);
-  const std::string many = write_scenario(
-      "conns_10k", two_hosts("conns_10k", "  - {id: c, from: alice, to: bob, port: 5000, repeat: 10000}\n",
-                             "  - {id: w, conn: c, op: write, size: 64KiB, count: 1}\n", true));
-  const std::string one = write_scenario(
-      "conns_1", two_hosts("conns_1", "  - {id: c, from: alice, to: bob, port: 5000}\n",
-                           "  - {id: w, conn: c, op: write, size: 64KiB, count: 10000, depth: 8}\n", true));
-  const Run rm = rnicsim(many), ro = rnicsim(one);
-  const double per_frame = (rm.wall_s / rm.frames) / (ro.wall_s / ro.frames);
-  row("wall per frame, 10000 active connections over 1", fmt::format("{:.2f}", per_frame), "<= 1.2", per_frame <= 1.2);
+      "idle_10k", two_hosts("idle_10k", "  - {id: c, from: alice, to: bob, port: 5000, repeat: 10000}\n", idle, true));
+  const std::string idle_one =
+      write_scenario("idle_1", two_hosts("idle_1", "  - {id: c, from: alice, to: bob, port: 5000}\n", idle, true));
+  {
+    const auto runs = in_turn({{beside, {}}, {idle_many, {}}, {alone, {}}});
+    const double r = median_of(runs, [&](size_t i) {
+      const Run &b = runs[0][i], &m = runs[1][i], &a = runs[2][i];
+      return ((b.wall_s - m.wall_s) / (b.frames - m.frames)) / (a.wall_s / a.frames);
+    });
+    row("wall per frame, a stream beside 9999 idle over alone", fmt::format("{:.2f}", r), "<= 1.2", r <= 1.2);
 
-  // Memory per idle connection: 10000 established, nothing to send, against 1.
-  const std::string idle_one = write_scenario(
-      "idle_1", two_hosts("idle_1", "  - {id: c, from: alice, to: bob, port: 5000}\n",
-                          "  - {id: w, conn: c, op: write, size: 8B, count: 1}\n", true));
-  // Each connection's 8-byte Write holds two buffer pages besides the connection's own
-  // state; the bound is `rnicsim check --estimate`'s figure for the same difference.
-  const Run io = rnicsim(idle_one);
-  const double kib_per_conn = static_cast<double>(im.rss_kib - io.rss_kib) / 9999.0;
-  const double est_per_conn = (estimate_bytes(idle_many) - estimate_bytes(idle_one)) / 9999.0 / 1024.0;
-  row("memory per idle rdma connection (peak RSS)", fmt::format("{:.1f} KiB", kib_per_conn),
-      fmt::format("<= {:.1f} KiB (est.)", est_per_conn), kib_per_conn <= est_per_conn);
+    // Memory per idle connection: each one's 8-byte Write holds two buffer pages besides
+    // the connection's own state; the bound is `rnicsim check --estimate`'s figure for the
+    // same difference.
+    const Run im = median_run(runs[1]);
+    const Run io = median_run(in_turn({{idle_one, {}}})[0]);
+    const double kib_per_conn = static_cast<double>(im.rss_kib - io.rss_kib) / 9999.0;
+    const double est_per_conn = (estimate_bytes(idle_many) - estimate_bytes(idle_one)) / 9999.0 / 1024.0;
+    row("memory per idle rdma connection (peak RSS)", fmt::format("{:.1f} KiB", kib_per_conn),
+        fmt::format("<= {:.1f} KiB (est.)", est_per_conn), kib_per_conn <= est_per_conn);
+  }
+  {
+    const std::string many = write_scenario(
+        "conns_10k", two_hosts("conns_10k", "  - {id: c, from: alice, to: bob, port: 5000, repeat: 10000}\n",
+                               "  - {id: w, conn: c, op: write, size: 64KiB, count: 1}\n", true));
+    const std::string one = write_scenario(
+        "conns_1", two_hosts("conns_1", "  - {id: c, from: alice, to: bob, port: 5000}\n",
+                             "  - {id: w, conn: c, op: write, size: 64KiB, count: 10000, depth: 8}\n", true));
+    const auto runs = in_turn({{many, {}}, {one, {}}});
+    const double r = median_of(runs, [&](size_t i) {
+      return (runs[0][i].wall_s / runs[0][i].frames) / (runs[1][i].wall_s / runs[1][i].frames);
+    });
+    row("wall per frame, 10000 active connections over 1", fmt::format("{:.2f}", r), "<= 1.2", r <= 1.2);
+  }
 
-  // Linear in bytes: twice the Writes, twice the wall time.
-  const std::string twice = write_scenario(
-      "twice", two_hosts("twice", "  - {id: c1, from: alice, to: bob, port: 5000}\n",
-                         "  - {id: w1, conn: c1, op: write, size: 256KiB, count: 2048, depth: 8}\n"));
-  const Run r2 = rnicsim(twice);
-  const double lin = (r2.wall_s / r10.wall_s) / (r2.frames / r10.frames);
-  row("wall per frame, 2x the bytes over 1x, 10 Gb/s", fmt::format("{:.2f}", lin), "0.9 .. 1.1",
-      lin >= 0.9 && lin <= 1.1);
+  // Linear in bytes: twice the Writes, twice the wall time (in turn).
+  {
+    const std::string twice = write_scenario(
+        "twice", two_hosts("twice", "  - {id: c1, from: alice, to: bob, port: 5000}\n",
+                           "  - {id: w1, conn: c1, op: write, size: 256KiB, count: 2048, depth: 8}\n"));
+    const auto runs = in_turn({{"bench/data/speed_10g_1500.yaml", {}}, {twice, {}}});
+    const double r = median_of(runs, [&](size_t i) {
+      return (runs[1][i].wall_s / runs[1][i].frames) / (runs[0][i].wall_s / runs[0][i].frames);
+    });
+    row("wall per frame, 2x the bytes over 1x, 10 Gb/s (paired)", fmt::format("{:.2f}", r), "0.9 .. 1.1",
+        r >= 0.9 && r <= 1.1);
+  }
 
-  // ns-3, the same flow at 10 Gb/s.
-  const Run n3 = ns3("10Gbps", 0.1);
-  const double vs = r10.frames_per_wall_s() / n3.frames_per_wall_s();
-  row("frames per wall second, rnicsim over ns-3, 10 Gb/s",
-      fmt::format("{:.0f} / {:.0f} = {:.1f}", r10.frames_per_wall_s(), n3.frames_per_wall_s(), vs), ">= 20", vs >= 20);
+  // ns-3, the same flow at 10 Gb/s, in turn with rnicsim's.
+  std::vector<double> ratios, ns3_walls;
+  Run n3;
+  for (int i = 0; i < g_repeats; ++i) {
+    const Run a = rnicsim_once("bench/data/speed_10g_1500.yaml", {});
+    n3 = ns3_once("10Gbps", 0.1);
+    ns3_walls.push_back(n3.wall_s);
+    ratios.push_back(a.frames_per_wall_s() / n3.frames_per_wall_s());
+  }
+  n3.wall_s = median(ns3_walls);
+  const double vs = median(ratios);
+  row("frames per wall second, rnicsim over ns-3, 10 Gb/s", fmt::format("{:.0f} / {:.0f}: {:.1f}",
+      r10.frames_per_wall_s(), n3.frames_per_wall_s(), vs), ">= 20", vs >= 20);
 
   fmt::print("\nspeed lines (events/s, simsec/s, events/simsec)\n");
   for (const auto& [name, r] : bulk)
