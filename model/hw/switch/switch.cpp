@@ -35,7 +35,7 @@ FramePtr mark_ce(const Frame& f, FramePool& pool) {
     const uint16_t sum = wire::inet_fold(wire::inet_sum(ip, ihl));
     ip[10] = static_cast<uint8_t>(sum >> 8);
     ip[11] = static_cast<uint8_t>(sum);
-    out->fcs = wire::ethernet_fcs(out->bytes.data(), out->bytes.size());
+    wire::seal_fcs(*out);  // the switch writes the FCS of the marked bytes
   }
   return out;
 }
