@@ -3,6 +3,7 @@
 BUILD   ?= build
 TYPE    ?= Release
 JOBS    ?= $(shell nproc)
+REPEATS ?= 5
 CMAKE_FLAGS ?=
 
 .PHONY: all setup configure build run test test-asan bench clean fuzz fuzz-build fuzz-seeds
@@ -35,8 +36,13 @@ test-asan:
 	@$(SANITIZER_ENV) $(MAKE) --no-print-directory build BUILD=build-asan TYPE=Debug CMAKE_FLAGS=-DRNICSIM_SANITIZE=ON
 	@cd build-asan && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS) -LE fuzz
 
+# The speed table beside ns-3 (docs/performance.md); ns-3's program is built here against
+# Debian's libns3-dev, which `make test` does not need.
 bench: build
-	@$(BUILD)/bench/bench_quickstart $(BUILD)/cli/rnicsim scenarios/quickstart.yaml
+	@scripts/setup-deps.sh libns3-dev
+	@cmake -S bench/ns3 -B $(BUILD)/ns3 >/dev/null
+	@cmake --build $(BUILD)/ns3 -j$(JOBS)
+	@$(BUILD)/bench/bench_speed $(BUILD)/cli/rnicsim $(BUILD)/ns3/ns3_tcp_bulk $(REPEATS)
 	@$(BUILD)/bench/bench_rtl $(BUILD)/cli/rnicsim bench/data/write_10g.yaml
 
 # The libFuzzer targets (docs/fuzzing.md), built by clang in build-fuzz: `make test` runs

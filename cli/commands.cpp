@@ -68,6 +68,7 @@ int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector
   try {
     const sim::RunOutcome out = sim::run(*lr.scenario, opt);
     fmt::print("{}", out.summary);
+    if (o.verbose) fmt::print("{}\n", out.speed.line());
     return out.passed ? kOk : kCheckFailed;
   } catch (const std::exception& e) {
     fmt::print(stderr, "rnicsim: simulator failure: {}\n", e.what());

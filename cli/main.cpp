@@ -44,7 +44,7 @@ int sc_main(int argc, char** argv) {
 
   std::string run_file, seed, pcap = "full", placement, lockstep_stop = "first", out_dir;
   std::vector<std::string> sets;
-  bool wave = false;
+  bool wave = false, verbose = false;
   auto* run = app.add_subcommand("run", "simulate one scenario");
   run->add_option("FILE", run_file, "scenario YAML")->required();
   run->add_option("-o", out_dir, "output folder (default traces/runs/<scenario name>)");
@@ -55,6 +55,7 @@ int sc_main(int argc, char** argv) {
   run->add_option("--pcap", pcap, "captures: full, headers (128 bytes), off")
       ->check(CLI::IsMember({"full", "headers", "off"}));
   run->add_flag("--wave", wave, "write RTL waveforms <host>.rtl.fst");
+  run->add_flag("--verbose", verbose, "print the simulation loop's speed (events/s, simsec/s, events/simsec)");
   run->add_option("--lockstep-stop", lockstep_stop, "first | never")->check(CLI::IsMember({"first", "never"}));
   std::string max_memory = "4GiB";
   run->add_option("--max-memory", max_memory, "refuse a scenario estimated to need more memory (default 4GiB)");
@@ -137,6 +138,7 @@ int sc_main(int argc, char** argv) {
     o.pcap = pcap;
     o.placement = placement;
     o.wave = wave;
+    o.verbose = verbose;
     o.lockstep_stop = lockstep_stop;
     return cli::cmd_run(run_file, o, ov, seed, *mem_limit);
   }

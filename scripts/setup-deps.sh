@@ -9,6 +9,8 @@ packages=(
   nlohmann-json3-dev libpcap-dev libisal-dev tshark gtkwave
   clang-14 libfuzzer-14-dev
 )
+# Arguments name further packages a target needs (make bench: libns3-dev).
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do

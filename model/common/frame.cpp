@@ -28,12 +28,14 @@ FramePtr FramePool::copy(const Frame& src) {
   FramePtr f = make();
   f->bytes.assign(src.bytes.begin(), src.bytes.end());
   f->fcs = src.fcs;
+  f->fcs_sealed = src.fcs_sealed;
   return f;
 }
 
 void FramePool::recycle(Frame* f) {
   f->bytes.clear();  // keeps the capacity: the next frame built in it allocates nothing
   f->fcs = 0;
+  f->fcs_sealed = false;
   free_.push_back(f);
 }
 

@@ -46,7 +46,9 @@ struct Frame {
   Frame& operator=(const Frame&) = delete;
 
   FrameBytes bytes;
-  uint32_t fcs = 0;  ///< as computed by the sending MAC
+  uint32_t fcs = 0;  ///< as computed by the sending MAC (unless sealed)
+  /// The FCS is that of the bytes as they are and not computed yet (model/wire/frame_fcs.h).
+  bool fcs_sealed = false;
 
  private:
   friend class FramePtr;

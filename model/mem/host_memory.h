@@ -75,13 +75,32 @@ class HostMemory {
     const uint64_t off = pa % kPage;
     return page(pa - off) + off;
   }
+  /// The bytes from `pa` to the end of its page, in place and writable (valid while the
+  /// memory lives). `whole`: the caller writes the whole page before reading any of it,
+  /// so a page made for it is not first set to its fill byte.
+  uint8_t* bytes_at(uint64_t pa, bool whole = false) {
+    const uint64_t off = pa % kPage;
+    return page(pa - off, whole && off == 0) + off;
+  }
+  /// The page holding `pa` in place, from `pa` on, or nullptr when the page is not held
+  /// (it reads as fill_byte(pa) throughout). Allocates nothing.
+  const uint8_t* held(uint64_t pa) const {
+    const uint64_t off = pa % kPage;
+    const auto it = pages_.find(pa - off);
+    return it == pages_.end() ? nullptr : it->second.get() + off;
+  }
+  /// The byte every byte of a page not held reads as.
+  uint8_t fill_byte(uint64_t pa) const { return fill_of(pa - pa % kPage); }
   /// `len` bytes from `pa` set to `byte`; a page set whole is kept as that byte alone.
   void fill(uint64_t pa, uint8_t byte, uint64_t len) {
     while (len > 0) {
       const uint64_t off = pa % kPage;
       const uint64_t n = std::min(len, kPage - off);
       if (n == kPage) {
-        pages_.erase(pa);
+        if (const auto it = pages_.find(pa); it != pages_.end()) {
+          if (spare_.size() < kSpares) spare_.push_back(std::move(it->second));
+          pages_.erase(it);
+        }
         used_[pa] = byte;
       } else {
         std::memset(page(pa - off) + off, byte, n);
@@ -111,11 +130,17 @@ class HostMemory {
   uint64_t pages_touched() const { return pages_.size(); }
 
  private:
-  uint8_t* page(uint64_t base) {
+  /// `whole`: the caller overwrites the page, so a new one need not hold its fill byte.
+  uint8_t* page(uint64_t base, bool whole = false) {
     auto& p = pages_[base];
     if (!p) {
-      p = std::make_unique<uint8_t[]>(kPage);
-      std::memset(p.get(), fill_of(base), kPage);
+      if (spare_.empty()) {
+        p.reset(new uint8_t[kPage]);  // uninitialised: set below or overwritten whole
+      } else {
+        p = std::move(spare_.back());
+        spare_.pop_back();
+      }
+      if (!whole) std::memset(p.get(), fill_of(base), kPage);
     }
     return p.get();
   }
@@ -131,6 +156,10 @@ class HostMemory {
   uint64_t next_coherent_ = uint64_t{1} << 28;
   std::unordered_map<uint64_t, uint8_t> used_;  ///< allocated page -> its byte while not held
   std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> pages_;
+  /// Pages given back by a whole-page fill, kept for the next page made (a workload
+  /// refills and rewrites its buffers every operation): no allocation per page then.
+  static constexpr size_t kSpares = 256;
+  std::vector<std::unique_ptr<uint8_t[]>> spare_;
 };
 
 /// A buffer in a process's virtual address space, backed by scattered physical pages.

@@ -26,8 +26,11 @@ constexpr uint64_t kGuard = 2 * kPage;
 constexpr uint64_t kRdmaConnection = 48 * KiB;
 /// A `tcp` connection (host stacks at both ends, the bulk sink).
 constexpr uint64_t kTcpConnection = 16 * KiB;
-/// A host: its RNIC's blocks and tables, its stack, its capture writer, measured.
-constexpr uint64_t kHost = 192 * KiB;
+/// The stdio buffer of a host's capture file (model/sim/outputs.cpp, PcapWriter).
+constexpr uint64_t kCaptureBuffer = 256 * KiB;
+/// A host: its RNIC's blocks and tables, its stack, its capture writer (192 KiB,
+/// measured) and that writer's buffer.
+constexpr uint64_t kHost = 192 * KiB + kCaptureBuffer;
 /// A switch, router or link.
 constexpr uint64_t kNode = 16 * KiB;
 /// One latency sample kept per operation completed (a vector that may double).

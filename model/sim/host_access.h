@@ -43,28 +43,30 @@ void each_piece(const host::VirtBuffer& b, uint64_t va, uint64_t n, F fn) {
 inline void fill_guard(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint64_t n) {
   each_piece(b, va, n, [&](uint64_t pa, uint64_t, uint64_t k) { m.fill(pa, kGuardByte, k); });
 }
-/// Writes the pattern of one operation (fill_pattern) at [va, va + n), a page at a time:
-/// no copy of the message is made.
+/// Writes the pattern of one operation (fill_pattern) at [va, va + n), a page at a time,
+/// straight into host memory: no copy of the message is made.
 inline void write_pattern(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint64_t seed, uint64_t key,
                           uint64_t n) {
-  uint8_t piece[host::HostMemory::kPage];
   each_piece(b, va, n, [&](uint64_t pa, uint64_t off, uint64_t k) {
-    fill_pattern_at(seed, key, off, piece, k);
-    m.write(pa, piece, k);
+    fill_pattern_at(seed, key, off, m.bytes_at(pa, k == host::HostMemory::kPage), k);
   });
 }
 /// True when [va, va + n) holds the pattern of one operation, compared a page at a time
-/// against the pattern regenerated (no stored copy).
+/// in place against the pattern regenerated (no stored copy).
 /// `from`: the pattern's offset at `va` (a message placed in pieces).
 inline bool holds_pattern(host::HostMemory& m, const host::VirtBuffer& b, uint64_t va, uint64_t seed, uint64_t key,
                           uint64_t n, uint64_t from = 0) {
-  uint8_t want[host::HostMemory::kPage], got[host::HostMemory::kPage];
   bool ok = true;
   each_piece(b, va, n, [&](uint64_t pa, uint64_t off, uint64_t k) {
     if (!ok) return;
-    fill_pattern_at(seed, key, from + off, want, k);
-    m.read(pa, got, k);
-    ok = std::equal(want, want + k, got);
+    if (const uint8_t* got = m.held(pa)) {
+      ok = pattern_matches(seed, key, from + off, got, k);
+    } else {  // a page of one byte value: as the pattern would be only by chance
+      uint8_t want[host::HostMemory::kPage];
+      fill_pattern_at(seed, key, from + off, want, k);
+      const uint8_t c = m.fill_byte(pa);
+      ok = std::all_of(want, want + k, [c](uint8_t x) { return x == c; });
+    }
   });
   return ok;
 }

@@ -71,6 +71,12 @@ void Model::check_done() {
   }
 }
 
+std::string RunOutcome::Speed::line() const {
+  const double w = wall_s > 0 ? wall_s : 1e-9, t = sim_s > 0 ? sim_s : 1e-12;
+  return fmt::format("speed: {:.0f} events/s, {:.6g} simsec/s, {:.0f} events/simsec ({} events, {} rounds, {:.3f} s wall in the loop, {:.6f} s simulated)",
+                     static_cast<double>(events) / w, sim_s / w, static_cast<double>(events) / t, events, rounds, wall_s, sim_s);
+}
+
 RunOutcome run(const scenario::Scenario& s, const RunOptions& o) {
   RunOutcome out;
   RunOptions opt = o;
@@ -82,9 +88,15 @@ RunOutcome run(const scenario::Scenario& s, const RunOptions& o) {
   Model m(s, opt);
   build(m);
   add_series(m);
+  const uint64_t items0 = m.events.executed();
+  const auto loop0 = std::chrono::steady_clock::now();
   sc_core::sc_start(to_sc(s.stop_after));
   RunFigures f;
   f.end = sim_now();
+  out.speed.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - loop0).count();
+  out.speed.events = m.events.executed() - items0;
+  out.speed.rounds = m.events.rounds();
+  out.speed.sim_s = f.end.s();
   f.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   f.events = m.events.rounds();  // what sc_delta_count() was with one SC_METHOD per block
   for (auto& w : m.runners)

@@ -20,6 +20,7 @@ struct RunOptions {
   std::string placement;          ///< empty: per host; else model | rtl | lockstep
   bool wave = false;
   std::string lockstep_stop = "first";
+  bool verbose = false;  ///< `run --verbose`: the loop's speed after the summary
   /// C++ callers only (tests): the RTL placement core of every host that runs one.
   std::function<std::unique_ptr<cosim::Core>()> rtl_core;
 };
@@ -37,6 +38,15 @@ struct RunOutcome {
   bool passed = false;
   std::string out_dir;
   std::string summary;  ///< the human summary `run` prints
+  /// The speed of the run's simulation loop (sc_start), OMNeT++'s figures: `run --verbose`
+  /// prints them. Wall-clock figures: outside the determinism rule, in no output file.
+  struct Speed {
+    uint64_t events = 0;  ///< event queue items run
+    uint64_t rounds = 0;  ///< results.json's events_processed
+    double wall_s = 0;    ///< wall time in sc_start (results.json's wall_time_s adds the build)
+    double sim_s = 0;     ///< simulated time
+    std::string line() const;  ///< "events/s, simsec/s, events/simsec" as one line
+  } speed;
 };
 
 /// Runs the scenario; throws std::runtime_error when the simulator itself fails.

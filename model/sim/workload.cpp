@@ -50,20 +50,74 @@ void fill_pattern(uint64_t seed, uint64_t op_key, uint8_t* dst, uint64_t n) {
   fill_pattern_at(seed, op_key, 0, dst, n);
 }
 
+namespace {
+constexpr uint64_t kPatternStep = 0x9E3779B97F4A7C15ull;
+uint64_t pattern_origin(uint64_t seed, uint64_t op_key) {
+  return seed * 0x9E3779B97F4A7C15ull ^ (op_key + 1) * 0xD1B54A32D192ED03ull;
+}
+/// Word `w` of the pattern: splitmix64 steps its state by a constant, so word w follows
+/// state origin + w * step.
+uint64_t nth_pattern_word(uint64_t origin, uint64_t w) {
+  uint64_t x = origin + w * kPatternStep;
+  return splitmix64(x);
+}
+}  // namespace
+
 void fill_pattern_at(uint64_t seed, uint64_t op_key, uint64_t offset, uint8_t* dst, uint64_t n) {
-  const uint64_t x0 = seed * 0x9E3779B97F4A7C15ull ^ (op_key + 1) * 0xD1B54A32D192ED03ull;
+  const uint64_t x0 = pattern_origin(seed, op_key);
   uint64_t i = 0;
-  while (i < n) {
-    const uint64_t word = (offset + i) / 8, skip = (offset + i) % 8;
-    // splitmix64 steps its state by a constant: word w follows state x0 + w * step.
-    uint64_t x = x0 + word * 0x9E3779B97F4A7C15ull;
+  if (const uint64_t skip = offset % 8; skip != 0 && n > 0) {  // the first word's tail
+    const uint64_t z = nth_pattern_word(x0, offset / 8);
+    const uint64_t k = std::min<uint64_t>(8 - skip, n);
     uint8_t v[8];
-    const uint64_t z = splitmix64(x);
     std::memcpy(v, &z, 8);
-    const uint64_t k = std::min<uint64_t>(8 - skip, n - i);
-    std::memcpy(dst + i, v + skip, k);
-    i += k;
+    std::memcpy(dst, v + skip, k);
+    i = k;
   }
+  // Whole words, a word at a time (the pattern is little-endian bytes of each word).
+  uint64_t x = x0 + ((offset + i) / 8) * kPatternStep;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t y = x;
+    const uint64_t z = splitmix64(y);
+    std::memcpy(dst + i, &z, 8);
+    x += kPatternStep;
+  }
+  if (i < n) {  // the last word's head
+    uint64_t y = x;
+    const uint64_t z = splitmix64(y);
+    uint8_t v[8];
+    std::memcpy(v, &z, 8);
+    std::memcpy(dst + i, v, n - i);
+  }
+}
+
+bool pattern_matches(uint64_t seed, uint64_t op_key, uint64_t offset, const uint8_t* got, uint64_t n) {
+  const uint64_t x0 = pattern_origin(seed, op_key);
+  uint64_t i = 0;
+  if (const uint64_t skip = offset % 8; skip != 0 && n > 0) {
+    uint8_t v[8];
+    const uint64_t z = nth_pattern_word(x0, offset / 8);
+    std::memcpy(v, &z, 8);
+    i = std::min<uint64_t>(8 - skip, n);
+    if (std::memcmp(v + skip, got, i) != 0) return false;
+  }
+  uint64_t x = x0 + ((offset + i) / 8) * kPatternStep;
+  uint64_t diff = 0;  // accumulated over the words: no branch per word
+  for (; i + 8 <= n; i += 8) {
+    uint64_t y = x, g;
+    std::memcpy(&g, got + i, 8);
+    diff |= splitmix64(y) ^ g;
+    x += kPatternStep;
+  }
+  if (diff != 0) return false;
+  if (i < n) {
+    uint64_t y = x;
+    const uint64_t z = splitmix64(y);
+    uint8_t v[8];
+    std::memcpy(v, &z, 8);
+    if (std::memcmp(v, got + i, n - i) != 0) return false;
+  }
+  return true;
 }
 
 namespace {

@@ -24,6 +24,9 @@ void fill_pattern(uint64_t seed, uint64_t op_key, uint8_t* dst, uint64_t n);
 /// Bytes [offset, offset + n) of that pattern (each 8 bytes of it stand alone, so any
 /// piece is made without the ones before it).
 void fill_pattern_at(uint64_t seed, uint64_t op_key, uint64_t offset, uint8_t* dst, uint64_t n);
+/// True when `got` holds bytes [offset, offset + n) of that pattern (compared a word at a
+/// time, without making the pattern).
+bool pattern_matches(uint64_t seed, uint64_t op_key, uint64_t offset, const uint8_t* got, uint64_t n);
 
 /// The guard byte every target area starts with.
 constexpr uint8_t kGuardByte = 0xA5;

@@ -116,6 +116,33 @@ TEST_CASE("cli: run with a size sweep, --set and a failing expectation") {
   CHECK(bad.status == 2);
 }
 
+TEST_CASE("cli: run --verbose prints the loop's speed, its counts those of results.json") {
+  const std::string path = write_file("verbose.yaml", kGood);
+  auto r = sh(kBin + " run " + path + " --pcap off --verbose -o " + kWork + "/cli/verbose");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  const auto at = r.out.find("speed: ");
+  REQUIRE(at != std::string::npos);
+  const std::string line = r.out.substr(at, r.out.find('\n', at) - at);
+  CHECK(line.find(" events/s, ") != std::string::npos);
+  CHECK(line.find(" simsec/s, ") != std::string::npos);
+  CHECK(line.find(" events/simsec (") != std::string::npos);
+  std::ifstream f(kWork + "/cli/verbose/results.json");
+  const std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto num = [&](const std::string& key) {
+    const auto k = json.find("\"" + key + "\": ");
+    REQUIRE(k != std::string::npos);
+    return std::stoull(json.substr(k + key.size() + 4));
+  };
+  // The rounds are results.json's events_processed; the simulated time its sim_time_ns.
+  CHECK(line.find(fmt::format(", {} rounds, ", num("events_processed"))) != std::string::npos);
+  CHECK(line.find(fmt::format(" s wall in the loop, {:.6f} s simulated)", static_cast<double>(num("sim_time_ns")) / 1e9)) !=
+        std::string::npos);
+  // Without --verbose no speed line: the summary stays what it was.
+  auto quiet = sh(kBin + " run " + path + " --pcap off -o " + kWork + "/cli/verbose2");
+  CHECK(quiet.out.find("speed: ") == std::string::npos);
+}
+
 TEST_CASE("cli: regress prints a line per scenario and the N passed, N failed line") {
   write_file("r_good.yaml", kGood);
   std::string failing = kGood;

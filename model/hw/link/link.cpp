@@ -1,4 +1,5 @@
 #include "model/hw/link/link.h"
+#include "model/wire/frame_fcs.h"
 
 namespace rnicsim::hw {
 
@@ -21,6 +22,7 @@ void Link::transmit(int end, FramePtr f, Duration serialisation) {
     // A bit error on the wire: the receiving MAC's FCS check will catch it. The frame is
     // shared with the sender's taps, so the damaged copy is a new frame.
     FramePtr bad = agenda_.frames().copy(*f);
+    wire::unseal_fcs(*bad);  // the FCS the sender computed, over the bytes it sent
     const size_t pos = static_cast<size_t>(rng_.next() % bad->bytes.size());
     bad->bytes[pos] ^= static_cast<uint8_t>(1u << (rng_.next() % 8));
     f = std::move(bad);

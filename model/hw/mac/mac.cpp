@@ -9,6 +9,7 @@
 #include "model/hw/link/link.h"
 #include "model/wire/crc.h"
 #include "model/wire/eth.h"
+#include "model/wire/frame_fcs.h"
 
 namespace rnicsim::hw {
 
@@ -34,7 +35,7 @@ void Mac::send(FramePtr f, Duration ready_at) {
     return;
   }
   if (f->bytes.size() < wire::kEthMinFrame) f->bytes.resize(wire::kEthMinFrame, 0);  // pad
-  f->fcs = wire::ethernet_fcs(f->bytes.data(), f->bytes.size());
+  wire::seal_fcs(*f);
   queue_.emplace_back(std::move(f), ready_at);
   if (!busy_) start_next();
 }
@@ -65,7 +66,7 @@ void Mac::start_next() {
 }
 
 void Mac::receive(FramePtr f) {
-  if (wire::ethernet_fcs(f->bytes.data(), f->bytes.size()) != f->fcs) {
+  if (!wire::fcs_ok(*f)) {
     ++stats_.fcs_errors;
     return;
   }

@@ -15,7 +15,7 @@ void CreditPool::release_until(Duration t) {
   while (!returns_.empty() && returns_.begin()->at <= t) {
     hdr_used_ -= returns_.begin()->header;
     data_used_ -= returns_.begin()->data;
-    returns_.erase(returns_.begin());
+    returns_.pop_front();
   }
 }
 
@@ -44,7 +44,11 @@ void CreditPool::take(Duration t, uint64_t header, uint64_t data) {
 }
 
 void CreditPool::give_back(uint64_t header, uint64_t data, Duration returned) {
-  if (tracked()) returns_.insert({returned, header, data});
+  if (tracked()) {
+    const Return r{returned, header, data};
+    if (returns_.empty() || !(r < returns_.back())) returns_.push_back(r);
+    else returns_.insert(std::upper_bound(returns_.begin(), returns_.end(), r), r);  // after equal times
+  }
   else {
     hdr_used_ -= header;
     data_used_ -= data;

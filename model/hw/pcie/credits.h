@@ -6,7 +6,7 @@
 /// are not all there. Plain C++: times are given, never read from a clock.
 #include <cstdint>
 #include <optional>
-#include <set>
+#include <deque>
 
 #include "model/common/units.h"
 
@@ -48,7 +48,9 @@ class CreditPool {
 
   CreditLimit limit_;
   uint64_t hdr_used_ = 0, data_used_ = 0;
-  std::multiset<Return> returns_;  ///< scheduled returns, earliest first
+  /// Scheduled returns, earliest first, FIFO among equal times (a multiset's order). They
+  /// mostly arrive in time order, so an insert is a push at the back.
+  std::deque<Return> returns_;
 };
 
 }  // namespace rnicsim::hw::pcie

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
-#include <queue>
+#include <functional>
 
 #include "model/hw/pcie/phy.h"
 
@@ -125,7 +125,8 @@ Transfer Link::post(Direction& d, CreditPool& pool, Rate sink, Duration now, uin
                     bool between) {
   Transfer t;
   bool first = true;
-  for (const Chunk& c : split_writes(addr, bytes, cfg_.mps)) {
+  split_writes(addr, bytes, cfg_.mps, chunks_);
+  for (const Chunk& c : chunks_) {
     const Duration ready = std::max(now, between ? d.mmio_free : d.free);
     const uint64_t credits = data_credits(c);
     const Duration granted = *pool.available_at(ready, 1, credits);  // posted returns are always scheduled
@@ -176,32 +177,22 @@ Transfer Link::host_write(Duration now, uint64_t addr, uint64_t bytes) {
 }
 
 Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
-  // The completions of this transfer's requests, waiting for their place on the link in
-  // the order their data is ready (requests in flight stream in parallel, so theirs
-  // interleave), and what each request still holds.
-  struct Pending {
-    Duration ready;
-    uint64_t seq;
-    Chunk chunk;
-    size_t request;
-    bool operator>(const Pending& o) const { return ready != o.ready ? ready > o.ready : seq > o.seq; }
-  };
-  struct Open {
-    uint64_t left, header, data;
-    Duration last_end;
-  };
-  std::priority_queue<Pending, std::vector<Pending>, std::greater<Pending>> pending;
-  std::vector<Open> open;
+  // The completions of this transfer's requests (pending_, by the time their data is
+  // ready) and what each request still holds (open_).
+  pending_.clear();
+  open_.clear();
+  const auto later = std::greater<Pending>();
   uint64_t seq = 0;
   Transfer t;
   auto place_next = [&] {
-    const Pending p = pending.top();
-    pending.pop();
+    std::pop_heap(pending_.begin(), pending_.end(), later);
+    const Pending p = pending_.back();
+    pending_.pop_back();
     bool unused = false;  // the endpoint's completion credits are infinite (2.6.1)
     const Duration end = send(down_, p.ready, p.ready, completion_tlp_bytes(p.chunk), unused);
     down_.stats->completion_tlps += 1;
     down_.stats->payload_bytes += p.chunk.bytes;
-    Open& o = open[p.request];
+    Open& o = open_[p.request];
     o.last_end = std::max(o.last_end, end);
     if (--o.left == 0) {  // the tag and the buffer space come back with the last completion
       tags_.give_back(1, 0, o.last_end);
@@ -212,8 +203,10 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
   };
 
   bool first = true;
-  for (const Chunk& req : split_read_requests(addr, bytes, cfg_.mrrs)) {
-    const std::vector<Chunk> cpls = split_completions(req, cfg_.mps, cfg_.rcb, cfg_.completion_split);
+  split_read_requests(addr, bytes, cfg_.mrrs, chunks_);
+  for (const Chunk& req : chunks_) {
+    split_completions(req, cfg_.mps, cfg_.rcb, cfg_.completion_split, cpls_);
+    const std::vector<Chunk>& cpls = cpls_;
     uint64_t cpl_data = 0;
     for (const Chunk& c : cpls) cpl_data += data_credits(c);
 
@@ -229,9 +222,9 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
         tag_at = *tag;
         buffer_at = *buffer;
         const Duration gate = std::max(tag_at, buffer_at);
-        if (gate <= ready || pending.empty() || pending.top().ready >= gate) break;
+        if (gate <= ready || pending_.empty() || pending_.front().ready >= gate) break;
       }
-      assert(!pending.empty() && "tags or completion space held with no completion to return them");
+      assert(!pending_.empty() && "tags or completion space held with no completion to return them");
       place_next();
     }
     const std::optional<Duration> credit = host_nonposted_.available_at(ready, 1, 0);
@@ -254,7 +247,7 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
     host_nonposted_.consume(req_start, 1, 0, req_end + fc_latency_);
     tags_.take(req_start, 1, 0);
     device_completion_.take(req_start, cpls.size(), cpl_data);
-    open.push_back({cpls.size(), cpls.size(), cpl_data, Duration{}});
+    open_.push_back({cpls.size(), cpls.size(), cpl_data, Duration{}});
 
     // The completer streams this request's data from completer_latency on, at
     // completer_rate; a completion is ready once its last byte has been fetched.
@@ -264,13 +257,14 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
       fetched += c.bytes;
       Duration ready_c = first_ready;
       if (cfg_.completer_rate.bps != 0) ready_c = first_ready + cfg_.completer_rate.time_for_bytes(fetched);
-      pending.push({ready_c, seq++, c, open.size() - 1});
+      pending_.push_back({ready_c, seq++, c, open_.size() - 1});
+      std::push_heap(pending_.begin(), pending_.end(), later);
     }
     if (first) t.start = req_start;
     first = false;
     t.tlps += 1;
   }
-  while (!pending.empty()) place_next();
+  while (!pending_.empty()) place_next();
   stats_.reads += 1;
   stats_.read_latency_ps.push_back((t.end - now).ps);
   return t;

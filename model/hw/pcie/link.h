@@ -153,6 +153,21 @@ class Link {
                 bool between = false);
   void count_dllps(Direction& d);
 
+  /// A completion of the read being timed, waiting for its place on the link in the
+  /// order its data is ready (requests in flight stream in parallel, so theirs interleave).
+  struct Pending {
+    Duration ready;
+    uint64_t seq;
+    Chunk chunk;
+    size_t request;
+    bool operator>(const Pending& o) const { return ready != o.ready ? ready > o.ready : seq > o.seq; }
+  };
+  /// What one request of that read still holds.
+  struct Open {
+    uint64_t left, header, data;
+    Duration last_end;
+  };
+
   PcieConfig cfg_;
   Rate rate_;
   Duration fc_latency_;
@@ -160,6 +175,10 @@ class Link {
   Direction up_, down_;
   CreditPool host_posted_, host_nonposted_, device_posted_, device_completion_, tags_;
   PcieStats stats_;
+  // Scratch of one transfer, kept so that timing one allocates nothing.
+  std::vector<Chunk> chunks_, cpls_;
+  std::vector<Pending> pending_;  ///< a min-heap by (ready, seq)
+  std::vector<Open> open_;
 };
 
 }  // namespace rnicsim::hw::pcie

@@ -10,19 +10,20 @@ uint64_t align_down(uint64_t a, uint64_t to) { return a / to * to; }
 
 [[maybe_unused]] bool power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
-/// [addr, addr + bytes) cut at every multiple of `unit`.
-std::vector<Chunk> cut(uint64_t addr, uint64_t bytes, uint64_t unit) {
+/// [addr, addr + bytes) cut at every multiple of `unit`, into `out`.
+void cut(uint64_t addr, uint64_t bytes, uint64_t unit, std::vector<Chunk>& out) {
   assert(power_of_two(unit) && unit <= kNoCrossBoundary && "a TLP size limit is a power of two up to 4 KiB");
-  if (bytes == 0) return {Chunk{addr, 0}};
-  std::vector<Chunk> out;
-  out.reserve(bytes / unit + 2);
+  out.clear();
+  if (bytes == 0) {
+    out.push_back(Chunk{addr, 0});
+    return;
+  }
   const uint64_t end = addr + bytes;
   for (uint64_t a = addr; a < end;) {
     const uint64_t next = std::min(end, align_down(a, unit) + unit);
     out.push_back({a, next - a});
     a = next;
   }
-  return out;
 }
 
 }  // namespace
@@ -40,14 +41,19 @@ uint64_t payload_bytes(const Chunk& c) { return payload_dw(c) * 4; }
 
 uint64_t data_credits(const Chunk& c) { return (payload_bytes(c) + kDataCreditBytes - 1) / kDataCreditBytes; }
 
-std::vector<Chunk> split_writes(uint64_t addr, uint64_t bytes, uint64_t mps) { return cut(addr, bytes, mps); }
+void split_writes(uint64_t addr, uint64_t bytes, uint64_t mps, std::vector<Chunk>& out) { cut(addr, bytes, mps, out); }
 
-std::vector<Chunk> split_read_requests(uint64_t addr, uint64_t bytes, uint64_t mrrs) { return cut(addr, bytes, mrrs); }
+void split_read_requests(uint64_t addr, uint64_t bytes, uint64_t mrrs, std::vector<Chunk>& out) {
+  cut(addr, bytes, mrrs, out);
+}
 
-std::vector<Chunk> split_completions(const Chunk& req, uint64_t mps, uint64_t rcb, CompletionSplit how) {
+void split_completions(const Chunk& req, uint64_t mps, uint64_t rcb, CompletionSplit how, std::vector<Chunk>& out) {
   assert(power_of_two(rcb) && power_of_two(mps) && rcb <= mps && "RCB and MPS are powers of two, RCB <= MPS");
-  if (req.bytes == 0) return {req};
-  std::vector<Chunk> out;
+  out.clear();
+  if (req.bytes == 0) {
+    out.push_back(req);
+    return;
+  }
   const uint64_t end = req.addr + req.bytes;
   for (uint64_t a = req.addr; a < end;) {
     uint64_t next = 0;
@@ -59,6 +65,23 @@ std::vector<Chunk> split_completions(const Chunk& req, uint64_t mps, uint64_t rc
     out.push_back({a, next - a});
     a = next;
   }
+}
+
+std::vector<Chunk> split_writes(uint64_t addr, uint64_t bytes, uint64_t mps) {
+  std::vector<Chunk> out;
+  split_writes(addr, bytes, mps, out);
+  return out;
+}
+
+std::vector<Chunk> split_read_requests(uint64_t addr, uint64_t bytes, uint64_t mrrs) {
+  std::vector<Chunk> out;
+  split_read_requests(addr, bytes, mrrs, out);
+  return out;
+}
+
+std::vector<Chunk> split_completions(const Chunk& req, uint64_t mps, uint64_t rcb, CompletionSplit how) {
+  std::vector<Chunk> out;
+  split_completions(req, mps, rcb, how, out);
   return out;
 }
 

@@ -65,6 +65,12 @@ enum class CompletionSplit {
 /// Completions with data answering the request `req`, in address order.
 std::vector<Chunk> split_completions(const Chunk& req, uint64_t mps, uint64_t rcb, CompletionSplit how);
 
+/// The same splits into `out` (cleared first), so a caller can keep its buffer: no
+/// allocation per transfer.
+void split_writes(uint64_t addr, uint64_t bytes, uint64_t mps, std::vector<Chunk>& out);
+void split_read_requests(uint64_t addr, uint64_t bytes, uint64_t mrrs, std::vector<Chunk>& out);
+void split_completions(const Chunk& req, uint64_t mps, uint64_t rcb, CompletionSplit how, std::vector<Chunk>& out);
+
 /// Link bytes of one TLP: framing, header and payload.
 uint64_t write_tlp_bytes(const Chunk& c);       ///< memory write (its header by address)
 uint64_t read_request_bytes(const Chunk& c);    ///< memory read request (no payload)

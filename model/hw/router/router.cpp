@@ -11,6 +11,7 @@
 #include "model/wire/crc.h"
 #include "model/wire/icmp.h"
 #include "model/wire/ipv4.h"
+#include "model/wire/frame_fcs.h"
 
 namespace rnicsim::hw {
 namespace {
@@ -176,7 +177,7 @@ Router::Egress Router::route(wire::Ipv4Addr dst) const {
 void Router::ingress(size_t iface, FramePtr f) {
   Interface& in = *ifs_[iface];
   // Store and forward: the whole frame is here; a bad FCS ends it.
-  if (wire::ethernet_fcs(f->bytes.data(), f->bytes.size()) != f->fcs) {
+  if (!wire::fcs_ok(*f)) {
     ++in.stats.fcs_errors;
     return;
   }

@@ -5,6 +5,7 @@
 #include "model/hw/link/link.h"
 #include "model/wire/crc.h"
 #include "model/wire/ipv4.h"
+#include "model/wire/frame_fcs.h"
 
 namespace rnicsim::hw {
 namespace {
@@ -34,7 +35,7 @@ FramePtr mark_ce(const Frame& f, FramePool& pool) {
     const uint16_t sum = wire::inet_fold(wire::inet_sum(ip, ihl));
     ip[10] = static_cast<uint8_t>(sum >> 8);
     ip[11] = static_cast<uint8_t>(sum);
-    out->fcs = wire::ethernet_fcs(out->bytes.data(), out->bytes.size());
+    wire::seal_fcs(*out);  // the switch writes the FCS of the marked bytes
   }
   return out;
 }
@@ -119,7 +120,7 @@ uint64_t EthSwitch::queue_bytes(int p) const { return ports_[p]->bytes(); }
 
 void EthSwitch::ingress(int port, FramePtr f) {
   // Store and forward: the whole frame is here; a bad FCS ends it.
-  if (wire::ethernet_fcs(f->bytes.data(), f->bytes.size()) != f->fcs) {
+  if (!wire::fcs_ok(*f)) {
     ++stats_.fcs_errors;
     return;
   }

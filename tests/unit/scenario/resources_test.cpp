@@ -25,26 +25,26 @@ workloads:
 TEST_CASE("resources: the estimate of a scenario is its pages, page lists and fixed costs") {
   // quickstart: 64 x 1 MiB Writes, depth 8: source and sink 8 MiB each (2049 pages written
   // each at 4160 bytes, 2048 and 2050 pages listed at 64), a connection (48 KiB), two hosts
-  // (192 KiB each), a link (16 KiB), 64 latency samples (16 bytes each), 8 operations
+  // (448 KiB each), a link (16 KiB), 64 latency samples (16 bytes each), 8 operations
   // outstanding (384 bytes each).
   const LoadResult q = load_scenario_file(std::string(RNICSIM_SOURCE_DIR) + "/scenarios/quickstart.yaml", results());
   REQUIRE(q.ok());
   const MemoryEstimate e = estimate_memory(*q.scenario);
-  CHECK(e.bytes == 17772800);
-  CHECK(e.bytes == 2 * 2049 * 4160 + (2048 + 2050) * 64 + 48 * 1024 + 2 * 192 * 1024 + 16 * 1024 + 64 * 16 + 8 * 384);
+  CHECK(e.bytes == 18297088);
+  CHECK(e.bytes == 2 * 2049 * 4160 + (2048 + 2050) * 64 + 48 * 1024 + 2 * (192 + 256) * 1024 + 16 * 1024 + 64 * 16 + 8 * 384);
   CHECK(e.key == "workloads[0].size");
   CHECK(e.key_bytes == 2 * 2049 * 4160 + (2048 + 2050) * 64 + 64 * 16 + 8 * 384);
 
   // A 1 GiB Read: the responder's source and the initiator's sink, 262145 pages each.
   const LoadResult r = load(kPair + "  - {id: w1, conn: c1, op: read, size: 1GiB}\n");
   REQUIRE(r.ok());
-  CHECK(estimate_memory(*r.scenario).bytes == 2215060112);
+  CHECK(estimate_memory(*r.scenario).bytes == 2215584400);  // 2 * 262145 * 4160 + page lists + fixed costs
 
   // One 4 KiB Send: the source slot (2 pages written, 1 listed) and the receiver's one
   // slot (2 pages written while the Send is unchecked, 3 listed with the guard pages).
   const LoadResult s = load(kPair + "  - {id: w1, conn: c1, op: send, size: 4KiB}\n");
   REQUIRE(s.ok());
-  CHECK(estimate_memory(*s.scenario).bytes == 2 * (2 * 4160) + 64 + 3 * 64 + 48 * 1024 + 2 * 192 * 1024 + 16 * 1024 + 16 + 384);
+  CHECK(estimate_memory(*s.scenario).bytes == 2 * (2 * 4160) + 64 + 3 * 64 + 48 * 1024 + 2 * (192 + 256) * 1024 + 16 * 1024 + 16 + 384);
   // 1000 Sends of 1500 bytes at depth 4: 256 slots (rq_depth), 8 live at once (2 pages
   // each), and the edge pages of slots that do not end on a page boundary (2 per slot, at
   // most the area's 96 pages).
@@ -54,7 +54,7 @@ TEST_CASE("resources: the estimate of a scenario is its pages, page lists and fi
   CHECK(area_pages == 96);
   // The source: 4 slots of 1500 bytes, 2 pages listed, 3 written.
   CHECK(estimate_memory(*m.scenario).bytes == 3 * 4160 + 2 * 64 + area_pages * 64 + (8 * 2 + 96) * 4160 + 48 * 1024 +
-                                                  2 * 192 * 1024 + 16 * 1024 + 1000 * 16 + 4 * 384);
+                                                  2 * (192 + 256) * 1024 + 16 * 1024 + 1000 * 16 + 4 * 384);
   CHECK_FALSE(check_memory(*s.scenario, kDefaultMaxMemory));
 }
 
@@ -117,7 +117,7 @@ workloads:
   REQUIRE(d.ok());
   const Segments seg(*d.scenario);
   CHECK(dead_next_hop(*d.scenario, seg, d.scenario->connections[0]) == std::optional<Ipv4>{0x0a0000fd});
-  CHECK(estimate_memory(*d.scenario).bytes == 48 * 1024 + 2 * 192 * 1024 + 16 * 1024);
+  CHECK(estimate_memory(*d.scenario).bytes == 48 * 1024 + 2 * (192 + 256) * 1024 + 16 * 1024);
 
   for (const char* event : {"  - {at: 1ms, host: alice, kind: neigh_update, ip: 10.0.0.253, mac: \"02:00:00:00:00:09\"}\n",
                             "  - {at: 1ms, host: alice, kind: redirect, dst: 10.1.0.2, gateway: 10.0.0.9}\n"}) {

@@ -91,3 +91,40 @@ TEST_CASE("Internet checksum, RFC 1071 example", "[wire][crc]") {
   auto c = hex("00 01 f2 03 f4 f5 f6 f7 22 0d");
   CHECK(inet_fold(inet_sum(c.data(), c.size())) == 0);
 }
+
+TEST_CASE("Internet checksum, word-wide sum equals RFC 1071's word-by-word loop", "[wire][crc]") {
+  // The reference: big-endian 16-bit words one at a time (RFC 1071 4.1).
+  const auto reference = [](const uint8_t* d, size_t n, uint32_t sum) {
+    uint64_t acc = sum;
+    size_t i = 0;
+    for (; i + 1 < n; i += 2) acc += (uint64_t{d[i]} << 8) | d[i + 1];
+    if (i < n) acc += uint64_t{d[i]} << 8;
+    while (acc >> 16) acc = (acc & 0xFFFFu) + (acc >> 16);
+    return static_cast<uint16_t>(~acc);
+  };
+  uint64_t x = 12345;
+  const auto next = [&x] {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return x;
+  };
+  std::vector<uint8_t> buf(1600);
+  size_t checked = 0;
+  for (int fill = 0; fill < 3; ++fill)
+    for (size_t n = 0; n <= 80; ++n)
+      for (int rep = 0; rep < 20; ++rep) {
+        for (auto& b : buf) b = fill == 0 ? static_cast<uint8_t>(next()) : fill == 1 ? 0x00 : 0xFF;
+        const uint32_t start = rep % 3 == 0 ? 0 : static_cast<uint32_t>(next());
+        INFO("n " << n << " fill " << fill << " start " << start);
+        REQUIRE(inet_fold(inet_sum(buf.data(), n, start)) == reference(buf.data(), n, start));
+        ++checked;
+      }
+  // Frame-sized buffers, and an all-zero one (its sum is zero: 0xFFFF, not 0).
+  for (size_t n : {1460u, 1500u, 1501u}) {
+    for (auto& b : buf) b = static_cast<uint8_t>(next());
+    CHECK(inet_fold(inet_sum(buf.data(), n)) == reference(buf.data(), n, 0));
+    ++checked;
+  }
+  std::fill(buf.begin(), buf.end(), 0);
+  CHECK(inet_fold(inet_sum(buf.data(), 64)) == 0xFFFF);
+  CHECK(checked == 3 * 81 * 20 + 3);
+}
