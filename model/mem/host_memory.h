@@ -62,19 +62,15 @@ class HostMemory {
     while (len > 0) {
       const uint64_t off = pa % kPage;
       const uint64_t n = std::min(len, kPage - off);
-      const auto it = pages_.find(pa - off);
-      if (it == pages_.end()) std::memset(dst, fill_of(pa - off), n);
-      else std::memcpy(dst, it->second.get() + off, n);
+      if (const uint8_t* p = held(pa)) std::memcpy(dst, p, n);
+      else std::memset(dst, fill_byte(pa), n);
       pa += n;
       dst += n;
       len -= n;
     }
   }
   /// The bytes from `pa` to the end of its page, in place (valid while the memory lives).
-  const uint8_t* view(uint64_t pa) {
-    const uint64_t off = pa % kPage;
-    return page(pa - off) + off;
-  }
+  const uint8_t* view(uint64_t pa) { return bytes_at(pa); }
   /// The bytes from `pa` to the end of its page, in place and writable (valid while the
   /// memory lives). `whole`: the caller writes the whole page before reading any of it,
   /// so a page made for it is not first set to its fill byte.
@@ -114,12 +110,10 @@ class HostMemory {
     while (len > 0) {
       const uint64_t off = pa % kPage;
       const uint64_t n = std::min(len, kPage - off);
-      const auto it = pages_.find(pa - off);
-      if (it == pages_.end()) {
-        if (fill_of(pa - off) != byte) return false;
-      } else {
-        const uint8_t* p = it->second.get() + off;
+      if (const uint8_t* p = held(pa)) {
         if (std::any_of(p, p + n, [byte](uint8_t x) { return x != byte; })) return false;
+      } else if (fill_byte(pa) != byte) {
+        return false;
       }
       pa += n;
       len -= n;

@@ -206,9 +206,8 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
   split_read_requests(addr, bytes, cfg_.mrrs, chunks_);
   for (const Chunk& req : chunks_) {
     split_completions(req, cfg_.mps, cfg_.rcb, cfg_.completion_split, cpls_);
-    const std::vector<Chunk>& cpls = cpls_;
     uint64_t cpl_data = 0;
-    for (const Chunk& c : cpls) cpl_data += data_credits(c);
+    for (const Chunk& c : cpls_) cpl_data += data_credits(c);
 
     // A tag and completion buffer space: given back by completions not placed yet, place
     // those whose data is ready before the request could otherwise go (every later
@@ -217,7 +216,7 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
     Duration tag_at{}, buffer_at{};
     for (;;) {
       const std::optional<Duration> tag = tags_.available_at(ready, 1, 0);
-      const std::optional<Duration> buffer = device_completion_.available_at(ready, cpls.size(), cpl_data);
+      const std::optional<Duration> buffer = device_completion_.available_at(ready, cpls_.size(), cpl_data);
       if (tag && buffer) {
         tag_at = *tag;
         buffer_at = *buffer;
@@ -246,14 +245,14 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
     // The root port takes the request off its buffer as it arrives.
     host_nonposted_.consume(req_start, 1, 0, req_end + fc_latency_);
     tags_.take(req_start, 1, 0);
-    device_completion_.take(req_start, cpls.size(), cpl_data);
-    open_.push_back({cpls.size(), cpls.size(), cpl_data, Duration{}});
+    device_completion_.take(req_start, cpls_.size(), cpl_data);
+    open_.push_back({cpls_.size(), cpls_.size(), cpl_data, Duration{}});
 
     // The completer streams this request's data from completer_latency on, at
     // completer_rate; a completion is ready once its last byte has been fetched.
     const Duration first_ready = req_end + cfg_.completer_latency;
     uint64_t fetched = 0;
-    for (const Chunk& c : cpls) {
+    for (const Chunk& c : cpls_) {
       fetched += c.bytes;
       Duration ready_c = first_ready;
       if (cfg_.completer_rate.bps != 0) ready_c = first_ready + cfg_.completer_rate.time_for_bytes(fetched);
