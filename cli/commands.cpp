@@ -137,6 +137,10 @@ int cmd_pattern(const std::string& conn, const std::string& size, const std::str
     fmt::print(stderr, "--offset {}: error: expected a byte offset, an integer\n", scenario::escape_control(offset));
     return kBadInput;
   }
+  if (*n > UINT64_MAX - off) {
+    fmt::print(stderr, "--offset {} --size {}: error: the stream ends at byte 2^64 - 1\n", off, *n);
+    return kBadInput;
+  }
   const uint64_t key = sim::stream_key(conn, sd);
   std::vector<uint8_t> buf(1 << 16);
   for (uint64_t done = 0; done < *n;) {

@@ -54,7 +54,7 @@ void check_links(Ctx& c, const Scenario& s, const Nodes& nodes) {
     const LinkSpec& l = s.links[i];
     for (size_t k = 0; k < 2; ++k) {
       const LinkEnd& e = l.ends[k];
-      if (!e.tap.empty()) {
+      if (!e.tap.empty() && !(k == 1 && l.ends[0].tap == e.tap)) {  // both ends one TAP: said below
         const auto [it, fresh] = tap_used.emplace(e.tap, fmt::format("links[{}]", i));
         if (!fresh)
           c.error(c.where(fmt::format("links[{}].ends[{}]", i, k), l.loc),
@@ -291,7 +291,7 @@ void check_work(Ctx& c, const Scenario& s, const Nodes& nodes) {
       c.error(c.where(op_path, w.loc),
               fmt::format("{}: {} runs on a host-stack connection (kind: tcp), but {} is kind: {}", op_path, w.op,
                           cn->id, cn->kind));
-    else if (w.op == "sink" && !cn->outside)
+    else if (w.op == "sink" && !cn->outside && !cn->from.empty() && !cn->to.empty())
       c.error(c.where(op_path, w.loc),
               fmt::format("{}: sink reads what a peer outside the simulation sends, but both sides of {} are simulated "
                           "hosts (their bulk already checks every byte)",
@@ -372,7 +372,15 @@ void check_paths(Ctx& c, const Scenario& s) {
       const std::string path = fmt::format("connections[{}].{}", i, cn.outside_is_client ? "from" : "to");
       if (!h) continue;
       const Ipv4Prefix self = local_prefix(*h, cn.kind);
-      if (self.addr != 0 && !routed(*h, self, *cn.outside))
+      const HostSpec* inside = nullptr;  // the address is a simulated host's own
+      for (const auto& x : s.hosts)
+        if (x.ip.addr == *cn.outside || (x.rnic.ip && x.rnic.ip->addr == *cn.outside)) inside = &x;
+      if (inside)
+        c.error(c.where(path, cn.loc),
+                fmt::format("{}: {} is host '{}''s own address: a peer outside the simulation has an address no "
+                            "simulated host has (name the host to connect two simulated hosts)",
+                            path, format_ipv4(*cn.outside), inside->name));
+      else if (self.addr != 0 && !routed(*h, self, *cn.outside))
         c.error(c.where(path, cn.loc),
                 fmt::format("{}: {} is not on '{}''s prefix {}/{} and '{}' has no route or gateway to it", path,
                             format_ipv4(*cn.outside), side, format_ipv4(self.addr & mask(self.len)), self.len, side));

@@ -110,7 +110,10 @@ void read_links(Ctx& c, const YNode* n, Scenario& s) {
       auto end_name = [](const LinkEnd& e) {
         return !e.tap.empty() ? "tap_" + e.tap : e.iface.empty() ? e.node : e.node + "_" + e.iface;
       };
-      l.name = end_name(l.ends[0]) + "_" + end_name(l.ends[1]);
+      // A TAP end reads last, whichever end it is: <end>_tap_<NAME>.
+      const bool tap_first = !l.ends[0].tap.empty() && l.ends[1].tap.empty();
+      l.name = tap_first ? end_name(l.ends[1]) + "_" + end_name(l.ends[0])
+                         : end_name(l.ends[0]) + "_" + end_name(l.ends[1]);
     }
     m.read("rate", l.rate, read_rate);
     m.read("delay", l.delay, read_duration);

@@ -22,7 +22,11 @@ void fill_stream_pattern(uint64_t key, uint64_t offset, uint8_t* dst, size_t n) 
     const size_t in = static_cast<size_t>(o & 7);
     const size_t take = std::min<size_t>(8 - in, n - i);
     uint8_t b[8];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     std::memcpy(b, &word, 8);
+#else
+    for (int k = 0; k < 8; ++k) b[k] = static_cast<uint8_t>(word >> (8 * k));  // little-endian, as documented
+#endif
     std::memcpy(dst + i, b + in, take);
     i += take;
   }

@@ -71,6 +71,8 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       for (size_t j = 0; j < i; ++j) {
         const auto& a = s.connections[i];
         const auto& b = s.connections[j];
+        // A connection to a peer outside listens on nothing simulated.
+        if ((a.outside && !a.outside_is_client) || (b.outside && !b.outside_is_client)) continue;
         if (a.to != b.to || a.kind != b.kind) continue;
         const uint32_t a0 = a.port, a1 = a.port + a.repeat - 1, b0 = b.port, b1 = b.port + b.repeat - 1;
         if (a1 < b0 || b1 < a0) continue;

@@ -16,6 +16,12 @@
 namespace rnicsim::hw {
 
 std::unique_ptr<TapDevice> TapDevice::open(const std::string& name, std::string* why) {
+  // TUNSETIFF on a name that exists attaches to that device; on a new name it would make
+  // one that vanishes with the run, which is not what a scenario's `tap:` asks for.
+  if (::if_nametoindex(name.c_str()) == 0) {
+    *why = "no such device (make it first: ip tuntap add " + name + " mode tap)";
+    return nullptr;
+  }
   const int fd = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     *why = std::string("/dev/net/tun: ") + std::strerror(errno);
@@ -24,13 +30,6 @@ std::unique_ptr<TapDevice> TapDevice::open(const std::string& name, std::string*
   ifreq ifr{};
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
-  // TUNSETIFF on a name that exists attaches to that device; on a new name it would make
-  // one that vanishes with the run, which is not what a scenario's `tap:` asks for.
-  if (::if_nametoindex(name.c_str()) == 0) {
-    *why = "no such device (make it first: ip tuntap add " + name + " mode tap)";
-    ::close(fd);
-    return nullptr;
-  }
   if (::ioctl(fd, TUNSETIFF, &ifr) < 0) {
     *why = std::string("TUNSETIFF: ") + std::strerror(errno);
     ::close(fd);
