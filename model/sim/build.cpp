@@ -50,6 +50,12 @@ tcp::Config tcp_config(const scenario::TcpSpec& t, uint32_t mtu, bool host_stack
   c.sack = t.sack;
   c.rack = t.rack;
   c.nodelay = host_stack ? t.nodelay : true;
+  // The host's stack behaves as Linux's: Minshall's Nagle, quick-ACK mode and PSH at the
+  // end of the queued data (the RNIC's offload engine acknowledges a message's last
+  // segment at once, sends no Nagle and pushes every FPDU). docs/linux-interop.md.
+  c.minshall = host_stack;
+  c.quickack = host_stack;
+  c.psh_at_end = host_stack;
   c.wscale = t.wscale;
   c.rcvbuf = t.rcvbuf;
   c.sndbuf = t.sndbuf;

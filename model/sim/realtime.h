@@ -36,7 +36,7 @@ struct RealtimeFigures {
         .counter("quantum_ns", &RealtimeFigures::quantum_ns, Unit::Ns, "simulated time per slice of the pacing")
         .counter("slices", &RealtimeFigures::slices, Unit::Count, "slices run")
         .counter("slices_behind", &RealtimeFigures::slices_behind, Unit::Count,
-                 "slices that began more than a quantum after their time on the wall clock (the run fell behind)")
+                 "slices that began more than a quantum after their time on the wall clock (late)")
         .counter("max_behind_ns", &RealtimeFigures::max_behind_ns, Unit::Ns,
                  "the furthest the simulation fell behind the wall clock at a slice's start")
         .counter("end_behind_ns", &RealtimeFigures::end_behind_ns, Unit::Ns,

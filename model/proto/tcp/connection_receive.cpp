@@ -128,15 +128,31 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
   if (ack_hint || filled_hole) {
     ack_now_ = true;  // RFC 5681 4.2: at once when a segment fills (part of) a gap
   } else {
+    if (cfg_.quickack) {
+      // Linux's tcp_event_data_recv: quick-ACK mode at the first data and after the
+      // receive side was idle longer than the RTO.
+      if (!rcv_started_ || (last_rcv_.ps >= 0 && now - last_rcv_ > rto())) incr_quickack();
+      rcv_started_ = true;
+      last_rcv_ = now;
+    }
     // ACK at least every second full-sized segment (RFC 5681 4.2; RFC 9293 3.8.6.3), as
     // Linux's __tcp_ack_snd_check counts it: at once when more than one receive MSS has
     // come since the last ACK, the receive MSS being the size the sender's segments are
     // measured to have (tcp_measure_rcv_mss), not this side's own send MSS.
     measure_rcv_mss(payload.size());
     unacked_bytes_ += payload.size();
-    if (unacked_bytes_ > rcv_mss_) ack_now_ = true;
+    if (unacked_bytes_ > rcv_mss_ || quick_acks_ > 0) ack_now_ = true;
   }
   if (!ack_now_ && delack_deadline_.ps < 0) delack_deadline_ = now + cfg_.delayed_ack;
+}
+
+void Connection::incr_quickack() {
+  // rcv_wnd / (2 * rcv_mss), at least 2, at most TCP_MAX_QUICKACKS (16).
+  const uint64_t wnd = rcv_window();
+  uint64_t q = rcv_mss_ ? wnd / (2 * uint64_t{rcv_mss_}) : 0;
+  if (q == 0) q = 2;
+  q = std::min<uint64_t>(q, 16);
+  if (q > quick_acks_) quick_acks_ = static_cast<uint32_t>(q);
 }
 
 void Connection::measure_rcv_mss(size_t len) {
