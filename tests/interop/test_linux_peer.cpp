@@ -74,6 +74,15 @@ std::vector<std::string> fields(const std::string& pcap, const std::string& filt
   return lines;
 }
 
+/// Writes a sysctl of this network namespace (/proc/sys is per namespace for net/).
+void set_sysctl(const std::string& key, const std::string& value) {
+  std::ofstream f("/proc/sys/" + key);
+  f << value;
+  f.flush();
+  INFO("/proc/sys/" << key);
+  REQUIRE(f.good());
+}
+
 /// A network namespace of this process's own with one TAP device in it: `dev`, address
 /// `addr` (a /24), up. IPv6 is off in it, so Linux sends no neighbour discovery. The TAP is
 /// deleted at the end; the namespace goes when the process does.
@@ -84,7 +93,8 @@ struct Netns {
     REQUIRE(unshare(CLONE_NEWNET) == 0);
     must("ip link set lo up");
     // Per namespace; the default applies to devices made after it.
-    must("sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1");
+    set_sysctl("net/ipv6/conf/all/disable_ipv6", "1");
+    set_sysctl("net/ipv6/conf/default/disable_ipv6", "1");
     must("ip tuntap add dev " + dev + " mode tap");
     must("ip addr add " + addr + " dev " + dev);
     must("ip link set " + dev + " up");
@@ -266,7 +276,7 @@ stop: {after: 2500ms}
 TEST_CASE("Linux TCP sockets to and from the simulated host stack over a lossy, reordering link", "[linux]") {
   Netns ns("rtap1", "10.0.0.2/24");
   // Linux asks for ECN on the connections it opens (and accepts it on those it takes).
-  must("sysctl -qw net.ipv4.tcp_ecn=1");
+  set_sysctl("net/ipv4/tcp_ecn", "1");
   const fs::path dir = work("tcp");
   constexpr size_t kBytes = 1 << 20;
   write_file(dir / "tcp_tap.yaml", R"(name: tcp_tap
@@ -416,4 +426,158 @@ stop: {after: 3s}
     CHECK(f[4] == ece);
     CHECK(f[5] == cwr);
   }
+}
+
+namespace {
+
+struct Segment {
+  double t = 0;
+  std::string src;
+  long len = 0, ack = 0;
+  bool syn = false;
+};
+
+std::vector<Segment> segments(const std::string& pcap, uint16_t port) {
+  std::vector<Segment> v;
+  for (const auto& line : fields(pcap, fmt::format("tcp.port == {}", port),
+                                 "-e frame.time_relative -e ip.src -e tcp.len -e tcp.ack -e tcp.flags.syn")) {
+    std::istringstream in(line);
+    Segment s;
+    int syn = 0;
+    in >> s.t >> s.src >> s.len >> s.ack >> syn;
+    s.syn = syn == 1;
+    v.push_back(s);
+  }
+  return v;
+}
+
+/// The data segments `sender` sent, and how far each of the receiver's ACKs moved.
+struct Transfer {
+  std::vector<long> sizes;
+  std::vector<double> at;
+  std::vector<long> ack_steps;
+  double last_ack_at = 0;
+};
+
+Transfer transfer(const std::vector<Segment>& segs, const std::string& sender) {
+  Transfer x;
+  long prev = 1;
+  for (const Segment& s : segs) {
+    if (s.src == sender && s.len > 0) {
+      x.sizes.push_back(s.len);
+      x.at.push_back(s.t);
+    } else if (s.src != sender && !s.syn && s.len == 0 && s.ack > prev) {
+      x.ack_steps.push_back(s.ack - prev);
+      prev = s.ack;
+      x.last_ack_at = s.t;
+    }
+  }
+  return x;
+}
+
+}  // namespace
+
+TEST_CASE("A 64 KiB transfer each way: the simulated host stack sends and acknowledges as Linux does", "[linux]") {
+  Netns ns("rtap2", "10.0.0.2/24");
+  const fs::path dir = work("tail");
+  constexpr size_t kBytes = 64 * 1024;
+  write_file(dir / "tail_tap.yaml", R"(name: tail_tap
+hosts:
+  - {name: alice, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}
+links:
+  - {ends: [alice, tap:rtap2], rate: 1Gbps, delay: 1ms}
+connections:
+  - {id: cin, from: 10.0.0.2, to: alice, port: 5001, kind: tcp}
+  - {id: cout, from: alice, to: 10.0.0.2, port: 5002, kind: tcp, at: 500ms}
+workloads:
+  - {id: rx, conn: cin, op: sink, size: 64KiB}
+  - {id: tx, conn: cout, op: bulk, size: 64KiB}
+stop: {after: 1500ms}
+)");
+  const std::string to_sim = pattern("cin", kBytes), from_sim = pattern("cout", kBytes);
+  const int ls = socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  const sockaddr_in la = address("10.0.0.2", 5002);
+  REQUIRE(bind(ls, reinterpret_cast<const sockaddr*>(&la), sizeof la) == 0);
+  REQUIRE(listen(ls, 1) == 0);
+  Run run(dir / "tail_tap.yaml", dir);
+  REQUIRE(ns.wait_carrier());
+  std::string got;
+  std::thread accept_side([&] {
+    set_timeouts(ls, 3);
+    const int c = accept(ls, nullptr, nullptr);
+    if (c < 0) return;
+    set_timeouts(c, 3);
+    char buf[65536];
+    while (got.size() < kBytes) {
+      const ssize_t n = recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the last ACKs go first
+    close(c);
+  });
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  set_timeouts(s, 3);
+  const sockaddr_in sa = address("10.0.0.1", 5001);
+  REQUIRE(connect(s, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0);
+  REQUIRE(send(s, to_sim.data(), kBytes, 0) == static_cast<ssize_t>(kBytes));  // one write, as the simulated bulk
+  accept_side.join();
+  const int rc = run.wait();
+  close(s);
+  close(ls);
+  INFO(run.log());
+  REQUIRE(rc == 0);
+  CHECK(got == from_sim);
+  const Json r = run.results();
+  CHECK(r["workloads"]["rx"]["completed"] == 1);
+  CHECK(r["workloads"]["rx"]["data_intact"] == true);
+  CHECK(r["workloads"]["tx"]["completed"] == 1);
+
+  const std::string pcap = (dir / "alice.pcap").string();
+  // The same SYN options, in the same order, from both: MSS, SACK permitted, timestamps,
+  // NOP, window scale.
+  const auto kinds = fields(pcap, "tcp.flags.syn == 1", "-e tcp.option_kind");
+  REQUIRE(kinds.size() == 4);
+  for (const auto& k : kinds) CHECK(k == "2,4,8,1,3");
+  const Transfer by_linux = transfer(segments(pcap, 5001), "10.0.0.2");
+  const Transfer by_sim = transfer(segments(pcap, 5002), "10.0.0.1");
+  auto steps = [](const Transfer& x) {
+    std::string t;
+    for (long st : x.ack_steps) t += std::to_string(st) + " ";
+    return t;
+  };
+  INFO("ACK steps of alice (Linux sending): " << steps(by_linux));
+  INFO("ACK steps of Linux (alice sending): " << steps(by_sim));
+  for (const Transfer* x : {&by_linux, &by_sim}) {
+    // Full-sized segments but the last: 45 x 1448 + 376.
+    REQUIRE(x->sizes.size() == 46);
+    for (size_t i = 0; i + 1 < x->sizes.size(); ++i) CHECK(x->sizes[i] == 1448);
+    CHECK(x->sizes.back() == 376);
+    // The tail goes without waiting for a delayed ACK (RFC 896's Nagle held it for the
+    // receiver's 40 ms one), and the whole transfer is acknowledged within a few round
+    // trips of 2 ms (slow start from 10 segments: 4).
+    CHECK(x->at[45] - x->at[44] < 10e-3);
+    CHECK(x->last_ack_at - x->at[0] < 20e-3);
+    long sum = 0;
+    for (long st : x->ack_steps) sum += st;
+    CHECK(sum == static_cast<long>(kBytes));
+    // Quick-ACK mode: at least 16 segments acknowledged one by one (Linux, reading as the
+    // data comes, may take a few in one go when they reach it together, its socket busy
+    // with the reader).
+    size_t singles = 0;
+    for (long st : x->ack_steps) singles += st == 1448;
+    CHECK(singles >= 16);
+  }
+  // Linux as the receiver then acknowledges as its reader frees window (tcp_cleanup_rbuf's
+  // window updates), which on a 2 ms round trip keeps it near one ACK per segment for the
+  // whole 64 KiB (docs/linux-interop.md); the every-second-segment rule shows only on the
+  // simulated receiver's side, exactly:
+  // 16 quick ACKs, then one every second full segment, the last for the final full
+  // segment and the tail.
+  std::vector<long> want(16, 1448);
+  for (int i = 0; i < 14; ++i) want.push_back(2896);
+  want.push_back(1448 + 376);
+  CHECK(by_linux.ack_steps == want);
 }
