@@ -118,6 +118,15 @@ int cmd_check(const std::vector<std::string>& files, uint64_t max_memory, bool e
 }
 
 int cmd_pattern(const std::string& conn, const std::string& size, const std::string& seed, const std::string& offset) {
+  const bool named = !conn.empty() && conn[0] >= 'a' && conn[0] <= 'z' &&
+                     std::all_of(conn.begin(), conn.end(), [](char ch) {
+                       return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+                     });
+  if (!named) {
+    fmt::print(stderr, "{}: error: expected a connection id ([a-z][a-z0-9_]*, a repeat copy <id>_<n>)\n",
+               scenario::escape_control(conn));
+    return kBadInput;
+  }
   std::string why;
   const auto n = scenario::parse_size(size, &why);
   if (!n) {

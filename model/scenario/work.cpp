@@ -203,6 +203,11 @@ void read_workloads(Ctx& c, const YNode* n, Scenario& s) {
       m.forbid("timeout", why);
       if (m.require("conn", "the id of a connection")) m.read("conn", w.conn, read_name);
     }
+    if (w.op == "sink") {
+      // It reads what the peer sends, from the first byte, and checks every byte.
+      const std::string why = "by op: sink (it reads the peer's stream from its first byte and checks every byte)";
+      for (const char* k : {"depth", "start", "fence", "verify", "violate"}) m.forbid(k, why);
+    }
     if (const YNode* sz = m.get("size")) w.sizes = read_sizes(c, *sz, m.sub("size"), w.size_sweep);
     else if (!ping && !w.op.empty()) m.require("size", "a size or a list of sizes");
     if ((w.op == "fetch_add" || w.op == "cmp_swap")) {

@@ -160,7 +160,10 @@ void BulkRunner::toe_acked(uint32_t, uint64_t total) {
 }
 
 void BulkRunner::toe_state(uint32_t, tcp::State, tcp::State to) {
-  if (to != tcp::State::Closed || finished_) return;
+  // A reader whose peer closed (its FIN: CLOSE_WAIT) gets nothing more: what has not
+  // arrived is in error, as for a sender whose connection failed.
+  const bool peer_done = role_ == Role::Receive && to == tcp::State::CloseWait;
+  if ((to != tcp::State::Closed && !peer_done) || finished_) return;
   // The connection failed (reset, user timeout): what was not acknowledged is in error.
   failed_ = true;
   for (const auto& t : pending_) ++figures_[t.size].errors;

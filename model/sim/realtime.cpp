@@ -16,18 +16,21 @@ void Pacer::start() {
   // Sleeps of a few microseconds: the kernel's default 50 us timer slack would make every
   // slice late.
   prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
-  wall0_ = std::chrono::steady_clock::now();
-  sim0_ = sim_now();
   agenda_.after(Duration{}, [this] { slice(); });
 }
 
 void Pacer::drain_all() {
-  for (hw::TapPort* t : taps_) t->drain();
+  for (hw::TapPort* t : taps_)
+    if (t->alive()) t->drain();
 }
 
 void Pacer::slice() {
-  ++fig_.slices;
+  if (fig_.slices++ == 0) {  // the clocks start together at the first slice, elaboration done
+    wall0_ = std::chrono::steady_clock::now();
+    sim0_ = sim_now();
+  }
   if (stop_ && stop_()) {
+    fig_.interrupted = true;
     sc_core::sc_stop();
     return;
   }
@@ -36,11 +39,21 @@ void Pacer::slice() {
   if (now < due) {
     ++fig_.waits;
     std::vector<pollfd> fds;
-    for (hw::TapPort* t : taps_) fds.push_back({t->fd(), POLLIN, 0});
+    std::vector<hw::TapPort*> polled;
+    for (hw::TapPort* t : taps_)
+      if (t->alive()) fds.push_back({t->fd(), POLLIN, 0}), polled.push_back(t);
     while (now < due) {
       const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(due - now).count();
       const timespec ts{static_cast<time_t>(left / 1000000000), static_cast<long>(left % 1000000000)};
-      if (ppoll(fds.data(), fds.size(), &ts, nullptr) > 0) drain_all();
+      if (ppoll(fds.data(), fds.size(), &ts, nullptr) > 0) {
+        for (size_t i = 0; i < fds.size(); ++i) {
+          if (fds[i].revents & (POLLERR | POLLHUP | POLLNVAL)) {  // gone: never poll it again
+            polled[i]->set_dead();
+            fds[i].fd = -1;  // ppoll skips negative descriptors
+          }
+        }
+        drain_all();
+      }
       now = std::chrono::steady_clock::now();
     }
     fig_.end_behind_ns = 0;

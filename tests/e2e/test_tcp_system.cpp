@@ -149,6 +149,7 @@ TEST_CASE("A 64 KiB host-stack bulk: the tail goes at once, the receiver quick-A
   for (int i = 0; i < 14; ++i) want.push_back(2896);
   want.push_back(1448 + 376);
   CHECK(step == want);
+
 }
 
 TEST_CASE("Two NewReno flows through one bottleneck share it fairly", "[tcp][switch]") {

@@ -35,6 +35,14 @@ std::unique_ptr<TapDevice> TapDevice::open(const std::string& name, std::string*
     ::close(fd);
     return nullptr;
   }
+  // The device must be the one made beforehand (persistent): a name deleted between the
+  // check above and TUNSETIFF would have made a temporary device of that name instead.
+  ifreq got{};
+  if (::ioctl(fd, TUNGETIFF, &got) < 0 || !(got.ifr_flags & IFF_PERSIST)) {
+    *why = "no such device (it went away while attaching; make it with: ip tuntap add " + name + " mode tap)";
+    ::close(fd);
+    return nullptr;
+  }
   return std::unique_ptr<TapDevice>(new TapDevice(fd, name));
 }
 
@@ -53,6 +61,10 @@ TapPort::TapPort(sc_core::sc_module_name name, std::unique_ptr<TapDevice> dev, L
     : sc_module(name), dev_(std::move(dev)), link_(link), end_(end), rate_(rate), agenda_(basename()) {}
 
 void TapPort::receive(FramePtr f) {
+  if (!wire::fcs_ok(*f)) {  // a bit error on the link: Linux's NIC would have dropped it
+    ++stats_.fcs_errors;
+    return;
+  }
   const ssize_t n = ::write(dev_->fd(), f->bytes.data(), f->bytes.size());
   if (n != static_cast<ssize_t>(f->bytes.size())) {
     ++stats_.write_errors;
@@ -67,11 +79,20 @@ size_t TapPort::drain() {
   uint8_t buf[65536];
   for (;;) {
     const ssize_t n = ::read(dev_->fd(), buf, sizeof buf);
+    if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+      ++stats_.read_errors;
+      alive_ = false;  // the device went away: the link end goes quiet
+      break;
+    }
     if (n <= 0) break;  // EAGAIN: nothing more waiting
     ++got;
     const auto len = static_cast<size_t>(n);
     if (!tap_frame_supported(buf, len)) {
       ++stats_.unsupported;
+      continue;
+    }
+    if (queue_.size() >= kMaxQueue) {
+      ++stats_.queue_drops;
       continue;
     }
     ++stats_.frames_in;

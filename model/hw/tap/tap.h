@@ -43,6 +43,9 @@ struct TapStats {
   uint64_t frames_out = 0, bytes_out = 0;  ///< from the link to Linux
   uint64_t unsupported = 0;                ///< from Linux, of a kind the model does not simulate: dropped
   uint64_t write_errors = 0;               ///< frames the device refused (it was down, or its queue full)
+  uint64_t fcs_errors = 0;                 ///< frames the link corrupted: dropped, as a NIC's MAC drops them
+  uint64_t queue_drops = 0;                ///< from Linux, beyond kMaxQueue waiting for the link: dropped
+  uint64_t read_errors = 0;                ///< reads of the device that failed (it went away)
 
   static stats::Group<TapStats> group() {
     using stats::Unit;
@@ -54,7 +57,13 @@ struct TapStats {
         .counter("unsupported", &TapStats::unsupported, Unit::Frames,
                  "frames Linux sent that the model does not simulate (not ARP, IPv4 ICMP or TCP): dropped")
         .counter("write_errors", &TapStats::write_errors, Unit::Frames,
-                 "frames the TAP device refused (down, or its queue full): lost");
+                 "frames the TAP device refused (down, or its queue full): lost")
+        .counter("fcs_errors", &TapStats::fcs_errors, Unit::Frames,
+                 "frames the link corrupted (a bad FCS): dropped before Linux, as a NIC drops them")
+        .counter("queue_drops", &TapStats::queue_drops, Unit::Frames,
+                 "frames from Linux dropped with 1000 already waiting for the link (a full transmit queue)")
+        .counter("read_errors", &TapStats::read_errors, Unit::Count,
+                 "reads of the TAP device that failed other than for want of a frame (the device went away)");
   }
 };
 
@@ -70,6 +79,10 @@ class TapPort : public sc_core::sc_module, public FrameSink {
   /// frames still serialising); returns how many were read.
   size_t drain();
   int fd() const { return dev_->fd(); }
+  /// False once the device has failed (read error, hang-up): no longer polled.
+  bool alive() const { return alive_; }
+  void set_dead() { alive_ = false; }
+  static constexpr size_t kMaxQueue = 1000;  ///< Linux's default txqueuelen
   const std::string& device() const { return dev_->name(); }
   const TapStats& stats() const { return stats_; }
 
@@ -82,6 +95,7 @@ class TapPort : public sc_core::sc_module, public FrameSink {
   Agenda agenda_;
   std::deque<FramePtr> queue_;
   bool busy_ = false;
+  bool alive_ = true;
   TapStats stats_;
 };
 

@@ -150,10 +150,13 @@ Outgoing Connection::emit_retransmission(uint32_t seq, uint32_t len, Duration no
 }
 
 void Connection::ack_sent() {
+  // A quick ACK is used only by an ACK that was owed (Linux's tcp_dec_quickack_mode counts
+  // one only when an ACK was scheduled): data sent with nothing to acknowledge keeps them.
+  const bool owed = ack_now_ || delack_deadline_.ps >= 0 || unacked_bytes_ > 0;
+  if (quick_acks_ > 0 && owed) --quick_acks_;
   ack_now_ = false;
   delack_deadline_ = Duration{-1};
   unacked_bytes_ = 0;
-  if (quick_acks_ > 0) --quick_acks_;
 }
 
 Outgoing Connection::emit_new_data(size_t len, Duration now) {

@@ -128,18 +128,18 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
   if (ack_hint || filled_hole) {
     ack_now_ = true;  // RFC 5681 4.2: at once when a segment fills (part of) a gap
   } else {
-    if (cfg_.quickack) {
-      // Linux's tcp_event_data_recv: quick-ACK mode at the first data and after the
-      // receive side was idle longer than the RTO.
-      if (!rcv_started_ || (last_rcv_.ps >= 0 && now - last_rcv_ > rto())) incr_quickack();
-      rcv_started_ = true;
-      last_rcv_ = now;
-    }
     // ACK at least every second full-sized segment (RFC 5681 4.2; RFC 9293 3.8.6.3), as
     // Linux's __tcp_ack_snd_check counts it: at once when more than one receive MSS has
     // come since the last ACK, the receive MSS being the size the sender's segments are
     // measured to have (tcp_measure_rcv_mss), not this side's own send MSS.
     measure_rcv_mss(payload.size());
+    if (cfg_.quickack) {
+      // Linux's tcp_event_data_recv (after measuring the receive MSS, as it does): quick-ACK
+      // mode at the first data and after the receive side was idle longer than the RTO.
+      if (!rcv_started_ || (last_rcv_.ps >= 0 && now - last_rcv_ > rto())) incr_quickack();
+      rcv_started_ = true;
+      last_rcv_ = now;
+    }
     unacked_bytes_ += payload.size();
     if (unacked_bytes_ > rcv_mss_ || quick_acks_ > 0) ack_now_ = true;
   }
