@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "cli/golden.h"
+#include "model/sim/bulk.h"
 #include "model/scenario/profiles.h"
 #include "model/scenario/units_parse.h"
 
@@ -34,6 +36,13 @@ int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector
     fmt::print(stderr, "{}\n", d->format());
     return kBadInput;
   }
+  if (!o.realtime)
+    for (const auto& [loc, what] : sim::tap_ends(*lr.scenario)) {
+      // A TAP's peer lives on the wall clock: unpaced, the simulation would race past it.
+      fmt::print(stderr, "{}:{}:{}: {}: a TAP end needs the simulation paced to the wall clock: run it with --realtime\n",
+                 loc.file, loc.line, loc.col, what);
+      return kBadInput;
+    }
   const auto missing = sim::unsupported_features(*lr.scenario, o);
   if (!missing.empty()) {
     for (const auto& u : missing) {
@@ -70,6 +79,9 @@ int cmd_run(const std::string& file, const sim::RunOptions& o, const std::vector
     fmt::print("{}", out.summary);
     if (o.verbose) fmt::print("{}\n", out.speed.line());
     return out.passed ? kOk : kCheckFailed;
+  } catch (const sim::BadInput& b) {
+    fmt::print(stderr, "{}:{}:{}: {}\n", b.loc.file, b.loc.line, b.loc.col, b.what);
+    return kBadInput;
   } catch (const std::exception& e) {
     fmt::print(stderr, "rnicsim: simulator failure: {}\n", e.what());
     return kSimFailed;
@@ -103,6 +115,53 @@ int cmd_check(const std::vector<std::string>& files, uint64_t max_memory, bool e
     }
   }
   return status;
+}
+
+int cmd_pattern(const std::string& conn, const std::string& size, const std::string& seed, const std::string& offset) {
+  const bool named = !conn.empty() && conn[0] >= 'a' && conn[0] <= 'z' &&
+                     std::all_of(conn.begin(), conn.end(), [](char ch) {
+                       return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
+                     });
+  if (!named) {
+    fmt::print(stderr, "{}: error: expected a connection id ([a-z][a-z0-9_]*, a repeat copy <id>_<n>)\n",
+               scenario::escape_control(conn));
+    return kBadInput;
+  }
+  std::string why;
+  const auto n = scenario::parse_size(size, &why);
+  if (!n) {
+    fmt::print(stderr, "--size {}: error: expected a size such as 64KiB ({})\n", scenario::escape_control(size), why);
+    return kBadInput;
+  }
+  auto integer = [](const std::string& t, uint64_t& v) {
+    const auto r = std::from_chars(t.data(), t.data() + t.size(), v);
+    return !t.empty() && r.ec == std::errc() && r.ptr == t.data() + t.size();
+  };
+  uint64_t sd = 0, off = 0;
+  if (!integer(seed, sd)) {
+    fmt::print(stderr, "--seed {}: error: expected an integer from 0 to 18446744073709551615\n", scenario::escape_control(seed));
+    return kBadInput;
+  }
+  if (!integer(offset, off)) {
+    fmt::print(stderr, "--offset {}: error: expected a byte offset, an integer\n", scenario::escape_control(offset));
+    return kBadInput;
+  }
+  if (*n > UINT64_MAX - off) {
+    fmt::print(stderr, "--offset {} --size {}: error: the stream ends at byte 2^64 - 1\n", off, *n);
+    return kBadInput;
+  }
+  const uint64_t key = sim::stream_key(conn, sd);
+  std::vector<uint8_t> buf(1 << 16);
+  for (uint64_t done = 0; done < *n;) {
+    const size_t k = static_cast<size_t>(std::min<uint64_t>(buf.size(), *n - done));
+    sim::fill_stream_pattern(key, off + done, buf.data(), k);
+    if (std::fwrite(buf.data(), 1, k, stdout) != k) {
+      fmt::print(stderr, "rnicsim pattern: cannot write to stdout: {}\n", std::strerror(errno));
+      return kSimFailed;
+    }
+    done += k;
+  }
+  return std::fflush(stdout) == 0 ? kOk : kSimFailed;
 }
 
 int cmd_profiles() {

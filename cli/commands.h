@@ -27,6 +27,8 @@ struct GoldenOptions {
 };
 int cmd_regress(const std::vector<std::string>& paths, int jobs, const std::string& placement,
                 const std::vector<std::string>& sets, const std::string& self, const GoldenOptions& golden = {});
+/// `rnicsim pattern`: the bytes of a connection's stream (model/sim/bulk.h), to stdout.
+int cmd_pattern(const std::string& conn, const std::string& size, const std::string& seed, const std::string& offset);
 int cmd_profiles();
 /// Every key of results.json (what an `expect` may name) with its unit and description,
 /// in the registry's order; `<host>` and the like stand for the scenario's ids.

@@ -56,6 +56,8 @@ int sc_main(int argc, char** argv) {
       ->check(CLI::IsMember({"full", "headers", "off"}));
   run->add_flag("--wave", wave, "write RTL waveforms <host>.rtl.fst");
   run->add_flag("--verbose", verbose, "print the simulation loop's speed (events/s, simsec/s, events/simsec)");
+  bool realtime = false;
+  run->add_flag("--realtime", realtime, "pace simulated time to the wall clock (needed by a link's tap: end)");
   run->add_option("--lockstep-stop", lockstep_stop, "first | never")->check(CLI::IsMember({"first", "never"}));
   std::string max_memory = "4GiB";
   run->add_option("--max-memory", max_memory, "refuse a scenario estimated to need more memory (default 4GiB)");
@@ -80,6 +82,12 @@ int sc_main(int argc, char** argv) {
   regress->add_option("--golden", golden.dir, "compare every run's outputs with DIR/<stem>.golden");
   regress->add_flag("--update-golden", golden.update, "write the goldens instead of comparing (on purpose only)");
 
+  std::string pattern_conn, pattern_size, pattern_seed = "1", pattern_offset = "0";
+  auto* pattern = app.add_subcommand("pattern", "write a connection's stream pattern (what bulk sends and sink expects) to stdout");
+  pattern->add_option("CONN", pattern_conn, "the connection's id (a repeat copy: <id>_<n>)")->required();
+  pattern->add_option("--size", pattern_size, "how many bytes, e.g. 64KiB")->required();
+  pattern->add_option("--seed", pattern_seed, "the scenario's seed (default 1)");
+  pattern->add_option("--offset", pattern_offset, "the stream offset of the first byte (default 0)");
   auto* profiles = app.add_subcommand("profiles", "list the RNIC profiles and their parameters");
   auto* stats = app.add_subcommand("stats", "list every figure of results.json with its unit and description");
   // perftest's own options (-s, -a, -D, --report_gbits, ...) are read by cli/perftest.cpp,
@@ -139,6 +147,7 @@ int sc_main(int argc, char** argv) {
     o.placement = placement;
     o.wave = wave;
     o.verbose = verbose;
+    o.realtime = realtime;
     o.lockstep_stop = lockstep_stop;
     return cli::cmd_run(run_file, o, ov, seed, *mem_limit);
   }
@@ -150,6 +159,7 @@ int sc_main(int argc, char** argv) {
     }
     return cli::cmd_regress(regress_paths, jobs, regress_placement, regress_sets, self_path(argv[0]), golden);
   }
+  if (*pattern) return cli::cmd_pattern(pattern_conn, pattern_size, pattern_seed, pattern_offset);
   if (*profiles) return cli::cmd_profiles();
   if (*stats) return cli::cmd_stats();
   if (*perftest) return cli::cmd_perftest(perftest->remaining());

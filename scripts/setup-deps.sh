@@ -8,6 +8,7 @@ packages=(
   libsystemc-dev verilator catch2 libyaml-cpp-dev libfmt-dev libcli11-dev
   nlohmann-json3-dev libpcap-dev libisal-dev tshark gtkwave
   clang-14 libfuzzer-14-dev
+  iproute2 iputils-ping
 )
 # Arguments name further packages a target needs (make bench: libns3-dev).
 packages+=("$@")

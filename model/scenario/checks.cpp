@@ -48,11 +48,18 @@ void check_links(Ctx& c, const Scenario& s, const Nodes& nodes) {
   for (const auto& r : s.routers)
     for (const auto& f : r.interfaces) end_names.push_back(r.name + "." + f.name);
   std::map<std::string, std::string> port_used;  // a host's or router interface's one port -> link path
+  std::map<std::string, std::string> tap_used;   // a TAP device -> link path
 
   for (size_t i = 0; i < s.links.size(); ++i) {
     const LinkSpec& l = s.links[i];
     for (size_t k = 0; k < 2; ++k) {
       const LinkEnd& e = l.ends[k];
+      if (!e.tap.empty() && !(k == 1 && l.ends[0].tap == e.tap)) {  // both ends one TAP: said below
+        const auto [it, fresh] = tap_used.emplace(e.tap, fmt::format("links[{}]", i));
+        if (!fresh)
+          c.error(c.where(fmt::format("links[{}].ends[{}]", i, k), l.loc),
+                  fmt::format("links[{}].ends[{}]: TAP device '{}' is already the end of {}", i, k, e.tap, it->second));
+      }
       if (e.node.empty()) continue;
       const std::string path = fmt::format("links[{}].ends[{}]", i, k);
       const Loc at = c.where(path, l.loc);
@@ -99,6 +106,9 @@ void check_links(Ctx& c, const Scenario& s, const Nodes& nodes) {
           c.error(at, fmt::format("{}: '{}' has one port, already linked by {}", path, text, it->second));
       }
     }
+    if (!l.ends[0].tap.empty() && !l.ends[1].tap.empty())
+      c.error(c.where(fmt::format("links[{}].ends", i), l.loc),
+              fmt::format("links[{}].ends: both ends are TAP devices: one end is a simulated port", i));
     if (!l.ends[0].node.empty() && l.ends[0].node == l.ends[1].node && l.ends[0].iface == l.ends[1].iface)
       c.error(c.where(fmt::format("links[{}].ends", i), l.loc),
               fmt::format("links[{}].ends: both ends are '{}'", i, l.ends[0].node));
@@ -276,11 +286,17 @@ void check_work(Ctx& c, const Scenario& s, const Nodes& nodes) {
       continue;
     }
     const std::string op_path = fmt::format("workloads[{}].op", i);
-    if (w.op == "bulk" && cn->kind != "tcp")
+    const bool stream_op = w.op == "bulk" || w.op == "sink";
+    if (stream_op && cn->kind != "tcp")
       c.error(c.where(op_path, w.loc),
-              fmt::format("{}: bulk runs on a host-stack connection (kind: tcp), but {} is kind: {}", op_path, cn->id,
-                          cn->kind));
-    else if (!w.op.empty() && w.op != "bulk" && cn->kind != "rdma")
+              fmt::format("{}: {} runs on a host-stack connection (kind: tcp), but {} is kind: {}", op_path, w.op,
+                          cn->id, cn->kind));
+    else if (w.op == "sink" && !cn->outside && !cn->from.empty() && !cn->to.empty())
+      c.error(c.where(op_path, w.loc),
+              fmt::format("{}: sink reads what a peer outside the simulation sends, but both sides of {} are simulated "
+                          "hosts (their bulk already checks every byte)",
+                          op_path, cn->id));
+    else if (!w.op.empty() && !stream_op && cn->kind != "rdma")
       c.error(c.where(op_path, w.loc),
               fmt::format("{}: {} runs on an RDMA connection (kind: rdma), but {} is kind: {}", op_path, w.op, cn->id,
                           cn->kind));
@@ -349,6 +365,33 @@ void check_paths(Ctx& c, const Scenario& s) {
   auto routed = [](const HostSpec& h, const Ipv4Prefix& self, Ipv4 dst) { return next_hop(h, self, dst).has_value(); };
   for (size_t i = 0; i < s.connections.size(); ++i) {
     const ConnectionSpec& cn = s.connections[i];
+    if (cn.outside) {
+      // The simulated side must reach the outside address; the peer's own routes are its own.
+      const std::string side = cn.outside_is_client ? cn.to : cn.from;
+      const HostSpec* h = host(side);
+      const std::string path = fmt::format("connections[{}].{}", i, cn.outside_is_client ? "from" : "to");
+      if (!h) continue;
+      const Ipv4Prefix self = local_prefix(*h, cn.kind);
+      const HostSpec* inside = nullptr;  // the address is a simulated host's own
+      for (const auto& x : s.hosts)
+        if (x.ip.addr == *cn.outside || (x.rnic.ip && x.rnic.ip->addr == *cn.outside)) inside = &x;
+      if (inside)
+        c.error(c.where(path, cn.loc),
+                fmt::format("{}: {} is host '{}''s own address: a peer outside the simulation has an address no "
+                            "simulated host has (name the host to connect two simulated hosts)",
+                            path, format_ipv4(*cn.outside), inside->name));
+      else if (self.addr != 0 && !routed(*h, self, *cn.outside))
+        c.error(c.where(path, cn.loc),
+                fmt::format("{}: {} is not on '{}''s prefix {}/{} and '{}' has no route or gateway to it", path,
+                            format_ipv4(*cn.outside), side, format_ipv4(self.addr & mask(self.len)), self.len, side));
+      bool tap = false;
+      for (const auto& l : s.links) tap = tap || !l.ends[0].tap.empty() || !l.ends[1].tap.empty();
+      if (!tap)
+        c.error(c.where(path, cn.loc),
+                fmt::format("{}: {} is outside the simulation, which no link reaches: give a link a `tap:DEVICE` end",
+                            path, format_ipv4(*cn.outside)));
+      continue;
+    }
     const HostSpec* a = host(cn.from);
     const HostSpec* b = host(cn.to);
     if (!a || !b) continue;  // reported by check_work

@@ -73,7 +73,7 @@ void read_links(Ctx& c, const YNode* n, Scenario& s) {
     LinkSpec l;
     l.loc = m.loc();
     m.read("name", l.name, read_name);
-    if (m.require("ends", "a list of two nodes: hosts, switches or router.interface")) {
+    if (m.require("ends", "a list of two nodes: hosts, switches, router.interface or tap:DEVICE")) {
       const YNode* e = m.get("ends");
       const auto ends = list_items(c, e, m.sub("ends"));
       if (e->kind == YNode::Kind::Seq && ends.size() != 2)
@@ -82,6 +82,17 @@ void read_links(Ctx& c, const YNode* n, Scenario& s) {
         const std::string ep = fmt::format("{}[{}]", m.sub("ends"), k);
         const auto text = read_string(c, *ends[k], ep);
         if (!text) continue;
+        if (text->rfind("tap:", 0) == 0) {
+          // A Linux TAP device: its name as `ip tuntap` takes it, within the name rule.
+          YNode part = *ends[k];
+          part.text = text->substr(4);
+          const auto dev = read_name(c, part, ep + " (TAP device)");
+          if (dev && dev->size() > 15)
+            c.error(ends[k]->loc, fmt::format("{}: TAP device name '{}' is longer than Linux's 15 characters", ep, *dev));
+          else if (dev)
+            l.ends[k] = LinkEnd{"", "", *dev};
+          continue;
+        }
         const size_t dot = text->find('.');
         YNode part = *ends[k];
         part.text = text->substr(0, dot);
@@ -91,12 +102,18 @@ void read_links(Ctx& c, const YNode* n, Scenario& s) {
           part.text = text->substr(dot + 1);
           iface = read_name(c, part, ep + " (interface)");
         }
-        if (node && iface) l.ends[k] = LinkEnd{*node, *iface};
+        if (node && iface) l.ends[k] = LinkEnd{*node, *iface, ""};
       }
     }
-    if (l.name.empty() && !l.ends[0].node.empty() && !l.ends[1].node.empty()) {
-      auto end_name = [](const LinkEnd& e) { return e.iface.empty() ? e.node : e.node + "_" + e.iface; };
-      l.name = end_name(l.ends[0]) + "_" + end_name(l.ends[1]);
+    auto named = [](const LinkEnd& e) { return !e.node.empty() || !e.tap.empty(); };
+    if (l.name.empty() && named(l.ends[0]) && named(l.ends[1])) {
+      auto end_name = [](const LinkEnd& e) {
+        return !e.tap.empty() ? "tap_" + e.tap : e.iface.empty() ? e.node : e.node + "_" + e.iface;
+      };
+      // A TAP end reads last, whichever end it is: <end>_tap_<NAME>.
+      const bool tap_first = !l.ends[0].tap.empty() && l.ends[1].tap.empty();
+      l.name = tap_first ? end_name(l.ends[1]) + "_" + end_name(l.ends[0])
+                         : end_name(l.ends[0]) + "_" + end_name(l.ends[1]);
     }
     m.read("rate", l.rate, read_rate);
     m.read("delay", l.delay, read_duration);

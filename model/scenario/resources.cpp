@@ -188,8 +188,10 @@ MemoryEstimate estimate_memory(const Scenario& s) {
       // shorter than the buffer fills it only so far).
       uint64_t stream = 0;
       for (uint64_t sz : w.sizes) stream = sat_add(stream, sat_mul(sz, w.count));
+      const ConnectionSpec& cn = s.connections[it->second];
+      const std::string& sender = cn.outside && cn.outside_is_client ? cn.to : cn.from;
       for (const auto& h : s.hosts)
-        if (h.name == s.connections[it->second].from) one = sat_add(one, std::min(stream, h.tcp.sndbuf));
+        if (h.name == sender) one = sat_add(one, std::min(stream, h.tcp.sndbuf));
     }
     if (w.op == "ping") {
       // Each request in the host's queue (its timer, its record, the echo it waits for),

@@ -135,8 +135,9 @@ struct RouterSpec {
 
 /// One end of a link: a host, a switch, or `router.interface`.
 struct LinkEnd {
-  std::string node;
+  std::string node;   ///< empty for a TAP end
   std::string iface;  ///< empty unless a router interface
+  std::string tap;    ///< `tap:NAME`: the Linux TAP device NAME (then node is empty)
 };
 
 struct LinkSpec {
@@ -166,7 +167,12 @@ struct MpaSpec {
 
 struct ConnectionSpec {
   std::string id;
-  std::string from, to;
+  std::string from, to;  ///< host names; the outside side's is empty
+  /// A peer outside the simulation (over a TAP end), written as an IPv4 address in `from`
+  /// (it connects to the simulated `to`, which listens) or in `to` (the simulated `from`
+  /// connects to it).
+  std::optional<Ipv4> outside;
+  bool outside_is_client = false;  ///< the address was written in `from`
   uint16_t port = 0;
   std::optional<uint16_t> src_port;
   std::string kind = "rdma";  ///< rdma | tcp

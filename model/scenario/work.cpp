@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <optional>
 #include <cmath>
+#include <cctype>
 #include <cstdlib>
 
 #include "model/scenario/sections.h"
@@ -13,7 +14,7 @@ namespace {
 
 const std::vector<std::string> kOps = {"write",   "read",     "send",     "send_se",  "send_inv",
                                        "send_se_inv", "fetch_add", "cmp_swap", "write_lat", "read_lat",
-                                       "send_lat", "bulk",     "ping"};
+                                       "send_lat", "bulk",     "sink",     "ping"};
 const std::vector<std::string> kViolations = {"stag", "pd", "bounds", "access", "invalidated"};
 
 /// protocol-facts.md, "Which Terminate for which violation": the violations that have a
@@ -111,8 +112,26 @@ void read_connections(Ctx& c, const YNode* n, Scenario& s) {
     ConnectionSpec cn;
     cn.loc = m.loc();
     if (m.require("id", "a name ([a-z][a-z0-9_]*)")) m.read("id", cn.id, read_name);
-    if (m.require("from", "the name of a host (the active side)")) m.read("from", cn.from, read_name);
-    if (m.require("to", "the name of a host (the passive side)")) m.read("to", cn.to, read_name);
+    // A side is a host's name, or a peer outside the simulation written as its IPv4 address.
+    auto side = [&](const char* key, std::string& name, bool client) {
+      const YNode* v = m.get(key);
+      if (!v) return;
+      const bool address = v->kind == YNode::Kind::Scalar && !v->text.empty() && std::isdigit(static_cast<unsigned char>(v->text[0]));
+      if (!address) {
+        m.read(key, name, read_name);
+        return;
+      }
+      if (cn.outside) {
+        c.error(v->loc, fmt::format("{}: both sides are outside addresses: one side is a simulated host", m.sub(key)));
+        return;
+      }
+      if (auto a = read_ipv4(c, *v, m.sub(key))) {
+        cn.outside = *a;
+        cn.outside_is_client = client;
+      }
+    };
+    if (m.require("from", "the name of a host (the active side), or an outside peer's IPv4 address")) side("from", cn.from, true);
+    if (m.require("to", "the name of a host (the passive side), or an outside peer's IPv4 address")) side("to", cn.to, false);
     if (m.require("port", "the server's port, 1..65535")) m.read("port", cn.port, read_uint, 1, 65535);
     m.read("src_port", cn.src_port, read_uint, 1, 65535);
     m.read("kind", cn.kind, read_enum, std::vector<std::string>{"rdma", "tcp"});
@@ -183,6 +202,11 @@ void read_workloads(Ctx& c, const YNode* n, Scenario& s) {
       m.forbid("interval", why);
       m.forbid("timeout", why);
       if (m.require("conn", "the id of a connection")) m.read("conn", w.conn, read_name);
+    }
+    if (w.op == "sink") {
+      // It reads what the peer sends, from the first byte, and checks every byte.
+      const std::string why = "by op: sink (it reads the peer's stream from its first byte and checks every byte)";
+      for (const char* k : {"depth", "start", "fence", "verify", "violate"}) m.forbid(k, why);
     }
     if (const YNode* sz = m.get("size")) w.sizes = read_sizes(c, *sz, m.sub("size"), w.size_sweep);
     else if (!ping && !w.op.empty()) m.require("size", "a size or a list of sizes");

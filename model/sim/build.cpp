@@ -50,6 +50,12 @@ tcp::Config tcp_config(const scenario::TcpSpec& t, uint32_t mtu, bool host_stack
   c.sack = t.sack;
   c.rack = t.rack;
   c.nodelay = host_stack ? t.nodelay : true;
+  // The host's stack behaves as Linux's: Minshall's Nagle, quick-ACK mode and PSH at the
+  // end of the queued data (the RNIC's offload engine acknowledges a message's last
+  // segment at once, sends no Nagle and pushes every FPDU). docs/linux-interop.md.
+  c.minshall = host_stack;
+  c.quickack = host_stack;
+  c.psh_at_end = host_stack;
   c.wscale = t.wscale;
   c.rcvbuf = t.rcvbuf;
   c.sndbuf = t.sndbuf;
@@ -207,9 +213,7 @@ Rate link_rate(const Scenario& s, const scenario::LinkSpec& l) {
 /// A `kind: tcp` connection: the server's stack listens from the start; the client
 /// resolves its next hop, connects at `at`, and its bulk workloads start once established.
 void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, const tcp::Config& stcp) {
-  uint64_t key = 0xcbf29ce484222325ull;  // FNV-1a of the id: the same on every platform
-  for (const char ch : rt->id) key = (key ^ static_cast<uint8_t>(ch)) * 0x100000001B3ull;
-  key ^= m.s.seed * 0x9E3779B97F4A7C15ull;
+  const uint64_t key = stream_key(rt->id, m.s.seed);
   rt->sink = std::make_shared<BulkSink>(key);
   // The host's own sockets bind in its port space: the listening one now, the client's at
   // its connect. A port already taken (by an offloaded connection under port_space: shared,
@@ -275,6 +279,107 @@ void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, c
       m.watchers.push_back(std::make_unique<Watch>(m, rt, app));
       const hw::FourTuple t{hc->config().ip, dst, sport, rt->port};
       rt->client_conn = hc->soft_tcp().connect(t, ctcp, m.watchers.back().get());
+    });
+  });
+}
+
+/// A `kind: tcp` connection to a peer outside the simulation (over a TAP end): the
+/// simulated host's socket listens from the start (the peer in `from`) or connects at `at`
+/// (the peer in `to`). Its `bulk` workload sends once the connection is established, its
+/// `sink` workload reads; both run on the stream's pattern (`rnicsim pattern`). Only the
+/// first connection the listening socket accepts is the scenario's: later ones are read
+/// and discarded (counted in the host's TCP figures).
+void build_outside_connection(Model& m, ConnRuntime* rt, const tcp::Config& cfg) {
+  const uint64_t key = stream_key(rt->id, m.s.seed);
+  host::Host* h = rt->client;  // client and server are the one simulated host
+  struct App : hw::ToeClient {
+    Model& m;
+    ConnRuntime* rt;
+    uint32_t conn = UINT32_MAX;
+    BulkRunner* send = nullptr;
+    BulkRunner* recv = nullptr;
+    App(Model& mm, ConnRuntime* r) : m(mm), rt(r) {}
+    bool toe_data(uint32_t c, ConstByteSpan d) override {
+      if (c == conn && recv) recv->toe_data(c, d);
+      m.check_done();
+      return false;
+    }
+    void toe_acked(uint32_t c, uint64_t total) override {
+      if (c == conn && send) send->toe_acked(c, total);
+      m.check_done();
+    }
+    void toe_state(uint32_t c, tcp::State from, tcp::State to) override {
+      if (c != conn) return;
+      if (to == tcp::State::Established && rt->state == "connecting") {
+        rt->state = "established";
+        for (auto [wi, ri] : rt->runners) {
+          BulkRunner* b = m.bulk[wi][ri].get();
+          b->attach(c);
+          m.control->at(std::max(m.s.workloads[wi].start, sim_now()), [b] { b->start(); });
+        }
+      }
+      if (to == tcp::State::Closed && rt->state == "connecting") {
+        hw::Toe& e = rt->client->soft_tcp().engine();
+        rt->state = e.conn(c).close_reason() == tcp::CloseReason::Timeout ? "timed_out" : "refused";
+      }
+      for (BulkRunner* b : {send, recv})
+        if (b) b->toe_state(c, from, to);
+      m.check_done();
+    }
+  };
+  auto app = std::make_unique<App>(m, rt);
+  App* a = app.get();
+  m.watchers.push_back(std::move(app));
+  for (auto [wi, ri] : rt->runners) {
+    const auto& spec = m.s.workloads[wi];
+    const bool sink = spec.op == "sink";
+    auto r = std::make_unique<BulkRunner>(spec, key, h->soft_tcp().engine(),
+                                          sink ? BulkRunner::Role::Receive : BulkRunner::Role::Send);
+    (sink ? a->recv : a->send) = r.get();
+    m.bulk[wi][ri] = std::move(r);
+  }
+  const wire::Ipv4Addr peer = *rt->spec->outside;
+  if (rt->spec->outside_is_client) {
+    if (!h->reserve_port(rt->port)) {
+      rt->state = "port_in_use";
+      return;
+    }
+    static hw::ToeClient* const discard = [] {
+      struct Discard : hw::ToeClient {
+        bool toe_data(uint32_t, ConstByteSpan) override { return false; }
+        void toe_acked(uint32_t, uint64_t) override {}
+        void toe_state(uint32_t, tcp::State, tcp::State) override {}
+      };
+      static Discard d;
+      return &d;
+    }();
+    h->soft_tcp().listen(rt->port, cfg, [rt, a, peer](uint32_t conn) -> hw::ToeClient* {
+      const hw::Toe& e = rt->server->soft_tcp().engine();
+      if (a->conn != UINT32_MAX || e.tuple(conn).remote_ip != peer) return discard;
+      a->conn = conn;
+      rt->server_conn = conn;
+      return a;
+    });
+    return;
+  }
+  const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
+  m.control->at(rt->spec->at, [&m, rt, a, cfg, ssrc, peer] {
+    host::Host* hc = rt->client;
+    const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : hc->ephemeral_port();
+    if (!hc->reserve_port(sport)) {
+      rt->state = "port_in_use";
+      m.check_done();
+      return;
+    }
+    hc->when_resolved(hc->next_hop(peer), [&m, rt, a, cfg, sport, peer](wire::MacAddr mac) {
+      host::Host* hh = rt->client;
+      if (mac == 0) {
+        rt->state = "unreachable";
+        m.check_done();
+        return;
+      }
+      const hw::FourTuple t{hh->config().ip, peer, sport, rt->port};
+      a->conn = rt->client_conn = hh->soft_tcp().connect(t, cfg, a);
     });
   });
 }
@@ -354,6 +459,17 @@ void build(Model& m) {
     lc.reorder[1] = l.reorder.reverse;
     auto link = std::make_unique<hw::Link>(("link_" + l.name).c_str(), lc, s.seed);
     for (int end = 0; end < 2; ++end) {
+      if (!l.ends[end].tap.empty()) {  // the kernel's stack, through a TAP device
+        std::string why;
+        auto dev = hw::TapDevice::open(l.ends[end].tap, &why);
+        if (!dev)
+          throw BadInput{l.loc, fmt::format("links '{}': tap:{}: cannot attach: {}", l.name, l.ends[end].tap, why)};
+        auto tap = std::make_unique<hw::TapPort>(("tap_" + l.ends[end].tap).c_str(), std::move(dev), link.get(), end,
+                                                 lc.rate);
+        link->attach(end, tap.get());
+        m.taps.push_back({l.name, std::move(tap)});
+        continue;
+      }
       const std::string& node = l.ends[end].node;
       if (auto sw = switch_by_name.find(node); sw != switch_by_name.end()) {
         sw->second->add_port(link.get(), end, lc.rate, l.name);
@@ -424,8 +540,9 @@ void build(Model& m) {
       ConnRuntime rt;
       rt.id = c.repeat > 1 ? fmt::format("{}_{}", c.id, i) : c.id;
       rt.spec = &c;
-      rt.client = m.host_by_name.at(c.from);
-      rt.server = m.host_by_name.at(c.to);
+      // With a peer outside the simulation, both name the simulated host.
+      rt.client = m.host_by_name.at(c.outside && c.outside_is_client ? c.to : c.from);
+      rt.server = m.host_by_name.at(c.outside && !c.outside_is_client ? c.from : c.to);
       rt.port = static_cast<uint16_t>(c.port + i);
       rt.copy = i;
       rt.soft = c.kind == "tcp";
@@ -459,8 +576,12 @@ void build(Model& m) {
     const scenario::HostSpec* cs = nullptr;
     const scenario::HostSpec* ss = nullptr;
     for (const auto& h : s.hosts) {
-      if (h.name == rt->spec->from) cs = &h;
-      if (h.name == rt->spec->to) ss = &h;
+      if (h.name == rt->client->config().name) cs = &h;
+      if (h.name == rt->server->config().name) ss = &h;
+    }
+    if (rt->spec->outside) {  // kind: tcp (an rdma one is refused as not simulated yet)
+      build_outside_connection(m, rt, tcp_config(cs->tcp, cs->mtu, true));
+      continue;
     }
     if (rt->soft) {
       build_soft_connection(m, rt, tcp_config(cs->tcp, cs->mtu, true), tcp_config(ss->tcp, ss->mtu, true));

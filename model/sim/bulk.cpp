@@ -22,7 +22,11 @@ void fill_stream_pattern(uint64_t key, uint64_t offset, uint8_t* dst, size_t n) 
     const size_t in = static_cast<size_t>(o & 7);
     const size_t take = std::min<size_t>(8 - in, n - i);
     uint8_t b[8];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     std::memcpy(b, &word, 8);
+#else
+    for (int k = 0; k < 8; ++k) b[k] = static_cast<uint8_t>(word >> (8 * k));  // little-endian, as documented
+#endif
     std::memcpy(dst + i, b + in, take);
     i += take;
   }
@@ -38,8 +42,14 @@ bool BulkSink::toe_data(uint32_t, ConstByteSpan data) {
   return false;
 }
 
-BulkRunner::BulkRunner(const scenario::WorkloadSpec& spec, uint64_t key, hw::Toe& stack)
-    : spec_(spec), key_(key), stack_(stack) {
+uint64_t stream_key(const std::string& conn_id, uint64_t seed) {
+  uint64_t key = 0xcbf29ce484222325ull;
+  for (const char ch : conn_id) key = (key ^ static_cast<uint8_t>(ch)) * 0x100000001B3ull;
+  return key ^ seed * 0x9E3779B97F4A7C15ull;
+}
+
+BulkRunner::BulkRunner(const scenario::WorkloadSpec& spec, uint64_t key, hw::Toe& stack, Role role)
+    : spec_(spec), key_(key), stack_(stack), role_(role) {
   for (uint64_t s : spec.sizes) figures_[s];
 }
 
@@ -47,7 +57,44 @@ void BulkRunner::start() {
   if (started_) return;
   started_ = true;
   plan_next();
-  fill();
+  if (role_ == Role::Send) fill();
+}
+
+bool BulkRunner::toe_data(uint32_t, ConstByteSpan data) {
+  if (role_ != Role::Receive || failed_) return false;
+  if (!started_) start();  // the peer may send before `start`: nothing it sends is lost
+  const Duration now = sim_now();
+  size_t at = 0;
+  while (at < data.size()) {
+    if (pending_.empty()) {  // more than every transfer: the stream is longer than the workload
+      intact_ = false;
+      received_ += data.size() - at;
+      break;
+    }
+    Transfer& t = pending_.front();
+    if (t.posted.ps < 0) {  // its first byte
+      t.posted = now;
+      SizeFigures& f = figures_[t.size];
+      if (f.first_post.ps < 0) f.first_post = now;
+    }
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(t.end - received_, data.size() - at));
+    expect_.resize(n);
+    fill_stream_pattern(key_, received_, expect_.data(), n);
+    if (std::memcmp(expect_.data(), data.data() + at, n) != 0) intact_ = false;
+    received_ += n;
+    at += n;
+    if (received_ == t.end) {
+      SizeFigures& f = figures_[t.size];
+      ++f.completed;
+      f.bytes += t.size;
+      f.last_completion = now;
+      f.latencies_ns.push_back((now - t.posted).ps / 1000);
+      pending_.pop_front();
+      plan_next();
+      if (pending_.empty()) finished_ = true;
+    }
+  }
+  return false;
 }
 
 void BulkRunner::plan_next() {
@@ -113,7 +160,10 @@ void BulkRunner::toe_acked(uint32_t, uint64_t total) {
 }
 
 void BulkRunner::toe_state(uint32_t, tcp::State, tcp::State to) {
-  if (to != tcp::State::Closed || finished_) return;
+  // A reader whose peer closed (its FIN: CLOSE_WAIT) gets nothing more: what has not
+  // arrived is in error, as for a sender whose connection failed.
+  const bool peer_done = role_ == Role::Receive && to == tcp::State::CloseWait;
+  if ((to != tcp::State::Closed && !peer_done) || finished_) return;
   // The connection failed (reset, user timeout): what was not acknowledged is in error.
   failed_ = true;
   for (const auto& t : pending_) ++figures_[t.size].errors;
@@ -127,16 +177,29 @@ void BulkRunner::toe_state(uint32_t, tcp::State, tcp::State to) {
 }
 
 void BulkRunner::finish_checks(const BulkSink* sink) {
+  if (role_ == Role::Receive) {
+    // Every byte read was compared as it came.
+    for (auto& [sz, f] : figures_) {
+      f.data_intact = f.data_intact && intact_;
+      f.verified = f.completed;
+    }
+    for (const auto& t : pending_)
+      if (t.posted.ps >= 0) ++figures_[t.size].in_flight;
+    return;
+  }
+  for (const auto& t : pending_)
+    if (t.posted.ps >= 0) ++figures_[t.size].in_flight;
+  // To a peer outside the simulation: its bytes are the peer's to check (verified 0, and
+  // data_intact null: no claim either way).
+  if (!sink) return;
   uint64_t acked = 0;
   for (const auto& [sz, f] : figures_) acked += f.bytes;
   const bool ok = sink && sink->intact() && sink->received() >= acked;
   // The sink checked every byte of the stream it read: each transfer acknowledged was verified.
   for (auto& [sz, f] : figures_) {
     f.data_intact = f.data_intact && ok;
-    if (sink) f.verified = f.completed;
+    f.verified = f.completed;
   }
-  for (const auto& t : pending_)
-    if (t.posted.ps >= 0) ++figures_[t.size].in_flight;
 }
 
 }  // namespace rnicsim::sim

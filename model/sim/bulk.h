@@ -32,9 +32,18 @@ class BulkSink : public hw::ToeClient {
   std::vector<uint8_t> expect_;
 };
 
+/// The seed of a connection's stream pattern: FNV-1a of its id (the same on every
+/// platform), mixed with the scenario's seed. `rnicsim pattern` writes the stream.
+uint64_t stream_key(const std::string& conn_id, uint64_t seed);
+
+/// `bulk`: sends `count` transfers of each `size` and counts each done when the peer has
+/// acknowledged its last byte. `sink` (Receive, a peer outside the simulation sending):
+/// reads the transfers as they arrive, each done when its last byte has, and checks every
+/// byte against the stream's pattern.
 class BulkRunner : public hw::ToeClient {
  public:
-  BulkRunner(const scenario::WorkloadSpec& spec, uint64_t key, hw::Toe& stack);
+  enum class Role { Send, Receive };
+  BulkRunner(const scenario::WorkloadSpec& spec, uint64_t key, hw::Toe& stack, Role role = Role::Send);
   /// The connection is established (conn: its id in `stack`); starts at max(now, start).
   void attach(uint32_t conn) { conn_ = conn; }
   void start();
@@ -43,7 +52,7 @@ class BulkRunner : public hw::ToeClient {
   void finish_checks(const BulkSink* sink);
   const std::map<uint64_t, SizeFigures>& figures() const { return figures_; }
 
-  bool toe_data(uint32_t, ConstByteSpan) override { return false; }
+  bool toe_data(uint32_t, ConstByteSpan data) override;
   void toe_acked(uint32_t conn, uint64_t total) override;
   void toe_state(uint32_t, tcp::State, tcp::State to) override;
 
@@ -59,6 +68,10 @@ class BulkRunner : public hw::ToeClient {
   const scenario::WorkloadSpec& spec_;
   uint64_t key_;
   hw::Toe& stack_;
+  Role role_;
+  uint64_t received_ = 0;            ///< Receive: stream bytes read
+  bool intact_ = true;               ///< Receive: every byte read matched the pattern
+  std::vector<uint8_t> expect_;
   uint32_t conn_ = UINT32_MAX;
   size_t size_idx_ = 0;
   uint64_t planned_in_size_ = 0;     ///< transfers of the current size planned so far

@@ -12,8 +12,10 @@
 #include "model/hw/link/link.h"
 #include "model/hw/router/router.h"
 #include "model/hw/switch/switch.h"
+#include "model/hw/tap/tap.h"
 #include "model/sim/bulk.h"
 #include "model/sim/node.h"
+#include "model/sim/realtime.h"
 #include "model/sim/simulation.h"
 #include "model/sim/timeseries.h"
 #include "model/sim/workload.h"
@@ -89,6 +91,9 @@ struct Model {
   std::vector<std::unique_ptr<hw::Link>> links;
   std::vector<std::unique_ptr<hw::EthSwitch>> switches;
   std::vector<std::unique_ptr<hw::Router>> routers;
+  /// TAP ends, by their link's name (a run with one lasts until `stop.after`).
+  std::vector<std::pair<std::string, std::unique_ptr<hw::TapPort>>> taps;
+  std::unique_ptr<Pacer> pacer;  ///< `run --realtime`
   std::vector<std::vector<std::unique_ptr<BulkRunner>>> bulk;  ///< per workload, per copy (bulk only)
   std::unique_ptr<TimeSeries> series;
   std::vector<std::unique_ptr<hw::ToeClient>> watchers;

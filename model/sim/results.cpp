@@ -380,6 +380,15 @@ Group<RunView> results_group() {
              [](const RunView& r, const auto& visit) {
                for (const auto& l : r.m->links) visit(l->config().name, l->stats());
              })
+      .keyed("taps", Key::Link, "one entry per link with a TAP end, by the link's name (absent without)",
+             hw::TapStats::group(),
+             [](const RunView& r, const auto& visit) {
+               for (const auto& [name, t] : r.m->taps) visit(name, t->stats());
+             },
+             Empty::Omit)
+      .optional_group("realtime", "`run --realtime`: how the simulation kept pace with the wall clock (absent without)",
+                      RealtimeFigures::group(), Absent::Omit,
+                      [](const RunView& r) { return r.m->pacer ? &r.m->pacer->figures() : nullptr; })
       .keyed("switches", Key::Switch, "one entry per switch", switch_group(),
              [](const RunView& r, const auto& visit) {
                for (const auto& sw : r.m->switches) visit(sw->config().name, *sw);

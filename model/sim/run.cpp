@@ -1,6 +1,7 @@
 // The run: the model built, sampled and simulated until every workload has finished and
 // every connection is quiet (or `stop.after`), then its outputs written.
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -10,6 +11,10 @@
 namespace rnicsim::sim {
 
 namespace {
+volatile std::sig_atomic_t interrupted = 0;
+void on_sigint(int) { interrupted = 1; }
+bool was_interrupted() { return interrupted != 0; }
+
 /// Every ping workload has each request answered, failed or timed out.
 bool pings_finished(const Model& m) {
   for (size_t wi = 0; wi < m.s.workloads.size(); ++wi)
@@ -55,6 +60,7 @@ bool Model::all_done() {
   return true;
 }
 void Model::check_done() {
+  if (!taps.empty()) return;  // a peer outside may still be talking: the run lasts until stop.after
   if (all_done()) {
     sc_core::sc_stop();
     return;
@@ -77,6 +83,14 @@ std::string RunOutcome::Speed::line() const {
                      static_cast<double>(events) / w, sim_s / w, static_cast<double>(events) / t, events, rounds, wall_s, sim_s);
 }
 
+std::vector<std::pair<scenario::Loc, std::string>> tap_ends(const scenario::Scenario& s) {
+  std::vector<std::pair<scenario::Loc, std::string>> out;
+  for (const auto& l : s.links)
+    for (const auto& e : l.ends)
+      if (!e.tap.empty()) out.emplace_back(l.loc, fmt::format("links '{}': tap:{}", l.name, e.tap));
+  return out;
+}
+
 RunOutcome run(const scenario::Scenario& s, const RunOptions& o) {
   RunOutcome out;
   RunOptions opt = o;
@@ -88,6 +102,15 @@ RunOutcome run(const scenario::Scenario& s, const RunOptions& o) {
   Model m(s, opt);
   build(m);
   add_series(m);
+  if (opt.realtime) {
+    // Ctrl-C ends a paced run at the next slice, its outputs written.
+    interrupted = 0;
+    std::signal(SIGINT, on_sigint);
+    std::vector<hw::TapPort*> taps;
+    for (auto& [name, t] : m.taps) taps.push_back(t.get());
+    m.pacer = std::make_unique<Pacer>(std::move(taps), &was_interrupted);
+    m.pacer->start();
+  }
   const uint64_t items0 = m.events.executed();
   const auto loop0 = std::chrono::steady_clock::now();
   sc_core::sc_start(to_sc(s.stop_after));
@@ -119,7 +142,16 @@ RunOutcome run(const scenario::Scenario& s, const RunOptions& o) {
   f.passed = held && lockstep_ok;
   r["passed"] = f.passed;
   out.passed = f.passed;
+  if (opt.realtime) std::signal(SIGINT, SIG_DFL);
   out.summary = write_outputs(m, r, f, lockstep_ok, any_wave);
+  if (m.pacer) {
+    const RealtimeFigures& rf = m.pacer->figures();
+    out.summary += fmt::format(
+        "realtime: {} ({} slices of {} us; {} began late, at most {:.3f} ms; {:.3f} ms behind at the end){}\n",
+        rf.kept_up() ? "kept up with the wall clock" : "FELL BEHIND the wall clock: this run could not keep up at these rates",
+        rf.slices, rf.quantum_ns / 1000, rf.slices_behind, static_cast<double>(rf.max_behind_ns) / 1e6,
+        static_cast<double>(rf.end_behind_ns) / 1e6, was_interrupted() ? "; interrupted" : "");
+  }
   out.results = std::move(r);
   return out;
 }

@@ -21,9 +21,20 @@ struct RunOptions {
   bool wave = false;
   std::string lockstep_stop = "first";
   bool verbose = false;  ///< `run --verbose`: the loop's speed after the summary
+  bool realtime = false;  ///< `run --realtime`: simulated time paced to the wall clock (model/sim/realtime.h)
   /// C++ callers only (tests): the RTL placement core of every host that runs one.
   std::function<std::unique_ptr<cosim::Core>()> rtl_core;
 };
+
+/// Input the run found bad only when it tried it (a TAP device that cannot be attached):
+/// exit 2, with where the scenario asked for it.
+struct BadInput {
+  scenario::Loc loc;
+  std::string what;
+};
+
+/// The scenario's TAP ends, as `links '<name>': tap:<device>`, with where each is written.
+std::vector<std::pair<scenario::Loc, std::string>> tap_ends(const scenario::Scenario& s);
 
 /// A valid key asking for behaviour the simulator does not have yet, with where it was
 /// written ("events of kind 'redirect' are not simulated yet").

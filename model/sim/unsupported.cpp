@@ -71,6 +71,8 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       for (size_t j = 0; j < i; ++j) {
         const auto& a = s.connections[i];
         const auto& b = s.connections[j];
+        // A connection to a peer outside listens on nothing simulated.
+        if ((a.outside && !a.outside_is_client) || (b.outside && !b.outside_is_client)) continue;
         if (a.to != b.to || a.kind != b.kind) continue;
         const uint32_t a0 = a.port, a1 = a.port + a.repeat - 1, b0 = b.port, b1 = b.port + b.repeat - 1;
         if (a1 < b0 || b1 < a0) continue;
@@ -109,14 +111,14 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     }
   }
   const std::vector<std::string> ops = {"write",    "read",      "send",     "send_se",  "send_inv", "send_se_inv", "fetch_add",
-                                        "cmp_swap", "write_lat", "read_lat", "send_lat", "bulk",     "ping"};
+                                        "cmp_swap", "write_lat", "read_lat", "send_lat", "bulk",     "sink",     "ping"};
   for (const auto& w : s.workloads) {
     if (std::find(ops.begin(), ops.end(), w.op) == ops.end()) {
       add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write, read, send, send_se, send_inv, "
-                             "send_se_inv, fetch_add, cmp_swap, write_lat, read_lat, send_lat, bulk, ping are)", w.id, w.op));
+                             "send_se_inv, fetch_add, cmp_swap, write_lat, read_lat, send_lat, bulk, sink, ping are)", w.id, w.op));
       continue;
     }
-    if (w.op != "bulk" && w.op != "ping") {
+    if (w.op != "bulk" && w.op != "sink" && w.op != "ping") {
       // A work request's length is 32 bits (the WQE's total length, ibv_sge's length).
       for (const uint64_t sz : w.sizes)
         if (sz > UINT32_MAX) {
@@ -135,9 +137,9 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
         add(w.loc, fmt::format("workloads '{}': op {} of 0 bytes is not simulated yet (there is no last byte to poll)",
                                w.id, w.op));
     }
-    if (w.op == "bulk" && std::find(w.sizes.begin(), w.sizes.end(), uint64_t{0}) != w.sizes.end())
-      add(w.loc, fmt::format("workloads '{}': op bulk of 0 bytes is not simulated yet (a transfer completes when its "
-                             "last byte is acknowledged; an empty one has none)", w.id));
+    if ((w.op == "bulk" || w.op == "sink") && std::find(w.sizes.begin(), w.sizes.end(), uint64_t{0}) != w.sizes.end())
+      add(w.loc, fmt::format("workloads '{}': op {} of 0 bytes is not simulated yet (a transfer completes when its "
+                             "last byte is acknowledged; an empty one has none)", w.id, w.op));
     if (w.op == "send_lat")
       for (const auto& other : s.workloads)
         if (&other != &w && other.conn == w.conn && other.op.rfind("send", 0) == 0) {
@@ -155,10 +157,16 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
                              "simulated yet", w.id));
   }
   for (const auto& c : s.connections) {
-    int bulk = 0;
-    for (const auto& w : s.workloads)
+    int bulk = 0, sink = 0;
+    for (const auto& w : s.workloads) {
       if (w.conn == c.id && w.op == "bulk" && ++bulk == 2)
         add(w.loc, fmt::format("workloads '{}': a second bulk workload on connection '{}' (one byte stream) is not simulated yet", w.id, c.id));
+      if (w.conn == c.id && w.op == "sink" && ++sink == 2)
+        add(w.loc, fmt::format("workloads '{}': a second sink workload on connection '{}' (one byte stream) is not simulated yet", w.id, c.id));
+    }
+    if (c.outside && c.kind == "rdma")
+      add(c.loc, fmt::format("connections '{}': an RDMA connection to a peer outside the simulation is not simulated yet "
+                             "(kind: tcp is)", c.id));
   }
   return u;
 }

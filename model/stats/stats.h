@@ -105,6 +105,7 @@ enum class Dist {
 enum class Absent {
   Zeros,  ///< every figure 0
   Null,   ///< the group is null
+  Omit,   ///< no key at all (a group only some runs have, such as `run --realtime`'s)
 };
 
 /// A keyed collection with no entries: an empty object, or no key at all.
@@ -173,7 +174,7 @@ class Group {
     nodes_.push_back(group_node(name, std::move(desc), g, a == Absent::Null));
     auto absent = [name, g, a](Json& o) {
       if (a == Absent::Null) detail::put_null(o, name);
-      else g.zeros(detail::object(o, name));
+      else if (a == Absent::Zeros) g.zeros(detail::object(o, name));
     };
     entries_.push_back({[name, g, f, absent](const T& t, Json& o) {
                           if (const P* p = f(t)) g.dump(*p, detail::object(o, name));

@@ -68,7 +68,7 @@ TEST_CASE("NewReno goodput under random loss is within 25% of Mathis et al.", "[
     const double model = mathis_gbps(1448, rtt, b, p);
     const double got = w["goodput_gbps"].get<double>();
     INFO(fmt::format("p {} b {:.3f} goodput {:.4f} Gb/s, Mathis {:.4f} Gb/s, ratio {:.3f}", p, b, got, model, got / model));
-    // Measured with seed 7: b 1.979 and 1.932, ratios 1.026 and 0.925 (docs/tcp.md).
+    // Measured with seed 7: b 1.979 and 1.932, ratios 1.026 and 0.946 (docs/tcp.md).
     CHECK(std::fabs(got / model - 1) <= 0.25);
     // Every loss is repaired once, without a timeout (SACK recovery).
     CHECK(c["tcp"]["retransmits"] == r["links"]["a_b"]["drops"]);
@@ -104,12 +104,64 @@ TEST_CASE("NewReno goodput at p = 1e-2, RTT 10 ms, is within 35% of Padhye et al
   CHECK(std::fabs(got / model - 1.204) < 0.001);
 }
 
+TEST_CASE("A 64 KiB host-stack bulk: the tail goes at once, the receiver quick-ACKs 16 then every second", "[tcp]") {
+  // Linux's Minshall Nagle and quick-ACK mode (docs/linux-interop.md has the same transfer
+  // with Linux at either end, over a TAP).
+  const std::string dir = std::string(RNICSIM_WORK_DIR) + "/bulk_tail_64k";
+  const auto r = run_scenario("tests/data/tcp/bulk_tail_64k.yaml", "bulk_tail_64k", "--pcap full");
+  CHECK(r["workloads"]["tx"]["completed"] == 1);
+  // 64 KiB in 600.9 us from the first byte to the ACK of the last (80.1 ms with RFC 896's
+  // Nagle and every ACK delayed: the tail waited for one delayed ACK and its own ACK for
+  // another).
+  CHECK(r["workloads"]["tx"]["latency_ns"]["max"] == 600928);
+  const auto seg = e2e::sh(fmt::format("{} -r {}/alice.pcap -Y 'ip.src == 10.0.0.1 && tcp.len > 0' -T fields -e "
+                                       "frame.time_relative -e tcp.len",
+                                       e2e::tshark(), dir),
+                           false);
+  REQUIRE(seg.status == 0);
+  std::vector<double> at;
+  std::vector<int> len;
+  std::istringstream in(seg.out);
+  for (double t = 0; in >> t;) {
+    int l = 0;
+    in >> l;
+    at.push_back(t);
+    len.push_back(l);
+  }
+  // Full-sized segments but the last: 45 x 1448 + 376.
+  REQUIRE(len.size() == 46);
+  for (size_t i = 0; i + 1 < len.size(); ++i) CHECK(len[i] == 1448);
+  CHECK(len.back() == 376);
+  // The tail right behind the last full segment: one frame time at 1 Gb/s (12.304 us).
+  CHECK(std::fabs((at[45] - at[44]) - 12.304e-6) < 1e-9);
+  // The receiver's ACKs: the first 16 data segments one by one (quick-ACK mode), then one
+  // ACK for every second full segment, the last for the final full segment and the tail.
+  const auto ack = e2e::sh(fmt::format("{} -r {}/alice.pcap -Y 'ip.src == 10.0.0.2 && tcp.len == 0 && "
+                                       "tcp.flags.syn == 0 && tcp.ack > 1' -T fields -e tcp.ack",
+                                       e2e::tshark(), dir),
+                           false);
+  REQUIRE(ack.status == 0);
+  std::vector<long> step;
+  std::istringstream ain(ack.out);
+  long prev = 1;
+  for (long a = 0; ain >> a; prev = a) step.push_back(a - prev);
+  std::vector<long> want(16, 1448);
+  for (int i = 0; i < 14; ++i) want.push_back(2896);
+  want.push_back(1448 + 376);
+  CHECK(step == want);
+
+}
+
 TEST_CASE("Two NewReno flows through one bottleneck share it fairly", "[tcp][switch]") {
   auto r = run_scenario("tests/data/tcp/fairness.yaml", "fairness");
   CHECK(r["workloads"]["w1"]["data_intact"] == true);
   CHECK(r["workloads"]["w2"]["data_intact"] == true);
-  // Jain's index of the two flows' rates while both were sending: bytes acknowledged by
-  // the last sample before the first flow finished (timeseries.csv, one row per ms).
+  // Jain's index of the two flows' rates while both were sending at full speed: bytes
+  // acknowledged by the last sample (timeseries.csv, one row per ms) before either flow
+  // had 90% of its bytes acknowledged. (Up to the first flow's very last byte, as this
+  // test once measured, the index reads 1.0 whatever the shares were: a flow whose tail
+  // waited 40 ms for a delayed ACK stalled just short of the total while the other caught
+  // up.)
   const auto rows = csv(std::string(RNICSIM_WORK_DIR) + "/fairness/timeseries.csv");
   REQUIRE(rows.size() > 100);
   size_t a1 = 0, a2 = 0;
@@ -123,14 +175,14 @@ TEST_CASE("Two NewReno flows through one bottleneck share it fairly", "[tcp][swi
   double x1 = 0, x2 = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     const double b1 = std::stod(rows[i][a1]), b2 = std::stod(rows[i][a2]);
-    if (b1 >= total || b2 >= total) break;
+    if (b1 >= 0.9 * total || b2 >= 0.9 * total) break;
     x1 = b1;
     x2 = b2;
   }
   REQUIRE(x1 > 0);
   const double jain = (x1 + x2) * (x1 + x2) / (2 * (x1 * x1 + x2 * x2));
   INFO(fmt::format("bytes acknowledged while both sent: {} and {}, Jain {:.4f}", x1, x2, jain));
-  CHECK(jain >= 0.95);  // measured: 1.0000 (268,433,136 and 268,434,584 bytes)
+  CHECK(jain >= 0.99);  // measured: 0.9964 (241,396,080 and 213,872,496 bytes at 387 ms)
   // The bottleneck port was the one that dropped.
   CHECK(r["switches"]["sw0"]["ports"]["c_sw0"]["drops"].get<int>() > 0);
   CHECK(r["switches"]["sw0"]["ports"]["a_sw0"]["drops"] == 0);

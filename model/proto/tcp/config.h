@@ -28,6 +28,22 @@ struct Config {
   uint32_t dupthresh = 3;                   ///< RFC 5681 / RFC 6675 DupThresh
   bool rack = true;                         ///< RFC 8985 RACK-TLP loss detection (with SACK)
   bool nodelay = false;                     ///< true: no Nagle (RFC 9293 3.7.4)
+  /// Nagle as Linux applies it (tcp_nagle_check with tcp_minshall_check, Minshall's
+  /// variant): a short segment waits only while an earlier short one is unacknowledged,
+  /// so a transfer's short tail goes at once. False: RFC 896's rule, any unacknowledged
+  /// data holds it back.
+  bool minshall = false;
+  /// Linux's quick-ACK mode (tcp_incr_quickack, TCP_MAX_QUICKACKS 16): from a
+  /// connection's first data, and again after the receive side was idle longer than the
+  /// RTO, every segment is acknowledged at once, for rcv_wnd / (2 * rcv_mss) ACKs (at
+  /// least 2, at most 16); then delayed ACKs as before.
+  bool quickack = false;
+  /// PSH as a socket sets it (Linux's tcp_push, RFC 9293 3.9.1's "last segment of a
+  /// SEND"): only on a segment that reaches the end of the data queued so far. False: on
+  /// every data segment (the offload engine's, each FPDU a record of its own). A receiver
+  /// that reads as data comes acknowledges a pushed segment at once (Linux's
+  /// ICSK_ACK_PUSHED), so the flag changes the peer's ACKs.
+  bool psh_at_end = false;
 };
 
 }  // namespace rnicsim::tcp

@@ -380,6 +380,11 @@ class Connection {
   uint32_t rcv_mss_ = kDefaultMss;
   uint32_t last_seg_size_ = 0;  ///< the last segment's length, when it could lower rcv_mss_
   void measure_rcv_mss(size_t len);
+  /// An ACK went out (alone or on a segment): the delayed-ACK state is reset and one
+  /// quick ACK used (Linux's tcp_event_ack_sent).
+  void ack_sent();
+  /// Linux's tcp_incr_quickack with TCP_MAX_QUICKACKS.
+  void incr_quickack();
 
   // Loss recovery.
   Recovery recovery_ = Recovery::Open;
@@ -411,6 +416,11 @@ class Connection {
   bool rtt_karn_ = false;      ///< a retransmission since the last sample: TSecr may measure
   Duration rto_deadline_{-1};
   Duration delack_deadline_{-1};
+  uint32_t snd_sml_ = 0;       ///< end of the last short data segment sent (Linux's snd_sml)
+  bool sml_sent_ = false;      ///< a short segment was sent (snd_sml_ is meaningful)
+  uint32_t quick_acks_ = 0;    ///< quick-ACK mode: ACKs still to send at once
+  bool rcv_started_ = false;   ///< data has been received (quick-ACK mode entered once)
+  Duration last_rcv_{-1};      ///< when data last arrived (idle re-entry of quick-ACK mode)
   Duration timewait_deadline_{-1};
   Duration first_retransmit_at_{-1};
   uint32_t retries_ = 0;

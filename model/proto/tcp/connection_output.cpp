@@ -47,8 +47,10 @@ size_t Connection::sendable_len() const {
     // windows waits for the ACK that widens them.
     if (limit < std::min<size_t>(queued, emss())) return 0;
     // Nagle (RFC 9293 3.7.4, RFC 896): with data unacknowledged, less than a full segment
-    // of data waits until it is all acknowledged or a full segment can go.
-    if (!cfg_.nodelay) return 0;
+    // of data waits until it is all acknowledged or a full segment can go. Minshall's
+    // variant (Linux): only while an earlier short segment is unacknowledged.
+    const bool short_unacked = sml_sent_ && seq_gt(snd_sml_, snd_una_) && seq_leq(snd_sml_, snd_nxt_);
+    if (!cfg_.nodelay && (!cfg_.minshall || short_unacked)) return 0;
   }
   return len;
 }
@@ -125,7 +127,8 @@ Outgoing Connection::emit_retransmission(uint32_t seq, uint32_t len, Duration no
     out.hdr = base_header(kFin | kAck, seq, now);  // the FIN again
     rxt_next64_ = std::max(rxt_next64_, s64(seq) + 1);
   } else {
-    out.hdr = base_header(kAck | kPsh, seq, now);
+    const bool push = !cfg_.psh_at_end || (seq - snd_una_) + len >= sndbuf_.size();
+    out.hdr = base_header(push ? kAck | kPsh : kAck, seq, now);
     out.offset = seq - snd_una_;
     out.len = len;
     rxt_next64_ = std::max(rxt_next64_, s64(seq) + len);
@@ -141,17 +144,26 @@ Outgoing Connection::emit_retransmission(uint32_t seq, uint32_t len, Duration no
     ++stats_.rto_retransmits;
   else if (sack_on_ && !first && recovery_ == Recovery::Fast)
     ++stats_.sack_retransmits;
+  ack_sent();
+  if (first || rto_deadline_.ps < 0) arm_rto(now);
+  return out;
+}
+
+void Connection::ack_sent() {
+  // A quick ACK is used only by an ACK that was owed (Linux's tcp_dec_quickack_mode counts
+  // one only when an ACK was scheduled): data sent with nothing to acknowledge keeps them.
+  const bool owed = ack_now_ || delack_deadline_.ps >= 0 || unacked_bytes_ > 0;
+  if (quick_acks_ > 0 && owed) --quick_acks_;
   ack_now_ = false;
   delack_deadline_ = Duration{-1};
   unacked_bytes_ = 0;
-  if (first || rto_deadline_.ps < 0) arm_rto(now);
-  return out;
 }
 
 Outgoing Connection::emit_new_data(size_t len, Duration now) {
   Outgoing out;
   const size_t off = snd_nxt_ - snd_una_;
-  out.hdr = base_header(kAck | kPsh, snd_nxt_, now);
+  const bool push = !cfg_.psh_at_end || off + len >= sndbuf_.size();  // the end of what is queued
+  out.hdr = base_header(push ? kAck | kPsh : kAck, snd_nxt_, now);
   if (cwr_pending_) {
     out.hdr.flags |= kCwr;  // RFC 3168 6.1.2: the window was reduced
     cwr_pending_ = false;
@@ -165,14 +177,16 @@ Outgoing Connection::emit_new_data(size_t len, Duration now) {
     rtt_start_ = now;
   }
   rack_record_sent(s64(snd_nxt_), s64(snd_nxt_) + len, now);
+  if (len < emss()) {  // tcp_minshall_update
+    snd_sml_ = snd_nxt_ + static_cast<uint32_t>(len);
+    sml_sent_ = true;
+  }
   snd_nxt_ += static_cast<uint32_t>(len);
   if (seq_gt(snd_nxt_, snd_max_)) snd_max_ = snd_nxt_;
   if (rto_deadline_.ps < 0) arm_rto(now);
   ++stats_.segments_tx;
   stats_.bytes_tx += len;
-  ack_now_ = false;
-  delack_deadline_ = Duration{-1};
-  unacked_bytes_ = 0;
+  ack_sent();
   return out;
 }
 
@@ -180,9 +194,7 @@ Outgoing Connection::emit_ack(Duration now) {
   Outgoing out;
   out.hdr = base_header(kAck, snd_max_, now);
   fill_sack_blocks(out.hdr);
-  ack_now_ = false;
-  delack_deadline_ = Duration{-1};
-  unacked_bytes_ = 0;
+  ack_sent();
   ++stats_.segments_tx;
   return out;
 }

@@ -133,10 +133,26 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
     // come since the last ACK, the receive MSS being the size the sender's segments are
     // measured to have (tcp_measure_rcv_mss), not this side's own send MSS.
     measure_rcv_mss(payload.size());
+    if (cfg_.quickack) {
+      // Linux's tcp_event_data_recv (after measuring the receive MSS, as it does): quick-ACK
+      // mode at the first data and after the receive side was idle longer than the RTO.
+      if (!rcv_started_ || (last_rcv_.ps >= 0 && now - last_rcv_ > rto())) incr_quickack();
+      rcv_started_ = true;
+      last_rcv_ = now;
+    }
     unacked_bytes_ += payload.size();
-    if (unacked_bytes_ > rcv_mss_) ack_now_ = true;
+    if (unacked_bytes_ > rcv_mss_ || quick_acks_ > 0) ack_now_ = true;
   }
   if (!ack_now_ && delack_deadline_.ps < 0) delack_deadline_ = now + cfg_.delayed_ack;
+}
+
+void Connection::incr_quickack() {
+  // rcv_wnd / (2 * rcv_mss), at least 2, at most TCP_MAX_QUICKACKS (16).
+  const uint64_t wnd = rcv_window();
+  uint64_t q = rcv_mss_ ? wnd / (2 * uint64_t{rcv_mss_}) : 0;
+  if (q == 0) q = 2;
+  q = std::min<uint64_t>(q, 16);
+  if (q > quick_acks_) quick_acks_ = static_cast<uint32_t>(q);
 }
 
 void Connection::measure_rcv_mss(size_t len) {

@@ -99,7 +99,7 @@ TEST_CASE("paths that cannot exist say why", "[metrics]") {
   CHECK(why_not("seed.x") == "seed is a figure: it has no field 'x'");
   CHECK(why_not("workload.w1.completed") ==
         "results.json has no 'workload'; did you mean 'workloads'? (top level: scenario, seed, passed, sim_time_ns, "
-        "wall_time_s, events_processed, workloads, connections, hosts, links, switches, routers)");
+        "wall_time_s, events_processed, workloads, connections, hosts, links, taps, realtime, switches, routers)");
   CHECK(why_not("workloads") == "workloads holds one entry per id: name one, as in workloads.<id>.<field>");
   CHECK(why_not("workloads..completed") == "a metric path is keys joined by single dots, like workloads.w1.completed");
 }
