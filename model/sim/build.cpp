@@ -2,6 +2,7 @@
 // routers, links, captures, the lockstep observers, connections and their workloads.
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -210,6 +211,93 @@ Rate link_rate(const Scenario& s, const scenario::LinkSpec& l) {
   return Rate::from_gbps(25);
 }
 
+/// The application of a host-stack socket: its `bulk` (sending) and `sink` (reading)
+/// workloads, and the connection's state as the scenario reports it. Told of one
+/// connection (`conn`, once known).
+struct StreamApp : hw::ToeClient {
+  Model& m;
+  ConnRuntime* rt;
+  uint32_t conn = UINT32_MAX;
+  BulkRunner* send = nullptr;
+  BulkRunner* recv = nullptr;
+  StreamApp(Model& mm, ConnRuntime* r) : m(mm), rt(r) {}
+  bool mine(uint32_t c) const { return conn == UINT32_MAX || c == conn; }
+  bool toe_data(uint32_t c, ConstByteSpan d) override {
+    if (mine(c) && recv) {
+      recv->toe_data(c, d);
+      m.check_done();
+    }
+    return false;
+  }
+  void toe_acked(uint32_t c, uint64_t total) override {
+    if (!mine(c)) return;
+    if (send) send->toe_acked(c, total);
+    m.check_done();
+  }
+  void toe_state(uint32_t c, tcp::State from, tcp::State to) override {
+    if (!mine(c)) return;
+    if (to == tcp::State::Established && rt->state == "connecting") {
+      rt->state = "established";
+      for (auto [wi, ri] : rt->runners) {
+        BulkRunner* b = m.bulk[wi][ri].get();
+        b->attach(c);
+        m.control->at(std::max(m.s.workloads[wi].start, sim_now()), [b] { b->start(); });
+      }
+    }
+    if (to == tcp::State::Closed && rt->state == "connecting")
+      rt->state = rt->client->soft_tcp().engine().conn(c).close_reason() == tcp::CloseReason::Timeout ? "timed_out"
+                                                                                                 : "refused";
+    for (BulkRunner* b : {send, recv})
+      if (b) b->toe_state(c, from, to);
+    m.check_done();
+  }
+};
+
+/// The connection's workloads as its client's application: `bulk` sends, `sink` reads.
+StreamApp* make_stream_app(Model& m, ConnRuntime* rt, uint64_t key) {
+  auto app = std::make_unique<StreamApp>(m, rt);
+  for (auto [wi, ri] : rt->runners) {
+    const auto& spec = m.s.workloads[wi];
+    const bool sink = spec.op == "sink";
+    auto r = std::make_unique<BulkRunner>(spec, key, rt->client->soft_tcp().engine(),
+                                          sink ? BulkRunner::Role::Receive : BulkRunner::Role::Send);
+    (sink ? app->recv : app->send) = r.get();
+    m.bulk[wi][ri] = std::move(r);
+  }
+  StreamApp* a = app.get();
+  m.watchers.push_back(std::move(app));
+  return a;
+}
+
+/// The client's socket: at `at` it binds its port (the host's port space: a port already
+/// taken fails the bind, and the connection never starts), resolves its next hop toward
+/// `dst` (EHOSTUNREACH, as Linux's connect, when it never answers) and connects to `dst`
+/// at the connection's port; `app` (made then, by `make_app`) is its application.
+void connect_at(Model& m, ConnRuntime* rt, wire::Ipv4Addr dst, const tcp::Config& cfg,
+                std::function<StreamApp*()> make_app) {
+  const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
+  m.control->at(rt->spec->at, [&m, rt, dst, cfg, ssrc, make_app] {
+    host::Host* h = rt->client;
+    const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
+    if (!h->reserve_port(sport)) {
+      rt->state = "port_in_use";
+      m.check_done();
+      return;
+    }
+    h->when_resolved(h->next_hop(dst), [&m, rt, dst, cfg, sport, make_app](wire::MacAddr mac) {
+      host::Host* hc = rt->client;
+      if (mac == 0) {
+        rt->state = "unreachable";  // the next hop never answered ARP: EHOSTUNREACH, as Linux's connect
+        m.check_done();
+        return;
+      }
+      StreamApp* app = make_app();
+      const hw::FourTuple t{hc->config().ip, dst, sport, rt->port};
+      app->conn = rt->client_conn = hc->soft_tcp().connect(t, cfg, app);
+    });
+  });
+}
+
 /// A `kind: tcp` connection: the server's stack listens from the start; the client
 /// resolves its next hop, connects at `at`, and its bulk workloads start once established.
 void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, const tcp::Config& stcp) {
@@ -226,61 +314,7 @@ void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, c
     rt->server_conn = conn;
     return rt->sink.get();
   });
-  const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
-  m.control->at(rt->spec->at, [&m, rt, ctcp, ssrc, key] {
-    host::Host* h = rt->client;
-    const wire::Ipv4Addr dst = rt->server->config().ip;
-    const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : h->ephemeral_port();
-    if (!h->reserve_port(sport)) {
-      rt->state = "port_in_use";
-      m.check_done();
-      return;
-    }
-    h->when_resolved(h->next_hop(dst), [&m, rt, ctcp, sport, dst, key](wire::MacAddr mac) {
-      host::Host* hc = rt->client;
-      if (mac == 0) {
-        rt->state = "unreachable";  // the next hop never answered ARP: EHOSTUNREACH, as Linux's connect
-        m.check_done();
-        return;
-      }
-      // The client's workloads are its socket's application.
-      BulkRunner* app = nullptr;
-      for (auto [wi, ri] : rt->runners) {
-        auto r = std::make_unique<BulkRunner>(m.s.workloads[wi], key, hc->soft_tcp().engine());
-        app = r.get();
-        m.bulk[wi][ri] = std::move(r);
-      }
-      struct Watch : hw::ToeClient {
-        Model& m;
-        ConnRuntime* rt;
-        BulkRunner* app;
-        Watch(Model& mm, ConnRuntime* r, BulkRunner* a) : m(mm), rt(r), app(a) {}
-        bool toe_data(uint32_t c, ConstByteSpan d) override { return app ? app->toe_data(c, d) : false; }
-        void toe_acked(uint32_t c, uint64_t total) override {
-          if (app) app->toe_acked(c, total);
-          m.check_done();
-        }
-        void toe_state(uint32_t c, tcp::State from, tcp::State to) override {
-          if (to == tcp::State::Established && rt->state == "connecting") {
-            rt->state = "established";
-            for (auto [wi, ri] : rt->runners) {
-              BulkRunner* b = m.bulk[wi][ri].get();
-              b->attach(c);
-              m.control->at(std::max(m.s.workloads[wi].start, sim_now()), [b] { b->start(); });
-            }
-          }
-          if (to == tcp::State::Closed && rt->state == "connecting")
-            rt->state = rt->client->soft_tcp().engine().conn(c).close_reason() == tcp::CloseReason::Timeout ? "timed_out"
-                                                                                                       : "refused";
-          if (app) app->toe_state(c, from, to);
-          m.check_done();
-        }
-      };
-      m.watchers.push_back(std::make_unique<Watch>(m, rt, app));
-      const hw::FourTuple t{hc->config().ip, dst, sport, rt->port};
-      rt->client_conn = hc->soft_tcp().connect(t, ctcp, m.watchers.back().get());
-    });
-  });
+  connect_at(m, rt, rt->server->config().ip, ctcp, [&m, rt, key] { return make_stream_app(m, rt, key); });
 }
 
 /// A `kind: tcp` connection to a peer outside the simulation (over a TAP end): the
@@ -291,96 +325,31 @@ void build_soft_connection(Model& m, ConnRuntime* rt, const tcp::Config& ctcp, c
 /// and discarded (counted in the host's TCP figures).
 void build_outside_connection(Model& m, ConnRuntime* rt, const tcp::Config& cfg) {
   const uint64_t key = stream_key(rt->id, m.s.seed);
-  host::Host* h = rt->client;  // client and server are the one simulated host
-  struct App : hw::ToeClient {
-    Model& m;
-    ConnRuntime* rt;
-    uint32_t conn = UINT32_MAX;
-    BulkRunner* send = nullptr;
-    BulkRunner* recv = nullptr;
-    App(Model& mm, ConnRuntime* r) : m(mm), rt(r) {}
-    bool toe_data(uint32_t c, ConstByteSpan d) override {
-      if (c == conn && recv) recv->toe_data(c, d);
-      m.check_done();
-      return false;
-    }
-    void toe_acked(uint32_t c, uint64_t total) override {
-      if (c == conn && send) send->toe_acked(c, total);
-      m.check_done();
-    }
-    void toe_state(uint32_t c, tcp::State from, tcp::State to) override {
-      if (c != conn) return;
-      if (to == tcp::State::Established && rt->state == "connecting") {
-        rt->state = "established";
-        for (auto [wi, ri] : rt->runners) {
-          BulkRunner* b = m.bulk[wi][ri].get();
-          b->attach(c);
-          m.control->at(std::max(m.s.workloads[wi].start, sim_now()), [b] { b->start(); });
-        }
-      }
-      if (to == tcp::State::Closed && rt->state == "connecting") {
-        hw::Toe& e = rt->client->soft_tcp().engine();
-        rt->state = e.conn(c).close_reason() == tcp::CloseReason::Timeout ? "timed_out" : "refused";
-      }
-      for (BulkRunner* b : {send, recv})
-        if (b) b->toe_state(c, from, to);
-      m.check_done();
-    }
-  };
-  auto app = std::make_unique<App>(m, rt);
-  App* a = app.get();
-  m.watchers.push_back(std::move(app));
-  for (auto [wi, ri] : rt->runners) {
-    const auto& spec = m.s.workloads[wi];
-    const bool sink = spec.op == "sink";
-    auto r = std::make_unique<BulkRunner>(spec, key, h->soft_tcp().engine(),
-                                          sink ? BulkRunner::Role::Receive : BulkRunner::Role::Send);
-    (sink ? a->recv : a->send) = r.get();
-    m.bulk[wi][ri] = std::move(r);
-  }
   const wire::Ipv4Addr peer = *rt->spec->outside;
-  if (rt->spec->outside_is_client) {
-    if (!h->reserve_port(rt->port)) {
-      rt->state = "port_in_use";
-      return;
-    }
-    static hw::ToeClient* const discard = [] {
-      struct Discard : hw::ToeClient {
-        bool toe_data(uint32_t, ConstByteSpan) override { return false; }
-        void toe_acked(uint32_t, uint64_t) override {}
-        void toe_state(uint32_t, tcp::State, tcp::State) override {}
-      };
-      static Discard d;
-      return &d;
-    }();
-    h->soft_tcp().listen(rt->port, cfg, [rt, a, peer](uint32_t conn) -> hw::ToeClient* {
-      const hw::Toe& e = rt->server->soft_tcp().engine();
-      if (a->conn != UINT32_MAX || e.tuple(conn).remote_ip != peer) return discard;
-      a->conn = conn;
-      rt->server_conn = conn;
-      return a;
-    });
+  if (!rt->spec->outside_is_client) {
+    connect_at(m, rt, peer, cfg, [&m, rt, key] { return make_stream_app(m, rt, key); });
     return;
   }
-  const uint32_t ssrc = rt->spec->src_port ? *rt->spec->src_port + rt->copy : 0;
-  m.control->at(rt->spec->at, [&m, rt, a, cfg, ssrc, peer] {
-    host::Host* hc = rt->client;
-    const uint16_t sport = ssrc ? static_cast<uint16_t>(ssrc) : hc->ephemeral_port();
-    if (!hc->reserve_port(sport)) {
-      rt->state = "port_in_use";
-      m.check_done();
-      return;
-    }
-    hc->when_resolved(hc->next_hop(peer), [&m, rt, a, cfg, sport, peer](wire::MacAddr mac) {
-      host::Host* hh = rt->client;
-      if (mac == 0) {
-        rt->state = "unreachable";
-        m.check_done();
-        return;
-      }
-      const hw::FourTuple t{hh->config().ip, peer, sport, rt->port};
-      a->conn = rt->client_conn = hh->soft_tcp().connect(t, cfg, a);
-    });
+  host::Host* h = rt->server;  // client and server are the one simulated host
+  if (!h->reserve_port(rt->port)) {
+    rt->state = "port_in_use";
+    return;
+  }
+  StreamApp* a = make_stream_app(m, rt, key);
+  static hw::ToeClient* const discard = [] {
+    struct Discard : hw::ToeClient {
+      bool toe_data(uint32_t, ConstByteSpan) override { return false; }
+      void toe_acked(uint32_t, uint64_t) override {}
+      void toe_state(uint32_t, tcp::State, tcp::State) override {}
+    };
+    static Discard d;
+    return &d;
+  }();
+  h->soft_tcp().listen(rt->port, cfg, [rt, a, peer](uint32_t conn) -> hw::ToeClient* {
+    if (a->conn != UINT32_MAX || rt->server->soft_tcp().engine().tuple(conn).remote_ip != peer) return discard;
+    a->conn = conn;
+    rt->server_conn = conn;
+    return a;
   });
 }
 

@@ -73,6 +73,12 @@ struct ConnRuntime {
     if (client_qpn == UINT32_MAX || state == "connecting" || never_opened()) return nullptr;
     return &client->rnic().toe().conn(client->rnic().engine().conn_of(client_qpn));
   }
+  /// The simulated side that opened the stream's sending end: the client's, or, with a
+  /// peer outside that connected, the listening host's.
+  const tcp::Connection* sim_tcp() const {
+    const tcp::Connection* t = client_tcp();
+    return t || !spec->outside ? t : server_tcp();
+  }
   const tcp::Connection* server_tcp() const {
     if (soft) return server_conn == UINT32_MAX ? nullptr : &server->soft_tcp().engine().conn(server_conn);
     if (server_qpn == UINT32_MAX || state == "connecting" || never_opened()) return nullptr;

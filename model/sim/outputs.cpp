@@ -71,8 +71,7 @@ void add_series(Model& m) {
     const ConnRuntime* c = &cr;
     auto col = [&m, c](const char* what, double (*get)(const tcp::Connection&)) {
       m.series->add(fmt::format("{}.{}", c->id, what), [c, get] {
-        const tcp::Connection* t = c->client_tcp();
-        if (!t && c->spec->outside) t = c->server_tcp();  // the simulated side listens
+        const tcp::Connection* t = c->sim_tcp();
         return t ? get(*t) : 0.0;
       });
     };
@@ -98,7 +97,7 @@ void add_series(Model& m) {
       uint64_t bytes = 0;
       if (!streams.empty()) {
         for (const ConnRuntime* c : streams)
-          if (const tcp::Connection* t = c->client_tcp() ? c->client_tcp() : c->server_tcp()) bytes += t->bytes_acked();
+          if (const tcp::Connection* t = c->sim_tcp()) bytes += t->bytes_acked();
       } else {
         for (size_t ri = 0; ri < m.runners[wi].size(); ++ri)
           if (m.runners[wi][ri])

@@ -33,27 +33,15 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "tests/e2e/e2e_util.h"
+
 namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::json;
 
-struct Sh {
-  int status = -1;
-  std::string out;
-};
-
-Sh sh(const std::string& cmd, bool with_stderr = true) {
-  Sh r;
-  FILE* p = popen((cmd + (with_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
-  if (!p) return r;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using Sh = e2e::Result;
+using e2e::sh;
 
 void must(const std::string& cmd) {
   const Sh r = sh(cmd);
@@ -61,11 +49,9 @@ void must(const std::string& cmd) {
   REQUIRE(r.status == 0);
 }
 
-std::string tshark() { return "tshark --disable-protocol rpcordma --disable-protocol gsm_ipa"; }
-
 /// Lines of `tshark -T fields` over the capture, for the frames `filter` selects.
 std::vector<std::string> fields(const std::string& pcap, const std::string& filter, const std::string& fieldlist) {
-  const Sh r = sh(fmt::format("{} -r {} -Y '{}' -T fields {}", tshark(), pcap, filter, fieldlist), false);
+  const Sh r = sh(fmt::format("{} -r {} -Y '{}' -T fields {}", e2e::tshark(), pcap, filter, fieldlist), false);
   INFO(r.out);
   REQUIRE(r.status == 0);
   std::vector<std::string> lines;
@@ -114,7 +100,7 @@ struct Netns {
     return false;
   }
   std::string mac() const {
-    std::ifstream f;  // /sys shows the first namespace's devices: ask ip instead
+    // /sys shows the first namespace's devices: ask ip instead
     const Sh r = sh("ip -o link show " + dev);
     const auto at = r.out.find("link/ether ");
     return at == std::string::npos ? "" : r.out.substr(at + 11, 17);
@@ -174,17 +160,7 @@ void write_file(const fs::path& p, const std::string& text) {
 
 /// The stream a connection's bulk sends and its sink expects, from `rnicsim pattern`.
 std::string pattern(const std::string& conn, size_t bytes) {
-  const Sh r = [&] {
-    Sh x;
-    FILE* p = popen(fmt::format("{} pattern {} --size {}", RNICSIM_BIN, conn, bytes).c_str(), "r");
-    if (!p) return x;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) x.out.append(buf, n);
-    const int st = pclose(p);
-    x.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return x;
-  }();
+  const Sh r = sh(fmt::format("{} pattern {} --size {}", RNICSIM_BIN, conn, bytes), false);
   REQUIRE(r.status == 0);
   REQUIRE(r.out.size() == bytes);
   return r.out;
@@ -196,6 +172,17 @@ sockaddr_in address(const char* ip, uint16_t port) {
   a.sin_port = htons(port);
   inet_pton(AF_INET, ip, &a.sin_addr);
   return a;
+}
+
+/// A Linux socket listening on ip:port (one connection).
+int listening(const char* ip, uint16_t port) {
+  const int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int one = 1;
+  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  const sockaddr_in la = address(ip, port);
+  REQUIRE(bind(ls, reinterpret_cast<const sockaddr*>(&la), sizeof la) == 0);
+  REQUIRE(listen(ls, 1) == 0);
+  return ls;
 }
 
 void set_timeouts(int fd, int seconds) {
@@ -295,12 +282,7 @@ stop: {after: 3s}
 )");
   const std::string to_sim = pattern("cin", kBytes), from_sim = pattern("cout", kBytes);
   // Linux listens for the simulated host's connection before the run starts.
-  const int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  const sockaddr_in la = address("10.0.0.2", 5002);
-  REQUIRE(bind(ls, reinterpret_cast<const sockaddr*>(&la), sizeof la) == 0);
-  REQUIRE(listen(ls, 1) == 0);
+  const int ls = listening("10.0.0.2", 5002);
 
   Run run(dir / "tcp_tap.yaml", dir);
   REQUIRE(ns.wait_carrier());
@@ -496,12 +478,7 @@ workloads:
 stop: {after: 1500ms}
 )");
   const std::string to_sim = pattern("cin", kBytes), from_sim = pattern("cout", kBytes);
-  const int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const int one = 1;
-  setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  const sockaddr_in la = address("10.0.0.2", 5002);
-  REQUIRE(bind(ls, reinterpret_cast<const sockaddr*>(&la), sizeof la) == 0);
-  REQUIRE(listen(ls, 1) == 0);
+  const int ls = listening("10.0.0.2", 5002);
   Run run(dir / "tail_tap.yaml", dir);
   REQUIRE(ns.wait_carrier());
   std::string got;

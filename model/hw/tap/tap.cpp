@@ -76,9 +76,11 @@ void TapPort::receive(FramePtr f) {
 
 size_t TapPort::drain() {
   size_t got = 0;
-  uint8_t buf[65536];
   for (;;) {
-    const ssize_t n = ::read(dev_->fd(), buf, sizeof buf);
+    // Read straight into a pooled frame (its buffer keeps its capacity; no zero-fill).
+    FramePtr f = agenda_.frames().make();
+    f->bytes.resize(kMaxRead);
+    const ssize_t n = ::read(dev_->fd(), f->bytes.data(), kMaxRead);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       ++stats_.read_errors;
       alive_ = false;  // the device went away: the link end goes quiet
@@ -87,7 +89,7 @@ size_t TapPort::drain() {
     if (n <= 0) break;  // EAGAIN: nothing more waiting
     ++got;
     const auto len = static_cast<size_t>(n);
-    if (!tap_frame_supported(buf, len)) {
+    if (!tap_frame_supported(f->bytes.data(), len)) {
       ++stats_.unsupported;
       continue;
     }
@@ -97,9 +99,8 @@ size_t TapPort::drain() {
     }
     ++stats_.frames_in;
     stats_.bytes_in += len;
-    FramePtr f = agenda_.frames().make();
-    f->bytes.assign(buf, buf + len);
-    if (f->bytes.size() < wire::kEthMinFrame) f->bytes.resize(wire::kEthMinFrame, 0);  // pad, as a MAC does
+    f->bytes.resize(len);
+    if (len < wire::kEthMinFrame) f->bytes.resize(wire::kEthMinFrame, 0);  // pad, as a MAC does
     wire::seal_fcs(*f);
     queue_.push_back(std::move(f));
   }

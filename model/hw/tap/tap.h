@@ -83,6 +83,7 @@ class TapPort : public sc_core::sc_module, public FrameSink {
   bool alive() const { return alive_; }
   void set_dead() { alive_ = false; }
   static constexpr size_t kMaxQueue = 1000;  ///< Linux's default txqueuelen
+  static constexpr size_t kMaxRead = 65536;  ///< the largest frame a TAP hands over (64 KiB)
   const std::string& device() const { return dev_->name(); }
   const TapStats& stats() const { return stats_; }
 
