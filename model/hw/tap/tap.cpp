@@ -76,11 +76,11 @@ void TapPort::receive(FramePtr f) {
 
 size_t TapPort::drain() {
   size_t got = 0;
+  // Read into a buffer kept for the purpose, then into a pooled frame sized to fit: sizing
+  // a frame to the largest read on every call costs more than the copy, called each slice.
+  uint8_t* buf = read_buf_.data();
   for (;;) {
-    // Read straight into a pooled frame (its buffer keeps its capacity; no zero-fill).
-    FramePtr f = agenda_.frames().make();
-    f->bytes.resize(kMaxRead);
-    const ssize_t n = ::read(dev_->fd(), f->bytes.data(), kMaxRead);
+    const ssize_t n = ::read(dev_->fd(), buf, kMaxRead);
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
       ++stats_.read_errors;
       alive_ = false;  // the device went away: the link end goes quiet
@@ -89,7 +89,7 @@ size_t TapPort::drain() {
     if (n <= 0) break;  // EAGAIN: nothing more waiting
     ++got;
     const auto len = static_cast<size_t>(n);
-    if (!tap_frame_supported(f->bytes.data(), len)) {
+    if (!tap_frame_supported(buf, len)) {
       ++stats_.unsupported;
       continue;
     }
@@ -99,7 +99,8 @@ size_t TapPort::drain() {
     }
     ++stats_.frames_in;
     stats_.bytes_in += len;
-    f->bytes.resize(len);
+    FramePtr f = agenda_.frames().make();
+    f->bytes.assign(buf, buf + len);
     if (len < wire::kEthMinFrame) f->bytes.resize(wire::kEthMinFrame, 0);  // pad, as a MAC does
     wire::seal_fcs(*f);
     queue_.push_back(std::move(f));

@@ -10,6 +10,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "model/common/frame.h"
 #include "model/common/sim.h"
@@ -95,6 +96,7 @@ class TapPort : public sc_core::sc_module, public FrameSink {
   Rate rate_;
   Agenda agenda_;
   std::deque<FramePtr> queue_;
+  std::vector<uint8_t> read_buf_ = std::vector<uint8_t>(kMaxRead);
   bool busy_ = false;
   bool alive_ = true;
   TapStats stats_;
