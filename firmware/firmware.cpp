@@ -447,7 +447,7 @@ void Firmware::parse_setup(uint32_t conn) {
     return;
   }
   s.phase = Phase::AwaitAccept;
-  if (up_.connect_request) up_.connect_request(conn, s.tuple.local_port, s.peer);
+  if (up_.connect_request) up_.connect_request(conn, s.tuple.local_port, s.tuple.remote_ip, s.peer);
 }
 
 void Firmware::on_reply(Setup& s) {

@@ -97,8 +97,10 @@ constexpr int kEnetdown = -100;
 
 /// What the firmware tells the host driver (iw_cm events and requests).
 struct HostUpcalls {
-  /// A peer's MPA Request arrived on a listening port (IW_CM_EVENT_CONNECT_REQUEST).
-  std::function<void(uint32_t handle, uint16_t port, const wire::MpaReqRep& req)> connect_request;
+  /// A peer's MPA Request arrived on a listening port (IW_CM_EVENT_CONNECT_REQUEST), from
+  /// `remote` (the event's remote address).
+  std::function<void(uint32_t handle, uint16_t port, wire::Ipv4Addr remote, const wire::MpaReqRep& req)>
+      connect_request;
   /// The active side's MPA Reply arrived (IW_CM_EVENT_CONNECT_REPLY, status 0 or -ECONNREFUSED).
   std::function<void(uint32_t qpn, int status, const wire::MpaReqRep* rep)> connect_reply;
   /// The passive side finished (IW_CM_EVENT_ESTABLISHED).

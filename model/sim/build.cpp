@@ -10,6 +10,7 @@
 #include "model/scenario/profiles.h"
 #include "model/scenario/units_parse.h"
 #include "model/sim/model.h"
+#include "model/sim/peer_rdma.h"
 #include "model/sim/ping.h"
 
 namespace rnicsim::sim {
@@ -353,6 +354,55 @@ void build_outside_connection(Model& m, ConnRuntime* rt, const tcp::Config& cfg)
   });
 }
 
+/// A `kind: rdma` connection from a peer outside the simulation (over a TAP end): the
+/// simulated host's RNIC listens on `port` from the start, with the `expose` workloads'
+/// regions registered and described in the MPA Reply's private data (after the IRD/ORD
+/// prefix); the first request from the peer's address is accepted on a QP whose `sink`
+/// receives are posted before the Reply goes out; any other request is rejected.
+void build_outside_rdma(Model& m, ConnRuntime* rt, const tcp::Config& stcp, mpa::Settings smpa) {
+  host::Host* h = rt->server;  // client and server are the one simulated host
+  const wire::Ipv4Addr peer = *rt->spec->outside;
+  std::vector<ExposeRunner*> exposes;
+  PeerSinkRunner* sink = nullptr;
+  smpa.private_data.clear();
+  for (auto [wi, ri] : rt->runners) {
+    const auto& spec = m.s.workloads[wi];
+    if (spec.op == "expose") {
+      const std::string stream = rt->spec->repeat > 1 ? fmt::format("{}_{}", spec.id, rt->copy) : spec.id;
+      auto r = std::make_unique<ExposeRunner>(spec, stream_key(stream, m.s.seed), *h);
+      m.registering_conn = rt->id;  // its regions belong to this connection
+      r->register_regions();
+      m.registering_conn.clear();
+      r->describe(smpa.private_data);
+      exposes.push_back(r.get());
+      m.runners[wi][ri] = std::move(r);
+    } else {  // sink: the peer's Sends (the only other workload with an outside RDMA peer)
+      auto r = std::make_unique<PeerSinkRunner>(spec, static_cast<uint32_t>(wi), stream_key(rt->id, m.s.seed), *h,
+                                                rt->spec->rq_depth);
+      sink = r.get();
+      m.runners[wi][ri] = std::move(r);
+    }
+  }
+  const uint32_t sq = rt->spec->sq_depth, rq = rt->spec->rq_depth;
+  const CqSetup cqs = cq_setup(*rt->spec);
+  const bool listening = h->listen(rt->port, smpa, stcp, [&m, rt, h, peer, sq, rq, cqs, exposes, sink](wire::Ipv4Addr remote) {
+    if (rt->server_qpn != UINT32_MAX || remote != peer) return host::Host::kRejectRequest;
+    rt->server_qpn = h->create_qp(1, sq, rq, cqs);
+    rt->state = "established";
+    auto& mine = m.runner_by_qp[{h, rt->server_qpn}];
+    for (ExposeRunner* r : exposes) {
+      r->attach(rt->server_qpn);
+      mine.push_back(r);
+    }
+    if (sink) {
+      sink->attach(rt->server_qpn);
+      mine.push_back(sink);
+    }
+    return rt->server_qpn;
+  });
+  if (!listening) rt->state = "port_in_use";
+}
+
 }  // namespace
 
 void build(Model& m) {
@@ -502,6 +552,11 @@ void build(Model& m) {
       }
       if (any) m.check_done();  // a Write placed may be the last placement the run waits for
     });
+    hp->set_read_served_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t src_end) {
+      auto it = m.runner_by_qp.find({hp, qpn});
+      if (it == m.runner_by_qp.end()) return;
+      for (Runner* r : it->second) r->on_read_served(hp, qpn, stag, src_end);
+    });
   }
   // Connections and their workloads.
   for (const auto& c : s.connections) {
@@ -548,7 +603,12 @@ void build(Model& m) {
       if (h.name == rt->client->config().name) cs = &h;
       if (h.name == rt->server->config().name) ss = &h;
     }
-    if (rt->spec->outside) {  // kind: tcp (an rdma one is refused as not simulated yet)
+    if (rt->spec->outside && !rt->soft) {  // the peer connects (one that listens is refused as not simulated yet)
+      build_outside_rdma(m, rt, tcp_config(ss->rnic.tcp, ss->mtu, false),
+                         mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server));
+      continue;
+    }
+    if (rt->spec->outside) {
       build_outside_connection(m, rt, tcp_config(cs->tcp, cs->mtu, true));
       continue;
     }
@@ -579,7 +639,7 @@ void build(Model& m) {
     }
     const auto slots = static_cast<uint32_t>(std::min<uint64_t>(sends, UINT32_MAX));
     const CqSetup cqs = cq_setup(*rt->spec);
-    const bool listening = rt->server->listen(rt->port, smpa, stcp, [&m, rt, sq, rq, slot, slots, cqs] {
+    const bool listening = rt->server->listen(rt->port, smpa, stcp, [&m, rt, sq, rq, slot, slots, cqs](wire::Ipv4Addr) {
       rt->server_qpn = rt->server->create_qp(1, sq, rq, cqs);
       if (slots && !rt->receiver) {
         Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn, nullptr, nullptr, rt->spec->rq_depth};

@@ -157,6 +157,9 @@ class Runner {
   virtual void on_cqe(const hw::Cqe& c) = 0;
   /// An RDMA Write landed on one of this runner's QPs (host, qpn, stag, TO past its end).
   virtual void on_write_placed(host::Host* /*h*/, uint32_t /*qpn*/, uint32_t /*stag*/, uint64_t /*to_end*/) {}
+  /// The RNIC answered an inbound RDMA Read on one of this runner's QPs (host, qpn, source
+  /// STag, source address past the response's end).
+  virtual void on_read_served(host::Host* /*h*/, uint32_t /*qpn*/, uint32_t /*stag*/, uint64_t /*src_end*/) {}
   virtual bool finished() const = 0;
   /// Final checks (the target areas hold the guard byte again).
   virtual void finish_checks() = 0;

@@ -195,6 +195,11 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   /// just past the last segment's bytes (the application polling its buffer sees it now).
   using WritePlacedSink = std::function<void(uint32_t qpn, uint32_t stag, uint64_t to_end)>;
   void set_write_placed_sink(WritePlacedSink f) { write_placed_sink_ = std::move(f); }
+  /// A Read Response's last FPDU went into the send buffer: called with the QP, the
+  /// source STag and the source address just past the response's bytes (the responder's
+  /// part of an inbound RDMA Read is done; no completion tells its host).
+  using ReadServedSink = std::function<void(uint32_t qpn, uint32_t src_stag, uint64_t src_end)>;
+  void set_read_served_sink(ReadServedSink f) { read_served_sink_ = std::move(f); }
 
   // ToeClient
   bool toe_data(uint32_t conn, ConstByteSpan data) override;
@@ -251,6 +256,7 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   std::vector<uint32_t> qp_of_conn_;
   std::function<void(const Cqe&)> cqe_sink_;
   WritePlacedSink write_placed_sink_;
+  ReadServedSink read_served_sink_;
   std::function<void(uint32_t, QpState, QpState)> qp_event_sink_;
   EngineStats stats_;
   /// The driver's local keys: a buffer's lkey (kLocalKeyBase up), and for Reads the sink
