@@ -806,7 +806,9 @@ stop: {after: 4s}
     CHECK(l == "2\t52");
   for (const auto& l : fields(pcap, "iwarp_mpa.req && tcp.dstport == 5010", "-e iwarp_mpa.rev -e iwarp_mpa.pdlength"))
     CHECK(l == "2\t4");
-  const auto terms = fields(pcap, "iwarp_rdma.opcode == 7",
+  // (Only alice's frames: Linux's stream does not align FPDUs with segments, and tshark
+  // reads some of its segments as FPDUs where none begins.)
+  const auto terms = fields(pcap, "iwarp_rdma.opcode == 7 && tcp.srcport == 5011",
                             "-e iwarp_rdma.term_layer -e iwarp_rdma.term_etype_ddp -e iwarp_rdma.term_errcode_ddp_tagged");
   REQUIRE(!terms.empty());
   for (const auto& l : terms) CHECK(l == "0x01\t0x01\t0x00");
