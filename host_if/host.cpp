@@ -108,7 +108,7 @@ fw::HostUpcalls Host::make_upcalls() {
     }
     const uint32_t qpn = it->second.make_qp(remote);
     if (qpn == kRejectRequest) {
-      firmware_->cmd_reject(handle);
+      firmware_->cmd_reject(handle, /*with_private_data=*/false);  // what it holds is for the one accepted
       return;
     }
     firmware_->cmd_accept(handle, qpn);

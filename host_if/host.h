@@ -187,14 +187,15 @@ class Host : private SoftTcpNet {
   void set_write_placed_handler(hw::RdmaEngine::WritePlacedSink f) {
     rnic_->engine().set_write_placed_sink(std::move(f));
   }
-  /// The RNIC answered an inbound RDMA Read (its last Read Response FPDU is sent): with
-  /// (qpn, source STag, source address past its end).
-  void set_read_served_handler(hw::RdmaEngine::ReadServedSink f) { rnic_->engine().set_read_served_sink(std::move(f)); }
+  /// The RNIC sent part of a Read Response (one FPDU into the send buffer): with (qpn,
+  /// source STag, source address, bytes).
+  void set_read_sent_handler(hw::RdmaEngine::ReadSentSink f) { rnic_->engine().set_read_sent_sink(std::move(f)); }
 
   // ---- connection manager (iw_cm)
   /// The server side: requests on `port` are accepted with a QP from `make_qp` (given the
   /// requester's address), or rejected when `mpa.reject` or when `make_qp` returns
-  /// kRejectRequest. False when the port is taken in the host's port space
+  /// kRejectRequest (that Reply carries no private data: `mpa`'s is for the requests
+  /// accepted). False when the port is taken in the host's port space
   /// (`port_space: shared`: the port mapper's bind fails), then nothing listens.
   bool listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tcp,
               std::function<uint32_t(wire::Ipv4Addr remote)> make_qp);

@@ -339,6 +339,11 @@ void check_work(Ctx& c, const Scenario& s, const Nodes& nodes) {
                           *past, cn.id, regions, kMaxExposedRegions));
     for (size_t i = 0; i < s.workloads.size(); ++i) {
       const WorkloadSpec& w = s.workloads[i];
+      if (w.conn == cn.id && w.op == "sink" && cn.kind == "rdma" && !w.sizes.empty() &&
+          w.count > UINT32_MAX / w.sizes.size())
+        c.error(c.where(fmt::format("workloads[{}].count", i), w.loc),
+                fmt::format("workloads[{}].count: a sink takes at most 4294967295 Sends (count x sizes), got {} x {}",
+                            i, w.count, w.sizes.size()));
       if (w.conn != cn.id || w.op != "expose") continue;
       for (size_t k = 0; k < w.sizes.size(); ++k)
         if (w.sizes[k] == 0 || w.sizes[k] > UINT32_MAX) {

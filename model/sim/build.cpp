@@ -364,7 +364,7 @@ void build_outside_rdma(Model& m, ConnRuntime* rt, const tcp::Config& stcp, mpa:
   const wire::Ipv4Addr peer = *rt->spec->outside;
   std::vector<ExposeRunner*> exposes;
   PeerSinkRunner* sink = nullptr;
-  smpa.private_data.clear();
+  std::vector<uint8_t> descriptors;
   for (auto [wi, ri] : rt->runners) {
     const auto& spec = m.s.workloads[wi];
     if (spec.op == "expose") {
@@ -373,7 +373,7 @@ void build_outside_rdma(Model& m, ConnRuntime* rt, const tcp::Config& stcp, mpa:
       m.registering_conn = rt->id;  // its regions belong to this connection
       r->register_regions();
       m.registering_conn.clear();
-      r->describe(smpa.private_data);
+      r->describe(descriptors);
       exposes.push_back(r.get());
       m.runners[wi][ri] = std::move(r);
     } else {  // sink: the peer's Sends (the only other workload with an outside RDMA peer)
@@ -383,11 +383,16 @@ void build_outside_rdma(Model& m, ConnRuntime* rt, const tcp::Config& stcp, mpa:
       m.runners[wi][ri] = std::move(r);
     }
   }
+  // The regions' descriptors are the Reply's private data (the scenario may write none
+  // beside them); without regions, the scenario's own, if any.
+  if (!exposes.empty()) smpa.private_data = std::move(descriptors);
   const uint32_t sq = rt->spec->sq_depth, rq = rt->spec->rq_depth;
   const CqSetup cqs = cq_setup(*rt->spec);
   const bool listening = h->listen(rt->port, smpa, stcp, [&m, rt, h, peer, sq, rq, cqs, exposes, sink](wire::Ipv4Addr remote) {
     if (rt->server_qpn != UINT32_MAX || remote != peer) return host::Host::kRejectRequest;
     rt->server_qpn = h->create_qp(1, sq, rq, cqs);
+    // Accepted: results tell from the QP whether its stream came up (RTS) or is still
+    // being set up (not attached yet, or in RTR awaiting the peer's RTR).
     rt->state = "established";
     auto& mine = m.runner_by_qp[{h, rt->server_qpn}];
     for (ExposeRunner* r : exposes) {
@@ -395,12 +400,20 @@ void build_outside_rdma(Model& m, ConnRuntime* rt, const tcp::Config& stcp, mpa:
       mine.push_back(r);
     }
     if (sink) {
+      m.registering_conn = rt->id;  // its receive buffers belong to this connection
       sink->attach(rt->server_qpn);
+      m.registering_conn.clear();
       mine.push_back(sink);
     }
     return rt->server_qpn;
   });
-  if (!listening) rt->state = "port_in_use";
+  if (!listening) {
+    // The port is taken in the host's port space: nothing listens, and every region and
+    // message of the connection is an error.
+    rt->state = "port_in_use";
+    for (ExposeRunner* r : exposes) r->never_listened();
+    if (sink) sink->never_listened();
+  }
 }
 
 }  // namespace
@@ -542,20 +555,20 @@ void build(Model& m) {
         for (Runner* r : it->second) r->on_cqe(c);
       m.check_done();  // a receive placed may be the last placement the run waits for
     });
-    hp->set_write_placed_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t to_end) {
+    hp->set_write_placed_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t to_end, uint64_t bytes) {
       bool any = false;
       for (auto* map : {&m.runner_by_qp, &m.write_sink_by_qp}) {
         auto it = map->find({hp, qpn});
         if (it == map->end()) continue;
-        for (Runner* r : it->second) r->on_write_placed(hp, qpn, stag, to_end);
+        for (Runner* r : it->second) r->on_write_placed(hp, qpn, stag, to_end, bytes);
         any = true;
       }
       if (any) m.check_done();  // a Write placed may be the last placement the run waits for
     });
-    hp->set_read_served_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t src_end) {
+    hp->set_read_sent_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t va, uint64_t len) {
       auto it = m.runner_by_qp.find({hp, qpn});
       if (it == m.runner_by_qp.end()) return;
-      for (Runner* r : it->second) r->on_read_served(hp, qpn, stag, src_end);
+      for (Runner* r : it->second) r->on_read_sent(hp, qpn, stag, va, len);
     });
   }
   // Connections and their workloads.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "host_if/host.h"
+#include "model/proto/tcp/interval_set.h"
 #include "model/scenario/scenario.h"
 #include "model/sim/workload.h"
 
@@ -22,6 +23,11 @@ namespace rnicsim::sim {
 
 /// Bytes of one region's descriptor in the MPA Reply: STag(4) TO(8) Length(4), big-endian.
 constexpr size_t kRegionDescriptorLen = 16;
+
+/// Whether a QP accepted for an outside peer has ended: terminated, in error, or closed
+/// (IDLE again after its stream was attached). Before the accept, in RTR (the RTR not yet
+/// come) and while CLOSING it has not.
+bool qp_ended(host::Host& h, uint32_t qpn);
 
 class ExposeRunner : public Runner {
  public:
@@ -34,10 +40,12 @@ class ExposeRunner : public Runner {
   void describe(std::vector<uint8_t>& out) const;
   /// The peer's connection was accepted on this QP.
   void attach(uint32_t qpn);
+  /// Nothing listened (the port was taken): every region is an error.
+  void never_listened() { refused_ = true; }
   void start() override {}
   void on_cqe(const hw::Cqe&) override {}
-  void on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end) override;
-  void on_read_served(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t src_end) override;
+  void on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end, uint64_t bytes) override;
+  void on_read_sent(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t va, uint64_t len) override;
   bool finished() const override;
   void finish_checks() override;
   const std::map<uint64_t, SizeFigures>& figures() const override { return figures_; }
@@ -47,16 +55,18 @@ class ExposeRunner : public Runner {
     uint64_t size = 0, offset = 0;  ///< its piece of the stream: [offset, offset + size)
     GuardedBuffer buf;
     uint32_t stag = 0;
+    tcp::IntervalSet covered;  ///< bytes written (or sent) so far, as offsets in the region
     bool done = false;
   };
   /// True when the region holds its piece of the stream.
   bool holds_stream(const Region& r) const;
-  void complete(Region& r);
+  /// Bytes [va, va + len) of the region with `stag` were written or sent.
+  void cover(uint32_t stag, uint64_t va, uint64_t len);
   const scenario::WorkloadSpec& spec_;
   uint64_t key_;
   host::Host& h_;
   uint32_t qpn_ = UINT32_MAX;
-  Duration attached_{-1};
+  bool refused_ = false;
   std::vector<Region> regions_;
   std::map<uint64_t, SizeFigures> figures_;
 };
@@ -70,6 +80,8 @@ class PeerSinkRunner : public Runner {
   /// The peer's connection was accepted on this QP: the receives are posted before the
   /// Reply goes out (rdma_accept wants them posted).
   void attach(uint32_t qpn);
+  /// Nothing listened (the port was taken): every message is an error.
+  void never_listened() { refused_ = true; }
   void start() override {}
   void on_cqe(const hw::Cqe& c) override;
   bool finished() const override { return received_ == messages_.size(); }
@@ -87,7 +99,7 @@ class PeerSinkRunner : public Runner {
   host::Host& h_;
   uint32_t rq_depth_;
   uint32_t qpn_ = UINT32_MAX;
-  Duration attached_{-1};
+  bool refused_ = false;
   std::vector<Message> messages_;
   uint64_t slot_ = 0;      ///< bytes per receive buffer: the largest size
   uint32_t slots_ = 0;     ///< receive buffers: min(messages, rq_depth)

@@ -167,6 +167,16 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     if (c.outside && c.kind == "rdma" && !c.outside_is_client)
       add(c.loc, fmt::format("connections '{}': an RDMA connection from a simulated host to a peer outside the "
                              "simulation is not simulated yet (the peer connecting is: its address in from)", c.id));
+    if (c.outside && c.outside_is_client && c.kind == "rdma") {
+      // The peer opens the connection, from a port of its own, and as the active side it
+      // is the one to close it.
+      const size_t ci = static_cast<size_t>(&c - s.connections.data());
+      for (const char* key : {"at", "src_port", "disconnect"})
+        if (s.written.count(fmt::format("connections[{}].{}", ci, key)))
+          add(s.written.at(fmt::format("connections[{}].{}", ci, key)),
+              fmt::format("connections '{}': {} on an RDMA connection the outside peer opens is not simulated yet",
+                          c.id, key));
+    }
     if (c.outside && c.kind == "rdma")
       for (const auto& w : s.workloads)
         if (w.conn == c.id && w.op != "expose" && w.op != "sink")

@@ -1,6 +1,8 @@
 // The independent iWARP initiator of iwarp_peer.h: encoders, decoders and the socket side.
 #include "tests/interop/iwarp_peer.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -9,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 namespace iwarp_peer {
@@ -126,6 +129,11 @@ std::vector<uint8_t> encode_fpdu(const std::vector<uint8_t>& ulpdu, bool crc) {
   return v;
 }
 
+size_t mulpdu(size_t mss) {
+  // 2 + u + pad is 2 + u rounded up to a multiple of 4; it must fit in mss - 4.
+  return mss < 8 ? 0 : ((mss - 4) & ~size_t{3}) - 2;
+}
+
 std::optional<Segment> decode_ulpdu(const uint8_t* p, size_t n) {
   if (n < 2) return std::nullopt;
   Segment s;
@@ -203,7 +211,17 @@ std::optional<Terminate> decode_terminate(const Segment& s) {
 
 // ---- Peer ----
 
-Peer::Peer(int fd, size_t max_ulpdu) : fd_(fd), max_ulpdu_(std::max<size_t>(max_ulpdu, kUntaggedHeader + 1)) {}
+Peer::Peer(int fd, size_t max_ulpdu) : fd_(fd), max_ulpdu_(std::max<size_t>(max_ulpdu, kUntaggedHeader + 1)) {
+  const int one = 1;
+  (void)::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // AF_UNIX refuses: fine
+}
+
+size_t Peer::mulpdu_for(int fd) {
+  int mss = 0;
+  socklen_t len = sizeof mss;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &len) != 0 || mss <= 0) return 1024;
+  return mulpdu(static_cast<size_t>(mss));
+}
 
 bool Peer::fail(std::string why) {
   error_ = std::move(why);
@@ -228,7 +246,7 @@ bool Peer::send_raw(const uint8_t* p, size_t n) {
 }
 
 bool Peer::send_ulpdu(const std::vector<uint8_t>& ulpdu) {
-  const std::vector<uint8_t> f = encode_fpdu(ulpdu, crc_);
+  const std::vector<uint8_t> f = encode_fpdu(ulpdu, crc_);  // one FPDU per send(2) (loop)
   if (!send_raw(f.data(), f.size())) return false;
   ++fpdus_sent_;
   return true;
@@ -272,7 +290,9 @@ std::optional<MpaReply> Peer::connect(uint16_t ird, uint16_t ord, int timeout_ms
   if (rep->flags & kMpaReject) return none("MPA Reply: R (reject) set");
   if (rep->flags & kMpaMarkers) return none("MPA Reply: M set (markers wanted; this peer sends none)");
   if (rep->revision != 2) return none("MPA Reply: revision " + std::to_string(rep->revision) + ", not 2");
+  if (!rep->enhanced) return none("MPA Reply: a revision-2 Reply without the enhanced prefix");
   crc_ = offer.crc || (rep->flags & kMpaCrc);
+  ord_ = rep->enhanced ? rep->ird : ord;
   if (!rep->p2p) return rep;
   // P: exactly one RTR kind, one of those offered.
   const uint16_t offered = static_cast<uint16_t>((offer.rtr_send ? kRtrSend : 0) | (offer.rtr_write ? kRtrWrite : 0) |
@@ -291,6 +311,7 @@ std::optional<MpaReply> Peer::connect(uint16_t ird, uint16_t ord, int timeout_ms
     rtr.qn = kQnReadRequest;
     rtr.msn = msn_[kQnReadRequest]++;
     rtr.payload.assign(kReadRequestBody, 0);
+    ++outstanding_;  // its Read Response comes through next()
   } else {
     rtr.opcode = kSend;
     rtr.qn = kQnSend;
@@ -335,6 +356,9 @@ bool Peer::send(const uint8_t* data, size_t n, uint8_t opcode, uint32_t inv_stag
 }
 
 bool Peer::read_request(uint32_t sink_stag, uint64_t sink_to, uint32_t size, uint32_t src_stag, uint64_t src_to) {
+  if (outstanding_ >= ord_)
+    return fail("Read Request past the negotiated ORD of " + std::to_string(ord_) + " (" +
+                std::to_string(outstanding_) + " outstanding)");
   Segment s;
   s.opcode = kReadRequest;
   s.qn = kQnReadRequest;
@@ -345,7 +369,9 @@ bool Peer::read_request(uint32_t sink_stag, uint64_t sink_to, uint32_t size, uin
   put32(s.payload, size);
   put32(s.payload, src_stag);
   put64(s.payload, src_to);
-  return send_ulpdu(encode_ulpdu(s));
+  if (!send_ulpdu(encode_ulpdu(s))) return false;
+  ++outstanding_;
+  return true;
 }
 
 std::optional<Segment> Peer::next(int timeout_ms) {
@@ -368,6 +394,7 @@ std::optional<Segment> Peer::next(int timeout_ms) {
   if (!s) return none("ULPDU of " + std::to_string(len) + " bytes shorter than its DDP header");
   s->crc_ok = ok;
   if (!ok) error_ = "CRC mismatch";
+  if (ok && s->tagged && s->opcode == kReadResponse && s->last && outstanding_ > 0) --outstanding_;
   return s;
 }
 
@@ -377,15 +404,38 @@ std::optional<std::vector<uint8_t>> Peer::read(uint32_t sink_stag, uint64_t sink
   if (!read_request(sink_stag, sink_to, size, src_stag, src_to)) return std::nullopt;
   const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   std::vector<uint8_t> buf(size, 0);
+  std::vector<bool> have(size, false);
+  size_t got = 0;
+  auto hex = [](uint64_t x) {
+    char t[24];
+    std::snprintf(t, sizeof t, "0x%llx", static_cast<unsigned long long>(x));
+    return std::string(t);
+  };
   for (;;) {
     std::optional<Segment> s = next(remaining_ms(deadline));
     if (!s) return std::nullopt;
-    const bool fits = s->to >= sink_to && s->to - sink_to <= size && s->payload.size() <= size - (s->to - sink_to);
-    if (!s->crc_ok || !s->tagged || s->opcode != kReadResponse || s->stag != sink_stag || !fits) {
+    std::string why;
+    const size_t n = s->payload.size();
+    const uint64_t off = s->to - sink_to;  // meaningful only if s->to >= sink_to
+    const std::string at = "Read Response at TO " + hex(s->to) + " + " + std::to_string(n) + " bytes";
+    const auto first = have.begin() + static_cast<std::ptrdiff_t>(std::min<uint64_t>(off, size));
+    if (!s->crc_ok) why = "CRC mismatch while reading";
+    else if (!s->tagged || s->opcode != kReadResponse || s->stag != sink_stag) why = "unexpected segment while reading";
+    else if (s->to < sink_to || off > size || n > size - off)
+      why = at + " outside [" + hex(sink_to) + ", " + hex(sink_to + size) + ")";
+    else if (std::find(first, first + static_cast<std::ptrdiff_t>(n), true) != first + static_cast<std::ptrdiff_t>(n))
+      why = at + " overlaps bytes already received";
+    else if (s->last && off + n != size)
+      why = at + " has L but ends at " + hex(s->to + n) + ", not sink_to + size " + hex(sink_to + size);
+    else if (s->last && got + n != size)
+      why = at + " has L after " + std::to_string(got + n) + " of " + std::to_string(size) + " bytes";
+    if (!why.empty()) {
       unexpected_ = std::move(s);
-      return none(unexpected_->crc_ok ? "unexpected segment while reading" : "CRC mismatch while reading");
+      return none(why);
     }
-    std::copy(s->payload.begin(), s->payload.end(), buf.begin() + static_cast<std::ptrdiff_t>(s->to - sink_to));
+    std::copy(s->payload.begin(), s->payload.end(), buf.begin() + static_cast<std::ptrdiff_t>(off));
+    std::fill(first, first + static_cast<std::ptrdiff_t>(n), true);
+    got += n;
     if (s->last) return buf;
   }
 }

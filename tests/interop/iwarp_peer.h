@@ -72,6 +72,9 @@ std::optional<MpaReply> decode_mpa_frame(const uint8_t* p, size_t n, bool reply,
 /// (0 when !crc).
 std::vector<uint8_t> encode_fpdu(const std::vector<uint8_t>& ulpdu, bool crc);
 inline size_t fpdu_pad(size_t ulpdu_len) { return (4 - (2 + ulpdu_len) % 4) % 4; }
+/// MULPDU for a TCP MSS (RFC 5044 s.7, one FPDU per segment): the largest ULPDU length u
+/// with 2 + u + fpdu_pad(u) + 4 <= mss (1448 -> 1442, 1447 -> 1438); 0 if mss < 8.
+size_t mulpdu(size_t mss);
 
 struct Segment {
   bool tagged = false, last = false;
@@ -120,15 +123,23 @@ struct Offer {
 class Peer {
  public:
   /// `max_ulpdu`: the largest ULPDU (DDP/RDMAP header + payload) of an FPDU this peer sends.
+  /// Sets TCP_NODELAY on `fd` (a failure, as on an AF_UNIX socketpair, is ignored) so that
+  /// each FPDU, sent with its own send(2) calls, leaves in its own segment.
   explicit Peer(int fd, size_t max_ulpdu = 1024);
+  /// A Peer whose max_ulpdu is mulpdu_for(fd): FPDUs aligned to TCP segments.
+  static Peer aligned(int fd) { return Peer(fd, mulpdu_for(fd)); }
+  /// mulpdu(getsockopt TCP_MAXSEG) of `fd`, or 1024 if getsockopt fails.
+  static size_t mulpdu_for(int fd);
 
   /// Sends the Request (rev 2, C, enhanced; prefix with ird/ord and `offer`), reads the
   /// whole Reply within `timeout_ms` and checks it: nullopt with error() on a wrong key, R
-  /// set, M set, revision not 2, private data over 512, or (p2p) an RTR choice other than
-  /// exactly one of the offered kinds. P in the Reply: sends the RTR at once (zero-length
-  /// Write STag 0 TO 0, or zero-length Read Request, or zero-length Send, L set; the Read
-  /// and Send ones take MSN 1 of their queue). A zero-length Read RTR's Read Response
-  /// arrives later through next(). CRC is on if either side set C.
+  /// set, M set, revision not 2, no enhanced flag (RFC 6581 s.5: an enhanced Request gets
+  /// an enhanced Reply), private data over 512, or (p2p) an RTR choice other than exactly
+  /// one of the offered kinds. P in the Reply: sends the RTR at once (zero-length Write
+  /// STag 0 TO 0, or zero-length Read Request, or zero-length Send, L set; the Read and
+  /// Send ones take MSN 1 of their queue). A zero-length Read RTR's Read Response arrives
+  /// later through next(); the RTR counts as outstanding until then. CRC is on if either
+  /// side set C. Sets ord(): the Reply's IRD (the offered `ord` were it not enhanced).
   std::optional<MpaReply> connect(uint16_t ird, uint16_t ord, int timeout_ms = 5000,
                                   const std::vector<uint8_t>& private_data = {}, const Offer& offer = {});
 
@@ -136,7 +147,8 @@ class Peer {
   bool write(uint32_t stag, uint64_t to, const uint8_t* data, size_t n);
   /// Send (untagged QN 0; opcode 3-6, inv_stag for 4 and 6), MO advancing, one MSN.
   bool send(const uint8_t* data, size_t n, uint8_t opcode = kSend, uint32_t inv_stag = 0);
-  /// Read Request (untagged QN 1, its own MSN).
+  /// Read Request (untagged QN 1, its own MSN). After connect(), false with error() and
+  /// nothing sent if outstanding() has reached ord().
   bool read_request(uint32_t sink_stag, uint64_t sink_to, uint32_t size, uint32_t src_stag, uint64_t src_to);
   /// Sends one ULPDU as it is, as an FPDU (for malformed or hand-made segments).
   bool send_ulpdu(const std::vector<uint8_t>& ulpdu);
@@ -145,12 +157,16 @@ class Peer {
 
   /// The next whole FPDU from the stream within `timeout_ms`. A CRC mismatch is counted
   /// (crc_errors()) and the segment returned with crc_ok false. nullopt on timeout, EOF,
-  /// a socket error or a ULPDU too short for its header (error() says which).
+  /// a socket error or a ULPDU too short for its header (error() says which). A good Read
+  /// Response with L ends one outstanding Read Request.
   std::optional<Segment> next(int timeout_ms = 5000);
 
-  /// read_request(), then Read Response segments (tagged opcode 2, STag sink_stag, TO in
-  /// [sink_to, sink_to + size)) placed by TO until the one with L; returns the `size`
-  /// bytes. Anything else arriving (or a bad CRC): nullopt, the segment in last_unexpected().
+  /// read_request(), then Read Response segments (tagged opcode 2, STag sink_stag) placed
+  /// by TO, in any order, until the one with L; returns the `size` bytes. nullopt, with
+  /// the segment in last_unexpected() and error() saying why, on anything else arriving, a
+  /// bad CRC, a segment with a byte outside [sink_to, sink_to + size) or overlapping one
+  /// already received, an L segment not ending at sink_to + size, or L before all `size`
+  /// bytes have arrived.
   std::optional<std::vector<uint8_t>> read(uint32_t sink_stag, uint64_t sink_to, uint32_t size,
                                            uint32_t src_stag, uint64_t src_to, int timeout_ms = 5000);
 
@@ -162,6 +178,9 @@ class Peer {
   uint64_t fpdus_sent() const { return fpdus_sent_; }
   uint64_t fpdus_received() const { return fpdus_received_; }
   uint64_t crc_errors() const { return crc_errors_; }
+  size_t max_ulpdu() const { return max_ulpdu_; }
+  uint32_t ord() const { return ord_; }  // UINT32_MAX (no limit) before connect()
+  uint32_t outstanding() const { return outstanding_; }  // Read Requests awaiting their L
 
  private:
   bool fail(std::string why);
@@ -173,6 +192,7 @@ class Peer {
   size_t max_ulpdu_;
   bool crc_ = true;
   uint32_t msn_[3] = {1, 1, 1};
+  uint32_t ord_ = UINT32_MAX, outstanding_ = 0;
   std::vector<uint8_t> rx_;
   std::string error_;
   std::optional<Segment> unexpected_;

@@ -1,8 +1,13 @@
 // The interop peer's own encoders and decoders (tests/interop/iwarp_peer.h), against exact
 // bytes from the RFCs and protocol-facts, and its stream side over socketpair(2) with
 // hand-written responders. No network.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <cstdint>
 
 #include <cstddef>
 #include <cstring>
@@ -40,6 +45,34 @@ struct Pair {
   Pair() { REQUIRE(socketpair(AF_UNIX, SOCK_STREAM, 0, &a) == 0); }
   ~Pair() { ::close(a); ::close(b); }
 };
+
+/// A connected TCP pair over 127.0.0.1 (a: the connecting end), closed at the end.
+struct TcpPair {
+  int a = -1, b = -1;
+  TcpPair() {
+    const int l = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(l >= 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sa;
+    REQUIRE(::bind(l, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    REQUIRE(::listen(l, 1) == 0);
+    REQUIRE(::getsockname(l, reinterpret_cast<sockaddr*>(&sa), &len) == 0);
+    a = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(::connect(a, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+    b = ::accept(l, nullptr, nullptr);
+    ::close(l);
+    REQUIRE(b >= 0);
+  }
+  ~TcpPair() { ::close(a); ::close(b); }
+};
+
+int int_opt(int fd, int level, int name) {
+  int v = -1;
+  socklen_t len = sizeof v;
+  return ::getsockopt(fd, level, name, &v, &len) == 0 ? v : -1;
+}
 
 /// Exactly n bytes from fd (blocking); fewer only at EOF.
 Bytes read_n(int fd, size_t n) {
@@ -253,17 +286,20 @@ TEST_CASE("Peer::connect: enhanced rev 2 Reply with P and W, the RTR a zero-leng
   CHECK(peer.fpdus_sent() == 1);
 }
 
-TEST_CASE("Peer::connect: refuses R, M, revision 1, an RTR other than W, wrong key") {
+TEST_CASE("Peer::connect: refuses R, M, revision 1, rev 2 not enhanced, an RTR other than W, wrong key") {
   struct Case { Bytes rep; const char* why; };
   Bytes wrong_key = reply(0x50, 2, hex("80 01 80 01"));
   wrong_key[4] = 'X';
   const Case cases[] = {
-      {reply(0x70, 2, hex("80 01 80 01")), "reject"},
-      {reply(0xD0, 2, hex("80 01 80 01")), "M set"},
-      {reply(0x40, 1, {}), "revision 1"},
-      {reply(0x50, 2, hex("80 01 40 01")), "RTR"},
-      {reply(0x50, 2, hex("80 01 c0 01")), "RTR"},
-      {wrong_key, "key"},
+      {reply(0x70, 2, hex("80 01 80 01")), "MPA Reply: R (reject) set"},
+      {reply(0xD0, 2, hex("80 01 80 01")), "MPA Reply: M set (markers wanted; this peer sends none)"},
+      {reply(0x40, 1, {}), "MPA Reply: revision 1, not 2"},
+      {reply(0x50, 2, hex("80 01 40 01")), "MPA Reply: P set but the RTR choice is not exactly one offered kind"},
+      {reply(0x50, 2, hex("80 01 c0 01")), "MPA Reply: P set but the RTR choice is not exactly one offered kind"},
+      {wrong_key, "MPA Reply: wrong MPA key"},
+      // RFC 6581 s.5: an enhanced Request is answered by an enhanced Reply.
+      {reply(0x40, 2, {}), "MPA Reply: a revision-2 Reply without the enhanced prefix"},
+      {reply(0x40, 2, hex("80 01 80 01")), "MPA Reply: a revision-2 Reply without the enhanced prefix"},
   };
   for (const Case& c : cases) {
     Pair sp;
@@ -275,17 +311,18 @@ TEST_CASE("Peer::connect: refuses R, M, revision 1, an RTR other than W, wrong k
     const auto r = peer.connect(1, 1, 2000);
     responder.join();
     CHECK_FALSE(r);
-    CHECK_THAT(peer.error(), Catch::Contains(c.why));
+    CHECK(peer.error() == c.why);
     CHECK(peer.fpdus_sent() == 0);
   }
-  // A Reply without P (not enhanced) is accepted and no RTR is sent.
+  // An enhanced Reply without P (and without C) is accepted and no RTR is sent.
   Pair sp;
-  std::thread responder([&] { read_n(sp.b, 24); write_all(sp.b, reply(0x00, 2, hex("01 02"))); });
+  std::thread responder([&] { read_n(sp.b, 24); write_all(sp.b, reply(0x10, 2, hex("00 03 00 01 01 02"))); });
   Peer peer(sp.a);
   const auto r = peer.connect(1, 1, 2000);
   responder.join();
   REQUIRE(r);
-  CHECK((!r->p2p && r->private_data == hex("01 02") && peer.fpdus_sent() == 0 && peer.crc_enabled()));
+  CHECK((r->enhanced && !r->p2p && r->ird == 3 && r->private_data == hex("01 02")));
+  CHECK((peer.fpdus_sent() == 0 && peer.crc_enabled() && peer.ord() == 3 && peer.outstanding() == 0));
 }
 
 TEST_CASE("Peer::read: Read Request out, two Read Response segments in, split across reads") {
@@ -346,4 +383,162 @@ TEST_CASE("Peer::read: a Terminate instead is kept, a bad CRC counted") {
   CHECK(peer.crc_errors() == 1);
   CHECK_FALSE(peer.next(50));
   CHECK(peer.error() == "timeout");
+}
+
+TEST_CASE("mulpdu: the largest ULPDU with 2 + u + pad + 4 <= MSS") {
+  CHECK(mulpdu(1448) == 1442);  // 2 + 1442 + 0 + 4 == 1448
+  CHECK(mulpdu(1460) == 1454);
+  CHECK(mulpdu(536) == 530);
+  CHECK(mulpdu(1447) == 1438);  // 1439 would pad to 1444 and need 1448
+  CHECK(mulpdu(1449) == 1442);
+  CHECK(mulpdu(1451) == 1442);
+  CHECK(mulpdu(8) == 2);
+  CHECK(mulpdu(7) == 0);
+  CHECK(mulpdu(0) == 0);
+  CHECK(mulpdu(65535) == 65526);
+  for (size_t mss = 8; mss < 2000; ++mss) {  // against the definition
+    const size_t u = mulpdu(mss);
+    CHECK(2 + u + fpdu_pad(u) + 4 <= mss);
+    CHECK(2 + (u + 1) + fpdu_pad(u + 1) + 4 > mss);
+  }
+}
+
+TEST_CASE("Peer: TCP_NODELAY at construction, MULPDU from TCP_MAXSEG, 1024 without it") {
+  {
+    Pair sp;  // AF_UNIX: both options refused, neither fatal
+    CHECK(Peer::mulpdu_for(sp.a) == 1024);
+    CHECK(Peer::aligned(sp.a).max_ulpdu() == 1024);
+    CHECK(Peer(sp.a, 64).max_ulpdu() == 64);
+    CHECK(Peer::mulpdu_for(-1) == 1024);
+  }
+  TcpPair tp;
+  REQUIRE(int_opt(tp.a, IPPROTO_TCP, TCP_NODELAY) == 0);
+  const int mss = int_opt(tp.a, IPPROTO_TCP, TCP_MAXSEG);
+  REQUIRE(mss > 100);
+  CHECK(Peer::mulpdu_for(tp.a) == mulpdu(static_cast<size_t>(mss)));
+  Peer peer = Peer::aligned(tp.a);
+  CHECK(int_opt(tp.a, IPPROTO_TCP, TCP_NODELAY) == 1);
+  CHECK(peer.max_ulpdu() == mulpdu(static_cast<size_t>(mss)));
+  // A Write of 2.5 MULPDUs of payload: full FPDUs of exactly MULPDU, none over the MSS.
+  const size_t u = peer.max_ulpdu(), room = u - kTaggedHeader;
+  const Bytes data(room * 5 / 2, 0x3C);
+  bool wrote = false;
+  std::thread writer([&] { wrote = peer.write(7, 0, data.data(), data.size()); });
+  const size_t last = data.size() - 2 * room + kTaggedHeader;
+  const size_t fpdu = 2 + u + fpdu_pad(u) + 4;
+  const Bytes wire = read_n(tp.b, 2 * fpdu + 2 + last + fpdu_pad(last) + 4);
+  writer.join();
+  CHECK(wrote);
+  REQUIRE(wire.size() == 2 * fpdu + 2 + last + fpdu_pad(last) + 4);
+  CHECK(fpdu <= static_cast<size_t>(mss));
+  CHECK((size_t{wire[0]} << 8 | wire[1]) == u);
+  CHECK((size_t{wire[fpdu]} << 8 | wire[fpdu + 1]) == u);
+  CHECK((size_t{wire[2 * fpdu]} << 8 | wire[2 * fpdu + 1]) == last);
+  CHECK(peer.fpdus_sent() == 3);
+}
+
+namespace {
+/// read(sink 0xAB000001, TO 0x8000, 10 bytes) against a responder that sends `segs` (ULPDUs).
+std::optional<Bytes> read_against(Peer& peer, Pair& sp, const std::vector<Bytes>& segs) {
+  std::thread responder([&] {
+    read_n(sp.b, 52);
+    for (const Bytes& u : segs) write_all(sp.b, encode_fpdu(u, true));
+  });
+  auto got = peer.read(0xAB000001u, 0x8000, 10, 0x200, 0, 2000);
+  responder.join();
+  return got;
+}
+Bytes rr(uint64_t to, const Bytes& payload, bool last) { return tagged(kReadResponse, last, 0xAB000001u, to, payload); }
+}  // namespace
+
+TEST_CASE("Peer::read: segments in any TO order, but all of [sink_to, sink_to + size), once, L last") {
+  {
+    Pair sp;
+    Peer peer(sp.a);
+    const auto got = read_against(peer, sp, {rr(0x8002, hex("03 04 05 06"), false), rr(0x8000, hex("01 02"), false),
+                                             rr(0x8006, hex("07 08 09 0a"), true)});
+    INFO(peer.error());
+    REQUIRE(got);
+    CHECK(*got == hex("01 02 03 04 05 06 07 08 09 0a"));
+  }
+  struct Case { std::vector<Bytes> segs; const char* why; };
+  const Case cases[] = {
+      {{rr(0x8000, hex("01 02 03 04 05 06"), false), rr(0x8006, hex("07 08"), true)},
+       "Read Response at TO 0x8006 + 2 bytes has L but ends at 0x8008, not sink_to + size 0x800a"},
+      {{rr(0x8000, hex("01 02 03 04"), false), rr(0x8006, hex("07 08 09 0a"), true)},
+       "Read Response at TO 0x8006 + 4 bytes has L after 8 of 10 bytes"},
+      {{rr(0x8000, hex("01 02 03 04 05 06"), false), rr(0x8004, hex("05 06 07 08 09 0a"), true)},
+       "Read Response at TO 0x8004 + 6 bytes overlaps bytes already received"},
+      {{rr(0x8008, hex("09 0a 0b"), true)}, "Read Response at TO 0x8008 + 3 bytes outside [0x8000, 0x800a)"},
+      {{rr(0x7fff, hex("00 01"), false)}, "Read Response at TO 0x7fff + 2 bytes outside [0x8000, 0x800a)"},
+      {{tagged(kReadResponse, true, 0xAB000002u, 0x8000, Bytes(10, 1))}, "unexpected segment while reading"},
+  };
+  for (const Case& c : cases) {
+    Pair sp;
+    Peer peer(sp.a);
+    CHECK_FALSE(read_against(peer, sp, c.segs));
+    CHECK(peer.error() == c.why);
+    REQUIRE(peer.last_unexpected());
+    CHECK(encode_ulpdu(*peer.last_unexpected()) == c.segs.back());
+  }
+}
+
+TEST_CASE("Peer: Read Requests outstanding capped at the negotiated ORD (the Reply's IRD)") {
+  Pair sp;
+  std::thread responder([&] {
+    read_n(sp.b, 24);
+    write_all(sp.b, reply(0x50, 2, hex("00 02 00 04")));  // IRD 2, ORD 4, no P
+    read_n(sp.b, 2 * 52);
+    write_all(sp.b, encode_fpdu(rr(0x8000, hex("01"), false), true));  // no L: still outstanding
+    write_all(sp.b, encode_fpdu(rr(0x8001, {}, true), true));
+  });
+  Peer peer(sp.a);
+  CHECK(peer.ord() == UINT32_MAX);
+  const auto r = peer.connect(4, 4, 2000);
+  REQUIRE(r);
+  CHECK(peer.ord() == 2);
+  CHECK(peer.read_request(0xAB000001u, 0x8000, 1, 0x200, 0));
+  CHECK(peer.read_request(0xAB000001u, 0x9000, 1, 0x200, 0));
+  CHECK(peer.outstanding() == 2);
+  CHECK_FALSE(peer.read_request(0xAB000001u, 0xA000, 1, 0x200, 0));
+  CHECK(peer.error() == "Read Request past the negotiated ORD of 2 (2 outstanding)");
+  CHECK(peer.fpdus_sent() == 2);
+  CHECK(peer.next_msn(kQnReadRequest) == 3);
+  REQUIRE(peer.next(2000));
+  CHECK(peer.outstanding() == 2);
+  CHECK_FALSE(peer.read(0xAB000001u, 0xA000, 1, 0x200, 0));  // read() is held to it as well
+  CHECK(peer.error() == "Read Request past the negotiated ORD of 2 (2 outstanding)");
+  REQUIRE(peer.next(2000));
+  responder.join();
+  CHECK(peer.outstanding() == 1);
+  CHECK(peer.read_request(0xAB000001u, 0xA000, 1, 0x200, 0));
+  CHECK(peer.outstanding() == 2);
+  CHECK(peer.fpdus_sent() == 3);
+}
+
+TEST_CASE("Peer: a zero-length Read RTR is outstanding until its Read Response") {
+  Pair sp;
+  Bytes rtr;
+  std::thread responder([&] {
+    read_n(sp.b, 24);
+    write_all(sp.b, reply(0x50, 2, hex("80 01 40 01")));  // P, R, IRD 1
+    rtr = read_n(sp.b, 52);
+    write_all(sp.b, encode_fpdu(tagged(kReadResponse, true, 0, 0, {}), true));
+  });
+  Peer peer(sp.a);
+  Offer offer;
+  offer.rtr_read = true;
+  const auto r = peer.connect(1, 1, 2000, {}, offer);
+  REQUIRE(r);
+  CHECK((peer.ord() == 1 && peer.outstanding() == 1));
+  CHECK_FALSE(peer.read_request(1, 0, 1, 2, 0));
+  CHECK(peer.error() == "Read Request past the negotiated ORD of 1 (1 outstanding)");
+  const auto s = peer.next(2000);
+  responder.join();
+  REQUIRE(s);
+  CHECK((s->opcode == kReadResponse && s->last && s->payload.empty()));
+  CHECK(peer.outstanding() == 0);
+  CHECK(peer.read_request(1, 0, 1, 2, 0));
+  REQUIRE(rtr.size() == 52);
+  CHECK(Bytes(rtr.begin(), rtr.begin() + 20) == hex("00 2e 41 41 00 00 00 00 00 00 00 01 00 00 00 01 00 00 00 00"));
 }

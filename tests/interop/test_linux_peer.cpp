@@ -671,7 +671,9 @@ stop: {after: 4s}
 
   // The RDMA client: MPA revision 2, CRC, peer-to-peer with a zero-length Write as RTR.
   const int fd = connect_to("10.0.0.1", 5010);
-  iwarp_peer::Peer peer(fd);
+  // One FPDU per TCP segment (RFC 5044 s.7): TCP_NODELAY, ULPDUs sized to the MSS.
+  iwarp_peer::Peer peer = iwarp_peer::Peer::aligned(fd);
+  CHECK(peer.max_ulpdu() == iwarp_peer::mulpdu(1448));
   const auto reply = peer.connect(/*ird=*/4, /*ord=*/4);
   INFO("MPA: " << peer.error());
   REQUIRE(reply);
@@ -699,12 +701,26 @@ stop: {after: 4s}
     sends.push_back(pattern("rd", 4096, i * 4096));
     REQUIRE(peer.send(reinterpret_cast<const uint8_t*>(sends.back().data()), sends.back().size()));
   }
-  // The Read of the exposed region: Read Responses into a sink STag of the client's.
-  const auto got = peer.read(0x00ABCD01, 0x10000, 98304, regions[2].stag, regions[2].to);
+  // The Read of the exposed region, in two halves (the region is done only once every
+  // byte of it was sent): Read Responses into a sink STag of the client's.
+  const auto half1 = peer.read(0x00ABCD01, 0x10000, 49152, regions[2].stag, regions[2].to);
   INFO("Read: " << peer.error());
-  REQUIRE(got);
-  CHECK(std::string(got->begin(), got->end()) == exposed);
+  REQUIRE(half1);
+  const auto half2 = peer.read(0x00ABCD01, 0x10000 + 49152, 49152, regions[2].stag, regions[2].to + 49152);
+  INFO("Read: " << peer.error());
+  REQUIRE(half2);
+  CHECK(std::string(half1->begin(), half1->end()) + std::string(half2->begin(), half2->end()) == exposed);
   CHECK(peer.crc_errors() == 0);
+
+  // A second Request on the port is the scenario's no longer: rejected, without the
+  // descriptors (the regions are the first peer's).
+  {
+    const int fd3 = connect_to("10.0.0.1", 5010);
+    iwarp_peer::Peer again(fd3);
+    CHECK_FALSE(again.connect(4, 4));
+    CHECK(again.error() == "MPA Reply: R (reject) set");
+    close(fd3);
+  }
 
   // A forged STag: a Write to an index the RNIC never registered gets its Terminate (DDP
   // layer, tagged buffer error, invalid STag: 1/1/0x00) carrying the offending header.
@@ -715,7 +731,7 @@ stop: {after: 4s}
   REQUIRE(reply2);
   const std::vector<RegionDesc> victim = regions_of(reply2->private_data);
   REQUIRE(victim.size() == 1);
-  const uint32_t forged = victim[0].stag + 0x100;  // the next index, same key: never registered
+  const uint32_t forged = victim[0].stag ^ 0x5A;  // the region's index with another key
   const std::vector<uint8_t> junk(16, 0x5A);
   REQUIRE(forger.write(forged, victim[0].to, junk.data(), junk.size()));
   const auto term = forger.next();
@@ -724,12 +740,14 @@ stop: {after: 4s}
   CHECK(term->opcode == iwarp_peer::kTerminate);
   CHECK(term->qn == iwarp_peer::kQnTerminate);
   CHECK(term->msn == 1);
+  CHECK(term->mo == 0);
   CHECK(term->last);
   const auto t = iwarp_peer::decode_terminate(*term);
   REQUIRE(t);
   CHECK(t->layer == 1);
   CHECK(t->etype == 1);
   CHECK(t->code == 0);
+  CHECK(t->m);  // the offending segment's DDP header is the Terminate's subject
   CHECK(t->d);
   CHECK_FALSE(t->r);
   CHECK(t->ddp_segment_length == 14 + 16);
@@ -763,9 +781,14 @@ stop: {after: 4s}
   const Json r = run.results();
   const Json& w = r["workloads"];
   CHECK(w["wr"]["completed"] == 2);
+  CHECK(w["wr"]["errors"] == 0);
+  CHECK(w["wr"]["unfinished"] == 0);
   CHECK(w["wr"]["bytes"] == 131072);
   CHECK(w["wr"]["data_intact"] == true);
   CHECK(w["rr"]["completed"] == 1);
+  CHECK(w["rr"]["errors"] == 0);
+  CHECK(w["rr"]["unfinished"] == 0);
+  CHECK(w["rr"]["bytes"] == 98304);
   CHECK(w["rr"]["data_intact"] == true);
   CHECK(w["rx"]["completed"] == 8);
   CHECK(w["rx"]["errors"] == 0);
@@ -775,6 +798,7 @@ stop: {after: 4s}
   CHECK(w["victim"]["completed"] == 0);
   CHECK(w["victim"]["errors"] == 1);
   CHECK(w["victim"]["unfinished"] == 0);
+  CHECK(w["victim"]["data_intact"].is_null());  // nothing placed, nothing to compare
   CHECK(w["tin"]["completed"] == 1);
   CHECK(w["tin"]["data_intact"] == true);
   CHECK(w["tout"]["completed"] == 1);
@@ -791,8 +815,8 @@ stop: {after: 4s}
   CHECK(bad["terminate"]["code"] == 0);
   CHECK(bad["terminate"]["sent_by"] == "alice");
   const Json& engine = r["hosts"]["alice"]["rnic"]["engine"];
-  CHECK(engine["read_requests_rx"] == 1);
-  CHECK(engine["read_responses_tx"] == 1);
+  CHECK(engine["read_requests_rx"] == 2);
+  CHECK(engine["read_responses_tx"] == 2);
   CHECK(engine["terminates_tx"] == 1);
   CHECK(engine["untagged_bytes_placed"] == 32768);
   CHECK(engine["crc_errors"] == 0);
@@ -802,15 +826,25 @@ stop: {after: 4s}
   // tshark's decoding of the capture: the MPA exchange at revision 2 with the regions'
   // 52 bytes of private data, and the Terminate's layer, type and code.
   const std::string pcap = (dir / "alice.pcap").string();
-  for (const auto& l : fields(pcap, "iwarp_mpa.rep && tcp.srcport == 5010", "-e iwarp_mpa.rev -e iwarp_mpa.pdlength"))
-    CHECK(l == "2\t52");
-  for (const auto& l : fields(pcap, "iwarp_mpa.req && tcp.dstport == 5010", "-e iwarp_mpa.rev -e iwarp_mpa.pdlength"))
-    CHECK(l == "2\t4");
+  // (A frame the link lost is sent again: each line is one copy. The rejected second
+  // Request's Reply has R set and only the enhanced prefix, no descriptors.)
+  const auto reps = fields(pcap, "iwarp_mpa.rep && tcp.srcport == 5010",
+                           "-e iwarp_mpa.rev -e iwarp_mpa.rej_flag -e iwarp_mpa.pdlength");
+  REQUIRE(!reps.empty());
+  CHECK(std::set<std::string>(reps.begin(), reps.end()) == std::set<std::string>{"2\t0\t52", "2\t1\t4"});
+  const auto reqs = fields(pcap, "iwarp_mpa.req && tcp.dstport == 5010", "-e iwarp_mpa.rev -e iwarp_mpa.pdlength");
+  REQUIRE(!reqs.empty());
+  CHECK(std::set<std::string>(reqs.begin(), reqs.end()) == std::set<std::string>{"2\t4"});
   // (Only alice's frames: Linux's stream does not align FPDUs with segments, and tshark
   // reads some of its segments as FPDUs where none begins.)
   const auto terms = fields(pcap, "iwarp_rdma.opcode == 7 && tcp.srcport == 5011",
                             "-e iwarp_rdma.term_layer -e iwarp_rdma.term_etype_ddp -e iwarp_rdma.term_errcode_ddp_tagged");
   REQUIRE(!terms.empty());
   for (const auto& l : terms) CHECK(l == "0x01\t0x01\t0x00");
-  CHECK(fields(pcap, "iwarp_rdma.opcode == 2 && tcp.srcport == 5010", "-e frame.number").size() >= 1);
+  // The Read Responses, tagged to the client's sink STag, decoded by tshark; and every
+  // Write and Send of the client's, its FPDUs one per segment, decoded as such.
+  CHECK(fields(pcap, "iwarp_rdma.opcode == 2 && tcp.srcport == 5010 && iwarp_ddp.stag != 0x00abcd01", "-e frame.number")
+            .empty());
+  CHECK(!fields(pcap, "iwarp_rdma.opcode == 2 && tcp.srcport == 5010", "-e frame.number").empty());
+  CHECK(fields(pcap, "iwarp_mpa.crc_check == 0 || _ws.expert.severity >= error", "-e frame.number").empty());
 }
