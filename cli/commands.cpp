@@ -123,7 +123,7 @@ int cmd_pattern(const std::string& conn, const std::string& size, const std::str
                        return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_';
                      });
   if (!named) {
-    fmt::print(stderr, "{}: error: expected a connection id ([a-z][a-z0-9_]*, a repeat copy <id>_<n>)\n",
+    fmt::print(stderr, "{}: error: expected a connection's or an expose workload's id ([a-z][a-z0-9_]*, a repeat copy <id>_<n>)\n",
                scenario::escape_control(conn));
     return kBadInput;
   }

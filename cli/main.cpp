@@ -83,8 +83,8 @@ int sc_main(int argc, char** argv) {
   regress->add_flag("--update-golden", golden.update, "write the goldens instead of comparing (on purpose only)");
 
   std::string pattern_conn, pattern_size, pattern_seed = "1", pattern_offset = "0";
-  auto* pattern = app.add_subcommand("pattern", "write a connection's stream pattern (what bulk sends and sink expects) to stdout");
-  pattern->add_option("CONN", pattern_conn, "the connection's id (a repeat copy: <id>_<n>)")->required();
+  auto* pattern = app.add_subcommand("pattern", "write a stream pattern (what a bulk sends, a sink expects, an expose region holds) to stdout");
+  pattern->add_option("ID", pattern_conn, "the connection's id (bulk, sink) or an expose workload's (a repeat copy: <id>_<n>)")->required();
   pattern->add_option("--size", pattern_size, "how many bytes, e.g. 64KiB")->required();
   pattern->add_option("--seed", pattern_seed, "the scenario's seed (default 1)");
   pattern->add_option("--offset", pattern_offset, "the stream offset of the first byte (default 0)");

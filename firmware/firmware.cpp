@@ -447,7 +447,7 @@ void Firmware::parse_setup(uint32_t conn) {
     return;
   }
   s.phase = Phase::AwaitAccept;
-  if (up_.connect_request) up_.connect_request(conn, s.tuple.local_port, s.peer);
+  if (up_.connect_request) up_.connect_request(conn, s.tuple.local_port, s.tuple.remote_ip, s.peer);
 }
 
 void Firmware::on_reply(Setup& s) {
@@ -485,11 +485,13 @@ void Firmware::cmd_accept(uint32_t handle, uint32_t qpn) {
   });
 }
 
-void Firmware::cmd_reject(uint32_t handle) {
+void Firmware::cmd_reject(uint32_t handle, bool with_private_data) {
   ++stats_.commands;
-  run(cfg_.costs.accept, [this, handle] {
+  run(cfg_.costs.accept, [this, handle, with_private_data] {
     Setup& s = setups_.at(handle);
-    send_frame(handle, mpa::reject_request(s.mpa, s.peer));
+    mpa::Settings local = s.mpa;
+    if (!with_private_data) local.private_data.clear();
+    send_frame(handle, mpa::reject_request(local, s.peer));
     s.phase = Phase::Failed;
     rnic_.close(handle);  // RFC 5044 s.7.1.5: the responder closes after a reject
   });

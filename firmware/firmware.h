@@ -97,8 +97,10 @@ constexpr int kEnetdown = -100;
 
 /// What the firmware tells the host driver (iw_cm events and requests).
 struct HostUpcalls {
-  /// A peer's MPA Request arrived on a listening port (IW_CM_EVENT_CONNECT_REQUEST).
-  std::function<void(uint32_t handle, uint16_t port, const wire::MpaReqRep& req)> connect_request;
+  /// A peer's MPA Request arrived on a listening port (IW_CM_EVENT_CONNECT_REQUEST), from
+  /// `remote` (the event's remote address).
+  std::function<void(uint32_t handle, uint16_t port, wire::Ipv4Addr remote, const wire::MpaReqRep& req)>
+      connect_request;
   /// The active side's MPA Reply arrived (IW_CM_EVENT_CONNECT_REPLY, status 0 or -ECONNREFUSED).
   std::function<void(uint32_t qpn, int status, const wire::MpaReqRep* rep)> connect_reply;
   /// The passive side finished (IW_CM_EVENT_ESTABLISHED).
@@ -131,7 +133,9 @@ class Firmware : public sc_core::sc_module, public hw::RnicNotifications {
   void cmd_listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tcp);
   void cmd_connect(uint32_t qpn, const hw::FourTuple& t, const mpa::Settings& mpa, const tcp::Config& tcp);
   void cmd_accept(uint32_t handle, uint32_t qpn);
-  void cmd_reject(uint32_t handle);
+  /// Refuses the request: an MPA Reply with R, carrying the listener's private data unless
+  /// `with_private_data` is false.
+  void cmd_reject(uint32_t handle, bool with_private_data = true);
   /// netevent NEIGH_UPDATE from the host's notifier, with the neighbour's NUD state (an
   /// entry that failed has no MAC). cxgb4's t4_l2t_update.
   void netevent_neigh_update(wire::Ipv4Addr ip, wire::MacAddr mac, netstack::NudState state);

@@ -93,7 +93,7 @@ fw::HostUpcalls Host::make_upcalls() {
   };
   up.netfilter = offload_netfilter();
   up.resolve = [this](wire::Ipv4Addr ip) { resolve(ip); };
-  up.connect_request = [this](uint32_t handle, uint16_t port, const wire::MpaReqRep& req) {
+  up.connect_request = [this](uint32_t handle, uint16_t port, wire::Ipv4Addr remote, const wire::MpaReqRep& req) {
     to_host_event("connect_request",
                   {{"port", port},
                    {"mpa_revision", req.revision},
@@ -106,7 +106,11 @@ fw::HostUpcalls Host::make_upcalls() {
       firmware_->cmd_reject(handle);
       return;
     }
-    const uint32_t qpn = it->second.make_qp();
+    const uint32_t qpn = it->second.make_qp(remote);
+    if (qpn == kRejectRequest) {
+      firmware_->cmd_reject(handle, /*with_private_data=*/false);  // what it holds is for the one accepted
+      return;
+    }
     firmware_->cmd_accept(handle, qpn);
   };
   up.established = [this](uint32_t qpn) { to_host_event("established", {{"qpn", qpn}}); };
@@ -389,7 +393,7 @@ bool Host::invalidate_stag(uint32_t stag) { return firmware_->cmd_invalidate(sta
 // ------------------------------------------------------------------ connection manager
 
 bool Host::listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tcp,
-                  std::function<uint32_t()> make_qp) {
+                  std::function<uint32_t(wire::Ipv4Addr)> make_qp) {
   // The port mapper binds a host socket for the offloaded port, which fails when the port
   // is taken.
   // A type-3 RNIC has an address of its own, so its ports are its own.

@@ -187,13 +187,20 @@ class Host : private SoftTcpNet {
   void set_write_placed_handler(hw::RdmaEngine::WritePlacedSink f) {
     rnic_->engine().set_write_placed_sink(std::move(f));
   }
+  /// The RNIC sent part of a Read Response (one FPDU into the send buffer): with (qpn,
+  /// source STag, source address, bytes).
+  void set_read_sent_handler(hw::RdmaEngine::ReadSentSink f) { rnic_->engine().set_read_sent_sink(std::move(f)); }
 
   // ---- connection manager (iw_cm)
-  /// The server side: requests on `port` are accepted with a QP from `make_qp`, or
-  /// rejected when `mpa.reject`. False when the port is taken in the host's port space
+  /// The server side: requests on `port` are accepted with a QP from `make_qp` (given the
+  /// requester's address), or rejected when `mpa.reject` or when `make_qp` returns
+  /// kRejectRequest (that Reply carries no private data: `mpa`'s is for the requests
+  /// accepted). False when the port is taken in the host's port space
   /// (`port_space: shared`: the port mapper's bind fails), then nothing listens.
   bool listen(uint16_t port, const mpa::Settings& mpa, const tcp::Config& tcp,
-              std::function<uint32_t()> make_qp);
+              std::function<uint32_t(wire::Ipv4Addr remote)> make_qp);
+  /// What `make_qp` returns to refuse a request (an MPA Reply with R set).
+  static constexpr uint32_t kRejectRequest = UINT32_MAX;
   /// Linux's errno for a bind to a port in use, as iw_cm reports it (negated).
   static constexpr int kEaddrinuse = -98;
   /// A connect through a netdev that is down finds no route (-ENETUNREACH).
@@ -255,7 +262,7 @@ class Host : private SoftTcpNet {
   uint64_t next_va_ = 0x7f0000000000ull;
   struct Listener {
     mpa::Settings mpa;
-    std::function<uint32_t()> make_qp;
+    std::function<uint32_t(wire::Ipv4Addr)> make_qp;
   };
   std::map<uint16_t, Listener> listeners_;
   std::map<uint32_t, std::function<void(uint32_t, int)>> connecting_;

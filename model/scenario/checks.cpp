@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "model/common/address.h"
 #include "model/scenario/profiles.h"
@@ -287,7 +288,15 @@ void check_work(Ctx& c, const Scenario& s, const Nodes& nodes) {
     }
     const std::string op_path = fmt::format("workloads[{}].op", i);
     const bool stream_op = w.op == "bulk" || w.op == "sink";
-    if (stream_op && cn->kind != "tcp")
+    // A sink on an RDMA connection takes the outside peer's Sends; an expose's regions are
+    // the outside peer's to Read or Write.
+    const bool peer_op = (w.op == "sink" && cn->kind == "rdma") || w.op == "expose";
+    if (peer_op && !(cn->outside && cn->outside_is_client && cn->kind == "rdma"))
+      c.error(c.where(op_path, w.loc),
+              fmt::format("{}: {} on an RDMA connection serves a peer outside the simulation that connects: {} needs "
+                          "kind: rdma and the peer's IPv4 address in from",
+                          op_path, w.op, cn->id));
+    else if (stream_op && !peer_op && cn->kind != "tcp")
       c.error(c.where(op_path, w.loc),
               fmt::format("{}: {} runs on a host-stack connection (kind: tcp), but {} is kind: {}", op_path, w.op,
                           cn->id, cn->kind));
@@ -296,7 +305,7 @@ void check_work(Ctx& c, const Scenario& s, const Nodes& nodes) {
               fmt::format("{}: sink reads what a peer outside the simulation sends, but both sides of {} are simulated "
                           "hosts (their bulk already checks every byte)",
                           op_path, cn->id));
-    else if (!w.op.empty() && !stream_op && cn->kind != "rdma")
+    else if (!w.op.empty() && !stream_op && !peer_op && cn->kind != "rdma")
       c.error(c.where(op_path, w.loc),
               fmt::format("{}: {} runs on an RDMA connection (kind: rdma), but {} is kind: {}", op_path, w.op, cn->id,
                           cn->kind));
@@ -311,6 +320,42 @@ void check_work(Ctx& c, const Scenario& s, const Nodes& nodes) {
                             "ends the QP), but {} also {} on {}",
                             i, join(others), others.size() == 1 ? "runs" : "run", w.conn));
     }
+  }
+  // The exposed regions are told to the peer in the MPA Reply's private data: after the
+  // 4-byte IRD/ORD prefix, 16 bytes per region, in 512 bytes at most.
+  for (const auto& cn : s.connections) {
+    uint64_t regions = 0;
+    std::optional<size_t> past;  // the expose workload that goes past the limit
+    for (size_t i = 0; i < s.workloads.size(); ++i) {
+      const WorkloadSpec& w = s.workloads[i];
+      if (w.conn != cn.id || w.op != "expose") continue;
+      regions += w.count * w.sizes.size();
+      if (regions > kMaxExposedRegions && !past) past = i;
+    }
+    if (past)
+      c.error(c.where(fmt::format("workloads[{}].count", *past), s.workloads[*past].loc),
+              fmt::format("workloads[{}].count: connection {} exposes {} regions, more than the {} whose descriptors "
+                          "(16 bytes each) fit in the MPA Reply's private data",
+                          *past, cn.id, regions, kMaxExposedRegions));
+    for (size_t i = 0; i < s.workloads.size(); ++i) {
+      const WorkloadSpec& w = s.workloads[i];
+      if (w.conn == cn.id && w.op == "sink" && cn.kind == "rdma" && !w.sizes.empty() &&
+          w.count > UINT32_MAX / w.sizes.size())
+        c.error(c.where(fmt::format("workloads[{}].count", i), w.loc),
+                fmt::format("workloads[{}].count: a sink takes at most 4294967295 Sends (count x sizes), got {} x {}",
+                            i, w.count, w.sizes.size()));
+      if (w.conn != cn.id || w.op != "expose") continue;
+      for (size_t k = 0; k < w.sizes.size(); ++k)
+        if (w.sizes[k] == 0 || w.sizes[k] > UINT32_MAX) {
+          const std::string sp = w.size_sweep ? fmt::format("workloads[{}].size[{}]", i, k) : fmt::format("workloads[{}].size", i);
+          c.error(c.where(sp, w.loc), fmt::format("{}: a region the peer is told of has a 32-bit length from 1 byte "
+                                                  "to 4 GiB - 1, got {} bytes", sp, w.sizes[k]));
+        }
+    }
+    if (regions > 0 && !cn.mpa.server.private_data.empty())
+      c.error(cn.loc, fmt::format("connections '{}': the MPA Reply's private data carries the exposed regions' "
+                                  "descriptors, so mpa.private_data (or mpa.server.private_data) cannot be written too",
+                                  cn.id));
   }
 }
 

@@ -51,6 +51,10 @@ uint64_t buffer(uint64_t alloc, uint64_t written) {
   return sat_add(sat_mul(pages(alloc), kPageAllocated), sat_mul(written ? pages(written) + 1 : 0, kPageWritten));
 }
 
+uint64_t size_of_largest(const WorkloadSpec& w) {
+  return w.sizes.empty() ? 0 : std::max<uint64_t>(1, *std::max_element(w.sizes.begin(), w.sizes.end()));
+}
+
 bool is_send(const std::string& op) { return op.rfind("send", 0) == 0 && op != "send_lat"; }
 
 /// At most as many operations complete as minimum-size frames (84 bytes on the wire with
@@ -89,6 +93,9 @@ uint64_t workload_copy(const WorkloadSpec& w, uint64_t max_ops) {
     b = sat_mul(2, sat_add(buffer(size, size), buffer(2 * size + kGuard, 2 * size)));
   } else if (w.op == "read_lat") {
     b = sat_add(buffer(size, size), buffer(size + kGuard, size));
+  } else if (w.op == "expose") {
+    // Each region between guard pages, every byte filled (the stream, or the guard byte).
+    for (uint64_t sz : w.sizes) b = sat_add(b, sat_mul(w.count, buffer(sat_add(sz, kGuard), sat_add(sz, kGuard))));
   }
   return sat_add(b, samples);
 }
@@ -183,6 +190,13 @@ MemoryEstimate estimate_memory(const Scenario& s) {
     const uint64_t copies = it == conn_index.end() ? 1 : s.connections[it->second].repeat;
     const std::string path = size_path(w, i);
     uint64_t one = workload_copy(w, op_bound(s));
+    if (w.op == "sink" && it != conn_index.end() && s.connections[it->second].kind == "rdma") {
+      // The peer's Sends: one receive buffer of the largest size per receive posted at once
+      // (qp.rq_depth at most), between guard pages, every byte filled.
+      const uint64_t messages = sat_mul(w.count, w.sizes.size());
+      const uint64_t bytes = sat_add(sat_mul(size_of_largest(w), std::min<uint64_t>(messages, s.connections[it->second].rq_depth)), kGuard);
+      one = sat_add(one, buffer(bytes, bytes));
+    }
     if (w.op == "bulk" && it != conn_index.end()) {
       // The sender writes as fast as its send buffer takes bytes: it stays full (a stream
       // shorter than the buffer fills it only so far).

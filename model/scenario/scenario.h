@@ -189,10 +189,14 @@ struct ConnectionSpec {
   Loc loc;
 };
 
+/// Regions one connection may expose to a peer outside the simulation: their descriptors
+/// (16 bytes each) follow the 4-byte IRD/ORD prefix in the MPA Reply's 512 bytes.
+constexpr uint64_t kMaxExposedRegions = 31;
+
 struct WorkloadSpec {
   std::string id;
   std::string conn;              ///< empty for ping
-  std::string op;                ///< write | read | send | ... | bulk | ping
+  std::string op;                ///< write | read | send | ... | bulk | sink | expose | ping
   std::vector<uint64_t> sizes;   ///< one size, or a sweep
   bool size_sweep = false;       ///< `size` was written as a list: results hold by_size.<bytes>
   uint64_t count = 1;
@@ -205,6 +209,7 @@ struct WorkloadSpec {
   Ipv4 to = 0;                   ///< ping
   Duration interval = Duration::from_ms(1);  ///< ping
   Duration timeout = Duration::from_s(1);    ///< ping: how long each request waits for its answer
+  std::string access;            ///< expose: read | write
   Loc loc;
 };
 

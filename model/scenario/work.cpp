@@ -14,7 +14,7 @@ namespace {
 
 const std::vector<std::string> kOps = {"write",   "read",     "send",     "send_se",  "send_inv",
                                        "send_se_inv", "fetch_add", "cmp_swap", "write_lat", "read_lat",
-                                       "send_lat", "bulk",     "sink",     "ping"};
+                                       "send_lat", "bulk",     "sink",     "expose",   "ping"};
 const std::vector<std::string> kViolations = {"stag", "pd", "bounds", "access", "invalidated"};
 
 /// protocol-facts.md, "Which Terminate for which violation": the violations that have a
@@ -177,7 +177,7 @@ void read_workloads(Ctx& c, const YNode* n, Scenario& s) {
   for (size_t i = 0; i < items.size(); ++i) {
     MapIn m(c, *items[i], fmt::format("workloads[{}]", i),
             {"id", "conn", "op", "size", "count", "depth", "start", "fence", "verify", "violate", "from", "to",
-             "interval", "timeout"});
+             "interval", "timeout", "access"});
     WorkloadSpec w;
     w.loc = m.loc();
     if (m.require("id", "a name ([a-z][a-z0-9_]*)")) m.read("id", w.id, read_name);
@@ -207,6 +207,15 @@ void read_workloads(Ctx& c, const YNode* n, Scenario& s) {
       // It reads what the peer sends, from the first byte, and checks every byte.
       const std::string why = "by op: sink (it reads the peer's stream from its first byte and checks every byte)";
       for (const char* k : {"depth", "start", "fence", "verify", "violate"}) m.forbid(k, why);
+    }
+    if (w.op == "expose") {
+      // Regions registered before the connection, for the peer to Read or Write.
+      const std::string why = "by op: expose (its regions are registered before the peer connects, every byte checked)";
+      for (const char* k : {"depth", "start", "fence", "verify", "violate"}) m.forbid(k, why);
+      if (m.require("access", "read or write: what the peer may do to the regions"))
+        m.read("access", w.access, read_enum, std::vector<std::string>{"read", "write"});
+    } else if (!w.op.empty()) {
+      m.forbid("access", "by op: " + w.op + " (only by op: expose)");
     }
     if (const YNode* sz = m.get("size")) w.sizes = read_sizes(c, *sz, m.sub("size"), w.size_sweep);
     else if (!ping && !w.op.empty()) m.require("size", "a size or a list of sizes");

@@ -10,6 +10,7 @@
 #include "model/scenario/profiles.h"
 #include "model/scenario/units_parse.h"
 #include "model/sim/model.h"
+#include "model/sim/peer_rdma.h"
 #include "model/sim/ping.h"
 
 namespace rnicsim::sim {
@@ -353,6 +354,68 @@ void build_outside_connection(Model& m, ConnRuntime* rt, const tcp::Config& cfg)
   });
 }
 
+/// A `kind: rdma` connection from a peer outside the simulation (over a TAP end): the
+/// simulated host's RNIC listens on `port` from the start, with the `expose` workloads'
+/// regions registered and described in the MPA Reply's private data (after the IRD/ORD
+/// prefix); the first request from the peer's address is accepted on a QP whose `sink`
+/// receives are posted before the Reply goes out; any other request is rejected.
+void build_outside_rdma(Model& m, ConnRuntime* rt, const tcp::Config& stcp, mpa::Settings smpa) {
+  host::Host* h = rt->server;  // client and server are the one simulated host
+  const wire::Ipv4Addr peer = *rt->spec->outside;
+  std::vector<ExposeRunner*> exposes;
+  PeerSinkRunner* sink = nullptr;
+  std::vector<uint8_t> descriptors;
+  for (auto [wi, ri] : rt->runners) {
+    const auto& spec = m.s.workloads[wi];
+    if (spec.op == "expose") {
+      const std::string stream = rt->spec->repeat > 1 ? fmt::format("{}_{}", spec.id, rt->copy) : spec.id;
+      auto r = std::make_unique<ExposeRunner>(spec, stream_key(stream, m.s.seed), *h);
+      m.registering_conn = rt->id;  // its regions belong to this connection
+      r->register_regions();
+      m.registering_conn.clear();
+      r->describe(descriptors);
+      exposes.push_back(r.get());
+      m.runners[wi][ri] = std::move(r);
+    } else {  // sink: the peer's Sends (the only other workload with an outside RDMA peer)
+      auto r = std::make_unique<PeerSinkRunner>(spec, static_cast<uint32_t>(wi), stream_key(rt->id, m.s.seed), *h,
+                                                rt->spec->rq_depth);
+      sink = r.get();
+      m.runners[wi][ri] = std::move(r);
+    }
+  }
+  // The regions' descriptors are the Reply's private data (the scenario may write none
+  // beside them); without regions, the scenario's own, if any.
+  if (!exposes.empty()) smpa.private_data = std::move(descriptors);
+  const uint32_t sq = rt->spec->sq_depth, rq = rt->spec->rq_depth;
+  const CqSetup cqs = cq_setup(*rt->spec);
+  const bool listening = h->listen(rt->port, smpa, stcp, [&m, rt, h, peer, sq, rq, cqs, exposes, sink](wire::Ipv4Addr remote) {
+    if (rt->server_qpn != UINT32_MAX || remote != peer) return host::Host::kRejectRequest;
+    rt->server_qpn = h->create_qp(1, sq, rq, cqs);
+    // Accepted: results tell from the QP whether its stream came up (RTS) or is still
+    // being set up (not attached yet, or in RTR awaiting the peer's RTR).
+    rt->state = "established";
+    auto& mine = m.runner_by_qp[{h, rt->server_qpn}];
+    for (ExposeRunner* r : exposes) {
+      r->attach(rt->server_qpn);
+      mine.push_back(r);
+    }
+    if (sink) {
+      m.registering_conn = rt->id;  // its receive buffers belong to this connection
+      sink->attach(rt->server_qpn);
+      m.registering_conn.clear();
+      mine.push_back(sink);
+    }
+    return rt->server_qpn;
+  });
+  if (!listening) {
+    // The port is taken in the host's port space: nothing listens, and every region and
+    // message of the connection is an error.
+    rt->state = "port_in_use";
+    for (ExposeRunner* r : exposes) r->never_listened();
+    if (sink) sink->never_listened();
+  }
+}
+
 }  // namespace
 
 void build(Model& m) {
@@ -492,15 +555,20 @@ void build(Model& m) {
         for (Runner* r : it->second) r->on_cqe(c);
       m.check_done();  // a receive placed may be the last placement the run waits for
     });
-    hp->set_write_placed_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t to_end) {
+    hp->set_write_placed_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t to_end, uint64_t bytes) {
       bool any = false;
       for (auto* map : {&m.runner_by_qp, &m.write_sink_by_qp}) {
         auto it = map->find({hp, qpn});
         if (it == map->end()) continue;
-        for (Runner* r : it->second) r->on_write_placed(hp, qpn, stag, to_end);
+        for (Runner* r : it->second) r->on_write_placed(hp, qpn, stag, to_end, bytes);
         any = true;
       }
       if (any) m.check_done();  // a Write placed may be the last placement the run waits for
+    });
+    hp->set_read_sent_handler([&m, hp](uint32_t qpn, uint32_t stag, uint64_t va, uint64_t len) {
+      auto it = m.runner_by_qp.find({hp, qpn});
+      if (it == m.runner_by_qp.end()) return;
+      for (Runner* r : it->second) r->on_read_sent(hp, qpn, stag, va, len);
     });
   }
   // Connections and their workloads.
@@ -548,7 +616,12 @@ void build(Model& m) {
       if (h.name == rt->client->config().name) cs = &h;
       if (h.name == rt->server->config().name) ss = &h;
     }
-    if (rt->spec->outside) {  // kind: tcp (an rdma one is refused as not simulated yet)
+    if (rt->spec->outside && !rt->soft) {  // the peer connects (one that listens is refused as not simulated yet)
+      build_outside_rdma(m, rt, tcp_config(ss->rnic.tcp, ss->mtu, false),
+                         mpa_setup(rt->spec->mpa.server_revision, rt->spec->mpa.server));
+      continue;
+    }
+    if (rt->spec->outside) {
       build_outside_connection(m, rt, tcp_config(cs->tcp, cs->mtu, true));
       continue;
     }
@@ -579,7 +652,7 @@ void build(Model& m) {
     }
     const auto slots = static_cast<uint32_t>(std::min<uint64_t>(sends, UINT32_MAX));
     const CqSetup cqs = cq_setup(*rt->spec);
-    const bool listening = rt->server->listen(rt->port, smpa, stcp, [&m, rt, sq, rq, slot, slots, cqs] {
+    const bool listening = rt->server->listen(rt->port, smpa, stcp, [&m, rt, sq, rq, slot, slots, cqs](wire::Ipv4Addr) {
       rt->server_qpn = rt->server->create_qp(1, sq, rq, cqs);
       if (slots && !rt->receiver) {
         Endpoint ep{rt->client, rt->server, rt->client_qpn, rt->server_qpn, nullptr, nullptr, rt->spec->rq_depth};

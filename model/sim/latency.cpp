@@ -151,7 +151,7 @@ void LatencyRunner::server_got(bool ok) {
   send_message(server_, client_, 2 * iterations_ + 1);
 }
 
-void LatencyRunner::on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end) {
+void LatencyRunner::on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end, uint64_t /*bytes*/) {
   if (!open_ || spec_.op != "write_lat") return;
   Side* at = nullptr;
   if (h == server_.host && qpn == server_.qpn && stag == server_.sink_stag) at = &server_;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/common/address.h"
 #include "model/sim/model.h"
 
 namespace rnicsim::sim {
@@ -142,7 +143,38 @@ ConnView conn_view(const ConnRuntime& c) {
     else if (st) v.term = TermView{st->msg.code, c.server->config().name};
   }
   v.mpa.revision = c.spec->mpa.revision;
+  if (c.spec->outside && !c.soft) {
+    // An RDMA peer outside the simulation connected: the listening host's QP is all there
+    // is to report (a Terminate it sent, the peer received; one it received, the peer sent).
+    if (c.server_qpn == UINT32_MAX && state == "connecting") state = "listening";
+    if (c.server_qpn != UINT32_MAX && state == "established") {
+      auto& se = c.server->rnic().engine();
+      v.qp_server = hw::to_string(se.state(c.server_qpn));
+      if (se.conn_of(c.server_qpn) == UINT32_MAX || se.state(c.server_qpn) == hw::QpState::Rtr) {
+        // Accepted, its stream not yet up: the QP not yet given its stream, or waiting in
+        // RTR for the peer's RTR.
+        v.state = "connecting";
+        return v;
+      }
+      if (const auto& st = se.terminate(c.server_qpn))
+        v.term = TermView{st->msg.code, st->sent ? c.server->config().name : format_ipv4(*c.spec->outside)};
+      const auto& tc = c.server->rnic().toe().conn(se.conn_of(c.server_qpn));
+      if (tc.state() != tcp::State::Established) state = tcp::to_string(tc.state());
+      if (se.state(c.server_qpn) == hw::QpState::Error) state = "error";
+      if (se.state(c.server_qpn) == hw::QpState::Idle) state = "closed";
+      if (v.term) state = "terminated";
+      v.server = &tc;
+      const auto& p = se.mpa(c.server_qpn);
+      // Markers: the peer is the client, so what the host sends goes to the client.
+      v.mpa = {p.revision, p.crc, se.crc_errors(c.server_qpn), p.markers_rx, p.markers_tx};
+    }
+    v.state = state;
+    return v;
+  }
   if (c.soft) {
+    // A listening socket for a peer outside that has not connected yet.
+    if (c.spec->outside && c.spec->outside_is_client && c.server_conn == UINT32_MAX && state == "connecting")
+      state = "listening";
     const tcp::Connection* ct = c.client_tcp();
     if (ct && state == "established" && ct->state() != tcp::State::Established) state = tcp::to_string(ct->state());
     v.client = ct;
@@ -209,11 +241,12 @@ Group<ConnView> connection_group() {
                         .formula("code", Unit::Code, "error code", [](const TermView& t) { return t.code.code; })
                         .formula("name", Unit::Text, "the error's name",
                                  [](const TermView& t) { return wire::term_name(t.code); })
-                        .formula("sent_by", Unit::Text, "the host that sent it",
+                        .formula("sent_by", Unit::Text, "the host that sent it (a peer outside the simulation: its IPv4 address)",
                                  [](const TermView& t) { return t.sent_by; });
   return Group<ConnView>()
       .formula("state", Unit::Text,
-               "established, closed, terminated, error, refused, unreachable, timed_out, port_in_use, connecting, or the TCP "
+               "established, closed, terminated, error, refused, unreachable, timed_out, port_in_use, connecting, listening (a "
+               "peer outside the simulation has not connected yet), or the TCP "
                "state it ended in",
                [](const ConnView& v) { return v.state; })
       .group("qp_state", "the QP states at the end", qp, [](const ConnView& v) -> const ConnView& { return v; })

@@ -111,14 +111,14 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
     }
   }
   const std::vector<std::string> ops = {"write",    "read",      "send",     "send_se",  "send_inv", "send_se_inv", "fetch_add",
-                                        "cmp_swap", "write_lat", "read_lat", "send_lat", "bulk",     "sink",     "ping"};
+                                        "cmp_swap", "write_lat", "read_lat", "send_lat", "bulk",     "sink",     "expose",   "ping"};
   for (const auto& w : s.workloads) {
     if (std::find(ops.begin(), ops.end(), w.op) == ops.end()) {
       add(w.loc, fmt::format("workloads '{}': op '{}' is not simulated yet (write, read, send, send_se, send_inv, "
-                             "send_se_inv, fetch_add, cmp_swap, write_lat, read_lat, send_lat, bulk, sink, ping are)", w.id, w.op));
+                             "send_se_inv, fetch_add, cmp_swap, write_lat, read_lat, send_lat, bulk, sink, expose, ping are)", w.id, w.op));
       continue;
     }
-    if (w.op != "bulk" && w.op != "sink" && w.op != "ping") {
+    if (w.op != "bulk" && w.op != "sink" && w.op != "expose" && w.op != "ping") {
       // A work request's length is 32 bits (the WQE's total length, ibv_sge's length).
       for (const uint64_t sz : w.sizes)
         if (sz > UINT32_MAX) {
@@ -164,9 +164,24 @@ std::vector<Unsupported> unsupported_features(const Scenario& s, const RunOption
       if (w.conn == c.id && w.op == "sink" && ++sink == 2)
         add(w.loc, fmt::format("workloads '{}': a second sink workload on connection '{}' (one byte stream) is not simulated yet", w.id, c.id));
     }
+    if (c.outside && c.kind == "rdma" && !c.outside_is_client)
+      add(c.loc, fmt::format("connections '{}': an RDMA connection from a simulated host to a peer outside the "
+                             "simulation is not simulated yet (the peer connecting is: its address in from)", c.id));
+    if (c.outside && c.outside_is_client && c.kind == "rdma") {
+      // The peer opens the connection, from a port of its own, and as the active side it
+      // is the one to close it.
+      const size_t ci = static_cast<size_t>(&c - s.connections.data());
+      for (const char* key : {"at", "src_port", "disconnect"})
+        if (s.written.count(fmt::format("connections[{}].{}", ci, key)))
+          add(s.written.at(fmt::format("connections[{}].{}", ci, key)),
+              fmt::format("connections '{}': {} on an RDMA connection the outside peer opens is not simulated yet",
+                          c.id, key));
+    }
     if (c.outside && c.kind == "rdma")
-      add(c.loc, fmt::format("connections '{}': an RDMA connection to a peer outside the simulation is not simulated yet "
-                             "(kind: tcp is)", c.id));
+      for (const auto& w : s.workloads)
+        if (w.conn == c.id && w.op != "expose" && w.op != "sink")
+          add(w.loc, fmt::format("workloads '{}': op: {} toward a peer outside the simulation is not simulated yet "
+                                 "(expose and sink are: the peer Writes, Reads and Sends)", w.id, w.op));
   }
   return u;
 }

@@ -279,7 +279,7 @@ bool OpRunner::finished() const {
   return receiver_->received_from(this) >= completed || !receiver_->open();
 }
 
-void OpRunner::on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t /*to_end*/) {
+void OpRunner::on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t /*to_end*/, uint64_t /*bytes*/) {
   if (h == ep_.server && qpn == ep_.server_qpn && stag == remote_stag_) ++placed_;
 }
 

@@ -156,7 +156,12 @@ class Runner {
   /// A completion on one of this runner's QPs (others' are ignored by wr_id).
   virtual void on_cqe(const hw::Cqe& c) = 0;
   /// An RDMA Write landed on one of this runner's QPs (host, qpn, stag, TO past its end).
-  virtual void on_write_placed(host::Host* /*h*/, uint32_t /*qpn*/, uint32_t /*stag*/, uint64_t /*to_end*/) {}
+  /// `bytes`: the message's payload (0: its extent is unknown).
+  virtual void on_write_placed(host::Host* /*h*/, uint32_t /*qpn*/, uint32_t /*stag*/, uint64_t /*to_end*/,
+                               uint64_t /*bytes*/) {}
+  /// The RNIC sent source bytes [va, va + len) of an inbound RDMA Read on one of this
+  /// runner's QPs in a Read Response FPDU.
+  virtual void on_read_sent(host::Host* /*h*/, uint32_t /*qpn*/, uint32_t /*stag*/, uint64_t /*va*/, uint64_t /*len*/) {}
   virtual bool finished() const = 0;
   /// Final checks (the target areas hold the guard byte again).
   virtual void finish_checks() = 0;
@@ -225,7 +230,7 @@ class OpRunner : public Runner {
   /// target (or never will be): the run ends only after the last placement.
   bool finished() const override;
   /// Write: one of this workload's Writes is in the target's memory.
-  void on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end) override;
+  void on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end, uint64_t bytes) override;
   void finish_checks() override;
   const std::map<uint64_t, SizeFigures>& figures() const override { return figures_; }
   const scenario::WorkloadSpec& spec() const { return spec_; }
@@ -298,7 +303,7 @@ class LatencyRunner : public Runner {
   LatencyRunner(const scenario::WorkloadSpec& spec, uint32_t index, uint64_t seed, uint32_t copy, Endpoint ep);
   void start() override;
   void on_cqe(const hw::Cqe& c) override;
-  void on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end) override;
+  void on_write_placed(host::Host* h, uint32_t qpn, uint32_t stag, uint64_t to_end, uint64_t bytes) override;
   bool finished() const override { return finished_; }
   void finish_checks() override;
   const std::map<uint64_t, SizeFigures>& figures() const override { return figures_; }

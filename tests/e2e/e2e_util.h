@@ -34,6 +34,9 @@ inline std::string slurp(const std::string& path) {
 }
 
 /// tshark as protocol-facts.md says to run it (two heuristics off).
-inline std::string tshark() { return "tshark --disable-protocol rpcordma --disable-protocol gsm_ipa"; }
+/// IPSICTL claims TCP port 5010, which the interop tests give the RNIC.
+inline std::string tshark() {
+  return "tshark --disable-protocol rpcordma --disable-protocol gsm_ipa --disable-protocol ipsictl";
+}
 
 }  // namespace e2e

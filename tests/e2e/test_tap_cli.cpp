@@ -117,13 +117,14 @@ TEST_CASE("tap cli: run --realtime with a TAP device that does not exist exits 2
   CHECK((missing || no_tun));
 }
 
-TEST_CASE("tap cli: an rdma connection to an outside peer exits 4, named (run --realtime and check)") {
+TEST_CASE("tap cli: an rdma connection to an outside listener exits 4, named (run --realtime and check)") {
   const std::string path = write_file("outside_rdma.yaml", tap_scenario("nosuchtap0", kTcpOut +
-                                                                         "  - {id: c9, from: 10.0.0.2, to: alice, "
+                                                                         "  - {id: c9, from: alice, to: 10.0.0.2, "
                                                                          "port: 5001}\n"));
   const std::string note = path +
-                           ":8:5: not simulated yet: connections 'c9': an RDMA connection to a peer outside the "
-                           "simulation is not simulated yet (kind: tcp is)\n";
+                           ":8:5: not simulated yet: connections 'c9': an RDMA connection from a simulated host to a "
+                           "peer outside the simulation is not simulated yet (the peer connecting is: its address in "
+                           "from)\n";
   // Refused as not simulated before the TAP is attached: the missing device is never reached.
   const auto r = sh(kBin + " run " + path + " --realtime -o " + kWork + "/tap_cli/outside_rdma_out");
   INFO(r.out);
@@ -140,8 +141,8 @@ TEST_CASE("tap cli: an rdma connection to an outside peer exits 4, named (run --
   INFO(c.out);
   CHECK(c.status == 0);
   CHECK(c.out == path +
-                     ":8:5: note: not simulated yet: connections 'c9': an RDMA connection to a peer outside the "
-                     "simulation is not simulated yet (kind: tcp is)\n" +
+                     ":8:5: note: not simulated yet: connections 'c9': an RDMA connection from a simulated host to a "
+                     "peer outside the simulation is not simulated yet (the peer connecting is: its address in from)\n" +
                      path + ": ok\n");
 }
 
@@ -258,7 +259,7 @@ TEST_CASE("pattern: bad --size, --seed and --offset exit 2") {
   bad("--size 100 --offset 1.5", "--offset 1.5: error: expected a byte offset, an integer\n");
   bad("--size 100 --offset five", "--offset five: error: expected a byte offset, an integer\n");
   bad("--size 100 --offset ''", "--offset : error: expected a byte offset, an integer\n");
-  // The command line itself: --size is required, CONN too.
+  // The command line itself: --size is required, ID too.
   CHECK(sh(p).status == 2);
   CHECK(sh(kBin + " pattern --size 100").status == 2);
 }

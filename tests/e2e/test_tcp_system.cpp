@@ -152,6 +152,32 @@ TEST_CASE("A 64 KiB host-stack bulk: the tail goes at once, the receiver quick-A
 
 }
 
+TEST_CASE("A 64 KiB host-stack bulk into a 16 KiB receive buffer: the pushed tail is acknowledged once read", "[tcp]") {
+  // Five quick ACKs (16384 / (2 x 1448)), then every second full segment, which leaves the
+  // 376-byte tail alone: Linux's receiver acknowledges such a short (pushed) segment as soon
+  // as its reader has drained it (ICSK_ACK_PUSHED, tcp_cleanup_rbuf), where it once waited
+  // 40 ms for the delayed-ACK timer (40.6 ms for the transfer).
+  const std::string dir = std::string(RNICSIM_WORK_DIR) + "/bulk_tail_16k";
+  const auto r = run_scenario("tests/data/tcp/bulk_tail_64k.yaml", "bulk_tail_16k",
+                              "--pcap full --set hosts[1].tcp.rcvbuf=16KiB");
+  CHECK(r["workloads"]["tx"]["completed"] == 1);
+  CHECK(r["workloads"]["tx"]["data_intact"] == true);
+  CHECK(r["workloads"]["tx"]["latency_ns"]["max"] == 600928);
+  const auto ack = e2e::sh(fmt::format("{} -r {}/alice.pcap -Y 'ip.src == 10.0.0.2 && tcp.len == 0 && "
+                                       "tcp.flags.syn == 0 && tcp.ack > 1' -T fields -e tcp.ack",
+                                       e2e::tshark(), dir),
+                           false);
+  REQUIRE(ack.status == 0);
+  std::vector<long> step;
+  std::istringstream ain(ack.out);
+  long prev = 1;
+  for (long a = 0; ain >> a; prev = a) step.push_back(a - prev);
+  std::vector<long> want(5, 1448);
+  for (int i = 0; i < 20; ++i) want.push_back(2896);
+  want.push_back(376);
+  CHECK(step == want);
+}
+
 TEST_CASE("Two NewReno flows through one bottleneck share it fairly", "[tcp][switch]") {
   auto r = run_scenario("tests/data/tcp/fairness.yaml", "fairness");
   CHECK(r["workloads"]["w1"]["data_intact"] == true);

@@ -230,7 +230,7 @@ class Endpoint : public rdmap::Port, public tcp::Upcalls {
   void response_landed(uint64_t op) override {
     later([this, op] { qp_.response_done(op); });
   }
-  void write_placed(uint32_t, uint64_t) override {}
+  void write_placed(uint32_t, uint64_t, uint64_t) override {}
   void state_changed(rdmap::QpState, rdmap::QpState, rdmap::Transition) override {}
 
   // tcp::Upcalls

@@ -34,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/e2e/e2e_util.h"
+#include "tests/interop/iwarp_peer.h"
 
 namespace {
 
@@ -158,9 +159,10 @@ void write_file(const fs::path& p, const std::string& text) {
   f << text;
 }
 
-/// The stream a connection's bulk sends and its sink expects, from `rnicsim pattern`.
-std::string pattern(const std::string& conn, size_t bytes) {
-  const Sh r = sh(fmt::format("{} pattern {} --size {}", RNICSIM_BIN, conn, bytes), false);
+/// Bytes [offset, offset + bytes) of the stream a connection's bulk sends and its sink
+/// expects, or an expose workload's regions hold, from `rnicsim pattern`.
+std::string pattern(const std::string& id, size_t bytes, size_t offset = 0) {
+  const Sh r = sh(fmt::format("{} pattern {} --size {} --offset {}", RNICSIM_BIN, id, bytes, offset), false);
   REQUIRE(r.status == 0);
   REQUIRE(r.out.size() == bytes);
   return r.out;
@@ -561,4 +563,288 @@ stop: {after: 1500ms}
   for (int i = 0; i < 14; ++i) want.push_back(2896);
   want.push_back(1448 + 376);
   CHECK(by_linux.ack_steps == want);
+}
+
+namespace {
+
+/// One exposed region as the MPA Reply's private data describes it: STag(4) TO(8)
+/// Length(4), big-endian.
+struct RegionDesc {
+  uint32_t stag = 0;
+  uint64_t to = 0;
+  uint32_t length = 0;
+};
+std::vector<RegionDesc> regions_of(const std::vector<uint8_t>& pd) {
+  auto be = [&](size_t at, int n) {
+    uint64_t v = 0;
+    for (int i = 0; i < n; ++i) v = v << 8 | pd[at + static_cast<size_t>(i)];
+    return v;
+  };
+  std::vector<RegionDesc> v;
+  for (size_t at = 0; at + 16 <= pd.size(); at += 16)
+    v.push_back({static_cast<uint32_t>(be(at, 4)), be(at + 4, 8), static_cast<uint32_t>(be(at + 12, 4))});
+  return v;
+}
+
+int connect_to(const char* ip, uint16_t port) {
+  const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  set_timeouts(s, 5);
+  const sockaddr_in sa = address(ip, port);
+  INFO("connect " << ip << ":" << port << ": " << std::strerror(errno));
+  REQUIRE(connect(s, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("An iWARP client over a Linux TCP socket to a type-7 RNIC's offload engine, beside the host stack, over a "
+          "lossy link",
+          "[linux]") {
+  Netns ns("rtap3", "10.0.0.2/24");
+  const fs::path dir = work("iwarp");
+  // The RNIC (type 7: the host's address) listens on 5010 and 5011; the host's own stack
+  // on 5001 and connects to Linux's 5002. The link loses and reorders 1% each way.
+  write_file(dir / "iwarp_tap.yaml", R"(name: iwarp_tap
+hosts:
+  - {name: alice, ip: 10.0.0.1/24, mac: 02:00:00:00:00:01}
+links:
+  - {ends: [alice, tap:rtap3], rate: 1Gbps, delay: 20us, loss: 0.01, reorder: 0.01}
+connections:
+  - {id: rd, from: 10.0.0.2, to: alice, port: 5010, kind: rdma}
+  - {id: bad, from: 10.0.0.2, to: alice, port: 5011, kind: rdma}
+  - {id: cin, from: 10.0.0.2, to: alice, port: 5001, kind: tcp}
+  - {id: cout, from: alice, to: 10.0.0.2, port: 5002, kind: tcp, at: 200ms}
+workloads:
+  - {id: wr, conn: rd, op: expose, size: 64KiB, count: 2, access: write}
+  - {id: rr, conn: rd, op: expose, size: 96KiB, access: read}
+  - {id: rx, conn: rd, op: sink, size: 4KiB, count: 8}
+  - {id: victim, conn: bad, op: expose, size: 4KiB, access: write}
+  - {id: tin, conn: cin, op: sink, size: 256KiB}
+  - {id: tout, conn: cout, op: bulk, size: 256KiB}
+stop: {after: 4s}
+)");
+  constexpr size_t kTcp = 256 * 1024;
+  const std::string to_sim = pattern("cin", kTcp), from_sim = pattern("cout", kTcp);
+  const std::string write0 = pattern("wr", 65536, 0), write1 = pattern("wr", 65536, 65536);
+  const std::string exposed = pattern("rr", 98304);
+  const int ls = listening("10.0.0.2", 5002);
+  Run run(dir / "iwarp_tap.yaml", dir);
+  REQUIRE(ns.wait_carrier());
+
+  // The host stack, both ways, meanwhile.
+  LinuxSide server;
+  std::thread accept_side([&] {
+    set_timeouts(ls, 4);
+    const int c = accept(ls, nullptr, nullptr);
+    if (c < 0) {
+      server.error = std::string("accept: ") + std::strerror(errno);
+      return;
+    }
+    set_timeouts(c, 4);
+    char buf[65536];
+    while (server.received.size() < kTcp) {
+      const ssize_t n = recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      server.received.append(buf, static_cast<size_t>(n));
+    }
+    close(c);
+  });
+  std::string tcp_error;
+  std::thread send_side([&] {
+    const int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    set_timeouts(s, 4);
+    const sockaddr_in sa = address("10.0.0.1", 5001);
+    if (connect(s, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0) {
+      tcp_error = std::string("connect: ") + std::strerror(errno);
+    } else {
+      for (size_t sent = 0; sent < kTcp;) {
+        const ssize_t n = send(s, to_sim.data() + sent, kTcp - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;
+        sent += static_cast<size_t>(n);
+      }
+      // Let the simulated host acknowledge it all before closing.
+      for (int i = 0, q = 1; i < 300 && ioctl_unacked(s, q) && q > 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    close(s);
+  });
+
+  // The RDMA client: MPA revision 2, CRC, peer-to-peer with a zero-length Write as RTR.
+  const int fd = connect_to("10.0.0.1", 5010);
+  // One FPDU per TCP segment (RFC 5044 s.7): TCP_NODELAY, ULPDUs sized to the MSS.
+  iwarp_peer::Peer peer = iwarp_peer::Peer::aligned(fd);
+  CHECK(peer.max_ulpdu() == iwarp_peer::mulpdu(1448));
+  const auto reply = peer.connect(/*ird=*/4, /*ord=*/4);
+  INFO("MPA: " << peer.error());
+  REQUIRE(reply);
+  CHECK(reply->revision == 2);
+  CHECK((reply->flags & iwarp_peer::kMpaCrc) != 0);
+  CHECK((reply->flags & iwarp_peer::kMpaMarkers) == 0);
+  CHECK(reply->enhanced);
+  CHECK(reply->p2p);
+  CHECK(reply->rtr_bits == iwarp_peer::kRtrWrite);
+  CHECK(reply->ird == 4);  // the responder's IRD: our ORD
+  CHECK(reply->ord == 4);
+  // Three regions, in the workloads' order: the two Write targets, then the Read source.
+  const std::vector<RegionDesc> regions = regions_of(reply->private_data);
+  REQUIRE(reply->private_data.size() == 48);
+  REQUIRE(regions.size() == 3);
+  CHECK(regions[0].length == 65536);
+  CHECK(regions[1].length == 65536);
+  CHECK(regions[2].length == 98304);
+  CHECK(std::set<uint32_t>{regions[0].stag, regions[1].stag, regions[2].stag}.size() == 3);
+
+  REQUIRE(peer.write(regions[0].stag, regions[0].to, reinterpret_cast<const uint8_t*>(write0.data()), write0.size()));
+  REQUIRE(peer.write(regions[1].stag, regions[1].to, reinterpret_cast<const uint8_t*>(write1.data()), write1.size()));
+  std::vector<std::string> sends;
+  for (size_t i = 0; i < 8; ++i) {
+    sends.push_back(pattern("rd", 4096, i * 4096));
+    REQUIRE(peer.send(reinterpret_cast<const uint8_t*>(sends.back().data()), sends.back().size()));
+  }
+  // The Read of the exposed region, in two halves (the region is done only once every
+  // byte of it was sent): Read Responses into a sink STag of the client's.
+  const auto half1 = peer.read(0x00ABCD01, 0x10000, 49152, regions[2].stag, regions[2].to);
+  INFO("Read: " << peer.error());
+  REQUIRE(half1);
+  const auto half2 = peer.read(0x00ABCD01, 0x10000 + 49152, 49152, regions[2].stag, regions[2].to + 49152);
+  INFO("Read: " << peer.error());
+  REQUIRE(half2);
+  CHECK(std::string(half1->begin(), half1->end()) + std::string(half2->begin(), half2->end()) == exposed);
+  CHECK(peer.crc_errors() == 0);
+
+  // A second Request on the port is the scenario's no longer: rejected, without the
+  // descriptors (the regions are the first peer's).
+  {
+    const int fd3 = connect_to("10.0.0.1", 5010);
+    iwarp_peer::Peer again(fd3);
+    CHECK_FALSE(again.connect(4, 4));
+    CHECK(again.error() == "MPA Reply: R (reject) set");
+    close(fd3);
+  }
+
+  // A forged STag: a Write to an index the RNIC never registered gets its Terminate (DDP
+  // layer, tagged buffer error, invalid STag: 1/1/0x00) carrying the offending header.
+  const int fd2 = connect_to("10.0.0.1", 5011);
+  iwarp_peer::Peer forger(fd2);
+  const auto reply2 = forger.connect(4, 4);
+  INFO("MPA: " << forger.error());
+  REQUIRE(reply2);
+  const std::vector<RegionDesc> victim = regions_of(reply2->private_data);
+  REQUIRE(victim.size() == 1);
+  const uint32_t forged = victim[0].stag ^ 0x5A;  // the region's index with another key
+  const std::vector<uint8_t> junk(16, 0x5A);
+  REQUIRE(forger.write(forged, victim[0].to, junk.data(), junk.size()));
+  const auto term = forger.next();
+  INFO("Terminate: " << forger.error());
+  REQUIRE(term);
+  CHECK(term->opcode == iwarp_peer::kTerminate);
+  CHECK(term->qn == iwarp_peer::kQnTerminate);
+  CHECK(term->msn == 1);
+  CHECK(term->mo == 0);
+  CHECK(term->last);
+  const auto t = iwarp_peer::decode_terminate(*term);
+  REQUIRE(t);
+  CHECK(t->layer == 1);
+  CHECK(t->etype == 1);
+  CHECK(t->code == 0);
+  CHECK(t->m);  // the offending segment's DDP header is the Terminate's subject
+  CHECK(t->d);
+  CHECK_FALSE(t->r);
+  CHECK(t->ddp_segment_length == 14 + 16);
+  REQUIRE(t->ddp_header.size() == 14);
+  const std::vector<uint8_t> offending(t->ddp_header.begin(), t->ddp_header.end());
+  const iwarp_peer::Segment mine = [&] {
+    iwarp_peer::Segment s;
+    s.tagged = true;
+    s.last = true;
+    s.opcode = iwarp_peer::kWrite;
+    s.stag = forged;
+    s.to = victim[0].to;
+    return s;
+  }();
+  CHECK(offending == iwarp_peer::encode_ulpdu(mine));  // the header alone (no payload)
+
+  send_side.join();
+  accept_side.join();
+  const int rc = run.wait();
+  close(fd);
+  close(fd2);
+  close(ls);
+  INFO(run.log());
+  REQUIRE(rc == 0);
+  INFO(tcp_error << " " << server.error);
+  CHECK(tcp_error.empty());
+  CHECK(server.received == from_sim);
+
+  // The simulated side: each Write placed as sent, each Send received and compared, the
+  // Read served from the region, nothing outside a buffer touched.
+  const Json r = run.results();
+  const Json& w = r["workloads"];
+  CHECK(w["wr"]["completed"] == 2);
+  CHECK(w["wr"]["errors"] == 0);
+  CHECK(w["wr"]["unfinished"] == 0);
+  CHECK(w["wr"]["bytes"] == 131072);
+  CHECK(w["wr"]["data_intact"] == true);
+  CHECK(w["rr"]["completed"] == 1);
+  CHECK(w["rr"]["errors"] == 0);
+  CHECK(w["rr"]["unfinished"] == 0);
+  CHECK(w["rr"]["bytes"] == 98304);
+  CHECK(w["rr"]["data_intact"] == true);
+  CHECK(w["rx"]["completed"] == 8);
+  CHECK(w["rx"]["errors"] == 0);
+  CHECK(w["rx"]["bytes"] == 32768);
+  CHECK(w["rx"]["data_intact"] == true);
+  // The forged Write ended the QP before the region was written: an error, not a hang.
+  CHECK(w["victim"]["completed"] == 0);
+  CHECK(w["victim"]["errors"] == 1);
+  CHECK(w["victim"]["unfinished"] == 0);
+  CHECK(w["victim"]["data_intact"].is_null());  // nothing placed, nothing to compare
+  CHECK(w["tin"]["completed"] == 1);
+  CHECK(w["tin"]["data_intact"] == true);
+  CHECK(w["tout"]["completed"] == 1);
+  const Json& rd = r["connections"]["rd"];
+  CHECK(rd["state"] == "established");
+  CHECK(rd["mpa"]["revision"] == 2);
+  CHECK(rd["mpa"]["crc"] == true);
+  CHECK(rd["mpa"]["crc_errors"] == 0);
+  CHECK(rd["terminate"].is_null());
+  const Json& bad = r["connections"]["bad"];
+  CHECK(bad["state"] == "terminated");
+  CHECK(bad["terminate"]["layer"] == 1);
+  CHECK(bad["terminate"]["etype"] == 1);
+  CHECK(bad["terminate"]["code"] == 0);
+  CHECK(bad["terminate"]["sent_by"] == "alice");
+  const Json& engine = r["hosts"]["alice"]["rnic"]["engine"];
+  CHECK(engine["read_requests_rx"] == 2);
+  CHECK(engine["read_responses_tx"] == 2);
+  CHECK(engine["terminates_tx"] == 1);
+  CHECK(engine["untagged_bytes_placed"] == 32768);
+  CHECK(engine["crc_errors"] == 0);
+  const Json& link = r["links"]["alice_tap_rtap3"];
+  CHECK(link["drops"].get<int>() > 0);
+
+  // tshark's decoding of the capture: the MPA exchange at revision 2 with the regions'
+  // 52 bytes of private data, and the Terminate's layer, type and code.
+  const std::string pcap = (dir / "alice.pcap").string();
+  // (A frame the link lost is sent again: each line is one copy. The rejected second
+  // Request's Reply has R set and only the enhanced prefix, no descriptors.)
+  const auto reps = fields(pcap, "iwarp_mpa.rep && tcp.srcport == 5010",
+                           "-e iwarp_mpa.rev -e iwarp_mpa.rej_flag -e iwarp_mpa.pdlength");
+  REQUIRE(!reps.empty());
+  CHECK(std::set<std::string>(reps.begin(), reps.end()) == std::set<std::string>{"2\t0\t52", "2\t1\t4"});
+  const auto reqs = fields(pcap, "iwarp_mpa.req && tcp.dstport == 5010", "-e iwarp_mpa.rev -e iwarp_mpa.pdlength");
+  REQUIRE(!reqs.empty());
+  CHECK(std::set<std::string>(reqs.begin(), reqs.end()) == std::set<std::string>{"2\t4"});
+  // (Only alice's frames: Linux's stream does not align FPDUs with segments, and tshark
+  // reads some of its segments as FPDUs where none begins.)
+  const auto terms = fields(pcap, "iwarp_rdma.opcode == 7 && tcp.srcport == 5011",
+                            "-e iwarp_rdma.term_layer -e iwarp_rdma.term_etype_ddp -e iwarp_rdma.term_errcode_ddp_tagged");
+  REQUIRE(!terms.empty());
+  for (const auto& l : terms) CHECK(l == "0x01\t0x01\t0x00");
+  // The Read Responses, tagged to the client's sink STag, decoded by tshark; and every
+  // Write and Send of the client's, its FPDUs one per segment, decoded as such.
+  CHECK(fields(pcap, "iwarp_rdma.opcode == 2 && tcp.srcport == 5010 && iwarp_ddp.stag != 0x00abcd01", "-e frame.number")
+            .empty());
+  CHECK(!fields(pcap, "iwarp_rdma.opcode == 2 && tcp.srcport == 5010", "-e frame.number").empty());
+  CHECK(fields(pcap, "iwarp_mpa.crc_check == 0 || _ws.expert.severity >= error", "-e frame.number").empty());
 }

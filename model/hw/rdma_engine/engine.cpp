@@ -189,13 +189,13 @@ struct RdmaEngine::Slot : rdmap::Port {
     e.agenda_.at(last_visible, [this, op] { qp.response_done(op); });
   }
 
-  void write_placed(uint32_t stag, uint64_t to_end) override {
+  void write_placed(uint32_t stag, uint64_t to_end, uint64_t bytes) override {
     // The whole message is in memory once its last DMA write is done.
     const Duration at = std::max(write_done, sim_now());
     write_done = Duration{};
     if (!e.write_placed_sink_) return;
     const uint32_t qpn = qp.qpn();
-    e.agenda_.at(at, [this, qpn, stag, to_end] { e.write_placed_sink_(qpn, stag, to_end); });
+    e.agenda_.at(at, [this, qpn, stag, to_end, bytes] { e.write_placed_sink_(qpn, stag, to_end, bytes); });
   }
 
   void state_changed(QpState from, QpState to, rdmap::Transition) override {
@@ -719,7 +719,10 @@ void RdmaEngine::write_fpdu(Slot& s, const rdmap::TxFpdu& f) {
   }
   s.reserved -= f.reserve;
   ++stats_.fpdus_tx;
-  if (f.last && f.kind == rdmap::TxFpdu::Kind::ReadResponse) ++stats_.read_responses_tx;
+  if (f.last && f.kind == rdmap::TxFpdu::Kind::ReadResponse) {
+    ++stats_.read_responses_tx;
+  }
+  if (f.kind == rdmap::TxFpdu::Kind::ReadResponse && read_sent_sink_) read_sent_sink_(s.qp.qpn(), f.src_stag, f.va, f.len);
   if (f.last && f.kind == rdmap::TxFpdu::Kind::AtomicResponse) ++stats_.atomic_responses_tx;
   s.qp.fpdu_written(f, conn.bytes_acked() + conn.send_buffer().size());
   toe_.kick(s.conn);

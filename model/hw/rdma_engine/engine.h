@@ -192,9 +192,15 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   void set_cqe_sink(std::function<void(const Cqe&)> f) { cqe_sink_ = std::move(f); }
   /// The last segment of a tagged RDMA Write was placed: called when the DMA writes of the
   /// message's bytes are done (visible in host memory), with the QP, the STag and the TO
-  /// just past the last segment's bytes (the application polling its buffer sees it now).
-  using WritePlacedSink = std::function<void(uint32_t qpn, uint32_t stag, uint64_t to_end)>;
+  /// just past the last segment's bytes (the application polling its buffer sees it now),
+  /// and the message's payload bytes (0: unknown, see rdmap::Port::write_placed).
+  using WritePlacedSink = std::function<void(uint32_t qpn, uint32_t stag, uint64_t to_end, uint64_t bytes)>;
   void set_write_placed_sink(WritePlacedSink f) { write_placed_sink_ = std::move(f); }
+  /// A Read Response FPDU went into the send buffer: called with the QP, the source STag
+  /// and the source bytes it carries, [va, va + len) (the responder's part of an inbound
+  /// RDMA Read; no completion tells its host).
+  using ReadSentSink = std::function<void(uint32_t qpn, uint32_t src_stag, uint64_t va, uint64_t len)>;
+  void set_read_sent_sink(ReadSentSink f) { read_sent_sink_ = std::move(f); }
 
   // ToeClient
   bool toe_data(uint32_t conn, ConstByteSpan data) override;
@@ -251,6 +257,7 @@ class RdmaEngine : public sc_core::sc_module, public ToeClient {
   std::vector<uint32_t> qp_of_conn_;
   std::function<void(const Cqe&)> cqe_sink_;
   WritePlacedSink write_placed_sink_;
+  ReadSentSink read_sent_sink_;
   std::function<void(uint32_t, QpState, QpState)> qp_event_sink_;
   EngineStats stats_;
   /// The driver's local keys: a buffer's lkey (kLocalKeyBase up), and for Reads the sink

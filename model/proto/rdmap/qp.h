@@ -54,8 +54,10 @@ class Port {
   /// The response of work request `op` (a Read's last Read Response, an Atomic Response's
   /// value) was just placed: call response_done(op) when the data is visible to the host.
   virtual void response_landed(uint64_t op) = 0;
-  /// The last segment of an inbound RDMA Write was placed; `to_end` is the TO just past it.
-  virtual void write_placed(uint32_t stag, uint64_t to_end) = 0;
+  /// The last segment of an inbound RDMA Write was placed; `to_end` is the TO just past it
+  /// and `bytes` the message's payload, summed over its segments (0 when a segment to
+  /// another STag came between them: the message's extent is then unknown).
+  virtual void write_placed(uint32_t stag, uint64_t to_end, uint64_t bytes) = 0;
   virtual void state_changed(QpState from, QpState to, Transition why) = 0;
 };
 
@@ -273,6 +275,10 @@ class Qp {
   /// against ORD/IRD).
   std::deque<uint64_t> reads_out_;
   uint32_t reads_in_ = 0;        ///< inbound Reads and atomics not yet answered (IRD)
+  /// The inbound Write under way: its STag and the payload of its segments so far.
+  uint32_t write_stag_ = 0;
+  uint64_t write_bytes_ = 0;
+  bool write_mixed_ = false;  ///< a segment to another STag came in the middle of it
   uint32_t next_request_id_ = 1; ///< Request Identifier of our next Atomic Request
   bool rtr_wait_ = false;        ///< responder: nothing is sent before the RTR arrives
   bool rtr_reply_wait_ = false;  ///< initiator of a Read RTR: its Read Response comes first

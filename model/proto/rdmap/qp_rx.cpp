@@ -132,7 +132,16 @@ void Qp::on_write(const Segment& s) {
     send_terminate(v.error, s);
     return;
   }
-  if (s.h.last) port_.write_placed(s.h.stag, s.h.to + s.payload.size());
+  // The message's extent, for its owner: the payload of its segments since the last one
+  // that ended a Write (RFC 5040 s.5: a message's segments are sent in order).
+  if (write_bytes_ > 0 && s.h.stag != write_stag_) write_mixed_ = true;
+  write_stag_ = s.h.stag;
+  write_bytes_ += s.payload.size();
+  if (s.h.last) {
+    port_.write_placed(s.h.stag, s.h.to + s.payload.size(), write_mixed_ ? 0 : write_bytes_);
+    write_bytes_ = 0;
+    write_mixed_ = false;
+  }
 }
 
 void Qp::on_read_response(const Segment& s) {

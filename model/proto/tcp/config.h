@@ -36,7 +36,9 @@ struct Config {
   /// Linux's quick-ACK mode (tcp_incr_quickack, TCP_MAX_QUICKACKS 16): from a
   /// connection's first data, and again after the receive side was idle longer than the
   /// RTO, every segment is acknowledged at once, for rcv_wnd / (2 * rcv_mss) ACKs (at
-  /// least 2, at most 16); then delayed ACKs as before.
+  /// least 2, at most 16); then delayed ACKs as before. With it, too, a segment shorter
+  /// than the receive MSS is acknowledged as soon as the reader has drained it
+  /// (ICSK_ACK_PUSHED in tcp_cleanup_rbuf), not at the delayed-ACK timer.
   bool quickack = false;
   /// PSH as a socket sets it (Linux's tcp_push, RFC 9293 3.9.1's "last segment of a
   /// SEND"): only on a segment that reaches the end of the data queued so far. False: on

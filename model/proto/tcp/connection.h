@@ -379,6 +379,9 @@ class Connection {
   static constexpr uint32_t kDefaultMss = 536;
   uint32_t rcv_mss_ = kDefaultMss;
   uint32_t last_seg_size_ = 0;  ///< the last segment's length, when it could lower rcv_mss_
+  /// Linux's ICSK_ACK_PUSHED (1) and PUSHED2 (2): a segment shorter than rcv_mss_ came
+  /// (twice: both) since the last ACK; cleared when an ACK goes.
+  uint8_t ack_pushed_ = 0;
   void measure_rcv_mss(size_t len);
   /// An ACK went out (alone or on a segment): the delayed-ACK state is reset and one
   /// quick ACK used (Linux's tcp_event_ack_sent).

@@ -157,6 +157,7 @@ void Connection::ack_sent() {
   ack_now_ = false;
   delack_deadline_ = Duration{-1};
   unacked_bytes_ = 0;
+  ack_pushed_ = 0;
 }
 
 Outgoing Connection::emit_new_data(size_t len, Duration now) {

@@ -142,6 +142,10 @@ void Connection::process_data(const wire::TcpHeader& h, ConstByteSpan payload, D
     }
     unacked_bytes_ += payload.size();
     if (unacked_bytes_ > rcv_mss_ || quick_acks_ > 0) ack_now_ = true;
+    // Linux's tcp_cleanup_rbuf: a reader that took everything queued, a short (pushed)
+    // segment among it, sends the ACK now rather than at the delayed-ACK timer (ping-pong
+    // mode, which would wait, needs data sent back: the host stack's streams run one way).
+    if (cfg_.quickack && ack_pushed_ && held_.empty()) ack_now_ = true;
   }
   if (!ack_now_ && delack_deadline_.ps < 0) delack_deadline_ = now + cfg_.delayed_ack;
 }
@@ -159,6 +163,8 @@ void Connection::measure_rcv_mss(size_t len) {
   // Linux's tcp_measure_rcv_mss: a segment at least as long as the estimate raises it (up
   // to the MSS advertised); two in a row of one shorter length, not below the default
   // 536, lower it to that length (a sender whose path MTU shrank).
+  // A shorter segment that does not lower it marks the ACK owed as pushed (ICSK_ACK_PUSHED,
+  // and PUSHED2 the second time): the reader that drains it then sends the ACK at once.
   const uint32_t l = static_cast<uint32_t>(len);
   const uint32_t last = last_seg_size_;
   last_seg_size_ = 0;
@@ -166,9 +172,14 @@ void Connection::measure_rcv_mss(size_t len) {
     rcv_mss_ = std::min(l, local_mss());
     return;
   }
-  if (l < kDefaultMss) return;
-  last_seg_size_ = l;
-  if (l == last) rcv_mss_ = l;
+  if (l >= kDefaultMss) {
+    last_seg_size_ = l;
+    if (l == last) {
+      rcv_mss_ = l;
+      return;
+    }
+  }
+  ack_pushed_ |= (ack_pushed_ & 1) ? 3 : 1;
 }
 
 void Connection::process_fin(Duration now) {

@@ -120,6 +120,8 @@ void Connection::on_timer(Duration now) {
     release_held(now);
     const uint64_t edge = rcv64_ + free_window();
     if (data_state() && edge >= rcv_adv64_ + std::min<uint64_t>(cfg_.rcvbuf / 2, local_mss())) ack_now_ = true;
+    // The reader drained a pushed segment (tcp_cleanup_rbuf, as on arrival).
+    if (cfg_.quickack && ack_pushed_ && held_.empty() && delack_deadline_.ps >= 0) ack_now_ = true;
     arm_held();
   }
   if (persist_on_ && persist_deadline_.ps >= 0 && persist_deadline_ <= now) {

@@ -140,7 +140,10 @@ class QpSide : public rdmap::Port {
   void tx_ready() override;
   void completion(const rdmap::Cqe& c) override { cqes.push_back(c); }
   void response_landed(uint64_t op) override;
-  void write_placed(uint32_t stag, uint64_t to_end) override { writes_placed.push_back({stag, to_end}); }
+  void write_placed(uint32_t stag, uint64_t to_end, uint64_t bytes) override {
+    writes_placed.push_back({stag, to_end});
+    write_bytes.push_back(bytes);
+  }
   void state_changed(rdmap::QpState from, rdmap::QpState to, rdmap::Transition why) override {
     transitions.push_back({from, to, why});
   }
@@ -152,6 +155,7 @@ class QpSide : public rdmap::Port {
   std::vector<rdmap::Cqe> cqes;
   std::vector<StateChange> transitions;
   std::vector<std::pair<uint32_t, uint64_t>> writes_placed;  ///< (STag, TO past the end)
+  std::vector<uint64_t> write_bytes;  ///< each placed Write's payload bytes (0: unknown)
   int placements = 0;
   int closes = 0;
   bool control_room = true;    ///< false: write_control finds no room

@@ -71,6 +71,7 @@ TEST_CASE("write: 5000 bytes in FPDUs of MULPDU, TO advancing, L on the last; Rd
   CHECK(p.b.get(sink, 5100, 1)[0] == 0xEE);
   REQUIRE(p.b.writes_placed.size() == 1);
   CHECK(p.b.writes_placed[0] == std::make_pair(stag, sink.va + 5100));
+  CHECK(p.b.write_bytes == std::vector<uint64_t>{5000});  // the message's extent: its four segments
   CHECK(p.b.cqes.empty());  // a Write consumes nothing at the target
   CHECK(p.a.cqes.empty());  // not acknowledged yet
   p.ack(QpPair::A);

@@ -248,7 +248,7 @@ TEST_CASE("tap outside peer error: the simulated host has no route to the addres
   }
 }
 
-TEST_CASE("tap outside peer: kind rdma loads, and is not simulated yet", "[keys][tap][outside]") {
+TEST_CASE("tap outside peer: kind rdma to an outside listener loads, and is not simulated yet", "[keys][tap][outside]") {
   const auto r = load(std::string(kTapHosts) +
                       "connections:\n"                                              // 7
                       "  - {id: c1, from: alice, to: 10.0.0.9, port: 5000}\n"       // 8
@@ -261,7 +261,8 @@ TEST_CASE("tap outside peer: kind rdma loads, and is not simulated yet", "[keys]
   CHECK(u[0].loc.line == 8);
   CHECK(u[0].loc.col == 5);
   CHECK(u[0].what ==
-        "connections 'c1': an RDMA connection to a peer outside the simulation is not simulated yet (kind: tcp is)");
+        "connections 'c1': an RDMA connection from a simulated host to a peer outside the simulation is not simulated "
+        "yet (the peer connecting is: its address in from)");
 }
 
 TEST_CASE("tap sink: accepted on a tcp connection with an outside peer", "[keys][tap][sink]") {
@@ -295,17 +296,19 @@ TEST_CASE("tap sink error: on an ordinary tcp connection, and on an rdma one", "
   }
   SECTION("both sides simulated, kind: rdma") {
     CHECK(errors_with(kTwoHosts, "workloads:\n  - {id: w1, conn: c1, op: sink, size: 4KiB}\n") ==
-          std::vector<std::string>{"scen.yaml:10:28: error: workloads[0].op: sink runs on a host-stack connection "
-                                   "(kind: tcp), but c1 is kind: rdma"});
+          std::vector<std::string>{"scen.yaml:10:28: error: workloads[0].op: sink on an RDMA connection serves a peer "
+                                   "outside the simulation that connects: c1 needs kind: rdma and the peer's IPv4 "
+                                   "address in from"});
   }
-  SECTION("an outside peer, kind: rdma") {
+  SECTION("an outside peer the simulated host connects to, kind: rdma") {
     CHECK(errors_with(kTapHosts,
                       "connections:\n"                                              // 7
-                      "  - {id: c1, from: 10.0.0.9, to: alice, port: 5000}\n"       // 8
+                      "  - {id: c1, from: alice, to: 10.0.0.9, port: 5000}\n"       // 8
                       "workloads:\n"                                                // 9
                       "  - {id: w1, conn: c1, op: sink, size: 4KiB}\n") ==          // 10
-          std::vector<std::string>{"scen.yaml:10:28: error: workloads[0].op: sink runs on a host-stack connection "
-                                   "(kind: tcp), but c1 is kind: rdma"});
+          std::vector<std::string>{"scen.yaml:10:28: error: workloads[0].op: sink on an RDMA connection serves a peer "
+                                   "outside the simulation that connects: c1 needs kind: rdma and the peer's IPv4 "
+                                   "address in from"});
   }
   SECTION("an RDMA op on an outside tcp connection") {
     CHECK(errors_with(kTapHosts,
@@ -316,4 +319,94 @@ TEST_CASE("tap sink error: on an ordinary tcp connection, and on an rdma one", "
           std::vector<std::string>{"scen.yaml:10:28: error: workloads[0].op: write runs on an RDMA connection (kind: "
                                    "rdma), but c1 is kind: tcp"});
   }
+}
+
+TEST_CASE("tap expose and sink: accepted on an rdma connection the outside peer opens", "[keys][tap][expose]") {
+  const auto r = load(std::string(kTapHosts) +
+                      "connections:\n"
+                      "  - {id: c1, from: 10.0.0.9, to: alice, port: 5000, kind: rdma}\n"
+                      "workloads:\n"
+                      "  - {id: w1, conn: c1, op: expose, size: [4KiB, 1MiB], count: 3, access: write}\n"
+                      "  - {id: w2, conn: c1, op: expose, size: 64KiB, access: read}\n"
+                      "  - {id: w3, conn: c1, op: sink, size: 4KiB, count: 100}\n");
+  INFO(all_errors(r));
+  REQUIRE(r.ok());
+  REQUIRE(r.scenario->workloads.size() == 3);
+  CHECK(r.scenario->workloads[0].op == "expose");
+  CHECK(r.scenario->workloads[0].access == "write");
+  CHECK(r.scenario->workloads[0].sizes == std::vector<uint64_t>{4096, 1048576});
+  CHECK(r.scenario->workloads[0].count == 3);
+  CHECK(r.scenario->workloads[1].access == "read");
+  CHECK(r.scenario->workloads[2].access.empty());
+  CHECK(rnicsim::sim::unsupported_features(*r.scenario, {}).empty());
+}
+
+TEST_CASE("tap expose errors: access, the keys it forbids, its connection, its regions", "[keys][tap][expose]") {
+  const std::string conn = std::string(kTapHosts) +
+                           "connections:\n"                                                   // 7
+                           "  - {id: c1, from: 10.0.0.9, to: alice, port: 5000, kind: rdma}\n"  // 8
+                           "  - {id: c2, from: alice, to: bob, port: 5001}\n"                // 9
+                           "workloads:\n";                                                    // 10
+  SECTION("access missing, or not read or write") {
+    CHECK(errors_with(conn, "  - {id: w1, conn: c1, op: expose, size: 4KiB}\n") ==
+          std::vector<std::string>{"scen.yaml:11:5: error: workloads[0].access: required key missing (expected read "
+                                   "or write: what the peer may do to the regions)"});
+    CHECK(errors_with(conn, "  - {id: w1, conn: c1, op: expose, size: 4KiB, access: all}\n") ==
+          std::vector<std::string>{
+              "scen.yaml:11:56: error: workloads[0].access: expected one of read | write, got 'all'"});
+  }
+  SECTION("access on another op") {
+    CHECK(errors_with(conn, "  - {id: w1, conn: c2, op: write, size: 4KiB, access: read}\n") ==
+          std::vector<std::string>{"scen.yaml:11:47: error: workloads[0].access: not used by op: write (only by op: "
+                                   "expose)"});
+  }
+  SECTION("depth") {
+    CHECK(errors_with(conn, "  - {id: w1, conn: c1, op: expose, size: 4KiB, access: read, depth: 4}\n") ==
+          std::vector<std::string>{"scen.yaml:11:62: error: workloads[0].depth: not used by op: expose (its regions "
+                                   "are registered before the peer connects, every byte checked)"});
+  }
+  SECTION("on a connection between simulated hosts") {
+    CHECK(errors_with(conn, "  - {id: w1, conn: c2, op: expose, size: 4KiB, access: read}\n") ==
+          std::vector<std::string>{"scen.yaml:11:28: error: workloads[0].op: expose on an RDMA connection serves a "
+                                   "peer outside the simulation that connects: c2 needs kind: rdma and the peer's "
+                                   "IPv4 address in from"});
+  }
+  SECTION("more regions than the MPA Reply's private data describes") {
+    CHECK(errors_with(conn, "  - {id: w1, conn: c1, op: expose, size: 4KiB, count: 30, access: read}\n"
+                            "  - {id: w2, conn: c1, op: expose, size: [4KiB, 8KiB], access: write}\n") ==
+          std::vector<std::string>{
+              "scen.yaml:12:5: error: workloads[1].count: connection c1 exposes 32 regions, more than the 31 whose "
+              "descriptors (16 bytes each) fit in the MPA Reply's private data"});
+  }
+  SECTION("a region past a 32-bit length") {
+    CHECK(errors_with(conn, "  - {id: w1, conn: c1, op: expose, size: 4GiB, access: write}\n") ==
+          std::vector<std::string>{"scen.yaml:11:42: error: workloads[0].size: a region the peer is told of has a "
+                                   "32-bit length from 1 byte to 4 GiB - 1, got 4294967296 bytes"});
+  }
+  SECTION("private data of the scenario's beside the regions' descriptors") {
+    CHECK(errors_with(std::string(kTapHosts) +
+                          "connections:\n"
+                          "  - {id: c1, from: 10.0.0.9, to: alice, port: 5000, kind: rdma, mpa: {private_data: hi}}\n"
+                          "workloads:\n"
+                          "  - {id: w1, conn: c1, op: expose, size: 4KiB, access: read}\n",
+                      "") ==
+          std::vector<std::string>{"scen.yaml:8:5: error: connections 'c1': the MPA Reply's private data carries the "
+                                   "exposed regions' descriptors, so mpa.private_data (or mpa.server.private_data) "
+                                   "cannot be written too"});
+  }
+}
+
+TEST_CASE("tap expose: other ops toward an outside RDMA peer are not simulated yet", "[keys][tap][expose]") {
+  const auto r = load(std::string(kTapHosts) +
+                      "connections:\n"
+                      "  - {id: c1, from: 10.0.0.9, to: alice, port: 5000, kind: rdma}\n"
+                      "workloads:\n"
+                      "  - {id: w1, conn: c1, op: send, size: 4KiB}\n");
+  INFO(all_errors(r));
+  REQUIRE(r.ok());
+  const auto u = rnicsim::sim::unsupported_features(*r.scenario, {});
+  REQUIRE(u.size() == 1);
+  CHECK(u[0].loc.line == 10);
+  CHECK(u[0].what == "workloads 'w1': op: send toward a peer outside the simulation is not simulated yet (expose and "
+                     "sink are: the peer Writes, Reads and Sends)");
 }

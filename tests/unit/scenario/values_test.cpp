@@ -326,7 +326,8 @@ TEST_CASE("workloads: ops, sizes, violate pairs", "[values]") {
   SECTION("counts, fence, op") {
     CHECK(errors_with("workloads: [{id: w1, conn: c1, op: writ, size: 1, count: 0, depth: 0}]\n") ==
           Errors{"scen.yaml:9:36: error: workloads[0].op: expected one of write | read | send | send_se | send_inv | "
-                 "send_se_inv | fetch_add | cmp_swap | write_lat | read_lat | send_lat | bulk | sink | ping, got 'writ'; did "
+                 "send_se_inv | fetch_add | cmp_swap | write_lat | read_lat | send_lat | bulk | sink | expose | ping, got "
+                  "'writ'; did "
                  "you mean 'write'?",
                  "scen.yaml:9:58: error: workloads[0].count: expected an integer >= 1, got '0'",
                  "scen.yaml:9:68: error: workloads[0].depth: expected an integer in 1..65536, got '0'"});
