@@ -170,8 +170,7 @@ void PeerSinkRunner::post_next() {
   if (posted_ >= messages_.size()) return;
   hw::Rqe r;
   r.wr_id = kPeerRecvTag | uint64_t{index_} << 32 | posted_;  // messages_ holds fewer than 2^32 (checked)
-  const uint64_t slot = posted_ % slots_;
-  r.sgl.push_back({&buf_.inner, buf_.inner.va + slot * slot_, slot_});
+  r.sgl.push_back({&buf_.inner, slot_va(posted_), slot_});
   if (!h_.post_recv(qpn_, r)) throw std::logic_error("sink: a receive posted past qp.rq_depth");
   ++posted_;
 }
@@ -181,7 +180,7 @@ void PeerSinkRunner::on_cqe(const hw::Cqe& c) {
   const uint64_t n = c.wr_id & 0xFFFFFFFF;
   if (c.qpn != qpn_ || n >= posted_) return;
   const Message& msg = messages_[n];
-  const uint64_t va = buf_.inner.va + (n % slots_) * slot_;
+  const uint64_t va = slot_va(n);
   SizeFigures& f = figures_[msg.size];
   ++received_;
   if (c.status != hw::WcStatus::Success) {
@@ -211,7 +210,7 @@ void PeerSinkRunner::finish_checks() {
   // Nothing placed beyond a message: the slots hold the guard byte, but for those whose
   // receives are still posted (a Send may yet land there).
   std::vector<std::pair<uint64_t, uint64_t>> busy;
-  for (uint64_t n = received_; n < posted_; ++n) busy.emplace_back(buf_.inner.va + (n % slots_) * slot_, slot_);
+  for (uint64_t n = received_; n < posted_; ++n) busy.emplace_back(slot_va(n), slot_);
   if (!buf_.untouched(h_.memory(), busy))
     for (auto& [size, f] : figures_) f.data_intact = false;
   for (uint64_t n = received_; n < posted_; ++n) ++figures_[messages_[n].size].in_flight;

@@ -93,6 +93,8 @@ class PeerSinkRunner : public Runner {
     uint64_t size = 0, offset = 0;
   };
   void post_next();
+  /// The receive buffer message n lands in.
+  uint64_t slot_va(uint64_t n) const { return buf_.inner.va + (n % slots_) * slot_; }
   const scenario::WorkloadSpec& spec_;
   uint32_t index_;
   uint64_t key_;

@@ -104,6 +104,21 @@ TEST_CASE("NewReno goodput at p = 1e-2, RTT 10 ms, is within 35% of Padhye et al
   CHECK(std::fabs(got / model - 1.204) < 0.001);
 }
 
+/// How far each of the receiver's (bob's) pure ACKs in alice's capture moved the window's
+/// left edge, in order.
+static std::vector<long> ack_steps(const std::string& dir) {
+  const auto ack = e2e::sh(fmt::format("{} -r {}/alice.pcap -Y 'ip.src == 10.0.0.2 && tcp.len == 0 && "
+                                       "tcp.flags.syn == 0 && tcp.ack > 1' -T fields -e tcp.ack",
+                                       e2e::tshark(), dir),
+                           false);
+  REQUIRE(ack.status == 0);
+  std::vector<long> step;
+  std::istringstream ain(ack.out);
+  long prev = 1;
+  for (long a = 0; ain >> a; prev = a) step.push_back(a - prev);
+  return step;
+}
+
 TEST_CASE("A 64 KiB host-stack bulk: the tail goes at once, the receiver quick-ACKs 16 then every second", "[tcp]") {
   // Linux's Minshall Nagle and quick-ACK mode (docs/linux-interop.md has the same transfer
   // with Linux at either end, over a TAP).
@@ -136,15 +151,7 @@ TEST_CASE("A 64 KiB host-stack bulk: the tail goes at once, the receiver quick-A
   CHECK(std::fabs((at[45] - at[44]) - 12.304e-6) < 1e-9);
   // The receiver's ACKs: the first 16 data segments one by one (quick-ACK mode), then one
   // ACK for every second full segment, the last for the final full segment and the tail.
-  const auto ack = e2e::sh(fmt::format("{} -r {}/alice.pcap -Y 'ip.src == 10.0.0.2 && tcp.len == 0 && "
-                                       "tcp.flags.syn == 0 && tcp.ack > 1' -T fields -e tcp.ack",
-                                       e2e::tshark(), dir),
-                           false);
-  REQUIRE(ack.status == 0);
-  std::vector<long> step;
-  std::istringstream ain(ack.out);
-  long prev = 1;
-  for (long a = 0; ain >> a; prev = a) step.push_back(a - prev);
+  const std::vector<long> step = ack_steps(dir);
   std::vector<long> want(16, 1448);
   for (int i = 0; i < 14; ++i) want.push_back(2896);
   want.push_back(1448 + 376);
@@ -163,15 +170,7 @@ TEST_CASE("A 64 KiB host-stack bulk into a 16 KiB receive buffer: the pushed tai
   CHECK(r["workloads"]["tx"]["completed"] == 1);
   CHECK(r["workloads"]["tx"]["data_intact"] == true);
   CHECK(r["workloads"]["tx"]["latency_ns"]["max"] == 600928);
-  const auto ack = e2e::sh(fmt::format("{} -r {}/alice.pcap -Y 'ip.src == 10.0.0.2 && tcp.len == 0 && "
-                                       "tcp.flags.syn == 0 && tcp.ack > 1' -T fields -e tcp.ack",
-                                       e2e::tshark(), dir),
-                           false);
-  REQUIRE(ack.status == 0);
-  std::vector<long> step;
-  std::istringstream ain(ack.out);
-  long prev = 1;
-  for (long a = 0; ain >> a; prev = a) step.push_back(a - prev);
+  const std::vector<long> step = ack_steps(dir);
   std::vector<long> want(5, 1448);
   for (int i = 0; i < 20; ++i) want.push_back(2896);
   want.push_back(376);

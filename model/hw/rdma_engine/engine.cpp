@@ -719,9 +719,7 @@ void RdmaEngine::write_fpdu(Slot& s, const rdmap::TxFpdu& f) {
   }
   s.reserved -= f.reserve;
   ++stats_.fpdus_tx;
-  if (f.last && f.kind == rdmap::TxFpdu::Kind::ReadResponse) {
-    ++stats_.read_responses_tx;
-  }
+  if (f.last && f.kind == rdmap::TxFpdu::Kind::ReadResponse) ++stats_.read_responses_tx;
   if (f.kind == rdmap::TxFpdu::Kind::ReadResponse && read_sent_sink_) read_sent_sink_(s.qp.qpn(), f.src_stag, f.va, f.len);
   if (f.last && f.kind == rdmap::TxFpdu::Kind::AtomicResponse) ++stats_.atomic_responses_tx;
   s.qp.fpdu_written(f, conn.bytes_acked() + conn.send_buffer().size());
