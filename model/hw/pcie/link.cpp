@@ -129,7 +129,7 @@ Transfer Link::post(Direction& d, CreditPool& pool, Rate sink, Duration now, uin
   for (const Chunk& c : chunks_) {
     const Duration ready = std::max(now, between ? d.mmio_free : d.free);
     const uint64_t credits = data_credits(c);
-    const Duration granted = *pool.available_at(ready, 1, credits);  // posted returns are always scheduled
+    const Duration granted{pool.earliest(ready, 1, credits)};  // posted returns are always scheduled
     bool stalled = false;
     Duration end;
     if (between) {
@@ -215,20 +215,20 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
     const Duration ready = std::max(now, up_.free);
     Duration tag_at{}, buffer_at{};
     for (;;) {
-      const std::optional<Duration> tag = tags_.available_at(ready, 1, 0);
-      const std::optional<Duration> buffer = device_completion_.available_at(ready, cpls_.size(), cpl_data);
-      if (tag && buffer) {
-        tag_at = *tag;
-        buffer_at = *buffer;
+      const int64_t tag = tags_.earliest(ready, 1, 0);
+      const int64_t buffer = device_completion_.earliest(ready, cpls_.size(), cpl_data);
+      if (tag >= 0 && buffer >= 0) {
+        tag_at = Duration{tag};
+        buffer_at = Duration{buffer};
         const Duration gate = std::max(tag_at, buffer_at);
         if (gate <= ready || pending_.empty() || pending_.front().ready >= gate) break;
       }
       assert(!pending_.empty() && "tags or completion space held with no completion to return them");
       place_next();
     }
-    const std::optional<Duration> credit = host_nonposted_.available_at(ready, 1, 0);
-    assert(credit && "non-posted credits always have their returns scheduled");
-    const Duration gate = std::max({tag_at, buffer_at, *credit});
+    const Duration credit{host_nonposted_.earliest(ready, 1, 0)};
+    assert(credit.ps >= 0 && "non-posted credits always have their returns scheduled");
+    const Duration gate = std::max({tag_at, buffer_at, credit});
     bool stalled = false;
     const Duration req_end = send(up_, now, gate, read_request_bytes(req), stalled);
     const Duration req_start = req_end - wire_time(read_request_bytes(req));
