@@ -26,48 +26,34 @@ sc_core::sc_time ps_time(int64_t ps) {
 // sc_ppq_base::insert and ::extract_top/heapify (SystemC 2.3.4, src/sysc/utils/sc_pq.cpp)
 // with sc_notify_time_compare: "greater" is earlier, equal times compare equal.
 void EventQueue::WakeHeap::insert(const Wake& w) {
-  when_.push_back(w.when);
-  who_.push_back({});
-  size_t i = when_.size() - 1;
-  while (i > 1 && when_[i / 2] > w.when) {
-    when_[i] = when_[i / 2];
-    who_[i] = who_[i / 2];
+  heap_.push_back(w);
+  size_t i = heap_.size() - 1;
+  while (i > 1 && heap_[i / 2].when > w.when) {
+    heap_[i] = heap_[i / 2];
     i /= 2;
   }
-  when_[i] = w.when;
-  who_[i] = Who{w.seq, w.agenda};
+  heap_[i] = w;
 }
 
-// sc_ppq's heapify moves the last entry to the root and swaps it down with the smaller
-// child while that child is earlier; here the entry is held aside and the children move up
-// into the hole, which ends where the swaps would have left it. Of two children at equal
-// times the left one is taken, as heapify takes it.
 EventQueue::Wake EventQueue::WakeHeap::extract_top() {
-  const Wake top{when_[1], who_[1].seq, who_[1].agenda};
-  const int64_t v = when_.back();
-  const Who vw = who_.back();
-  when_.pop_back();
-  who_.pop_back();
-  const size_t n = when_.size() - 1;
-  if (n == 0) return top;
-  const int64_t* when = when_.data();
-  size_t i = 1;
-  for (;;) {
-    const size_t l = 2 * i;
+  const Wake top = heap_[1];
+  heap_[1] = heap_.back();
+  heap_.pop_back();
+  const size_t n = heap_.size() - 1;
+  for (size_t i = 1;;) {
+    const size_t l = 2 * i, r = l + 1;
     if (l > n) break;
-    const size_t c = (l + 1 <= n && when[l + 1] < when[l]) ? l + 1 : l;
-    if (!(when[c] < v)) break;
-    when_[i] = when[c];
-    who_[i] = who_[c];
-    i = c;
+    size_t first = heap_[l].when < heap_[i].when ? l : i;
+    if (r <= n && heap_[r].when < heap_[first].when) first = r;
+    if (first == i) break;
+    std::swap(heap_[i], heap_[first]);
+    i = first;
   }
-  when_[i] = v;
-  who_[i] = vw;
   return top;
 }
 
 void EventQueue::WakeHeap::forget(const Agenda* a) {
-  for (Who& w : who_)
+  for (Wake& w : heap_)
     if (w.agenda == a) w.agenda = nullptr;
 }
 
@@ -165,7 +151,7 @@ void EventQueue::run() {
     if (wakes_.empty()) break;
     // The next instant without the kernel: before the run's end, and only while no other
     // process has activity pending (the kernel would order it among the queue's instants).
-    const int64_t next = wakes_.top_when();
+    const int64_t next = wakes_.top().when;
     if (horizon_ < 0 || next >= horizon_ || sc_core::sc_pending_activity()) break;
     now_ = next;
     ++instants_ahead_;
@@ -182,13 +168,13 @@ void EventQueue::run() {
   } else {
     detail::queue_clock = nullptr;
   }
-  if (!wakes_.empty()) notify_kernel(wakes_.top_when());
+  if (!wakes_.empty()) notify_kernel(wakes_.top().when);
 }
 
 void EventQueue::run_instant(int64_t now) {
   // First round: the timed wake-ups due now, in the heap's order.
   runnable_.clear();
-  while (!wakes_.empty() && wakes_.top_when() <= now) {
+  while (!wakes_.empty() && wakes_.top().when <= now) {
     const Wake w = wakes_.extract_top();
     if (!live(w)) continue;  // re-armed earlier, or woken by work for an earlier instant
     w.agenda->armed_ = Agenda::Armed::None;

@@ -108,24 +108,15 @@ class EventQueue : public sc_core::sc_module {
   /// entries in it: the order every block woke in at one instant before there was one
   /// queue, kept so that no output changed (a stable order would reorder same-instant
   /// work of two blocks, e.g. two links delivering at one picosecond).
-  /// The heap's times and the rest of its entries are kept apart: a sift compares times
-  /// only, and the stale entries (a block's far timer re-armed each time nearer work
-  /// wakes it: about ten thousand in a bulk stream) make the heap deep.
   class WakeHeap {
    public:
-    bool empty() const { return when_.size() == 1; }
-    int64_t top_when() const { return when_[1]; }
-    Wake top() const { return Wake{when_[1], who_[1].seq, who_[1].agenda}; }
+    bool empty() const { return heap_.size() == 1; }
+    const Wake& top() const { return heap_[1]; }
     void insert(const Wake& w);
     Wake extract_top();
     void forget(const Agenda* a);  ///< its wake-ups stay in place (the shape is kept), stale
    private:
-    struct Who {
-      uint64_t seq;
-      Agenda* agenda;
-    };
-    std::vector<int64_t> when_ = std::vector<int64_t>(1);  // 1-based, as sc_ppq
-    std::vector<Who> who_ = std::vector<Who>(1);
+    std::vector<Wake> heap_ = std::vector<Wake>(1);  // 1-based, as sc_ppq
   };
 
   template <class F>
