@@ -92,10 +92,22 @@ Link::Link(const PcieConfig& cfg)
   assert(cfg.check().empty() && "a PCIe configuration the model does not cover (PcieConfig::check names it)");
   up_.stats = &stats_.up;
   down_.stats = &stats_.down;
+  assert(ack_interval_.ps > 0 && "a DLLP takes link time");
+  up_.next_dllp_ps = down_.next_dllp_ps = ack_interval_.ps;
+  wire_ps_.resize(kNoCrossBoundary + 64);
+  for (uint64_t b = 0; b < wire_ps_.size(); ++b) wire_ps_[b] = rate_.time_for_bytes(b).ps;
+  if (cfg.completer_rate.bps != 0) {
+    fetch_ps_.resize(cfg.mrrs + 1);
+    for (uint64_t b = 0; b < fetch_ps_.size(); ++b) fetch_ps_[b] = cfg.completer_rate.time_for_bytes(b).ps;
+  }
 }
 
 void Link::count_dllps(Direction& d) {
-  d.stats->ack_dllps = static_cast<uint64_t>(d.stats->busy_ps / ack_interval_.ps);
+  // floor(busy / interval), kept by steps: the busy time grows one TLP at a time.
+  while (d.next_dllp_ps <= d.stats->busy_ps) {
+    ++d.stats->ack_dllps;
+    d.next_dllp_ps += ack_interval_.ps;
+  }
   d.stats->updatefc_dllps = d.stats->ack_dllps;
 }
 
@@ -255,7 +267,9 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
     for (const Chunk& c : cpls_) {
       fetched += c.bytes;
       Duration ready_c = first_ready;
-      if (cfg_.completer_rate.bps != 0) ready_c = first_ready + cfg_.completer_rate.time_for_bytes(fetched);
+      if (cfg_.completer_rate.bps != 0)
+        ready_c = first_ready + (fetched < fetch_ps_.size() ? Duration{fetch_ps_[fetched]}
+                                                            : cfg_.completer_rate.time_for_bytes(fetched));
       pending_.push_back({ready_c, seq++, c, open_.size() - 1});
       std::push_heap(pending_.begin(), pending_.end(), later);
     }
