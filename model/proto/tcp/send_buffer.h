@@ -31,7 +31,7 @@ class SendBuffer {
   Reserved reserve(size_t n) {
     if (size_ + n > ring_.size()) grow(size_ + n);
     if (ring_.empty()) return {};
-    const size_t tail = (head_ + size_) % ring_.size();
+    const size_t tail = wrap(head_ + size_);
     const size_t first = std::min(n, ring_.size() - tail);
     return {ByteSpan(ring_.data() + tail, first), ByteSpan(ring_.data(), n - first)};
   }
@@ -49,7 +49,7 @@ class SendBuffer {
   /// Copies `n` bytes starting `off` bytes after the oldest unacknowledged byte.
   void copy_out(size_t off, size_t n, uint8_t* dst) const {
     if (n == 0) return;
-    const size_t start = (head_ + off) % ring_.size();
+    const size_t start = wrap(head_ + off);
     const size_t first = std::min(n, ring_.size() - start);
     std::memcpy(dst, ring_.data() + start, first);
     if (n > first) std::memcpy(dst + first, ring_.data(), n - first);
@@ -57,7 +57,7 @@ class SendBuffer {
   /// Drops `n` acknowledged bytes from the front.
   void consume(size_t n) {
     if (n == 0) return;
-    head_ = (head_ + n) % ring_.size();
+    head_ = wrap(head_ + n);
     size_ -= n;
     consumed_ += n;
     while (ends_head_ < ends_.size() && ends_[ends_head_] <= consumed_) ++ends_head_;
@@ -92,6 +92,9 @@ class SendBuffer {
   }
 
  private:
+  /// A ring position from head_ plus at most the ring's size (head_ is always within it):
+  /// one subtraction, not a division per segment.
+  size_t wrap(size_t i) const { return i >= ring_.size() ? i - ring_.size() : i; }
   /// Reallocates the ring to hold at least `need` bytes (doubling, at most the limit),
   /// with the data moved to its start.
   void grow(size_t need) {
