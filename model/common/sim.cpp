@@ -138,6 +138,7 @@ void EventQueue::forget(const Agenda* a) {
 }
 
 void EventQueue::run() {
+  if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
   // Woken by the kernel: at the earliest wake-up, or at the instant the queue last ran
   // ahead to (the kernel catching up, with nothing due).
   now_ = from_sc(sc_core::sc_time_stamp()).ps;
@@ -145,7 +146,18 @@ void EventQueue::run() {
   running_ = true;
   kernel_armed_ = -1;
   for (;;) {
-    run_instant(now_);
+    try {
+      run_instant(now_);
+    } catch (...) {
+      const int64_t kernel_now = from_sc(sc_core::sc_time_stamp()).ps;
+      if (now_ <= kernel_now) throw;
+      // Ahead of the kernel: the failure leaves the method once the kernel is at its
+      // instant (nothing else runs in between), as it would have without the stretch.
+      failure_ = std::current_exception();
+      kernel_armed_ = now_;
+      event_.notify(ps_time(now_ - kernel_now));
+      return;
+    }
     if (sc_core::sc_get_curr_simcontext()->sim_status() != sc_core::SC_SIM_OK) break;  // sc_stop()
     drop_stale();
     if (wakes_.empty()) break;

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -169,6 +170,9 @@ class EventQueue : public sc_core::sc_module {
   int64_t now_ = 0;            ///< the instant being run (detail::queue_clock points here)
   uint64_t instants_ahead_ = 0;
   bool running_ = false;       ///< inside run(): it re-arms event_ when it is done
+  /// What an instant run ahead of the kernel threw: rethrown once the kernel has come to
+  /// that instant, so that SystemC's report of it names the instant it happened at.
+  std::exception_ptr failure_;
 };
 
 /// A block's list of work, served by its model's EventQueue. The queue is found in the

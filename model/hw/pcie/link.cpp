@@ -94,7 +94,9 @@ Link::Link(const PcieConfig& cfg)
   down_.stats = &stats_.down;
   assert(ack_interval_.ps > 0 && "a DLLP takes link time");
   up_.next_dllp_ps = down_.next_dllp_ps = ack_interval_.ps;
-  wire_ps_.resize(kNoCrossBoundary + 64);
+  // The largest TLP carries MPS bytes (writes and completions are cut at MPS) after the
+  // framing and a 4 DW header: 280 entries at MPS 256.
+  wire_ps_.resize(kTlpFramingBytes + kHeader4Dw + cfg.mps + 1);
   for (uint64_t b = 0; b < wire_ps_.size(); ++b) wire_ps_[b] = rate_.time_for_bytes(b).ps;
   if (cfg.completer_rate.bps != 0) {
     fetch_ps_.resize(cfg.mrrs + 1);

@@ -173,9 +173,9 @@ class Link {
 
   PcieConfig cfg_;
   Rate rate_;
-  /// rate_.time_for_bytes for every TLP size (up to a 4 KiB payload and its overheads),
-  /// and completer_rate's for every byte count of one request: computed once, not divided
-  /// out per TLP.
+  /// rate_.time_for_bytes for every TLP size (up to an MPS payload and its overheads),
+  /// and completer_rate's for every byte count of one request (up to MRRS): computed
+  /// once, not divided out per TLP (6 KiB at MPS 256, MRRS 512).
   std::vector<int64_t> wire_ps_, fetch_ps_;
   Duration fc_latency_;
   Duration ack_interval_;  ///< link time per ACK (and per UpdateFC) DLLP
