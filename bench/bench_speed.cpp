@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iterator>
@@ -79,6 +80,9 @@ Run rnicsim_once(const std::string& scenario, const std::vector<std::string>& ex
     argv.push_back("--pcap");
     argv.push_back("off");
   }
+  // The previous run's outputs go first, outside the timed run: overwriting them would
+  // make this run pay for truncating hundreds of MB of the last one's captures.
+  std::filesystem::remove_all(g_tmp + "/run");
   Run r;
   const int st = spawn(argv, g_tmp + "/stdout", r.rss_kib);
   if (st != 0) {

@@ -69,6 +69,7 @@ EventQueue::EventQueue(sc_core::sc_module_name name) : sc_module(name), event_("
 }
 
 EventQueue::~EventQueue() {
+  if (detail::queue_clock == &now_) detail::queue_clock = nullptr;
   for (Record& r : records_)
     if (r.destroy) r.destroy(r.storage);
 }
@@ -95,25 +96,24 @@ void EventQueue::drop(uint32_t record) {
   free_records_.push_back(record);
 }
 
-void EventQueue::notify_kernel(int64_t when, int64_t now) {
+void EventQueue::notify_kernel(int64_t when) {
   if (running_) return;  // run() notifies for whatever is earliest when it is done
   // sc_event keeps the earliest of several pending notifications.
   if (kernel_armed_ < 0 || when < kernel_armed_) {
     kernel_armed_ = when;
-    event_.notify(ps_time(when - now));
+    event_.notify(ps_time(when - from_sc(sc_core::sc_time_stamp()).ps));
   }
 }
 
 void EventQueue::arm_timed(Agenda* a, int64_t when) {
   a->wake_seq_ = ++wake_seq_;
   wakes_.insert(Wake{when, a->wake_seq_, a});
-  notify_kernel(when, sim_now().ps);
+  notify_kernel(when);
 }
 
 void EventQueue::arm_delta(Agenda* a) {
   deltas_.push_back(a);
-  const int64_t now = sim_now().ps;
-  notify_kernel(now, now);
+  notify_kernel(sim_now().ps);
 }
 
 bool EventQueue::live(const Wake& w) const {
@@ -138,9 +138,52 @@ void EventQueue::forget(const Agenda* a) {
 }
 
 void EventQueue::run() {
-  const int64_t now = sim_now().ps;
+  if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
+  // Woken by the kernel: at the earliest wake-up, or at the instant the queue last ran
+  // ahead to (the kernel catching up, with nothing due).
+  now_ = from_sc(sc_core::sc_time_stamp()).ps;
+  detail::queue_clock = &now_;
   running_ = true;
   kernel_armed_ = -1;
+  for (;;) {
+    try {
+      run_instant(now_);
+    } catch (...) {
+      const int64_t kernel_now = from_sc(sc_core::sc_time_stamp()).ps;
+      if (now_ <= kernel_now) throw;
+      // Ahead of the kernel: the failure leaves the method once the kernel is at its
+      // instant (nothing else runs in between), as it would have without the stretch.
+      failure_ = std::current_exception();
+      kernel_armed_ = now_;
+      event_.notify(ps_time(now_ - kernel_now));
+      return;
+    }
+    if (sc_core::sc_get_curr_simcontext()->sim_status() != sc_core::SC_SIM_OK) break;  // sc_stop()
+    drop_stale();
+    if (wakes_.empty()) break;
+    // The next instant without the kernel: before the run's end, and only while no other
+    // process has activity pending (the kernel would order it among the queue's instants).
+    const int64_t next = wakes_.top().when;
+    if (horizon_ < 0 || next >= horizon_ || sc_core::sc_pending_activity()) break;
+    now_ = next;
+    ++instants_ahead_;
+  }
+  running_ = false;
+  drop_stale();
+  const int64_t kernel_now = from_sc(sc_core::sc_time_stamp()).ps;
+  if (now_ > kernel_now) {
+    // Ahead of the kernel: it comes to this instant first (an empty wake-up), so that its
+    // time is the model's again when it stops or hands over; sim_now() gives now_ until
+    // then (and after an sc_stop(), for good).
+    kernel_armed_ = now_;
+    event_.notify(ps_time(now_ - kernel_now));
+  } else {
+    detail::queue_clock = nullptr;
+  }
+  if (!wakes_.empty()) notify_kernel(wakes_.top().when);
+}
+
+void EventQueue::run_instant(int64_t now) {
   // First round: the timed wake-ups due now, in the heap's order.
   runnable_.clear();
   while (!wakes_.empty() && wakes_.top().when <= now) {
@@ -165,9 +208,6 @@ void EventQueue::run() {
   }
   runnable_.clear();
   run_pos_ = 0;
-  running_ = false;
-  drop_stale();
-  if (!wakes_.empty()) notify_kernel(wakes_.top().when, now);
 }
 
 // ------------------------------------------------------------------ Agenda

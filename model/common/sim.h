@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -35,7 +36,16 @@ inline sc_core::sc_time to_sc(Duration d) {
 inline Duration from_sc(const sc_core::sc_time& t) {
   return Duration{static_cast<int64_t>(t.value())};  // time resolution is 1 ps (SystemC's default)
 }
-inline Duration sim_now() { return from_sc(sc_core::sc_time_stamp()); }
+namespace detail {
+/// The clock of the EventQueue that is running instants ahead of the kernel's time (see
+/// EventQueue::set_horizon), or nullptr when the kernel's time is the model's.
+inline thread_local const int64_t* queue_clock = nullptr;
+}  // namespace detail
+/// The model's present time: the kernel's, or that of the instant the EventQueue runs.
+inline Duration sim_now() {
+  if (const int64_t* c = detail::queue_clock) return Duration{*c};
+  return from_sc(sc_core::sc_time_stamp());
+}
 
 class Agenda;
 
@@ -71,6 +81,15 @@ class EventQueue : public sc_core::sc_module {
   /// stale wake-ups from the top as it looks).
   bool pending_activity();
   FramePool& frames() { return frames_; }
+  /// Lets the queue run one instant after another without returning to the kernel
+  /// between them, for every instant before `horizon` (the end of the run's one
+  /// sc_start): the kernel then sees the queue's method once per stretch of instants
+  /// rather than once per instant. Only while no other SystemC process has activity
+  /// pending, so the kernel's order of processes is kept; sim_now() gives the instant
+  /// being run. Unset (the default), the kernel wakes the queue for every instant.
+  void set_horizon(Duration horizon) { horizon_ = horizon.ps; }
+  /// Instants run without the kernel (the stretches' instants after their first).
+  uint64_t instants_ahead() const { return instants_ahead_; }
 
  private:
   friend class Agenda;
@@ -128,10 +147,11 @@ class EventQueue : public sc_core::sc_module {
   void arm_timed(Agenda* a, int64_t when);
   void arm_delta(Agenda* a);
   void forget(const Agenda* a);
-  void notify_kernel(int64_t when, int64_t now);
+  void notify_kernel(int64_t when);
   bool live(const Wake& w) const;
   void drop_stale();
   void run();
+  void run_instant(int64_t now);
 
   FramePool frames_;  // first: destroyed after the records, whose captures may hold frames
   std::deque<Record> records_;  // a deque: records stay put while a running event posts more
@@ -146,7 +166,13 @@ class EventQueue : public sc_core::sc_module {
   uint64_t executed_ = 0;
   uint64_t rounds_ = 0;
   int64_t kernel_armed_ = -1;  ///< the time event_ is notified for, -1 when none
+  int64_t horizon_ = -1;       ///< set_horizon's, -1 when unset
+  int64_t now_ = 0;            ///< the instant being run (detail::queue_clock points here)
+  uint64_t instants_ahead_ = 0;
   bool running_ = false;       ///< inside run(): it re-arms event_ when it is done
+  /// What an instant run ahead of the kernel threw: rethrown once the kernel has come to
+  /// that instant, so that SystemC's report of it names the instant it happened at.
+  std::exception_ptr failure_;
 };
 
 /// A block's list of work, served by its model's EventQueue. The queue is found in the

@@ -110,12 +110,24 @@ RtlSegment RtlPlacement::place(uint32_t stag, uint64_t to, ConstByteSpan payload
           s.protocol_error = "a DMA command ended short of its length";
         s.writes.push_back({out_.dma_addr, {}});
         cmd_len = out_.dma_len;
+        s.writes.back().data.reserve(cmd_len);
       } else if (s.writes.empty() || out_.dma_addr != s.writes.back().addr) {
         if (s.protocol_error.empty()) s.protocol_error = "a DMA beat without its command";
       }
-      if (!s.writes.empty())
-        for (uint32_t j = 0; j < beat_bytes_; ++j)
-          if (out_.dma_strb[j]) s.writes.back().data.push_back(out_.dma_data[j]);
+      if (!s.writes.empty()) {
+        // The strobed lanes in order, a run of them at a time (a beat is most often one run).
+        std::vector<uint8_t>& data = s.writes.back().data;
+        for (uint32_t j = 0; j < beat_bytes_;) {
+          if (!out_.dma_strb[j]) {
+            ++j;
+            continue;
+          }
+          uint32_t k = j + 1;
+          while (k < beat_bytes_ && out_.dma_strb[k]) ++k;
+          data.insert(data.end(), out_.dma_data.begin() + j, out_.dma_data.begin() + k);
+          j = k;
+        }
+      }
     }
     if (out_.sts_valid && in_.sts_ready) {
       s.record.failed = out_.sts_error;

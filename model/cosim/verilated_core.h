@@ -5,6 +5,8 @@
 #include <verilated_fst_c.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 #include <cstring>
 #include <stdexcept>
 #include <type_traits>
@@ -79,8 +81,14 @@ class VerilatedCore final : public Core {
     o.dma_len = v.dma_len_o;
     if (o.dma_valid) {
       std::memcpy(o.dma_data.data(), &v.dma_data_o, sizeof v.dma_data_o);
+      // Eight lanes' strobes at a time: each byte of the mask spread to eight 0/1 bytes.
       const uint32_t n = beat_bytes();
-      for (uint32_t j = 0; j < n; ++j) o.dma_strb[j] = strb_bit(v.dma_strb_o, j);
+      uint32_t j = 0;
+      for (; j + 8 <= n; j += 8) {
+        const uint64_t lanes = kSpread[strb_byte(v.dma_strb_o, j / 8)];
+        std::memcpy(o.dma_strb.data() + j, &lanes, 8);
+      }
+      for (; j < n; ++j) o.dma_strb[j] = strb_bit(v.dma_strb_o, j);
     }
     o.sts_valid = v.sts_valid_o;
     o.sts_error = v.sts_error_o;
@@ -115,6 +123,23 @@ class VerilatedCore final : public Core {
   }
 
  private:
+  /// Byte k of a mask (bits 8k..8k+7), whether Verilator holds it as an integer or as
+  /// 32-bit words.
+  template <class S>
+  static uint32_t strb_byte(const S& s, uint32_t k) {
+    if constexpr (std::is_integral_v<S>) return static_cast<uint32_t>((s >> (8 * k)) & 0xFF);
+    else return (s[k / 4] >> (8 * (k % 4))) & 0xFF;
+  }
+  /// For each byte value, the eight lanes it strobes as bytes 0 or 1 (lane i = bit i, the
+  /// lowest lane in the lowest byte of a little-endian word).
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "kSpread's lanes are stored as a little-endian word");
+  static constexpr std::array<uint64_t, 256> kSpread = [] {
+    std::array<uint64_t, 256> t{};
+    for (uint32_t b = 0; b < 256; ++b)
+      for (uint32_t i = 0; i < 8; ++i)
+        if ((b >> i) & 1) t[b] |= uint64_t{1} << (8 * i);
+    return t;
+  }();
   template <class S>
   static bool strb_bit(const S& s, uint32_t j) {
     if constexpr (std::is_integral_v<S>) return (s >> j) & 1;

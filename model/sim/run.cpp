@@ -111,6 +111,9 @@ RunOutcome run(const scenario::Scenario& s, const RunOptions& o) {
     m.pacer = std::make_unique<Pacer>(std::move(taps), &was_interrupted);
     m.pacer->start();
   }
+  // The run is this one sc_start: the queue may run the instants before its end without
+  // returning to the kernel between them (EventQueue::set_horizon).
+  m.events.set_horizon(from_sc(to_sc(s.stop_after)));  // the kernel's end, as sc_start rounds it
   const uint64_t items0 = m.events.executed();
   const auto loop0 = std::chrono::steady_clock::now();
   sc_core::sc_start(to_sc(s.stop_after));

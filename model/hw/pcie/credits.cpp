@@ -12,28 +12,36 @@ bool CreditPool::fits(uint64_t header, uint64_t data) const {
 }
 
 void CreditPool::release_until(Duration t) {
-  while (!returns_.empty() && returns_.begin()->at <= t) {
-    hdr_used_ -= returns_.begin()->header;
-    data_used_ -= returns_.begin()->data;
-    returns_.pop_front();
+  while (head_ < returns_.size() && returns_[head_].at <= t) {
+    hdr_used_ -= returns_[head_].header;
+    data_used_ -= returns_[head_].data;
+    ++head_;
+  }
+  if (head_ == returns_.size()) {
+    returns_.clear();
+    head_ = 0;
+  } else if (head_ >= 256 && head_ * 2 >= returns_.size()) {
+    returns_.erase(returns_.begin(), returns_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
   }
 }
 
-std::optional<Duration> CreditPool::available_at(Duration t, uint64_t header, uint64_t data) {
+int64_t CreditPool::earliest(Duration t, uint64_t header, uint64_t data) {
   assert((limit_.header == 0 || header <= limit_.header) && (limit_.data == 0 || data <= limit_.data) &&
          "a TLP needs more credits than the receiver advertises");
   release_until(t);
-  if (fits(header, data)) return t;
+  if (fits(header, data)) return t.ps;
   // Walk the later returns without taking them: the caller may ask again for an earlier
   // instant before it takes anything.
   uint64_t h = hdr_used_, d = data_used_;
-  for (const Return& r : returns_) {
+  for (size_t i = head_; i < returns_.size(); ++i) {
+    const Return& r = returns_[i];
     h -= r.header;
     d -= r.data;
     if ((limit_.header == 0 || h + header <= limit_.header) && (limit_.data == 0 || d + data <= limit_.data))
-      return std::max(t, r.at);
+      return std::max(t, r.at).ps;
   }
-  return std::nullopt;  // the rest return at times not known yet
+  return -1;  // the rest return at times not known yet
 }
 
 void CreditPool::take(Duration t, uint64_t header, uint64_t data) {
@@ -46,8 +54,9 @@ void CreditPool::take(Duration t, uint64_t header, uint64_t data) {
 void CreditPool::give_back(uint64_t header, uint64_t data, Duration returned) {
   if (tracked()) {
     const Return r{returned, header, data};
-    if (returns_.empty() || !(r < returns_.back())) returns_.push_back(r);
-    else returns_.insert(std::upper_bound(returns_.begin(), returns_.end(), r), r);  // after equal times
+    if (head_ == returns_.size() || !(r < returns_.back())) returns_.push_back(r);
+    else  // after equal times
+      returns_.insert(std::upper_bound(returns_.begin() + static_cast<std::ptrdiff_t>(head_), returns_.end(), r), r);
   }
   else {
     hdr_used_ -= header;

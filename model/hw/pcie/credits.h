@@ -6,7 +6,8 @@
 /// are not all there. Plain C++: times are given, never read from a clock.
 #include <cstdint>
 #include <optional>
-#include <deque>
+#include <cstddef>
+#include <vector>
 
 #include "model/common/units.h"
 
@@ -25,7 +26,13 @@ class CreditPool {
   /// The earliest time at or after `t` at which `header` and `data` credits are free,
   /// given the returns scheduled so far; none when that needs credits whose return is not
   /// scheduled yet (taken with `take`). Asserts that the request fits the limit at all.
-  std::optional<Duration> available_at(Duration t, uint64_t header, uint64_t data);
+  std::optional<Duration> available_at(Duration t, uint64_t header, uint64_t data) {
+    const int64_t at = earliest(t, header, data);
+    return at < 0 ? std::nullopt : std::optional<Duration>(Duration{at});
+  }
+  /// available_at's time in ps, or -1 for none (times are never negative): what the
+  /// link's per-TLP timing asks, without an optional's round trip through memory.
+  int64_t earliest(Duration t, uint64_t header, uint64_t data);
   /// Takes the credits (free at `t`, as available_at said) until `returned`.
   void consume(Duration t, uint64_t header, uint64_t data, Duration returned);
   /// Takes the credits at `t` with their return not known yet: `give_back` schedules it.
@@ -48,9 +55,11 @@ class CreditPool {
 
   CreditLimit limit_;
   uint64_t hdr_used_ = 0, data_used_ = 0;
-  /// Scheduled returns, earliest first, FIFO among equal times (a multiset's order). They
-  /// mostly arrive in time order, so an insert is a push at the back.
-  std::deque<Return> returns_;
+  /// Scheduled returns, earliest first, FIFO among equal times (a multiset's order), from
+  /// returns_[head_] on (those before it are given back). They mostly arrive in time
+  /// order, so an insert is a push at the back; the vector is compacted in batches.
+  std::vector<Return> returns_;
+  size_t head_ = 0;
 };
 
 }  // namespace rnicsim::hw::pcie

@@ -92,10 +92,24 @@ Link::Link(const PcieConfig& cfg)
   assert(cfg.check().empty() && "a PCIe configuration the model does not cover (PcieConfig::check names it)");
   up_.stats = &stats_.up;
   down_.stats = &stats_.down;
+  assert(ack_interval_.ps > 0 && "a DLLP takes link time");
+  up_.next_dllp_ps = down_.next_dllp_ps = ack_interval_.ps;
+  // The largest TLP carries MPS bytes (writes and completions are cut at MPS) after the
+  // framing and a 4 DW header: 280 entries at MPS 256.
+  wire_ps_.resize(kTlpFramingBytes + kHeader4Dw + cfg.mps + 1);
+  for (uint64_t b = 0; b < wire_ps_.size(); ++b) wire_ps_[b] = rate_.time_for_bytes(b).ps;
+  if (cfg.completer_rate.bps != 0) {
+    fetch_ps_.resize(cfg.mrrs + 1);
+    for (uint64_t b = 0; b < fetch_ps_.size(); ++b) fetch_ps_[b] = cfg.completer_rate.time_for_bytes(b).ps;
+  }
 }
 
 void Link::count_dllps(Direction& d) {
-  d.stats->ack_dllps = static_cast<uint64_t>(d.stats->busy_ps / ack_interval_.ps);
+  // floor(busy / interval), kept by steps: the busy time grows one TLP at a time.
+  while (d.next_dllp_ps <= d.stats->busy_ps) {
+    ++d.stats->ack_dllps;
+    d.next_dllp_ps += ack_interval_.ps;
+  }
   d.stats->updatefc_dllps = d.stats->ack_dllps;
 }
 
@@ -129,7 +143,7 @@ Transfer Link::post(Direction& d, CreditPool& pool, Rate sink, Duration now, uin
   for (const Chunk& c : chunks_) {
     const Duration ready = std::max(now, between ? d.mmio_free : d.free);
     const uint64_t credits = data_credits(c);
-    const Duration granted = *pool.available_at(ready, 1, credits);  // posted returns are always scheduled
+    const Duration granted{pool.earliest(ready, 1, credits)};  // posted returns are always scheduled
     bool stalled = false;
     Duration end;
     if (between) {
@@ -215,20 +229,20 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
     const Duration ready = std::max(now, up_.free);
     Duration tag_at{}, buffer_at{};
     for (;;) {
-      const std::optional<Duration> tag = tags_.available_at(ready, 1, 0);
-      const std::optional<Duration> buffer = device_completion_.available_at(ready, cpls_.size(), cpl_data);
-      if (tag && buffer) {
-        tag_at = *tag;
-        buffer_at = *buffer;
+      const int64_t tag = tags_.earliest(ready, 1, 0);
+      const int64_t buffer = device_completion_.earliest(ready, cpls_.size(), cpl_data);
+      if (tag >= 0 && buffer >= 0) {
+        tag_at = Duration{tag};
+        buffer_at = Duration{buffer};
         const Duration gate = std::max(tag_at, buffer_at);
         if (gate <= ready || pending_.empty() || pending_.front().ready >= gate) break;
       }
       assert(!pending_.empty() && "tags or completion space held with no completion to return them");
       place_next();
     }
-    const std::optional<Duration> credit = host_nonposted_.available_at(ready, 1, 0);
-    assert(credit && "non-posted credits always have their returns scheduled");
-    const Duration gate = std::max({tag_at, buffer_at, *credit});
+    const Duration credit{host_nonposted_.earliest(ready, 1, 0)};
+    assert(credit.ps >= 0 && "non-posted credits always have their returns scheduled");
+    const Duration gate = std::max({tag_at, buffer_at, credit});
     bool stalled = false;
     const Duration req_end = send(up_, now, gate, read_request_bytes(req), stalled);
     const Duration req_start = req_end - wire_time(read_request_bytes(req));
@@ -255,7 +269,9 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
     for (const Chunk& c : cpls_) {
       fetched += c.bytes;
       Duration ready_c = first_ready;
-      if (cfg_.completer_rate.bps != 0) ready_c = first_ready + cfg_.completer_rate.time_for_bytes(fetched);
+      if (cfg_.completer_rate.bps != 0)
+        ready_c = first_ready + (fetched < fetch_ps_.size() ? Duration{fetch_ps_[fetched]}
+                                                            : cfg_.completer_rate.time_for_bytes(fetched));
       pending_.push_back({ready_c, seq++, c, open_.size() - 1});
       std::push_heap(pending_.begin(), pending_.end(), later);
     }

@@ -132,7 +132,9 @@ class Link {
   /// The rate each direction gives TLPs.
   Rate tlp_rate() const { return rate_; }
   /// Time of `link_bytes` on one direction.
-  Duration wire_time(uint64_t link_bytes) const { return rate_.time_for_bytes(link_bytes); }
+  Duration wire_time(uint64_t link_bytes) const {
+    return link_bytes < wire_ps_.size() ? Duration{wire_ps_[link_bytes]} : rate_.time_for_bytes(link_bytes);
+  }
 
  private:
   struct Direction {
@@ -140,6 +142,7 @@ class Link {
     Duration mmio_free;   ///< when the host's last MMIO write has left (down only)
     Duration sink_free;   ///< when the receiver has absorbed what it got
     DirectionStats* stats = nullptr;
+    int64_t next_dllp_ps = 0;  ///< the busy time at which the next ACK DLLP is counted
   };
   /// Puts one TLP of `link_bytes` on `d`, ready at `ready`, not before `credits_at`;
   /// returns its end. `stalled` says whether credits held it back.
@@ -170,6 +173,10 @@ class Link {
 
   PcieConfig cfg_;
   Rate rate_;
+  /// rate_.time_for_bytes for every TLP size (up to an MPS payload and its overheads),
+  /// and completer_rate's for every byte count of one request (up to MRRS): computed
+  /// once, not divided out per TLP (6 KiB at MPS 256, MRRS 512).
+  std::vector<int64_t> wire_ps_, fetch_ps_;
   Duration fc_latency_;
   Duration ack_interval_;  ///< link time per ACK (and per UpdateFC) DLLP
   Direction up_, down_;

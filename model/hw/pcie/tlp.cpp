@@ -6,7 +6,8 @@
 namespace rnicsim::hw::pcie {
 namespace {
 
-uint64_t align_down(uint64_t a, uint64_t to) { return a / to * to; }
+/// `to` is a power of two (every caller's unit is: MPS, MRRS, RCB).
+uint64_t align_down(uint64_t a, uint64_t to) { return a & ~(to - 1); }
 
 [[maybe_unused]] bool power_of_two(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
