@@ -7,12 +7,15 @@
 
 namespace rnicsim {
 
-inline uint64_t splitmix64(uint64_t& x) {
-  uint64_t z = (x += 0x9E3779B97F4A7C15ull);
+/// splitmix64's step and output function: the output for state z (after the step).
+inline uint64_t splitmix64_mix(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
+constexpr uint64_t kSplitmix64Step = 0x9E3779B97F4A7C15ull;
+
+inline uint64_t splitmix64(uint64_t& x) { return splitmix64_mix(x += kSplitmix64Step); }
 
 inline uint64_t hash_name(const std::string& s) {
   uint64_t h = 0xCBF29CE484222325ull;  // FNV-1a

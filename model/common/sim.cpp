@@ -101,7 +101,7 @@ void EventQueue::notify_kernel(int64_t when) {
   // sc_event keeps the earliest of several pending notifications.
   if (kernel_armed_ < 0 || when < kernel_armed_) {
     kernel_armed_ = when;
-    event_.notify(ps_time(when - from_sc(sc_core::sc_time_stamp()).ps));
+    event_.notify(ps_time(when - kernel_ps()));
   }
 }
 
@@ -141,24 +141,20 @@ void EventQueue::run() {
   if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
   // Woken by the kernel: at the earliest wake-up, or at the instant the queue last ran
   // ahead to (the kernel catching up, with nothing due).
-  now_ = from_sc(sc_core::sc_time_stamp()).ps;
+  now_ = kernel_ps();
   detail::queue_clock = &now_;
   running_ = true;
   kernel_armed_ = -1;
   for (;;) {
     try {
-      run_instant(now_);
+      if (!run_instant(now_)) break;  // sc_stop()
     } catch (...) {
-      const int64_t kernel_now = from_sc(sc_core::sc_time_stamp()).ps;
-      if (now_ <= kernel_now) throw;
+      if (!catch_up()) throw;
       // Ahead of the kernel: the failure leaves the method once the kernel is at its
       // instant (nothing else runs in between), as it would have without the stretch.
       failure_ = std::current_exception();
-      kernel_armed_ = now_;
-      event_.notify(ps_time(now_ - kernel_now));
       return;
     }
-    if (sc_core::sc_get_curr_simcontext()->sim_status() != sc_core::SC_SIM_OK) break;  // sc_stop()
     drop_stale();
     if (wakes_.empty()) break;
     // The next instant without the kernel: before the run's end, and only while no other
@@ -170,20 +166,23 @@ void EventQueue::run() {
   }
   running_ = false;
   drop_stale();
-  const int64_t kernel_now = from_sc(sc_core::sc_time_stamp()).ps;
-  if (now_ > kernel_now) {
-    // Ahead of the kernel: it comes to this instant first (an empty wake-up), so that its
-    // time is the model's again when it stops or hands over; sim_now() gives now_ until
-    // then (and after an sc_stop(), for good).
-    kernel_armed_ = now_;
-    event_.notify(ps_time(now_ - kernel_now));
-  } else {
-    detail::queue_clock = nullptr;
-  }
+  // Ahead of the kernel, it comes to this instant first (an empty wake-up), so that its
+  // time is the model's again when it stops or hands over; sim_now() gives now_ until
+  // then (and after an sc_stop(), for good).
+  if (!catch_up()) detail::queue_clock = nullptr;
   if (!wakes_.empty()) notify_kernel(wakes_.top().when);
 }
 
-void EventQueue::run_instant(int64_t now) {
+bool EventQueue::catch_up() {
+  const int64_t kernel_now = kernel_ps();
+  if (now_ <= kernel_now) return false;
+  kernel_armed_ = now_;
+  event_.notify(ps_time(now_ - kernel_now));
+  return true;
+}
+
+bool EventQueue::run_instant(int64_t now) {
+  bool stopped = false;
   // First round: the timed wake-ups due now, in the heap's order.
   runnable_.clear();
   while (!wakes_.empty() && wakes_.top().when <= now) {
@@ -197,7 +196,10 @@ void EventQueue::run_instant(int64_t now) {
       if (Agenda* a = runnable_[run_pos_]) a->wake(now);
     // After sc_stop() the round finishes and no further one runs (SC_STOP_FINISH_DELTA);
     // the kernel did not count that last delta cycle either.
-    if (sc_core::sc_get_curr_simcontext()->sim_status() != sc_core::SC_SIM_OK) break;
+    if (sc_core::sc_get_curr_simcontext()->sim_status() != sc_core::SC_SIM_OK) {
+      stopped = true;
+      break;
+    }
     if (!runnable_.empty()) ++rounds_;
     if (deltas_.empty()) break;
     // Next round: the Agendas given work for now, newest first, as SystemC triggers one
@@ -208,6 +210,7 @@ void EventQueue::run_instant(int64_t now) {
   }
   runnable_.clear();
   run_pos_ = 0;
+  return !stopped;
 }
 
 // ------------------------------------------------------------------ Agenda

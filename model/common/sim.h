@@ -151,7 +151,12 @@ class EventQueue : public sc_core::sc_module {
   bool live(const Wake& w) const;
   void drop_stale();
   void run();
-  void run_instant(int64_t now);
+  /// Runs the wake-ups due at `now` and the rounds they start; false after sc_stop().
+  bool run_instant(int64_t now);
+  /// When the queue has run ahead of the kernel's time, notifies its event for now_ (the
+  /// kernel comes to that instant next) and returns true.
+  bool catch_up();
+  static int64_t kernel_ps() { return from_sc(sc_core::sc_time_stamp()).ps; }
 
   FramePool frames_;  // first: destroyed after the records, whose captures may hold frames
   std::deque<Record> records_;  // a deque: records stay put while a running event posts more

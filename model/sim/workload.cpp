@@ -51,7 +51,7 @@ void fill_pattern(uint64_t seed, uint64_t op_key, uint8_t* dst, uint64_t n) {
 }
 
 namespace {
-constexpr uint64_t kPatternStep = 0x9E3779B97F4A7C15ull;
+constexpr uint64_t kPatternStep = kSplitmix64Step;
 uint64_t pattern_origin(uint64_t seed, uint64_t op_key) {
   return seed * 0x9E3779B97F4A7C15ull ^ (op_key + 1) * 0xD1B54A32D192ED03ull;
 }
@@ -61,12 +61,6 @@ uint64_t nth_pattern_word(uint64_t origin, uint64_t w) {
   uint64_t x = origin + w * kPatternStep;
   return splitmix64(x);
 }
-/// splitmix64's output function: word w of the pattern is mix(origin + (w + 1) * step).
-inline uint64_t pattern_mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 // The whole words of a fill or a check, in loops the compiler vectorises: on a machine with
 // AVX-512 (64-bit lane multiplies) the clone made for it runs about 7x the scalar loop's
 // bytes per second (docs/performance.md); the words are the same integers on either path.
@@ -75,10 +69,11 @@ inline uint64_t pattern_mix(uint64_t z) {
 #else
 #define RNICSIM_PATTERN_CLONES
 #endif
-/// Words [w, w + n) of the pattern at `dst`, `x` = origin + w * step.
+/// Words [w, w + n) of the pattern at `dst`, `x` = origin + w * step (word w is
+/// splitmix64_mix(origin + (w + 1) * step)).
 RNICSIM_PATTERN_CLONES void fill_words(uint64_t x, uint8_t* dst, uint64_t n) {
   for (uint64_t i = 0; i < n; ++i) {
-    const uint64_t z = pattern_mix(x + (i + 1) * kPatternStep);
+    const uint64_t z = splitmix64_mix(x + (i + 1) * kPatternStep);
     std::memcpy(dst + 8 * i, &z, 8);
   }
 }
@@ -88,7 +83,7 @@ RNICSIM_PATTERN_CLONES uint64_t diff_words(uint64_t x, const uint8_t* got, uint6
   for (uint64_t i = 0; i < n; ++i) {
     uint64_t g;
     std::memcpy(&g, got + 8 * i, 8);
-    diff |= pattern_mix(x + (i + 1) * kPatternStep) ^ g;
+    diff |= splitmix64_mix(x + (i + 1) * kPatternStep) ^ g;
   }
   return diff;
 }

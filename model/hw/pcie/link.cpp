@@ -82,6 +82,10 @@ stats::Group<PcieStats> PcieStats::group() {
 Link::Link(const PcieConfig& cfg)
     : cfg_(cfg),
       rate_(pcie::tlp_rate(cfg.gen, cfg.lanes, cfg.mps)),
+      // The largest TLP carries MPS bytes (writes and completions are cut at MPS) after
+      // the framing and a 4 DW header.
+      wire_(rate_, kTlpFramingBytes + kHeader4Dw + cfg.mps),
+      fetch_(cfg.completer_rate, cfg.mrrs),
       fc_latency_(cfg.fc_latency()),
       ack_interval_(raw_rate(cfg.gen, cfg.lanes).time_for_bytes(dllp_interval(cfg.gen, cfg.lanes, cfg.mps))),
       host_posted_(cfg.host_posted),
@@ -94,14 +98,12 @@ Link::Link(const PcieConfig& cfg)
   down_.stats = &stats_.down;
   assert(ack_interval_.ps > 0 && "a DLLP takes link time");
   up_.next_dllp_ps = down_.next_dllp_ps = ack_interval_.ps;
-  // The largest TLP carries MPS bytes (writes and completions are cut at MPS) after the
-  // framing and a 4 DW header: 280 entries at MPS 256.
-  wire_ps_.resize(kTlpFramingBytes + kHeader4Dw + cfg.mps + 1);
-  for (uint64_t b = 0; b < wire_ps_.size(); ++b) wire_ps_[b] = rate_.time_for_bytes(b).ps;
-  if (cfg.completer_rate.bps != 0) {
-    fetch_ps_.resize(cfg.mrrs + 1);
-    for (uint64_t b = 0; b < fetch_ps_.size(); ++b) fetch_ps_[b] = cfg.completer_rate.time_for_bytes(b).ps;
-  }
+}
+
+Link::Times::Times(Rate r, uint64_t max_bytes) : rate(r) {
+  if (r.bps == 0) return;
+  ps.resize(max_bytes + 1);
+  for (uint64_t b = 0; b <= max_bytes; ++b) ps[b] = r.time_for_bytes(b).ps;
 }
 
 void Link::count_dllps(Direction& d) {
@@ -270,8 +272,7 @@ Transfer Link::read(Duration now, uint64_t addr, uint64_t bytes) {
       fetched += c.bytes;
       Duration ready_c = first_ready;
       if (cfg_.completer_rate.bps != 0)
-        ready_c = first_ready + (fetched < fetch_ps_.size() ? Duration{fetch_ps_[fetched]}
-                                                            : cfg_.completer_rate.time_for_bytes(fetched));
+        ready_c = first_ready + fetch_.of(fetched);
       pending_.push_back({ready_c, seq++, c, open_.size() - 1});
       std::push_heap(pending_.begin(), pending_.end(), later);
     }

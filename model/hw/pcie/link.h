@@ -132,9 +132,7 @@ class Link {
   /// The rate each direction gives TLPs.
   Rate tlp_rate() const { return rate_; }
   /// Time of `link_bytes` on one direction.
-  Duration wire_time(uint64_t link_bytes) const {
-    return link_bytes < wire_ps_.size() ? Duration{wire_ps_[link_bytes]} : rate_.time_for_bytes(link_bytes);
-  }
+  Duration wire_time(uint64_t link_bytes) const { return wire_.of(link_bytes); }
 
  private:
   struct Direction {
@@ -173,10 +171,17 @@ class Link {
 
   PcieConfig cfg_;
   Rate rate_;
-  /// rate_.time_for_bytes for every TLP size (up to an MPS payload and its overheads),
-  /// and completer_rate's for every byte count of one request (up to MRRS): computed
-  /// once, not divided out per TLP (6 KiB at MPS 256, MRRS 512).
-  std::vector<int64_t> wire_ps_, fetch_ps_;
+  /// A rate's time_for_bytes for 0..max bytes, computed once rather than divided out per
+  /// TLP; larger counts are computed. Empty for Rate{0}.
+  struct Times {
+    Times(Rate r, uint64_t max_bytes);
+    Duration of(uint64_t bytes) const { return bytes < ps.size() ? Duration{ps[bytes]} : rate.time_for_bytes(bytes); }
+    Rate rate;
+    std::vector<int64_t> ps;
+  };
+  /// Every TLP size (up to an MPS payload and its overheads) and every byte count of one
+  /// request (up to MRRS) at the completer's rate: 6 KiB at MPS 256, MRRS 512.
+  Times wire_, fetch_;
   Duration fc_latency_;
   Duration ack_interval_;  ///< link time per ACK (and per UpdateFC) DLLP
   Direction up_, down_;
