@@ -674,7 +674,10 @@ stop: {after: 4s}
   // One FPDU per TCP segment (RFC 5044 s.7): TCP_NODELAY, ULPDUs sized to the MSS.
   iwarp_peer::Peer peer = iwarp_peer::Peer::aligned(fd);
   CHECK(peer.max_ulpdu() == iwarp_peer::mulpdu(1448));
-  const auto reply = peer.connect(/*ird=*/4, /*ord=*/4);
+  // 20 s, not the default 5: over the lossy link a lost SYN or MPA Request waits for
+  // Linux's retransmission (1 s, then 2 s more for a SYN), and under the sanitizers the
+  // paced simulation is slower (one ASan run of 8 timed out at 5 s).
+  const auto reply = peer.connect(/*ird=*/4, /*ord=*/4, /*timeout_ms=*/20000);
   INFO("MPA: " << peer.error());
   REQUIRE(reply);
   CHECK(reply->revision == 2);
